@@ -1,0 +1,20 @@
+import ArgumentParser
+import NephoProtocol
+
+/// The `nepho` command: subcommands are named `noun:verb` (`cloudlet:list`) and can
+/// also be spelled as two words (`nepho cloudlet list`); see `CommandLineSpelling`.
+public struct Nepho: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "nepho",
+        abstract: "Simplified cloud orchestration tool for constructing virtual data centers.",
+        version: NephoVersion.current,
+        subcommands: []
+    )
+
+    public init() {}
+
+    /// Parses `arguments` (without the program name) after joining two-word spellings.
+    public static func main(arguments: [String]) async {
+        await main(CommandLineSpelling.normalize(arguments))
+    }
+}

@@ -1,0 +1,108 @@
+/// Everything a client can ask of nepho. `LocalAPI` (in-process, NephoEngine) and
+/// `DaemonClient` (over the socket) both conform; the CLI is written against this
+/// protocol only, so `--foreground` is a different value, not a different code path.
+///
+/// Every method takes one `Params` value and returns one `Result` value, both plain
+/// `Codable` structs; `API` lists the wire name of each (see docs/protocol.md).
+/// Paths in params are absolute: the client resolves them against its own folder.
+public protocol NephoAPI: Sendable {
+    func cloudletList(_ params: NoParams) async throws -> CloudletListResult
+    func cloudletDescribe(_ params: CloudletRef) async throws -> CloudletDetail
+    func cloudletCreate(_ params: CloudletCreateParams) async throws -> CloudletCreateResult
+    func cloudletValidate(_ params: CloudletValidateParams) async throws -> ValidationReport
+    func cloudletDirs(_ params: CloudletDirsParams) async throws -> CloudletDirsResult
+
+    func scenarioList(_ params: CloudletRef) async throws -> ScenarioListResult
+    func scenarioDescribe(_ params: ScenarioDescribeParams) async throws -> ScenarioDetail
+
+    func parameterList(_ params: NoParams) async throws -> ParameterListResult
+    func parameterGet(_ params: ParameterKey) async throws -> UserParameter
+    func parameterSet(_ params: UserParameter) async throws -> ParameterListResult
+    func parameterUnset(_ params: ParameterKey) async throws -> ParameterListResult
+}
+
+/// A method of `NephoAPI` as it goes over the wire: its name, its typed params and
+/// result, and how to call it on any implementation (used by the daemon's router).
+public protocol NephoMethod: Sendable {
+    associatedtype Params: Codable & Sendable
+    associatedtype Result: Codable & Sendable
+    static var name: String { get }
+    static func invoke(_ api: any NephoAPI, _ params: Params) async throws -> Result
+}
+
+/// The wire names of every `NephoAPI` method.
+public enum API {
+    public enum CloudletList: NephoMethod {
+        public static let name = "cloudlet.list"
+        public static func invoke(_ api: any NephoAPI, _ p: NoParams) async throws -> CloudletListResult {
+            try await api.cloudletList(p)
+        }
+    }
+    public enum CloudletDescribe: NephoMethod {
+        public static let name = "cloudlet.describe"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletRef) async throws -> CloudletDetail {
+            try await api.cloudletDescribe(p)
+        }
+    }
+    public enum CloudletCreate: NephoMethod {
+        public static let name = "cloudlet.create"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletCreateParams) async throws
+            -> CloudletCreateResult
+        { try await api.cloudletCreate(p) }
+    }
+    public enum CloudletValidate: NephoMethod {
+        public static let name = "cloudlet.validate"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletValidateParams) async throws
+            -> ValidationReport
+        { try await api.cloudletValidate(p) }
+    }
+    public enum CloudletDirs: NephoMethod {
+        public static let name = "cloudlet.dirs"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletDirsParams) async throws
+            -> CloudletDirsResult
+        { try await api.cloudletDirs(p) }
+    }
+    public enum ScenarioList: NephoMethod {
+        public static let name = "scenario.list"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletRef) async throws -> ScenarioListResult {
+            try await api.scenarioList(p)
+        }
+    }
+    public enum ScenarioDescribe: NephoMethod {
+        public static let name = "scenario.describe"
+        public static func invoke(_ api: any NephoAPI, _ p: ScenarioDescribeParams) async throws
+            -> ScenarioDetail
+        { try await api.scenarioDescribe(p) }
+    }
+    public enum ParameterList: NephoMethod {
+        public static let name = "parameter.list"
+        public static func invoke(_ api: any NephoAPI, _ p: NoParams) async throws -> ParameterListResult {
+            try await api.parameterList(p)
+        }
+    }
+    public enum ParameterGet: NephoMethod {
+        public static let name = "parameter.get"
+        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> UserParameter {
+            try await api.parameterGet(p)
+        }
+    }
+    public enum ParameterSet: NephoMethod {
+        public static let name = "parameter.set"
+        public static func invoke(_ api: any NephoAPI, _ p: UserParameter) async throws -> ParameterListResult {
+            try await api.parameterSet(p)
+        }
+    }
+    public enum ParameterUnset: NephoMethod {
+        public static let name = "parameter.unset"
+        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> ParameterListResult {
+            try await api.parameterUnset(p)
+        }
+    }
+
+    /// Every method, for routers and documentation checks.
+    public static let all: [any NephoMethod.Type] = [
+        CloudletList.self, CloudletDescribe.self, CloudletCreate.self, CloudletValidate.self,
+        CloudletDirs.self, ScenarioList.self, ScenarioDescribe.self, ParameterList.self,
+        ParameterGet.self, ParameterSet.self, ParameterUnset.self,
+    ]
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// A child started with `posix_spawn`, with a clean signal mask and default handlers.
+///
+/// Foundation's `Process` lets a child inherit the signal mask of whichever thread
+/// spawned it; Swift's concurrency threads block most signals, so such a child would
+/// ignore SIGTERM and SIGINT. This type resets both, and waits for the exit on a
+/// thread of its own (no polling), so a spawn costs what `posix_spawn` costs.
+public final class ChildProcess: @unchecked Sendable {
+    public let pid: pid_t
+    /// Our ends of the child's pipes; nil when not captured.
+    public let standardInput: FileHandle?
+    public let standardOutput: FileHandle
+    public let standardError: FileHandle
+
+    private let lock = NSLock()
+    private var status: Int32?
+    private var waiters: [CheckedContinuation<Int32, Never>] = []
+
+    private init(pid: pid_t, input: FileHandle?, output: FileHandle, error: FileHandle) {
+        self.pid = pid
+        standardInput = input
+        standardOutput = output
+        standardError = error
+    }
+
+    /// Starts `path` with `arguments`. `environment` nil inherits ours.
+    public static func spawn(
+        path: String, arguments: [String], environment: [String: String]?, currentDirectory: String?,
+        captureInput: Bool
+    ) throws -> ChildProcess {
+        let command = [path] + arguments
+        func pipePair() throws -> (Int32, Int32) {
+            var fds: [Int32] = [-1, -1]
+            guard GNUExtensions.pipe2(&fds, O_CLOEXEC) == 0 else {
+                throw ProcessError(result: nil, arguments: command, reason: "pipe: \(String(cString: strerror(errno)))")
+            }
+            return (fds[0], fds[1])
+        }
+        let out = try pipePair()
+        let err = try pipePair()
+        let inp: (Int32, Int32) = captureInput ? try pipePair() : (open("/dev/null", O_RDONLY | O_CLOEXEC), -1)
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inp.0, 0)
+        posix_spawn_file_actions_adddup2(&actions, out.1, 1)
+        posix_spawn_file_actions_adddup2(&actions, err.1, 2)
+        if let currentDirectory {
+            GNUExtensions.addChdir(&actions, currentDirectory)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings(command) { argv in
+            withCStrings(env) { envp in
+                posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+            }
+        }
+        close(out.1)
+        close(err.1)
+        close(inp.0)
+        guard rc == 0 else {
+            close(out.0)
+            close(err.0)
+            if inp.1 >= 0 { close(inp.1) }
+            throw ProcessError(result: nil, arguments: command, reason: String(cString: strerror(rc)))
+        }
+        let child = ChildProcess(
+            pid: pid,
+            input: inp.1 >= 0 ? FileHandle(fileDescriptor: inp.1, closeOnDealloc: true) : nil,
+            output: FileHandle(fileDescriptor: out.0, closeOnDealloc: true),
+            error: FileHandle(fileDescriptor: err.0, closeOnDealloc: true))
+        Thread.detachNewThread { child.reap() }
+        return child
+    }
+
+    /// True until the child has exited and been reaped.
+    public var isRunning: Bool { lock.withLock { status == nil } }
+
+    /// Sends `signal` to the child while it runs.
+    public func signal(_ signal: Int32) {
+        lock.withLock {
+            if status == nil { _ = kill(pid, signal) }
+        }
+    }
+
+    /// The exit status (128 + signal number for a child killed by a signal).
+    public func exitStatus() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let done: Int32? = lock.withLock {
+                if let status { return status }
+                waiters.append(continuation)
+                return nil
+            }
+            if let done { continuation.resume(returning: done) }
+        }
+    }
+
+    private func reap() {
+        var raw: Int32 = 0
+        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
+        let code: Int32 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        let pending = lock.withLock {
+            status = code
+            defer { waiters = [] }
+            return waiters
+        }
+        for waiter in pending { waiter.resume(returning: code) }
+    }
+}
+
+/// Calls `body` with a NULL-terminated C array of the strings.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}
+
+/// glibc functions that Swift's Glibc module hides behind `_GNU_SOURCE`, looked up once.
+private enum GNUExtensions {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    static let pipe2: Pipe2 = unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2")!, to: Pipe2.self)
+    static let addChdirSymbol: AddChdir = unsafeBitCast(
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")!, to: AddChdir.self)
+
+    static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) {
+        _ = addChdirSymbol(actions, path)
+    }
+}

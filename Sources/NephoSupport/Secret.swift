@@ -1,0 +1,14 @@
+/// A value that must never be printed, logged or stored: it describes itself as
+/// `<redacted>` and only `reveal()` gives the text back.
+public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
+    private let value: String
+
+    public init(_ value: String) { self.value = value }
+
+    /// The secret text, for the one place that must send it (a signature, a pipe).
+    public func reveal() -> String { value }
+
+    public var isEmpty: Bool { value.isEmpty }
+    public var description: String { "<redacted>" }
+    public var debugDescription: String { "<redacted>" }
+}

@@ -1,0 +1,3 @@
+import NephoCLI
+
+await Nepho.main(arguments: Array(CommandLine.arguments.dropFirst()))

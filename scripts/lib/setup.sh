@@ -1,0 +1,38 @@
+# Shared by scripts/test and scripts/demo: installs what nepho needs when it is missing.
+# Sourced, not run. Honest on a fresh Debian machine: every tool used is installed here.
+
+nepho_log() { printf '==> %s\n' "$*" >&2; }
+
+# Debian packages: the system libraries nepho links against, and git.
+nepho_install_system_packages() {
+    local missing=()
+    local pkg
+    for pkg in libyaml-dev libcurl4-openssl-dev libsqlite3-dev git pkg-config "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    nepho_log "installing Debian packages: ${missing[*]}"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Python tools: moto's server (the local CloudFormation/S3 emulator) and cfn-lint.
+nepho_install_python_tools() {
+    local want=()
+    command -v moto_server >/dev/null 2>&1 || want+=('moto[server]')
+    command -v cfn-lint >/dev/null 2>&1 || want+=('cfn-lint')
+    [ ${#want[@]} -eq 0 ] && return 0
+    nepho_log "installing Python packages: ${want[*]}"
+    python3 -m pip install --quiet "${want[@]}"
+    hash -r
+}
+
+# Swift must already be on the machine (the toolchain is not a package).
+nepho_require_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "swift is not on PATH: install the Swift 6 toolchain first" >&2
+        exit 1
+    fi
+}
