@@ -12,17 +12,33 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
+        // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "NephoHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "NephoAWS",
+            dependencies: [
+                "NephoHTTP", "NephoSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
+        .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        .testTarget(name: "NephoHTTPTests", dependencies: ["NephoHTTP", "NephoTestBench"]),
+        .testTarget(
+            name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .target(name: "NephoProtocol"),
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoSupport",
+                "NephoProtocol", "NephoSupport", "NephoAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
