@@ -361,6 +361,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = 200
             self.bench.log_call(entry)
             return self.scripted_delete(region, params["StackName"], script)
+        body = self.localize_template_url(params, body)
         status, headers, answer = self.forward(body)
         entry["status"] = status
         self.bench.log_call(entry)
@@ -375,9 +376,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "text/xml")
         self.reply(status, answer, content_type, extra)
 
+    def localize_template_url(self, params, body):
+        """moto reads a path-style TemplateURL only when its host says "localhost"
+        (moto/cloudformation/utils.py); nepho names the bench by 127.0.0.1."""
+        url = params.get("TemplateURL", "")
+        if not url.startswith("http://127.0.0.1:"):
+            return body
+        params["TemplateURL"] = url.replace("http://127.0.0.1:", "http://localhost:", 1)
+        return urllib.parse.urlencode(params, quote_via=urllib.parse.quote).encode()
+
     def forward(self, body):
         connection = http.client.HTTPConnection("127.0.0.1", self.bench.moto_port, timeout=120)
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
+        headers = {
+            k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive", "content-length")
+        }
+        headers["Content-Length"] = str(len(body))
         connection.request(self.command, self.path, body=body, headers=headers)
         response = connection.getresponse()
         answer = response.read()
