@@ -118,6 +118,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         case reset
         /// No answer until the client gives up (or `seconds` pass).
         case hang(seconds: Double = 3600)
+        /// The call reaches moto and acts, but its answer is lost (connection reset).
+        case dropAnswer
     }
 
     /// Makes the next `times` calls of `action` (after skipping `after` of them) fail with
@@ -139,6 +141,7 @@ public final class CloudFormationBench: @unchecked Sendable {
         case .latency(let seconds): rule["fault"] = "latency"; rule["seconds"] = seconds
         case .reset: rule["fault"] = "reset"
         case .hang(let seconds): rule["fault"] = "hang"; rule["seconds"] = seconds
+        case .dropAnswer: rule["fault"] = "drop"
         }
         _ = try await post("/_bench/fault", rule)
     }
@@ -267,4 +270,18 @@ private final class ResumeOnce: @unchecked Sendable {
 public struct BenchError: Error, CustomStringConvertible, Sendable {
     public var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// One bench shared by every test of a test process that only needs moto's calls
+/// (no faults, no scripts): started on first use, gone when the process exits.
+public actor SharedCloudFormationBench {
+    public static let instance = SharedCloudFormationBench()
+    private var starting: Task<CloudFormationBench, Error>?
+
+    public func bench() async throws -> CloudFormationBench {
+        if let starting { return try await starting.value }
+        let task = Task { try await CloudFormationBench.start() }
+        starting = task
+        return try await task.value
+    }
 }

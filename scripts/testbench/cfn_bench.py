@@ -62,6 +62,7 @@ class Bench:
         self.pages = {}  # token -> (action, remaining members as XML strings)
         self.lifecycles = {}  # stack name -> script dict
         self.calls = []  # dicts: action, method, path, fault, status
+        self.answered = {}  # (action, ClientRequestToken) -> (status, answer): moto ignores the token
 
     # --- faults -------------------------------------------------------------------
     def take_fault(self, action, method, path):
@@ -345,6 +346,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"action": action, "method": self.command, "path": path, "fault": None, "status": None}
         self._body_for_forward = body
         rule = self.bench.take_fault(action, self.command, path)
+        if rule and rule["fault"] == "drop":
+            # The call reaches moto and acts; its answer is lost (the connection resets).
+            entry["fault"] = "drop"
+            self.bench.log_call(entry)
+            status, _, answer = self.forward(self.localize_template_url(dict(params), body))
+            self.remember(action, params, status, answer)
+            return self.apply_fault({"fault": "reset"})
         if rule:
             entry["fault"] = rule["fault"]
             self.bench.log_call(entry)
@@ -361,8 +369,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = 200
             self.bench.log_call(entry)
             return self.scripted_delete(region, params["StackName"], script)
+        token = params.get("ClientRequestToken") or params.get("ClientToken")
+        if token and (action, token) in self.bench.answered:
+            # CloudFormation answers a repeated token with the first call's answer.
+            status, answer = self.bench.answered[(action, token)]
+            entry["status"] = status
+            entry["fault"] = "idempotent-replay"
+            self.bench.log_call(entry)
+            return self.reply(status, answer)
         body = self.localize_template_url(params, body)
         status, headers, answer = self.forward(body)
+        self.remember(action, params, status, answer)
         entry["status"] = status
         self.bench.log_call(entry)
         if status == 200 and script and action in ("CreateStack", "UpdateStack"):
@@ -375,6 +392,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = {k: v for k, v in headers if k.lower() not in skip and k.lower() != "content-type"}
         content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "text/xml")
         self.reply(status, answer, content_type, extra)
+
+    def remember(self, action, params, status, answer):
+        token = params.get("ClientRequestToken") or params.get("ClientToken")
+        if token and status == 200:
+            with self.bench.lock:
+                self.bench.answered[(action, token)] = (status, answer)
 
     def localize_template_url(self, params, body):
         """moto reads a path-style TemplateURL only when its host says "localhost"
@@ -511,7 +534,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rule = dict(request)
             rule.setdefault("action", "*")
             rule.setdefault("times", 1)
-            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang"):
+            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang", "drop"):
                 raise ValueError(f"unknown fault {rule.get('fault')!r}")
             with bench.lock:
                 bench.faults.append(rule)
