@@ -2,7 +2,7 @@ import NephoSupport
 
 /// An access key pair, with a session token for temporary credentials. The secret parts
 /// are `Secret`s, so printing or logging credentials never shows them.
-public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
+public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, CustomReflectable {
     public var accessKeyId: String
     public var secretAccessKey: Secret
     public var sessionToken: Secret?
@@ -18,5 +18,9 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "AWSCredentials(accessKeyId: \(accessKeyId), secret: <redacted>\(sessionToken == nil ? "" : ", session token: <redacted>"), source: \(source))"
+    }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["accessKeyId": accessKeyId, "source": source], displayStyle: .struct)
     }
 }

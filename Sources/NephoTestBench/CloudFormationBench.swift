@@ -276,6 +276,7 @@ public struct BenchError: Error, CustomStringConvertible, Sendable {
 /// (no faults, no scripts): started on first use, gone when the process exits.
 public actor SharedCloudFormationBench {
     public static let instance = SharedCloudFormationBench()
+    public init() {}
     private var starting: Task<CloudFormationBench, Error>?
 
     public func bench() async throws -> CloudFormationBench {
