@@ -79,7 +79,7 @@ enum CloudFormationDecoding {
             logicalResourceId: try node.requiredText("LogicalResourceId"),
             physicalResourceId: node.optionalText("PhysicalResourceId"), resourceType: try node.requiredText("ResourceType"),
             status: try node.requiredText("ResourceStatus"), statusReason: node.optionalText("ResourceStatusReason"),
-            lastUpdated: try date(node, node.child("LastUpdatedTimestamp") != nil ? "LastUpdatedTimestamp" : "Timestamp"))
+            lastUpdated: try optionalDate(node, "LastUpdatedTimestamp") ?? optionalDate(node, "Timestamp"))
     }
 
     static func templateSummary(_ node: XMLElementNode) throws -> TemplateSummary {

@@ -129,7 +129,8 @@ public struct StackResource: Sendable {
     public var resourceType: String
     public var status: String
     public var statusReason: String?
-    public var lastUpdated: Date
+    /// AWS always sends it; moto 5.2 leaves it out of ListStackResources.
+    public var lastUpdated: Date?
 }
 
 /// A parameter a template declares.

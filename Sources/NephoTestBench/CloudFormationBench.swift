@@ -71,10 +71,11 @@ public final class CloudFormationBench: @unchecked Sendable {
             .deletingLastPathComponent()
     }
 
-    /// Stops the bench (idempotent).
+    /// Stops the bench (idempotent) and removes its folder.
     public func stop() {
         try? child.standardInput?.close()
         child.signal(SIGTERM)
+        try? FileManager.default.removeItem(at: directory)
     }
 
     /// `AWS_*` variables that point a client (or a child process) at the bench, with
@@ -120,6 +121,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         case hang(seconds: Double = 3600)
         /// The call reaches moto and acts, but its answer is lost (connection reset).
         case dropAnswer
+        /// This status and body instead of moto's answer (e.g. a truncated document).
+        case answer(status: Int, body: String)
     }
 
     /// Makes the next `times` calls of `action` (after skipping `after` of them) fail with
@@ -142,6 +145,7 @@ public final class CloudFormationBench: @unchecked Sendable {
         case .reset: rule["fault"] = "reset"
         case .hang(let seconds): rule["fault"] = "hang"; rule["seconds"] = seconds
         case .dropAnswer: rule["fault"] = "drop"
+        case .answer(let status, let body): rule["fault"] = "answer"; rule["status"] = status; rule["body"] = body
         }
         _ = try await post("/_bench/fault", rule)
     }

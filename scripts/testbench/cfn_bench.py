@@ -22,6 +22,7 @@ or on SIGTERM/SIGINT. The control interface is JSON over HTTP under /_bench/ on 
 proxy's port; docs/testbench.md describes it.
 """
 
+import base64
 import http.client
 import http.server
 import io
@@ -177,18 +178,22 @@ def run_update(stack, script):
     step = float(script.get("step_seconds", 0.2))
     fail = (script.get("fail") or {}).get("update")
     updated = []
+    stack.nepho_cancel = False
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
         add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
         time.sleep(step)
-        if logical == fail:
-            reason = script.get("reason", "Resource update cancelled by the nepho test bench")
+        cancelled = getattr(stack, "nepho_cancel", False)
+        if logical == fail or cancelled:
+            reason = "Resource update cancelled" if cancelled else script.get(
+                "reason", "Resource update failed in the nepho test bench"
+            )
             add_event(stack, "UPDATE_FAILED", logical, rtype, physical, reason)
             time.sleep(step)
             add_event(
                 stack,
                 "UPDATE_ROLLBACK_IN_PROGRESS",
-                reason=f"The following resource(s) failed to update: [{logical}].",
+                reason="User Initiated" if cancelled else f"The following resource(s) failed to update: [{logical}].",
             )
             for done_logical, done_type, done_physical in reversed(updated + [(logical, rtype, physical)]):
                 time.sleep(step)
@@ -278,12 +283,17 @@ def create_hold_function(region, name):
         "Runtime": "python3.11",
         "Role": role.arn,
         "Handler": "index.handler",
-        "Code": {"ZipFile": buffer.getvalue()},
+        "Code": {"ZipFile": base64.b64encode(buffer.getvalue()).decode()},  # as the Lambda API carries it
         "Timeout": 3,
         "MemorySize": 128,
         "Publish": True,
     }
-    function = lambda_backends[ACCOUNT][region].create_function(spec)
+    functions = lambda_backends[ACCOUNT][region]
+    try:
+        return functions.get_function(name).function_arn
+    except Exception:
+        pass
+    function = functions.create_function(spec)
     return function.function_arn
 
 
@@ -364,6 +374,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["status"] = 200
             self.bench.log_call(entry)
             return self.next_page(action, token)
+        if action == "CancelUpdateStack":
+            entry["status"] = 200
+            self.bench.log_call(entry)
+            return self.cancel_update(region, params.get("StackName", ""))
         script = self.bench.lifecycles.get(params.get("StackName", ""))
         if script and action == "DeleteStack":
             entry["status"] = 200
@@ -469,6 +483,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result.remove(old)
         self.reply(200, self.page_document(action, root, result, members, rest))
 
+    def cancel_update(self, region, name):
+        """moto has no CancelUpdateStack: a scripted update in progress rolls back."""
+        try:
+            stack = backend(region).get_stack(name)
+        except Exception:
+            return self.reply(400, error_xml("ValidationError", f"Stack [{name}] does not exist"))
+        if stack.status != "UPDATE_IN_PROGRESS":
+            return self.reply(
+                400,
+                error_xml(
+                    "ValidationError",
+                    f"CancelUpdateStack cannot be called from current stack status {stack.status}.",
+                ),
+            )
+        stack.nepho_cancel = True
+        body = f'<CancelUpdateStackResponse xmlns="{CFN_NS}"><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></CancelUpdateStackResponse>'
+        self.reply(200, body.encode())
+
     def scripted_delete(self, region, name, script):
         try:
             stack = backend(region).get_stack(name)
@@ -493,6 +525,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.reply(status, error_xml(code, "injected by the nepho test bench", sender=False))
         if fault == "error":
             return self.reply(int(rule.get("status", 400)), error_xml(rule["code"], rule.get("message", "")))
+        if fault == "answer":
+            return self.reply(int(rule.get("status", 200)), rule.get("body", "").encode())
         if fault == "latency":
             time.sleep(float(rule.get("seconds", 1)))
             status, headers, answer = self.forward(self._body_for_forward)
@@ -534,7 +568,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rule = dict(request)
             rule.setdefault("action", "*")
             rule.setdefault("times", 1)
-            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang", "drop"):
+            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang", "drop", "answer"):
                 raise ValueError(f"unknown fault {rule.get('fault')!r}")
             with bench.lock:
                 bench.faults.append(rule)

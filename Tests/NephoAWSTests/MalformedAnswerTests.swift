@@ -1,0 +1,30 @@
+import Foundation
+import NephoTestBench
+import Testing
+
+@testable import NephoAWS
+
+/// Answers that are not complete documents are errors, never empty results.
+extension RetryTests {
+    @Test(arguments: [
+        "<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>x",
+        "",
+        "not xml at all",
+        "<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>x</StackName></member></Stacks></DescribeStacksResult></DescribeStacksResponse>",
+    ])
+    func truncatedOrMalformedAnswersAreErrors(body: String) async throws {
+        let (bench, client, _, sleeper) = try await fixture(maxAttempts: 3)
+        try await bench.inject(.answer(status: 200, body: body), into: "DescribeStacks", times: 1)
+        let error = await #expect(throws: AWSResponseError.self) { try await client.describeStacks() }
+        #expect(error?.action == "DescribeStacks")
+        #expect(sleeper.delays.isEmpty)
+    }
+
+    @Test func anErrorWithoutADocumentStillSaysWhatHappened() async throws {
+        let (bench, client, _, _) = try await fixture(maxAttempts: 1)
+        try await bench.inject(.answer(status: 403, body: "<html>forbidden</html>"), into: "ListStacks", times: 1)
+        let error = await #expect(throws: AWSError.self) { try await client.listStacks() }
+        #expect(error?.code == "HTTP403")
+        #expect(error?.httpStatus == 403)
+    }
+}
