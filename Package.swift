@@ -31,7 +31,9 @@ let package = Package(
             ]),
         .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
         .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
-        .testTarget(name: "NephoHTTPTests", dependencies: ["NephoHTTP", "NephoTestBench"]),
+        .testTarget(
+            name: "NephoHTTPTests",
+            dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .target(name: "NephoProtocol"),

@@ -367,6 +367,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             entry["fault"] = rule["fault"]
             self.bench.log_call(entry)
             return self.apply_fault(rule)
+        if path.startswith("/_echo") or path.startswith("/_bytes"):
+            entry["status"] = 200
+            self.bench.log_call(entry)
+            return self.plain_http(path, body)
         region = region_of(self.headers)
         # Our own pages of a list moto answers whole.
         token = params.get("NextToken", "")
@@ -421,6 +425,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return body
         params["TemplateURL"] = url.replace("http://127.0.0.1:", "http://localhost:", 1)
         return urllib.parse.urlencode(params, quote_via=urllib.parse.quote).encode()
+
+    def plain_http(self, path, body):
+        """Endpoints for HTTP client tests: /_echo tells what arrived, /_bytes?n=N sends N bytes."""
+        if path.startswith("/_bytes"):
+            count = int(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(path).query)).get("n", "0"))
+            return self.reply(200, b"x" * count, "application/octet-stream")
+        import hashlib
+
+        answer = {
+            "method": self.command,
+            "path": path,
+            "headers": [[k, v] for k, v in self.headers.items()],
+            "body_length": len(body),
+            "body_sha256": hashlib.sha256(body).hexdigest(),
+        }
+        self.reply(200, json.dumps(answer).encode(), "application/json", {"X-Echo": "yes"})
 
     def forward(self, body):
         connection = http.client.HTTPConnection("127.0.0.1", self.bench.moto_port, timeout=120)
