@@ -10,14 +10,10 @@ extension YAMLNode {
         return try YAMLParser(limits: limits).parse(data).unquotingStrings()
     }
 
-    /// Words YAML 1.1 readers take for booleans: kept quoted for them.
-    private static let yaml11Words: Set<String> = ["y", "n", "yes", "no", "on", "off"]
-
     private func unquotingStrings() -> YAMLNode {
         var copy = self
         switch kind {
-        case .scalar(let text, .doubleQuoted)
-        where YAMLScalarValue.resolvePlain(text) == nil && !Self.yaml11Words.contains(text.lowercased()):
+        case .scalar(let text, .doubleQuoted) where YAMLScalarValue.plainReadsAsString(text):
             copy.kind = .scalar(text, text.contains("\n") ? .literal : .plain)
         case .scalar:
             break

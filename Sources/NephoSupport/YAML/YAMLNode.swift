@@ -33,9 +33,12 @@ public struct YAMLNode: Sendable, Equatable {
         self.mark = mark
     }
 
-    /// A plain or quoted string scalar.
+    /// A string scalar that reads back as the same string: plain where that is safe,
+    /// double-quoted where a plain scalar would mean another type (`"true"`, `"42"`).
     public static func string(_ value: String, tag: String? = nil) -> YAMLNode {
-        YAMLNode(.scalar(value, .plain), tag: tag)
+        let style: ScalarStyle =
+            value.contains("\n") ? .literal : YAMLScalarValue.plainReadsAsString(value) ? .plain : .doubleQuoted
+        return YAMLNode(.scalar(value, style), tag: tag)
     }
 
     /// Node equality ignores positions: two documents that say the same are equal.
@@ -133,6 +136,14 @@ public enum YAMLScalarValue: Sendable, Equatable {
         guard style == .plain, tag == nil else { return .string(text) }
         return resolvePlain(text) ?? .string(text)
     }
+
+    /// True when `text` written plain reads back as that string, under both YAML 1.2
+    /// and the YAML 1.1 rules older readers use (`yes`, `off`).
+    public static func plainReadsAsString(_ text: String) -> Bool {
+        resolvePlain(text) == nil && !yaml11Words.contains(text.lowercased())
+    }
+
+    private static let yaml11Words: Set<String> = ["y", "n", "yes", "no", "on", "off"]
 
     /// The core schema's plain-scalar rules; nil for a plain string.
     static func resolvePlain(_ text: String) -> YAMLScalarValue? {

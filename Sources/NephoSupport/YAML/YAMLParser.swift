@@ -53,7 +53,7 @@ public struct YAMLParser: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw YAMLError(file: path, mark: YAMLMark(line: 0, column: 0), message: "cannot read: \(Self.reason(error))")
+            throw YAMLError(file: path, mark: YAMLMark(line: 0, column: 0), message: "cannot read: \(SystemError.reason(error))")
         }
         return try parse(data, file: path)
     }
@@ -113,13 +113,6 @@ public struct YAMLParser: Sendable {
         }
         let mark = YAMLMark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
         return YAMLError(file: file, mark: mark, message: message)
-    }
-
-    static func reason(_ error: Error) -> String {
-        if let cocoa = error as? CocoaError, let underlying = cocoa.userInfo[NSUnderlyingErrorKey] as? NSError {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return (error as NSError).localizedDescription
     }
 }
 
