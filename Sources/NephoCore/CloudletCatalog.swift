@@ -7,6 +7,11 @@ public struct CloudletCatalog: Sendable {
     public struct Directory: Sendable, Equatable {
         public var url: URL
         public var isDefault: Bool
+
+        public init(url: URL, isDefault: Bool) {
+            self.url = url
+            self.isDefault = isDefault
+        }
     }
 
     /// One folder found in a directory: a cloudlet, or why it is not one.
