@@ -19,6 +19,19 @@ let package = Package(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
+        .target(name: "NephoCore", dependencies: ["NephoSupport"]),
+        .target(name: "NephoProtocol"),
+        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
+        .target(
+            name: "NephoCLI",
+            dependencies: [
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
+        .executableTarget(
+            name: "nephod",
+            dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
         // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
@@ -36,20 +49,11 @@ let package = Package(
             dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
-        .target(name: "NephoProtocol"),
-        .target(
-            name: "NephoCLI",
-            dependencies: [
-                "NephoProtocol", "NephoSupport", "NephoAWS",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
-        .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
-        .executableTarget(
-            name: "nephod",
-            dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
+        .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
+        .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
         .testTarget(
-            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
+            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
     ],
     swiftLanguageModes: [.v6]
 )
