@@ -48,7 +48,8 @@ public struct AWSConfiguration: Sendable {
         var warnings: [String] = []
         if let mode = filePermissions(paths.credentials), mode & 0o077 != 0 {
             warnings.append(
-                "\(paths.credentials) can be read by other users (mode \(String(mode, radix: 8))); run chmod 600 on it")
+                "\(paths.credentials) can be read by other users (mode \(String(mode, radix: 8))); run chmod 600 on it"
+            )
         }
 
         var credentials: AWSCredentials?
@@ -57,23 +58,28 @@ public struct AWSConfiguration: Sendable {
         {
             credentials = AWSCredentials(
                 accessKeyId: keyId, secretAccessKey: Secret(secret),
-                sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]).map(Secret.init), source: "environment")
+                sessionToken: nonEmpty(environment["AWS_SESSION_TOKEN"]).map(Secret.init),
+                source: "environment")
         }
         if credentials == nil, let fileKeys {
-            credentials = try keys(fileKeys, profile: profileName, path: paths.credentials, kind: "shared credentials file")
+            credentials = try keys(
+                fileKeys, profile: profileName, path: paths.credentials, kind: "shared credentials file")
         }
         if credentials == nil, settings["aws_access_key_id"] != nil {
             credentials = try keys(settings, profile: profileName, path: paths.config, kind: "config file")
         }
 
         let resolvedRegion =
-            nonEmpty(region) ?? nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(environment["AWS_DEFAULT_REGION"])
+            nonEmpty(region) ?? nonEmpty(environment["AWS_REGION"]) ?? nonEmpty(
+                environment["AWS_DEFAULT_REGION"])
             ?? nonEmpty(settings["region"])
         let retry = try RetrySettings.resolve(environment: environment, profile: settings)
         return AWSConfiguration(
-            profile: profileName, credentials: credentials, region: resolvedRegion, retry: retry, warnings: warnings,
+            profile: profileName, credentials: credentials, region: resolvedRegion, retry: retry,
+            warnings: warnings,
             configFilePath: paths.config, credentialsFilePath: paths.credentials, environment: environment,
-            profileSettings: settings, servicesSettings: settings["services"].map { config.services($0) } ?? [:])
+            profileSettings: settings,
+            servicesSettings: settings["services"].map { config.services($0) } ?? [:])
     }
 
     /// The credentials, or an error telling how to get some.
@@ -95,9 +101,15 @@ public struct AWSConfiguration: Sendable {
             ?? Self.truthy(profileSettings["ignore_configured_endpoint_urls"]) ?? false
         if ignore { return nil }
         let candidates: [(String, String?)] = [
-            ("AWS_ENDPOINT_URL_\(service.environmentSuffix)", environment["AWS_ENDPOINT_URL_\(service.environmentSuffix)"]),
+            (
+                "AWS_ENDPOINT_URL_\(service.environmentSuffix)",
+                environment["AWS_ENDPOINT_URL_\(service.environmentSuffix)"]
+            ),
             ("AWS_ENDPOINT_URL", environment["AWS_ENDPOINT_URL"]),
-            ("services.\(service.configKey).endpoint_url", servicesSettings[service.configKey]?["endpoint_url"]),
+            (
+                "services.\(service.configKey).endpoint_url",
+                servicesSettings[service.configKey]?["endpoint_url"]
+            ),
             ("endpoint_url", profileSettings["endpoint_url"]),
         ]
         for (name, value) in candidates {
@@ -124,11 +136,13 @@ public struct AWSConfiguration: Sendable {
     }
 
     /// Paths of the config and credentials files.
-    public static func sharedFilePaths(environment: [String: String]) -> (config: String, credentials: String) {
+    public static func sharedFilePaths(environment: [String: String]) -> (config: String, credentials: String)
+    {
         let home = nonEmpty(environment["HOME"]) ?? NSHomeDirectory()
         return (
             nonEmpty(environment["AWS_CONFIG_FILE"]).map(expandTilde(home)) ?? "\(home)/.aws/config",
-            nonEmpty(environment["AWS_SHARED_CREDENTIALS_FILE"]).map(expandTilde(home)) ?? "\(home)/.aws/credentials"
+            nonEmpty(environment["AWS_SHARED_CREDENTIALS_FILE"]).map(expandTilde(home))
+                ?? "\(home)/.aws/credentials"
         )
     }
 
@@ -140,10 +154,12 @@ public struct AWSConfiguration: Sendable {
         -> AWSCredentials
     {
         guard let keyId = nonEmpty(settings["aws_access_key_id"]) else {
-            throw AWSConfigurationError.incompleteProfile(profile: profile, path: path, missing: "aws_access_key_id")
+            throw AWSConfigurationError.incompleteProfile(
+                profile: profile, path: path, missing: "aws_access_key_id")
         }
         guard let secret = nonEmpty(settings["aws_secret_access_key"]) else {
-            throw AWSConfigurationError.incompleteProfile(profile: profile, path: path, missing: "aws_secret_access_key")
+            throw AWSConfigurationError.incompleteProfile(
+                profile: profile, path: path, missing: "aws_secret_access_key")
         }
         return AWSCredentials(
             accessKeyId: keyId, secretAccessKey: Secret(secret),
@@ -173,6 +189,7 @@ extension AWSConfiguration: CustomStringConvertible, CustomDebugStringConvertibl
     }
     public var debugDescription: String { description }
     public var customMirror: Mirror {
-        Mirror(self, children: ["profile": profile, "region": region as Any, "credentials": credentials as Any])
+        Mirror(
+            self, children: ["profile": profile, "region": region as Any, "credentials": credentials as Any])
     }
 }

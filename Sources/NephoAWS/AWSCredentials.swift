@@ -9,7 +9,9 @@ public struct AWSCredentials: Sendable, Equatable, CustomStringConvertible, Cust
     /// Where they were found, e.g. `environment` or `shared credentials file (profile dev)`.
     public var source: String
 
-    public init(accessKeyId: String, secretAccessKey: Secret, sessionToken: Secret? = nil, source: String = "explicit") {
+    public init(
+        accessKeyId: String, secretAccessKey: Secret, sessionToken: Secret? = nil, source: String = "explicit"
+    ) {
         self.accessKeyId = accessKeyId
         self.secretAccessKey = secretAccessKey
         self.sessionToken = sessionToken

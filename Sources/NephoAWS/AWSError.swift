@@ -9,7 +9,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var requestId: String?
 
-    public init(service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?) {
+    public init(
+        service: String, action: String, httpStatus: Int, code: String, message: String, requestId: String?
+    ) {
         self.service = service
         self.action = action
         self.httpStatus = httpStatus
@@ -22,7 +24,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var isThrottling: Bool { RetryPolicy.throttlingCodes.contains(code) }
 
     /// CloudFormation's "nothing to change" answer to UpdateStack.
-    public var isNoUpdates: Bool { code == "ValidationError" && message.contains("No updates are to be performed") }
+    public var isNoUpdates: Bool {
+        code == "ValidationError" && message.contains("No updates are to be performed")
+    }
 
     /// "Stack … does not exist".
     public var isStackMissing: Bool { code == "ValidationError" && message.contains("does not exist") }
@@ -33,14 +37,22 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Reads an error document (Query API `ErrorResponse`, or S3's bare `Error`); a
     /// body that is not one becomes code `HTTP<status>`.
-    static func from(response status: Int, body: Data, headers: [(name: String, value: String)], service: String, action: String)
+    static func from(
+        response status: Int, body: Data, headers: [(name: String, value: String)], service: String,
+        action: String
+    )
         -> AWSError
     {
-        let headerId = headers.first { ["x-amzn-requestid", "x-amz-request-id"].contains($0.name.lowercased()) }?.value
+        let headerId = headers.first {
+            ["x-amzn-requestid", "x-amz-request-id"].contains($0.name.lowercased())
+        }?.value
         if let root = try? XMLElementNode.parse(body) {
-            let error = root.name == "Error" ? root : (root.child("Error") ?? root.descendant("Errors", "Error"))
+            let error =
+                root.name == "Error" ? root : (root.child("Error") ?? root.descendant("Errors", "Error"))
             if let error, let code = error.optionalText("Code") {
-                let id = root.optionalText("RequestId") ?? error.optionalText("RequestId") ?? root.optionalText("RequestID")
+                let id =
+                    root.optionalText("RequestId") ?? error.optionalText("RequestId")
+                    ?? root.optionalText("RequestID")
                 return AWSError(
                     service: service, action: action, httpStatus: status, code: code,
                     message: error.optionalText("Message") ?? "", requestId: id ?? headerId)

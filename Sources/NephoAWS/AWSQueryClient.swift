@@ -38,7 +38,8 @@ public struct AWSQueryClient: Sendable {
             classify: { result in
                 switch result {
                 case .success: return .success
-                case .failure(let error as AWSError): return .serviceError(code: error.code, status: error.httpStatus)
+                case .failure(let error as AWSError):
+                    return .serviceError(code: error.code, status: error.httpStatus)
                 case .failure(let error as HTTPError): return .transport(error)
                 case .failure: return .serviceError(code: "", status: 0)
                 }
@@ -49,11 +50,13 @@ public struct AWSQueryClient: Sendable {
     private func attempt(action: String, body: Data) async throws -> XMLElementNode {
         var request = HTTPRequest(method: "POST", url: Self.rootURL(endpoint), body: body)
         request.setHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-        SigV4Signer(credentials: credentials, region: region, service: service.name).sign(&request, date: now())
+        SigV4Signer(credentials: credentials, region: region, service: service.name).sign(
+            &request, date: now())
         let response = try await http.send(request)
         guard (200..<300).contains(response.status) else {
             throw AWSError.from(
-                response: response.status, body: response.body, headers: response.headers, service: service.name,
+                response: response.status, body: response.body, headers: response.headers,
+                service: service.name,
                 action: action)
         }
         do {
@@ -66,7 +69,9 @@ public struct AWSQueryClient: Sendable {
     /// `key=value&…` with AWS's percent-encoding.
     static func formBody(_ parameters: [(String, String)]) -> Data {
         Data(
-            parameters.map { "\(SigV4Signer.encode($0.0))=\(SigV4Signer.encode($0.1))" }.joined(separator: "&").utf8)
+            parameters.map { "\(SigV4Signer.encode($0.0))=\(SigV4Signer.encode($0.1))" }.joined(
+                separator: "&"
+            ).utf8)
     }
 
     /// The endpoint with path `/` when it has none.

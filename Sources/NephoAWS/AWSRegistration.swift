@@ -33,7 +33,8 @@ public struct AWSRegistration: Sendable {
     /// Checks the fields before anything is written.
     public func validate() throws {
         if region.isEmpty || region.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {
-            throw AWSConfigurationError.badSetting(name: "region", reason: "'\(region)' is not an AWS region name")
+            throw AWSConfigurationError.badSetting(
+                name: "region", reason: "'\(region)' is not an AWS region name")
         }
         if accessKeyId.isEmpty || accessKeyId.contains(where: { $0.isWhitespace }) {
             throw AWSConfigurationError.badSetting(name: "access key id", reason: "it must be one word")
@@ -42,7 +43,8 @@ public struct AWSRegistration: Sendable {
             throw AWSConfigurationError.badSetting(name: "secret access key", reason: "it must be one word")
         }
         if profile.isEmpty || profile.contains(where: { $0 == "[" || $0 == "]" || $0.isNewline }) {
-            throw AWSConfigurationError.badSetting(name: "profile", reason: "'\(profile)' cannot name a profile")
+            throw AWSConfigurationError.badSetting(
+                name: "profile", reason: "'\(profile)' cannot name a profile")
         }
     }
 
@@ -54,7 +56,8 @@ public struct AWSRegistration: Sendable {
             [("aws_access_key_id", accessKeyId), ("aws_secret_access_key", secretAccessKey.reveal())],
             section: profile, path: paths.credentials)
         try AWSSharedFileWriter.set(
-            [("region", region)], section: profile == "default" ? "default" : "profile \(profile)", path: paths.config)
+            [("region", region)], section: profile == "default" ? "default" : "profile \(profile)",
+            path: paths.config)
         return paths
     }
 
@@ -66,10 +69,12 @@ public struct AWSRegistration: Sendable {
         var scrubbed = environment
         for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"] { scrubbed[key] = nil }
         scrubbed["AWS_REGION"] = region
-        var configuration = try AWSConfiguration.resolve(environment: scrubbed, profile: profile, region: region)
+        var configuration = try AWSConfiguration.resolve(
+            environment: scrubbed, profile: profile, region: region)
         configuration.credentials = AWSCredentials(
             accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, source: "nepho register")
         let retry = RetryPolicy(settings: RetrySettings(maxAttempts: 2))
-        return try await AWSSession(configuration: configuration, http: http, retry: retry).sts().getCallerIdentity()
+        return try await AWSSession(configuration: configuration, http: http, retry: retry).sts()
+            .getCallerIdentity()
     }
 }

@@ -8,7 +8,9 @@ public struct AWSSession: Sendable {
     public var http: any HTTPClient
     public var retry: RetryPolicy
 
-    public init(configuration: AWSConfiguration, http: any HTTPClient = CurlHTTPClient(), retry: RetryPolicy? = nil) {
+    public init(
+        configuration: AWSConfiguration, http: any HTTPClient = CurlHTTPClient(), retry: RetryPolicy? = nil
+    ) {
         self.configuration = configuration
         self.http = http
         self.retry = retry ?? RetryPolicy(settings: configuration.retry)
@@ -21,14 +23,17 @@ public struct AWSSession: Sendable {
     public func sts() throws -> STSClient {
         STSClient(
             query: AWSQueryClient(
-                service: .sts, apiVersion: STSClient.apiVersion, endpoint: try configuration.endpoint(for: .sts),
-                region: try configuration.requireRegion(), credentials: try configuration.requireCredentials(), http: http,
+                service: .sts, apiVersion: STSClient.apiVersion,
+                endpoint: try configuration.endpoint(for: .sts),
+                region: try configuration.requireRegion(),
+                credentials: try configuration.requireCredentials(), http: http,
                 retry: retry))
     }
 
     public func s3() throws -> S3Client {
         S3Client(
-            endpoint: try configuration.configuredEndpoint(for: .s3), region: try configuration.requireRegion(),
+            endpoint: try configuration.configuredEndpoint(for: .s3),
+            region: try configuration.requireRegion(),
             credentials: try configuration.requireCredentials(), http: http, retry: retry)
     }
 

@@ -17,7 +17,9 @@ public enum AWSSharedFileWriter {
     }
 
     /// The text of a file after setting `values` in `[section]`.
-    public static func apply(_ values: [(key: String, value: String)], section: String, to text: String) -> String {
+    public static func apply(_ values: [(key: String, value: String)], section: String, to text: String)
+        -> String
+    {
         var lines = text.isEmpty ? [] : text.components(separatedBy: "\n")
         if lines.last == "" { lines.removeLast() }
         var remaining = values
@@ -41,7 +43,9 @@ public enum AWSSharedFileWriter {
         }
         for index in (start + 1)..<end {
             let line = lines[index]
-            guard let equals = line.firstIndex(of: "="), !(line.first == " " || line.first == "\t") else { continue }
+            guard let equals = line.firstIndex(of: "="), !(line.first == " " || line.first == "\t") else {
+                continue
+            }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             if let position = remaining.firstIndex(where: { $0.key == key }) {
                 lines[index] = "\(key) = \(remaining[position].value)"
@@ -50,7 +54,9 @@ public enum AWSSharedFileWriter {
         }
         // New keys go after the section's last setting, before blank lines that end it.
         var insertAt = end
-        while insertAt > start + 1 && lines[insertAt - 1].trimmingCharacters(in: .whitespaces).isEmpty { insertAt -= 1 }
+        while insertAt > start + 1 && lines[insertAt - 1].trimmingCharacters(in: .whitespaces).isEmpty {
+            insertAt -= 1
+        }
         lines.insert(contentsOf: remaining.map { "\($0.key) = \($0.value)" }, at: insertAt)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -64,7 +70,8 @@ public enum AWSSharedFileWriter {
         let temporary = "\(path).nepho-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw AWSConfigurationError.unreadableFile(path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
+            throw AWSConfigurationError.unreadableFile(
+                path: path, reason: "cannot write: \(String(cString: strerror(errno)))")
         }
         fchmod(fd, 0o600)
         let bytes = Array(text.utf8)

@@ -22,7 +22,8 @@ public struct AWSSharedFile: Sendable, Equatable {
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
                 guard trimmed.hasSuffix("]") else {
-                    throw AWSConfigurationError.malformedFile(path: path, line: index + 1, reason: "a section header must end with ]")
+                    throw AWSConfigurationError.malformedFile(
+                        path: path, line: index + 1, reason: "a section header must end with ]")
                 }
                 let name = trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
                 current = name
@@ -31,13 +32,16 @@ public struct AWSSharedFile: Sendable, Equatable {
                 continue
             }
             guard let section = current else {
-                throw AWSConfigurationError.malformedFile(path: path, line: index + 1, reason: "a setting before any [section]")
+                throw AWSConfigurationError.malformedFile(
+                    path: path, line: index + 1, reason: "a setting before any [section]")
             }
             guard let equals = trimmed.firstIndex(of: "=") else {
-                throw AWSConfigurationError.malformedFile(path: path, line: index + 1, reason: "expected key = value")
+                throw AWSConfigurationError.malformedFile(
+                    path: path, line: index + 1, reason: "expected key = value")
             }
             let key = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
-            let value = stripComment(trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces))
+            let value = stripComment(
+                trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces))
             let indented = line.first == " " || line.first == "\t"
             if indented, let parentKey {
                 nested[section, default: [:]][parentKey, default: [:]][key] = value
@@ -95,13 +99,16 @@ public enum AWSConfigurationError: Error, Sendable, Equatable, CustomStringConve
         switch self {
         case .malformedFile(let path, let line, let reason): return "\(path):\(line): \(reason)"
         case .unreadableFile(let path, let reason): return "cannot read \(path): \(reason)"
-        case .profileNotFound(let name): return "AWS profile '\(name)' is in neither the config nor the credentials file"
+        case .profileNotFound(let name):
+            return "AWS profile '\(name)' is in neither the config nor the credentials file"
         case .incompleteProfile(let profile, let path, let missing):
             return "\(path): profile '\(profile)' has no \(missing)"
         case .noCredentials:
-            return "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `nepho register`"
+            return
+                "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run `nepho register`"
         case .noRegion:
-            return "no AWS region: pass --region, set AWS_REGION, or add region to the profile (`nepho register`)"
+            return
+                "no AWS region: pass --region, set AWS_REGION, or add region to the profile (`nepho register`)"
         case .badSetting(let name, let reason): return "\(name): \(reason)"
         }
     }

@@ -19,7 +19,8 @@ public struct CloudFormationClient: Sendable {
     public init(configuration: AWSConfiguration, http: any HTTPClient, retry: RetryPolicy) throws {
         query = AWSQueryClient(
             service: .cloudFormation, apiVersion: Self.apiVersion,
-            endpoint: try configuration.endpoint(for: .cloudFormation), region: try configuration.requireRegion(),
+            endpoint: try configuration.endpoint(for: .cloudFormation),
+            region: try configuration.requireRegion(),
             credentials: try configuration.requireCredentials(), http: http, retry: retry)
     }
 
@@ -54,13 +55,19 @@ public struct CloudFormationClient: Sendable {
     public func deleteStack(_ stackName: String, clientRequestToken: String? = nil) async throws {
         _ = try await call(
             "DeleteStack",
-            [("StackName", stackName), ("ClientRequestToken", clientRequestToken ?? Self.newClientRequestToken())])
+            [
+                ("StackName", stackName),
+                ("ClientRequestToken", clientRequestToken ?? Self.newClientRequestToken()),
+            ])
     }
 
     public func cancelUpdateStack(_ stackName: String, clientRequestToken: String? = nil) async throws {
         _ = try await call(
             "CancelUpdateStack",
-            [("StackName", stackName), ("ClientRequestToken", clientRequestToken ?? Self.newClientRequestToken())])
+            [
+                ("StackName", stackName),
+                ("ClientRequestToken", clientRequestToken ?? Self.newClientRequestToken()),
+            ])
     }
 
     /// One stack (by name or id), or every live stack when `stackName` is nil.
@@ -72,13 +79,19 @@ public struct CloudFormationClient: Sendable {
 
     /// Stacks of the account, deleted ones included, optionally only with these statuses.
     public func listStacks(statusFilter: [String] = []) async throws -> [StackSummary] {
-        let filter = statusFilter.enumerated().map { ("StackStatusFilter.member.\($0.offset + 1)", $0.element) }
-        return try await paged("ListStacks", filter, list: "StackSummaries") { try CloudFormationDecoding.summary($0) }
+        let filter = statusFilter.enumerated().map {
+            ("StackStatusFilter.member.\($0.offset + 1)", $0.element)
+        }
+        return try await paged("ListStacks", filter, list: "StackSummaries") {
+            try CloudFormationDecoding.summary($0)
+        }
     }
 
     /// A stack's events, newest first. With `stopAt`, paging stops at the page holding
     /// that event id, and only newer events are returned.
-    public func describeStackEvents(_ stackName: String, stopAt eventId: String? = nil) async throws -> [StackEvent] {
+    public func describeStackEvents(_ stackName: String, stopAt eventId: String? = nil) async throws
+        -> [StackEvent]
+    {
         var events: [StackEvent] = []
         var token: String?
         var seenTokens: Set<String> = []
@@ -86,7 +99,9 @@ public struct CloudFormationClient: Sendable {
             var parameters = [("StackName", stackName)]
             if let token { parameters.append(("NextToken", token)) }
             let result = try await call("DescribeStackEvents", parameters)
-            let page = try decode("DescribeStackEvents") { try result.members("StackEvents").map(CloudFormationDecoding.event) }
+            let page = try decode("DescribeStackEvents") {
+                try result.members("StackEvents").map(CloudFormationDecoding.event)
+            }
             if let eventId, let index = page.firstIndex(where: { $0.eventId == eventId }) {
                 return events + page[..<index]
             }
@@ -104,7 +119,9 @@ public struct CloudFormationClient: Sendable {
 
     public func describeStackResources(_ stackName: String) async throws -> [StackResource] {
         let result = try await call("DescribeStackResources", [("StackName", stackName)])
-        return try decode("DescribeStackResources") { try result.members("StackResources").map(CloudFormationDecoding.resource) }
+        return try decode("DescribeStackResources") {
+            try result.members("StackResources").map(CloudFormationDecoding.resource)
+        }
     }
 
     /// The template body of a stack (or of a change set).
@@ -134,7 +151,8 @@ public struct CloudFormationClient: Sendable {
     // MARK: change sets
 
     /// Creates a change set (`CREATE` for a new stack, `UPDATE` otherwise).
-    public func createChangeSet(_ request: StackRequest, changeSetName: String, type: String = "UPDATE") async throws
+    public func createChangeSet(_ request: StackRequest, changeSetName: String, type: String = "UPDATE")
+        async throws
         -> ChangeSetReference
     {
         var parameters = try stackParameters(request)
@@ -144,11 +162,13 @@ public struct CloudFormationClient: Sendable {
         ]
         let result = try await call("CreateChangeSet", parameters)
         return try decode("CreateChangeSet") {
-            ChangeSetReference(changeSetId: try result.requiredText("Id"), stackId: try result.requiredText("StackId"))
+            ChangeSetReference(
+                changeSetId: try result.requiredText("Id"), stackId: try result.requiredText("StackId"))
         }
     }
 
-    public func describeChangeSet(_ changeSetName: String, stackName: String? = nil) async throws -> ChangeSet {
+    public func describeChangeSet(_ changeSetName: String, stackName: String? = nil) async throws -> ChangeSet
+    {
         var base = [("ChangeSetName", changeSetName)]
         if let stackName { base.append(("StackName", stackName)) }
         var token: String?
@@ -158,20 +178,25 @@ public struct CloudFormationClient: Sendable {
         repeat {
             let result = try await call("DescribeChangeSet", base + (token.map { [("NextToken", $0)] } ?? []))
             if first == nil { first = result }
-            changes += try decode("DescribeChangeSet") { try result.members("Changes").map(CloudFormationDecoding.change) }
+            changes += try decode("DescribeChangeSet") {
+                try result.members("Changes").map(CloudFormationDecoding.change)
+            }
             token = try nextToken(result, action: "DescribeChangeSet", seen: &seen)
         } while token != nil
         let node = first!
         return try decode("DescribeChangeSet") {
             ChangeSet(
-                changeSetId: try node.requiredText("ChangeSetId"), changeSetName: try node.requiredText("ChangeSetName"),
+                changeSetId: try node.requiredText("ChangeSetId"),
+                changeSetName: try node.requiredText("ChangeSetName"),
                 stackId: try node.requiredText("StackId"), stackName: try node.requiredText("StackName"),
                 status: try node.requiredText("Status"), statusReason: node.optionalText("StatusReason"),
                 executionStatus: node.optionalText("ExecutionStatus"), changes: changes)
         }
     }
 
-    public func executeChangeSet(_ changeSetName: String, stackName: String? = nil, clientRequestToken: String? = nil)
+    public func executeChangeSet(
+        _ changeSetName: String, stackName: String? = nil, clientRequestToken: String? = nil
+    )
         async throws
     {
         var parameters = [("ChangeSetName", changeSetName)]
@@ -212,10 +237,13 @@ public struct CloudFormationClient: Sendable {
         return items
     }
 
-    private func nextToken(_ result: XMLElementNode, action: String, seen: inout Set<String>) throws -> String? {
+    private func nextToken(_ result: XMLElementNode, action: String, seen: inout Set<String>) throws
+        -> String?
+    {
         guard let token = result.optionalText("NextToken"), !token.isEmpty else { return nil }
         guard seen.insert(token).inserted else {
-            throw AWSResponseError(service: "cloudformation", action: action, reason: "NextToken repeated; paging stopped")
+            throw AWSResponseError(
+                service: "cloudformation", action: action, reason: "NextToken repeated; paging stopped")
         }
         return token
     }
@@ -248,7 +276,9 @@ public struct CloudFormationClient: Sendable {
             }
         }
         for (index, tag) in request.tags.enumerated() {
-            parameters += [("Tags.member.\(index + 1).Key", tag.key), ("Tags.member.\(index + 1).Value", tag.value)]
+            parameters += [
+                ("Tags.member.\(index + 1).Key", tag.key), ("Tags.member.\(index + 1).Value", tag.value),
+            ]
         }
         for (index, capability) in request.capabilities.enumerated() {
             parameters.append(("Capabilities.member.\(index + 1)", capability))

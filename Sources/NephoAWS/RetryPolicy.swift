@@ -14,12 +14,15 @@ public struct RetrySettings: Sendable, Equatable {
 
     public init(mode: Mode = .standard, maxAttempts: Int? = nil) {
         self.mode = mode
-        self.maxAttempts = maxAttempts ?? (mode == .legacy ? RetryPolicy.legacyMaxAttempts : RetryPolicy.defaultMaxAttempts)
+        self.maxAttempts =
+            maxAttempts ?? (mode == .legacy ? RetryPolicy.legacyMaxAttempts : RetryPolicy.defaultMaxAttempts)
     }
 
     static func resolve(environment: [String: String], profile: [String: String]) throws -> RetrySettings {
         var mode = Mode.standard
-        if let text = AWSConfiguration.nonEmpty(environment["AWS_RETRY_MODE"]) ?? AWSConfiguration.nonEmpty(profile["retry_mode"]) {
+        if let text = AWSConfiguration.nonEmpty(environment["AWS_RETRY_MODE"])
+            ?? AWSConfiguration.nonEmpty(profile["retry_mode"])
+        {
             guard let parsed = Mode(rawValue: text.lowercased()) else {
                 throw AWSConfigurationError.badSetting(
                     name: "AWS_RETRY_MODE", reason: "'\(text)' is not one of standard, adaptive, legacy")
@@ -27,9 +30,12 @@ public struct RetrySettings: Sendable, Equatable {
             mode = parsed
         }
         var attempts: Int?
-        if let text = AWSConfiguration.nonEmpty(environment["AWS_MAX_ATTEMPTS"]) ?? AWSConfiguration.nonEmpty(profile["max_attempts"]) {
+        if let text = AWSConfiguration.nonEmpty(environment["AWS_MAX_ATTEMPTS"])
+            ?? AWSConfiguration.nonEmpty(profile["max_attempts"])
+        {
             guard let value = Int(text), value >= 1 else {
-                throw AWSConfigurationError.badSetting(name: "AWS_MAX_ATTEMPTS", reason: "'\(text)' is not a whole number of at least 1")
+                throw AWSConfigurationError.badSetting(
+                    name: "AWS_MAX_ATTEMPTS", reason: "'\(text)' is not a whole number of at least 1")
             }
             attempts = value
         }
@@ -71,12 +77,16 @@ public final class RetryPolicy: @unchecked Sendable {
     /// Error codes that mean "slow down".
     public static let throttlingCodes: Set<String> = [
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-        "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
-        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown",
+        "TooManyRequestsException", "ProvisionedThroughputExceededException",
+        "TransactionInProgressException",
+        "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+        "SlowDown",
         "PriorRequestNotComplete", "EC2ThrottledException",
     ]
     /// Error codes of transient failures.
-    public static let transientCodes: Set<String> = ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete"]
+    public static let transientCodes: Set<String> = [
+        "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
+    ]
     /// HTTP statuses of transient failures.
     public static let transientStatuses: Set<Int> = [500, 502, 503, 504]
 
@@ -112,7 +122,8 @@ public final class RetryPolicy: @unchecked Sendable {
         switch outcome {
         case .success: return false
         case .serviceError(let code, let status):
-            return throttlingCodes.contains(code) || transientCodes.contains(code) || transientStatuses.contains(status)
+            return throttlingCodes.contains(code) || transientCodes.contains(code)
+                || transientStatuses.contains(status)
         case .transport(let error): return error.isTransient
         }
     }
@@ -135,7 +146,9 @@ public final class RetryPolicy: @unchecked Sendable {
             if Task.isCancelled, case .failure(let error) = result { throw error }
             let outcome = classify(result)
             if case .success = outcome {
-                lock.withLock { quota = min(Self.initialQuota, quota + (acquired > 0 ? acquired : Self.noRetryIncrement)) }
+                lock.withLock {
+                    quota = min(Self.initialQuota, quota + (acquired > 0 ? acquired : Self.noRetryIncrement))
+                }
                 return try result.get()
             }
             guard Self.isRetryable(outcome), number < maxAttempts else { return try result.get() }

@@ -14,7 +14,9 @@ public struct S3Client: Sendable {
     public var http: any HTTPClient
     public var retry: RetryPolicy
 
-    public init(endpoint: URL?, region: String, credentials: AWSCredentials, http: any HTTPClient, retry: RetryPolicy) {
+    public init(
+        endpoint: URL?, region: String, credentials: AWSCredentials, http: any HTTPClient, retry: RetryPolicy
+    ) {
         self.endpoint = endpoint
         self.region = region
         self.credentials = credentials
@@ -43,25 +45,33 @@ public struct S3Client: Sendable {
                     + "<LocationConstraint>\(region)</LocationConstraint></CreateBucketConfiguration>").utf8)
         }
         do {
-            _ = try await send("CreateBucket", method: "PUT", url: url(bucket: bucket), body: body, contentType: nil)
+            _ = try await send(
+                "CreateBucket", method: "PUT", url: url(bucket: bucket), body: body, contentType: nil)
         } catch let error as AWSError where error.code == "BucketAlreadyOwnedByYou" {
             return
         }
     }
 
     /// Stores `body` as `key`.
-    public func putObject(bucket: String, key: String, body: Data, contentType: String = "application/octet-stream")
+    public func putObject(
+        bucket: String, key: String, body: Data, contentType: String = "application/octet-stream"
+    )
         async throws
     {
-        _ = try await send("PutObject", method: "PUT", url: url(bucket: bucket, key: key), body: body, contentType: contentType)
+        _ = try await send(
+            "PutObject", method: "PUT", url: url(bucket: bucket, key: key), body: body,
+            contentType: contentType)
     }
 
     /// Reads `key` (used by tests and by `nepho` to check an upload).
     public func getObject(bucket: String, key: String) async throws -> Data {
-        try await send("GetObject", method: "GET", url: url(bucket: bucket, key: key), body: Data(), contentType: nil).body
+        try await send(
+            "GetObject", method: "GET", url: url(bucket: bucket, key: key), body: Data(), contentType: nil
+        ).body
     }
 
-    private func send(_ action: String, method: String, url: URL, body: Data, contentType: String?) async throws
+    private func send(_ action: String, method: String, url: URL, body: Data, contentType: String?)
+        async throws
         -> HTTPResponse
     {
         try await retry.run(
@@ -73,7 +83,8 @@ public struct S3Client: Sendable {
                 let response = try await http.send(request)
                 guard (200..<300).contains(response.status) else {
                     throw AWSError.from(
-                        response: response.status, body: response.body, headers: response.headers, service: "s3",
+                        response: response.status, body: response.body, headers: response.headers,
+                        service: "s3",
                         action: action)
                 }
                 return response
@@ -81,7 +92,8 @@ public struct S3Client: Sendable {
             classify: { result in
                 switch result {
                 case .success: return .success
-                case .failure(let error as AWSError): return .serviceError(code: error.code, status: error.httpStatus)
+                case .failure(let error as AWSError):
+                    return .serviceError(code: error.code, status: error.httpStatus)
                 case .failure(let error as HTTPError): return .transport(error)
                 case .failure: return .serviceError(code: "", status: 0)
                 }

@@ -1,6 +1,6 @@
 import Crypto
-import NephoHTTP
 import Foundation
+import NephoHTTP
 import NephoSupport
 
 /// AWS Signature Version 4 over request headers.
@@ -110,22 +110,26 @@ public struct SigV4Signer: Sendable {
         let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false)
         let path = components?.path ?? "/"
         let parts = SigV4Request(
-            method: request.method, path: path.isEmpty ? "/" : path, query: components?.percentEncodedQuery ?? "",
+            method: request.method, path: path.isEmpty ? "/" : path,
+            query: components?.percentEncodedQuery ?? "",
             headers: request.headers, body: request.body)
         let signature = sign(parts, date: date, signBody: signBody, normalizePath: normalizePath)
         for (name, value) in signature.addedHeaders { request.setHeader(name, value) }
     }
 
     /// Headers never signed: they may change on the way (as botocore and aws-c-auth skip them).
-    static let unsignedHeaders: Set<String> = ["authorization", "user-agent", "expect", "x-amzn-trace-id", "connection"]
+    static let unsignedHeaders: Set<String> = [
+        "authorization", "user-agent", "expect", "x-amzn-trace-id", "connection",
+    ]
 
     /// `20150830T123600Z`.
     public static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
     }
 
     /// Percent-encodes everything but RFC 3986's unreserved characters (and `/` when asked).
@@ -134,7 +138,8 @@ public struct SigV4Signer: Sendable {
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"),
+                UInt8(ascii: "."),
                 UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             case UInt8(ascii: "/") where keepSlash:
@@ -148,7 +153,8 @@ public struct SigV4Signer: Sendable {
 
     static func canonicalQuery(_ query: String) -> String {
         guard !query.isEmpty else { return "" }
-        let pairs: [(String, String)] = query.split(separator: "&", omittingEmptySubsequences: true).map { item in
+        let pairs: [(String, String)] = query.split(separator: "&", omittingEmptySubsequences: true).map {
+            item in
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let key = String(parts[0]).removingPercentEncoding ?? String(parts[0])
             let value = parts.count > 1 ? (String(parts[1]).removingPercentEncoding ?? String(parts[1])) : ""
@@ -160,7 +166,8 @@ public struct SigV4Signer: Sendable {
 
     /// Trims a header value and collapses runs of white space (folded lines too) into one space.
     static func canonicalValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
+        value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(
+            separator: " ")
     }
 
     /// Removes `.` and `..` segments and empty segments; keeps a trailing slash.
@@ -183,4 +190,3 @@ public struct SigV4Signer: Sendable {
         digest.map { String(format: "%02x", $0) }.joined()
     }
 }
-

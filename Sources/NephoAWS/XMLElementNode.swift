@@ -80,7 +80,8 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
     var failure: String?
 
     func parser(
-        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName qName: String?,
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?,
         attributes attributeDict: [String: String] = [:]
     ) {
         let node = XMLElementNode(name: elementName, attributes: attributeDict)
@@ -95,7 +96,10 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
         stack.append(node)
     }
 
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?
+    ) {
         _ = stack.popLast()
     }
 

@@ -30,12 +30,15 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
         guard request.body.count <= limits.maxRequestBytes else {
             throw HTTPError(
                 kind: .tooLarge, host: host,
-                reason: "request body of \(request.body.count) bytes exceeds the limit of \(limits.maxRequestBytes)")
+                reason:
+                    "request body of \(request.body.count) bytes exceeds the limit of \(limits.maxRequestBytes)"
+            )
         }
         let transfer = CurlTransfer(request: request, limits: limits)
         try Task.checkCancellation()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<HTTPResponse, Error>) in
                 Thread.detachNewThread {
                     let handle = self.takeHandle()
                     let outcome = transfer.perform(on: handle)
@@ -101,7 +104,9 @@ final class CurlTransfer: @unchecked Sendable {
         let code: CURLcode = request.body.withUnsafeBytes { bodyBytes in
             errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
                 nepho_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
-                _ = request.url.absoluteString.withCString { nepho_curl_setopt_pointer(handle, CURLOPT_URL, $0) }
+                _ = request.url.absoluteString.withCString {
+                    nepho_curl_setopt_pointer(handle, CURLOPT_URL, $0)
+                }
                 _ = "http,https".withCString { nepho_curl_setopt_pointer(handle, CURLOPT_PROTOCOLS_STR, $0) }
                 nepho_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
                 nepho_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
@@ -110,7 +115,8 @@ final class CurlTransfer: @unchecked Sendable {
                 nepho_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
                 nepho_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(limits.connectTimeout * 1000))
                 nepho_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(limits.totalTimeout * 1000))
-                nepho_curl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxResponseBytes))
+                nepho_curl_setopt_off_t(
+                    handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxResponseBytes))
                 nepho_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList)
                 setMethod(handle, bodyBytes)
                 nepho_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
@@ -128,7 +134,8 @@ final class CurlTransfer: @unchecked Sendable {
             }
         }
         guard code == CURLE_OK else {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = String(
+                decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             return .failure(HTTPError(kind: kind(of: code), host: host, reason: errorReason(code, reason)))
         }
@@ -149,7 +156,8 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if !bodyBytes.isEmpty || method == "POST" || method == "PUT" {
             nepho_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyBytes.count))
-            nepho_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, bodyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
+            nepho_curl_setopt_pointer(
+                handle, CURLOPT_POSTFIELDS, bodyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
         }
         if method != "POST" {
             _ = method.withCString { nepho_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, $0) }

@@ -36,12 +36,16 @@ public final class CloudFormationBench: @unchecked Sendable {
 
     /// Starts a bench and waits until it answers.
     public static func start(timeout: Double = 90) async throws -> CloudFormationBench {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        guard let python = ProcessRunner.resolve("python3") else { throw BenchError("python3 is not on PATH") }
+        guard let python = ProcessRunner.resolve("python3") else {
+            throw BenchError("python3 is not on PATH")
+        }
         let log = directory.appendingPathComponent("bench.log").path
         let child = try ChildProcess.spawn(
-            path: python, arguments: [scriptPath, "--log", log], environment: nil, currentDirectory: directory.path,
+            path: python, arguments: [scriptPath, "--log", log], environment: nil,
+            currentDirectory: directory.path,
             captureInput: true)
         let line = await readFirstLine(child.standardOutput, timeout: timeout)
         struct Ready: Decodable {
@@ -56,12 +60,15 @@ public final class CloudFormationBench: @unchecked Sendable {
             let tail = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             throw BenchError("the test bench did not start (log \(log)):\n\(tail.suffix(2000))")
         }
-        return CloudFormationBench(endpoint: endpoint, moto: moto, region: ready.region, directory: directory, child: child)
+        return CloudFormationBench(
+            endpoint: endpoint, moto: moto, region: ready.region, directory: directory, child: child)
     }
 
     /// `scripts/testbench/cfn_bench.py` of this checkout (or `NEPHO_TESTBENCH_SCRIPT`).
     public static var scriptPath: String {
-        if let path = ProcessInfo.processInfo.environment["NEPHO_TESTBENCH_SCRIPT"], !path.isEmpty { return path }
+        if let path = ProcessInfo.processInfo.environment["NEPHO_TESTBENCH_SCRIPT"], !path.isEmpty {
+            return path
+        }
         return repositoryRoot.appendingPathComponent("scripts/testbench/cfn_bench.py").path
     }
 
@@ -99,7 +106,9 @@ public final class CloudFormationBench: @unchecked Sendable {
     }
 
     /// A session on the bench; pass a retry policy to control sleeps in tests.
-    public func session(retry: RetryPolicy? = nil, http: any HTTPClient = CurlHTTPClient()) throws -> AWSSession {
+    public func session(retry: RetryPolicy? = nil, http: any HTTPClient = CurlHTTPClient()) throws
+        -> AWSSession
+    {
         AWSSession(configuration: try configuration(), http: http, retry: retry)
     }
 
@@ -128,7 +137,9 @@ public final class CloudFormationBench: @unchecked Sendable {
     /// Makes the next `times` calls of `action` (after skipping `after` of them) fail with
     /// `fault`. `action` is a Query action (`DescribeStacks`), `*` for any call, or
     /// `METHOD /path` for S3 (matched as a prefix with `pathPrefix`). `times: -1` is forever.
-    public func inject(_ fault: Fault, into action: String, times: Int = 1, after: Int = 0, pathPrefix: String? = nil)
+    public func inject(
+        _ fault: Fault, into action: String, times: Int = 1, after: Int = 0, pathPrefix: String? = nil
+    )
         async throws
     {
         var rule: [String: Any] = ["action": action, "times": times, "after": after]
@@ -145,7 +156,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         case .reset: rule["fault"] = "reset"
         case .hang(let seconds): rule["fault"] = "hang"; rule["seconds"] = seconds
         case .dropAnswer: rule["fault"] = "drop"
-        case .answer(let status, let body): rule["fault"] = "answer"; rule["status"] = status; rule["body"] = body
+        case .answer(let status, let body):
+            rule["fault"] = "answer"; rule["status"] = status; rule["body"] = body
         }
         _ = try await post("/_bench/fault", rule)
     }
@@ -167,7 +179,9 @@ public final class CloudFormationBench: @unchecked Sendable {
     /// resource (template order; reversed for deletes) gets its IN_PROGRESS event, then
     /// `stepSeconds` later its COMPLETE one. `failing[op]` names a resource that fails
     /// in that operation, followed by the rollback CloudFormation would do.
-    public func script(stack name: String, stepSeconds: Double = 0.2, failing: [Operation: String] = [:]) async throws {
+    public func script(stack name: String, stepSeconds: Double = 0.2, failing: [Operation: String] = [:])
+        async throws
+    {
         var fail: [String: String] = [:]
         for (operation, resource) in failing { fail[operation.rawValue] = resource }
         _ = try await post("/_bench/lifecycle", ["stack": name, "step_seconds": stepSeconds, "fail": fail])
@@ -185,7 +199,9 @@ public final class CloudFormationBench: @unchecked Sendable {
 
     /// A template with one `Custom::Hold` resource (`logicalId`) that keeps the stack in
     /// CREATE_IN_PROGRESS until `release`, plus `extraResources` (JSON objects by logical id).
-    public func holdingTemplate(functionArn: String, logicalId: String = "Hold", extraResources: String = "") -> String {
+    public func holdingTemplate(functionArn: String, logicalId: String = "Hold", extraResources: String = "")
+        -> String
+    {
         let extra = extraResources.isEmpty ? "" : ", \(extraResources)"
         return """
             {"Resources": {"\(logicalId)": {"Type": "Custom::Hold", "Properties": {"ServiceToken": "\(functionArn)"}}\(extra)},
@@ -202,7 +218,9 @@ public final class CloudFormationBench: @unchecked Sendable {
 
     /// Completes a held custom resource with SUCCESS and `data` (its attributes), by
     /// PUTting the cfnresponse document to moto.
-    public func release(stackId: String, logicalId: String = "Hold", data: [String: String] = ["Message": "released"])
+    public func release(
+        stackId: String, logicalId: String = "Hold", data: [String: String] = ["Message": "released"]
+    )
         async throws
     {
         _ = try await post(
@@ -222,7 +240,9 @@ public final class CloudFormationBench: @unchecked Sendable {
     public func calls(_ action: String? = nil) async throws -> [Call] {
         let answer = try await post("/_bench/calls", [:])
         let calls = (answer["calls"] as? [[String: Any]] ?? []).map {
-            Call(action: $0["action"] as? String ?? "", fault: $0["fault"] as? String, status: $0["status"] as? Int)
+            Call(
+                action: $0["action"] as? String ?? "", fault: $0["fault"] as? String,
+                status: $0["status"] as? Int)
         }
         return action.map { name in calls.filter { $0.action == name } } ?? calls
     }
@@ -230,7 +250,8 @@ public final class CloudFormationBench: @unchecked Sendable {
     private func post(_ path: String, _ body: [String: Any]) async throws -> [String: Any] {
         let request = HTTPRequest(
             method: "POST", url: endpoint.appendingPathComponent(String(path.dropFirst())),
-            headers: [("Content-Type", "application/json")], body: try JSONSerialization.data(withJSONObject: body))
+            headers: [("Content-Type", "application/json")],
+            body: try JSONSerialization.data(withJSONObject: body))
         let response = try await control.send(request)
         let object = (try? JSONSerialization.jsonObject(with: response.body)) as? [String: Any] ?? [:]
         guard response.status == 200 else {

@@ -10,7 +10,8 @@ import Testing
         var environment: [String: String]
 
         init(config: String = "", credentials: String = "", mode: Int = 0o600) throws {
-            folder = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-aws-\(UUID().uuidString)")
+            folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "nepho-aws-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let configPath = folder.appendingPathComponent("config").path
             let credentialsPath = folder.appendingPathComponent("credentials").path
@@ -18,7 +19,8 @@ import Testing
             try credentials.write(toFile: credentialsPath, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: credentialsPath)
             environment = [
-                "HOME": folder.path, "AWS_CONFIG_FILE": configPath, "AWS_SHARED_CREDENTIALS_FILE": credentialsPath,
+                "HOME": folder.path, "AWS_CONFIG_FILE": configPath,
+                "AWS_SHARED_CREDENTIALS_FILE": credentialsPath,
             ]
         }
     }
@@ -95,7 +97,9 @@ import Testing
         #expect(try AWSConfiguration.resolve(environment: files.environment).region == "us-west-1")
         files.environment["AWS_REGION"] = "us-east-2"
         #expect(try AWSConfiguration.resolve(environment: files.environment).region == "us-east-2")
-        #expect(try AWSConfiguration.resolve(environment: files.environment, region: "sa-east-1").region == "sa-east-1")
+        #expect(
+            try AWSConfiguration.resolve(environment: files.environment, region: "sa-east-1").region
+                == "sa-east-1")
     }
 
     @Test func endpointOrder() throws {
@@ -117,7 +121,9 @@ import Testing
 
         files.environment["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
         let ignored = try AWSConfiguration.resolve(environment: files.environment, profile: "dev")
-        #expect(try ignored.endpoint(for: .cloudFormation).absoluteString == "https://cloudformation.ap-southeast-2.amazonaws.com")
+        #expect(
+            try ignored.endpoint(for: .cloudFormation).absoluteString
+                == "https://cloudformation.ap-southeast-2.amazonaws.com")
         #expect(try ignored.configuredEndpoint(for: .s3) == nil)
     }
 
@@ -126,7 +132,10 @@ import Testing
         files.environment["AWS_ENDPOINT_URL_S3"] = "localhost:4566"
         files.environment["AWS_REGION"] = "us-east-1"
         let configuration = try AWSConfiguration.resolve(environment: files.environment)
-        #expect(throws: AWSConfigurationError.badSetting(name: "AWS_ENDPOINT_URL_S3", reason: "'localhost:4566' is not an http(s) URL")) {
+        #expect(
+            throws: AWSConfigurationError.badSetting(
+                name: "AWS_ENDPOINT_URL_S3", reason: "'localhost:4566' is not an http(s) URL")
+        ) {
             try configuration.endpoint(for: .s3)
         }
     }
@@ -145,7 +154,10 @@ import Testing
 
     @Test func malformedFileNamesFileAndLine() throws {
         let files = try Files(config: "[default]\nregion = eu-west-1\nthis line has no equals\n")
-        #expect(throws: AWSConfigurationError.malformedFile(path: files.environment["AWS_CONFIG_FILE"]!, line: 3, reason: "expected key = value")) {
+        #expect(
+            throws: AWSConfigurationError.malformedFile(
+                path: files.environment["AWS_CONFIG_FILE"]!, line: 3, reason: "expected key = value")
+        ) {
             try AWSConfiguration.resolve(environment: files.environment)
         }
     }
@@ -161,13 +173,17 @@ import Testing
 
     @Test func retrySettings() throws {
         var files = try Files()
-        #expect(try AWSConfiguration.resolve(environment: files.environment).retry == RetrySettings(mode: .standard, maxAttempts: 3))
+        #expect(
+            try AWSConfiguration.resolve(environment: files.environment).retry
+                == RetrySettings(mode: .standard, maxAttempts: 3))
         files.environment["AWS_RETRY_MODE"] = "legacy"
         #expect(try AWSConfiguration.resolve(environment: files.environment).retry.maxAttempts == 5)
         files.environment["AWS_MAX_ATTEMPTS"] = "9"
         #expect(try AWSConfiguration.resolve(environment: files.environment).retry.maxAttempts == 9)
         files.environment["AWS_MAX_ATTEMPTS"] = "zero"
-        #expect(throws: AWSConfigurationError.self) { try AWSConfiguration.resolve(environment: files.environment) }
+        #expect(throws: AWSConfigurationError.self) {
+            try AWSConfiguration.resolve(environment: files.environment)
+        }
     }
 
     @Test func secretsNeverPrint() throws {
@@ -178,7 +194,9 @@ import Testing
         let configuration = try AWSConfiguration.resolve(environment: files.environment)
         var dumped = ""
         dump(configuration, to: &dumped)
-        for text in ["\(configuration)", String(reflecting: configuration), dumped, "\(configuration.credentials!)"] {
+        for text in [
+            "\(configuration)", String(reflecting: configuration), dumped, "\(configuration.credentials!)",
+        ] {
             #expect(!text.contains("env-secret-value"))
             #expect(!text.contains("env-token-value"))
         }

@@ -22,7 +22,8 @@ final class RecordingHTTPClient: HTTPClient, @unchecked Sendable {
 
 /// nepho's signature of a CloudFormation call equals botocore's for the same request.
 @Suite struct BotocoreSignatureTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/testbench/botocore_sign.py").path
 
     @Test(arguments: [false, true]) func describeStacksMatchesBotocore(withSessionToken: Bool) async throws {
@@ -49,9 +50,12 @@ final class RecordingHTTPClient: HTTPClient, @unchecked Sendable {
             !["authorization", "x-amz-date", "x-amz-security-token"].contains($0.name.lowercased())
         }
         var spec: [String: Any] = [
-            "access_key_id": credentials.accessKeyId, "secret_access_key": credentials.secretAccessKey.reveal(),
-            "region": "eu-west-1", "service": "cloudformation", "method": sent.method, "url": sent.url.absoluteString,
-            "headers": unsigned.map { [$0.name, $0.value] }, "body": String(decoding: sent.body, as: UTF8.self),
+            "access_key_id": credentials.accessKeyId,
+            "secret_access_key": credentials.secretAccessKey.reveal(),
+            "region": "eu-west-1", "service": "cloudformation", "method": sent.method,
+            "url": sent.url.absoluteString,
+            "headers": unsigned.map { [$0.name, $0.value] },
+            "body": String(decoding: sent.body, as: UTF8.self),
             "timestamp": "2026-11-29T01:02:03Z",
         ]
         if let token = credentials.sessionToken { spec["session_token"] = token.reveal() }

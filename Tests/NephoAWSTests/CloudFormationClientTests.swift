@@ -19,7 +19,9 @@ enum BenchSupport {
 
     /// Polls until the stack's status is one of `statuses` (generous limit; not a timing test).
     @discardableResult
-    static func waitFor(_ statuses: Set<String>, stack: String, client: CloudFormationClient, limit: Double = 120)
+    static func waitFor(
+        _ statuses: Set<String>, stack: String, client: CloudFormationClient, limit: Double = 120
+    )
         async throws -> Stack
     {
         let deadline = Date().addingTimeInterval(limit)
@@ -56,8 +58,12 @@ enum BenchSupport {
         let (_, _, client) = try await BenchSupport.client()
         let name = BenchSupport.uniqueName("full")
         var request = StackRequest(stackName: name, template: .body(BenchSupport.template))
-        request.parameters = [StackParameter(key: "Env", value: "prod"), StackParameter(key: "Secret", value: "hunter2")]
-        request.tags = [StackTag(key: "CreatedBy", value: "nepho"), StackTag(key: "nepho:cloudlet", value: "demo")]
+        request.parameters = [
+            StackParameter(key: "Env", value: "prod"), StackParameter(key: "Secret", value: "hunter2"),
+        ]
+        request.tags = [
+            StackTag(key: "CreatedBy", value: "nepho"), StackTag(key: "nepho:cloudlet", value: "demo"),
+        ]
         request.capabilities = ["CAPABILITY_IAM"]
         request.onFailure = .delete
         request.timeoutInMinutes = 30
@@ -77,11 +83,16 @@ enum BenchSupport {
         let resources = try await client.listStackResources(name)
         #expect(Set(resources.map(\.logicalResourceId)) == ["Topic", "Queue"])
         #expect(resources.allSatisfy { $0.physicalResourceId?.isEmpty == false })
-        #expect(Set(try await client.describeStackResources(name).map(\.resourceType)) == ["AWS::SNS::Topic", "AWS::SQS::Queue"])
+        #expect(
+            Set(try await client.describeStackResources(name).map(\.resourceType)) == [
+                "AWS::SNS::Topic", "AWS::SQS::Queue",
+            ])
 
         // (moto answers HTTP 500 to UsePreviousTemplate; its encoding is checked without moto.)
         var update = StackRequest(stackName: name, template: .body(BenchSupport.template))
-        update.parameters = [StackParameter(key: "Env", value: "staging"), StackParameter(keepingPreviousValueOf: "Secret")]
+        update.parameters = [
+            StackParameter(key: "Env", value: "staging"), StackParameter(keepingPreviousValueOf: "Secret"),
+        ]
         try await client.updateStack(update)
         let updated = try #require(try await client.describeStacks(name).first)
         #expect(updated.status == "UPDATE_COMPLETE")
@@ -97,7 +108,8 @@ enum BenchSupport {
         let error = await #expect(throws: AWSError.self) { try await client.describeStacks(name) }
         #expect(error?.isStackMissing == true)
         #expect(try await client.describeStacks(stackId).first?.status == "DELETE_COMPLETE")
-        let summary = try #require(try await client.listStacks(statusFilter: ["DELETE_COMPLETE"]).first { $0.stackId == stackId })
+        let summary = try #require(
+            try await client.listStacks(statusFilter: ["DELETE_COMPLETE"]).first { $0.stackId == stackId })
         #expect(summary.stackName == name)
     }
 
@@ -111,7 +123,9 @@ enum BenchSupport {
         #expect(Set(summary.parameters.map(\.key)) == ["Env", "Secret"])
         #expect(Set(summary.resourceTypes) == ["AWS::SNS::Topic", "AWS::SQS::Queue"])
 
-        let error = await #expect(throws: AWSError.self) { try await client.validateTemplate(.body("{ not a template")) }
+        let error = await #expect(throws: AWSError.self) {
+            try await client.validateTemplate(.body("{ not a template"))
+        }
         #expect(error?.code == "ValidationError")
     }
 
@@ -151,7 +165,8 @@ enum BenchSupport {
         let (_, _, client) = try await BenchSupport.client()
         let name = BenchSupport.uniqueName("changes")
         let created = try await client.createChangeSet(
-            StackRequest(stackName: name, template: .body(BenchSupport.template)), changeSetName: "first", type: "CREATE")
+            StackRequest(stackName: name, template: .body(BenchSupport.template)), changeSetName: "first",
+            type: "CREATE")
         #expect(created.changeSetId.contains(":changeSet/first/"))
         let described = try await client.describeChangeSet("first", stackName: name)
         #expect(described.stackId == created.stackId)
@@ -178,7 +193,9 @@ enum BenchSupport {
         let prefix = BenchSupport.uniqueName("paged")
         var ids: [String] = []
         for index in 0..<5 {
-            ids.append(try await client.createStack(StackRequest(stackName: "\(prefix)-\(index)", template: .body(BenchSupport.template))))
+            ids.append(
+                try await client.createStack(
+                    StackRequest(stackName: "\(prefix)-\(index)", template: .body(BenchSupport.template))))
         }
         let before = try await bench.calls("DescribeStackEvents").count
         let events = try await client.describeStackEvents("\(prefix)-0")
@@ -212,7 +229,8 @@ enum BenchSupport {
         let name = BenchSupport.uniqueName("twice")
         try await client.createStack(StackRequest(stackName: name, template: .body(BenchSupport.template)))
         let error = await #expect(throws: AWSError.self) {
-            try await client.createStack(StackRequest(stackName: name, template: .body(BenchSupport.template)))
+            try await client.createStack(
+                StackRequest(stackName: name, template: .body(BenchSupport.template)))
         }
         #expect(error?.code == "AlreadyExistsException")
         #expect(error?.message.contains(name) == true)
@@ -253,20 +271,25 @@ enum BenchSupport {
         let recorder = RecordingHTTPClient(
             answer: HTTPResponse(
                 status: 200,
-                body: Data(#"<CreateStackResponse><CreateStackResult><StackId>id</StackId></CreateStackResult></CreateStackResponse>"#.utf8)))
+                body: Data(
+                    #"<CreateStackResponse><CreateStackResult><StackId>id</StackId></CreateStackResult></CreateStackResponse>"#
+                        .utf8)))
         let client = CloudFormationClient(
             query: AWSQueryClient(
                 service: .cloudFormation, apiVersion: CloudFormationClient.apiVersion,
                 endpoint: URL(string: "https://cloudformation.us-east-1.amazonaws.com")!, region: "us-east-1",
                 credentials: AWSCredentials(accessKeyId: "AKID", secretAccessKey: .init("s")), http: recorder,
                 retry: RetryPolicy()))
-        var request = StackRequest(stackName: "s", template: .url(URL(string: "https://b.s3.amazonaws.com/t")!))
+        var request = StackRequest(
+            stackName: "s", template: .url(URL(string: "https://b.s3.amazonaws.com/t")!))
         request.notificationARNs = ["arn:aws:sns:us-east-1:1:topic"]
         request.disableRollback = true
         request.timeoutInMinutes = 5
         request.clientRequestToken = "token-1"
         request.capabilities = ["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
-        request.parameters = [StackParameter(keepingPreviousValueOf: "Old"), StackParameter(key: "New", value: "a b&c")]
+        request.parameters = [
+            StackParameter(keepingPreviousValueOf: "Old"), StackParameter(key: "New", value: "a b&c"),
+        ]
         try await client.createStack(request)
         var update = StackRequest(stackName: "s", template: nil)
         update.usePreviousTemplate = true
@@ -276,9 +299,11 @@ enum BenchSupport {
         #expect(!updateBody.contains("TemplateBody"))
         let body = String(decoding: try #require(recorder.requests.first).body, as: UTF8.self)
         for part in [
-            "Action=CreateStack", "Version=2010-05-15", "NotificationARNs.member.1=arn%3Aaws%3Asns%3Aus-east-1%3A1%3Atopic",
+            "Action=CreateStack", "Version=2010-05-15",
+            "NotificationARNs.member.1=arn%3Aaws%3Asns%3Aus-east-1%3A1%3Atopic",
             "DisableRollback=true", "TimeoutInMinutes=5", "ClientRequestToken=token-1",
-            "Capabilities.member.2=CAPABILITY_AUTO_EXPAND", "TemplateURL=https%3A%2F%2Fb.s3.amazonaws.com%2Ft",
+            "Capabilities.member.2=CAPABILITY_AUTO_EXPAND",
+            "TemplateURL=https%3A%2F%2Fb.s3.amazonaws.com%2Ft",
             "Parameters.member.1.ParameterKey=Old", "Parameters.member.1.UsePreviousValue=true",
             "Parameters.member.2.ParameterKey=New", "Parameters.member.2.ParameterValue=a%20b%26c",
         ] {

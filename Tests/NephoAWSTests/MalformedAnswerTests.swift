@@ -22,7 +22,8 @@ extension RetryTests {
 
     @Test func anErrorWithoutADocumentStillSaysWhatHappened() async throws {
         let (bench, client, _, _) = try await fixture(maxAttempts: 1)
-        try await bench.inject(.answer(status: 403, body: "<html>forbidden</html>"), into: "ListStacks", times: 1)
+        try await bench.inject(
+            .answer(status: 403, body: "<html>forbidden</html>"), into: "ListStacks", times: 1)
         let error = await #expect(throws: AWSError.self) { try await client.listStacks() }
         #expect(error?.code == "HTTP403")
         #expect(error?.httpStatus == 403)

@@ -41,9 +41,12 @@ final class SeededRandom: @unchecked Sendable {
         let bench = try await Self.benches.bench()
         try await bench.reset()
         let sleeper = RecordingSleeper()
-        let policy = RetryPolicy(settings: RetrySettings(maxAttempts: maxAttempts), sleeper: sleeper, random: random)
-        let client = try bench.session(retry: policy, http: CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 30)))
-            .cloudFormation()
+        let policy = RetryPolicy(
+            settings: RetrySettings(maxAttempts: maxAttempts), sleeper: sleeper, random: random)
+        let client = try bench.session(
+            retry: policy, http: CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 30))
+        )
+        .cloudFormation()
         return (bench, client, policy, sleeper)
     }
 
@@ -64,7 +67,8 @@ final class SeededRandom: @unchecked Sendable {
     }
 
     @Test func fixedRandomShowsTheExponentialCurveAndItsCap() {
-        let policy = RetryPolicy(settings: RetrySettings(maxAttempts: 10), sleeper: RecordingSleeper(), random: { 0.999_999 })
+        let policy = RetryPolicy(
+            settings: RetrySettings(maxAttempts: 10), sleeper: RecordingSleeper(), random: { 0.999_999 })
         let delays = (1...7).map { policy.delay(beforeRetry: $0) }
         let expected = [1.0, 2, 4, 8, 16, 20, 20]
         for (delay, bound) in zip(delays, expected) { #expect(abs(delay - bound) < 0.001) }
@@ -133,7 +137,8 @@ final class SeededRandom: @unchecked Sendable {
     @Test func createStackRetryWithTheSameTokenActsOnce() async throws {
         let (bench, client, _, sleeper) = try await fixture(maxAttempts: 3)
         try await bench.inject(.dropAnswer, into: "CreateStack", times: 1)
-        var request = StackRequest(stackName: "idempotent", template: .body(#"{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}"#))
+        var request = StackRequest(
+            stackName: "idempotent", template: .body(#"{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}"#))
         request.clientRequestToken = "nepho-test-token-1"
         let stackId = try await client.createStack(request)
         #expect(sleeper.delays.count == 1)

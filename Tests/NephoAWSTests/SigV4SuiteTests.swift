@@ -6,7 +6,8 @@ import Testing
 /// AWS's SigV4 test suite, from `../shared/testdata/aws-sigv4-v4/` beside the checkout.
 @Suite struct SigV4SuiteTests {
     static let suite = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/testdata/aws-sigv4-v4")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "shared/testdata/aws-sigv4-v4")
 
     /// Cases that apply: header signing with the token signed (nepho always signs it).
     static var cases: [String] {
@@ -56,7 +57,8 @@ import Testing
             query = ""
         }
         return SigV4Signer.SigV4Request(
-            method: method, path: path, query: query, headers: headers, body: Data(bodyLines.joined(separator: "\n").utf8))
+            method: method, path: path, query: query, headers: headers,
+            body: Data(bodyLines.joined(separator: "\n").utf8))
     }
 
     @Test func suiteIsThere() {
@@ -70,14 +72,18 @@ import Testing
             accessKeyId: keys["access_key_id"]!, secretAccessKey: Secret(keys["secret_access_key"]!),
             sessionToken: keys["token"].map(Secret.init))
         let signer = SigV4Signer(
-            credentials: credentials, region: context["region"] as! String, service: context["service"] as! String)
+            credentials: credentials, region: context["region"] as! String,
+            service: context["service"] as! String)
         let date = ISO8601DateFormatter().date(from: context["timestamp"] as! String)!
         let signature = signer.sign(
             try Self.request(name), date: date, signBody: context["sign_body"] as? Bool ?? false,
             normalizePath: context["normalize"] as? Bool ?? true)
         #expect(signature.canonicalRequest == (try Self.text(name, "header-canonical-request.txt")))
         #expect(signature.stringToSign == (try Self.text(name, "header-string-to-sign.txt")))
-        #expect(signature.signature == (try Self.text(name, "header-signature.txt")).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(
+            signature.signature
+                == (try Self.text(name, "header-signature.txt")).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
         let expected = try Self.text(name, "header-signed-request.txt")
         let authorization = signature.addedHeaders.first { $0.name == "Authorization" }!.value
         #expect(expected.contains("Authorization:\(authorization)\n"))

@@ -22,24 +22,36 @@ import Testing
         let (bench, _, client) = try await BenchSupport.client()
         let name = BenchSupport.uniqueName("life")
         try await bench.script(stack: name, stepSeconds: 0.05)
-        let stackId = try await client.createStack(StackRequest(stackName: name, template: .body(Self.threeResources)))
+        let stackId = try await client.createStack(
+            StackRequest(stackName: name, template: .body(Self.threeResources)))
         #expect(try await client.describeStacks(name).first?.status == "CREATE_IN_PROGRESS")
         try await BenchSupport.waitFor(["CREATE_COMPLETE"], stack: name, client: client)
         #expect(
             try await history(client, name) == [
                 "\(name) CREATE_IN_PROGRESS", "Network CREATE_IN_PROGRESS", "Network CREATE_COMPLETE",
-                "Queue CREATE_IN_PROGRESS", "Queue CREATE_COMPLETE", "Alarm CREATE_IN_PROGRESS", "Alarm CREATE_COMPLETE",
+                "Queue CREATE_IN_PROGRESS", "Queue CREATE_COMPLETE", "Alarm CREATE_IN_PROGRESS",
+                "Alarm CREATE_COMPLETE",
                 "\(name) CREATE_COMPLETE",
             ])
 
-        var update = StackRequest(stackName: name, template: .body(Self.threeResources.replacingOccurrences(of: "\"Alarm\": {\"Type\": \"AWS::SNS::Topic\"}", with: "\"Alarm\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": {\"DisplayName\": \"x\"}}")))
+        var update = StackRequest(
+            stackName: name,
+            template: .body(
+                Self.threeResources.replacingOccurrences(
+                    of: "\"Alarm\": {\"Type\": \"AWS::SNS::Topic\"}",
+                    with:
+                        "\"Alarm\": {\"Type\": \"AWS::SNS::Topic\", \"Properties\": {\"DisplayName\": \"x\"}}"
+                )))
         update.clientRequestToken = "update-1"
         try await client.updateStack(update)
         try await BenchSupport.waitFor(["UPDATE_COMPLETE"], stack: name, client: client)
         let afterUpdate = try await history(client, name).dropFirst(8)
         #expect(afterUpdate.first == "\(name) UPDATE_IN_PROGRESS")
         #expect(afterUpdate.contains("Queue UPDATE_COMPLETE"))
-        #expect(Array(afterUpdate.suffix(2)) == ["\(name) UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "\(name) UPDATE_COMPLETE"])
+        #expect(
+            Array(afterUpdate.suffix(2)) == [
+                "\(name) UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "\(name) UPDATE_COMPLETE",
+            ])
 
         try await client.deleteStack(name)
         #expect(try await client.describeStacks(stackId).first?.status == "DELETE_IN_PROGRESS")
@@ -68,7 +80,8 @@ import Testing
                 "Network DELETE_IN_PROGRESS", "Network DELETE_COMPLETE", "Queue DELETE_COMPLETE",
                 "\(name) ROLLBACK_COMPLETE",
             ])
-        let failed = try #require(try await client.describeStackEvents(name).first { $0.status == "CREATE_FAILED" })
+        let failed = try #require(
+            try await client.describeStackEvents(name).first { $0.status == "CREATE_FAILED" })
         #expect(failed.statusReason?.isEmpty == false)
     }
 
@@ -91,7 +104,8 @@ import Testing
         let (bench, _, client) = try await BenchSupport.client()
         let function = try await bench.holdFunction()
         let name = BenchSupport.uniqueName("held")
-        let template = bench.holdingTemplate(functionArn: function, extraResources: #""Topic": {"Type": "AWS::SNS::Topic"}"#)
+        let template = bench.holdingTemplate(
+            functionArn: function, extraResources: #""Topic": {"Type": "AWS::SNS::Topic"}"#)
         let stackId = try await client.createStack(StackRequest(stackName: name, template: .body(template)))
         // Still held after several looks.
         for _ in 0..<3 {
@@ -111,7 +125,10 @@ import Testing
         let name = BenchSupport.uniqueName("cli")
         try await client.createStack(StackRequest(stackName: name, template: .body(Self.threeResources)))
         let result = try await NephoSupportRunner.awsCLI(
-            ["cloudformation", "describe-stacks", "--stack-name", name, "--query", "Stacks[0].StackStatus", "--output", "text"],
+            [
+                "cloudformation", "describe-stacks", "--stack-name", name, "--query", "Stacks[0].StackStatus",
+                "--output", "text",
+            ],
             environment: bench.environment)
         #expect(result == "CREATE_COMPLETE")
     }

@@ -27,18 +27,21 @@ import Testing
 
     @Test func withoutATerminalAnswersComeFromStandardInput() async throws {
         let (nepho, bench, config, credentials) = try await nepho()
-        let result = try await nepho.run(["register", "--profile", "dev"], input: "eu-west-1\nAKIDNEPHOTEST\nsecret-key-value\n")
+        let result = try await nepho.run(
+            ["register", "--profile", "dev"], input: "eu-west-1\nAKIDNEPHOTEST\nsecret-key-value\n")
         #expect(result.status == 0, "\(result.errorOutput)")
         #expect(result.errorOutput.contains("No AWS credentials were found"))
         #expect(result.errorOutput.contains("Create access key"))
         #expect(result.output.contains("The keys work: account 123456789012"))
-        #expect(!result.output.contains("secret-key-value") && !result.errorOutput.contains("secret-key-value"))
-        #expect(try String(contentsOfFile: credentials, encoding: .utf8) == """
-            [dev]
-            aws_access_key_id = AKIDNEPHOTEST
-            aws_secret_access_key = secret-key-value
+        #expect(
+            !result.output.contains("secret-key-value") && !result.errorOutput.contains("secret-key-value"))
+        #expect(
+            try String(contentsOfFile: credentials, encoding: .utf8) == """
+                [dev]
+                aws_access_key_id = AKIDNEPHOTEST
+                aws_secret_access_key = secret-key-value
 
-            """)
+                """)
         #expect(try String(contentsOfFile: config, encoding: .utf8) == "[profile dev]\nregion = eu-west-1\n")
         #expect(try mode(credentials) == 0o600)
         #expect(try mode(config) == 0o600)
@@ -49,32 +52,39 @@ import Testing
         let (nepho, _, config, credentials) = try await nepho()
         try FileManager.default.createDirectory(
             atPath: (credentials as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try "# mine\n[other]\naws_access_key_id = KEEP\naws_secret_access_key = keep\n\n[default]\naws_access_key_id = OLD\naws_secret_access_key = old\nextra = 1\n"
+        try
+            "# mine\n[other]\naws_access_key_id = KEEP\naws_secret_access_key = keep\n\n[default]\naws_access_key_id = OLD\naws_secret_access_key = old\nextra = 1\n"
             .write(toFile: credentials, atomically: true, encoding: .utf8)
-        try "[default]\nregion = us-west-2\noutput = json\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "[default]\nregion = us-west-2\noutput = json\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         let result = try await nepho.run(
             ["register", "--region", "us-east-1", "--access-key-id", "AKIDNEW"], input: "new-secret\n")
         #expect(result.status == 0, "\(result.errorOutput)")
         #expect(!result.errorOutput.contains("No AWS credentials were found"))
-        #expect(try String(contentsOfFile: credentials, encoding: .utf8) == """
-            # mine
-            [other]
-            aws_access_key_id = KEEP
-            aws_secret_access_key = keep
+        #expect(
+            try String(contentsOfFile: credentials, encoding: .utf8) == """
+                # mine
+                [other]
+                aws_access_key_id = KEEP
+                aws_secret_access_key = keep
 
-            [default]
-            aws_access_key_id = AKIDNEW
-            aws_secret_access_key = new-secret
-            extra = 1
+                [default]
+                aws_access_key_id = AKIDNEW
+                aws_secret_access_key = new-secret
+                extra = 1
 
-            """)
-        #expect(try String(contentsOfFile: config, encoding: .utf8) == "[default]\nregion = us-east-1\noutput = json\n")
+                """)
+        #expect(
+            try String(contentsOfFile: config, encoding: .utf8)
+                == "[default]\nregion = us-east-1\noutput = json\n")
     }
 
     @Test func keysThatDoNotWorkAreReported() async throws {
         let (nepho, bench, _, credentials) = try await nepho()
         try await bench.inject(
-            .error(status: 403, code: "InvalidClientTokenId", message: "The security token included in the request is invalid."),
+            .error(
+                status: 403, code: "InvalidClientTokenId",
+                message: "The security token included in the request is invalid."),
             into: "GetCallerIdentity", times: 1)
         let result = try await nepho.run(["register"], input: "us-east-1\nAKIDBAD\nbad-secret\n")
         #expect(result.status == 1)
@@ -134,6 +144,8 @@ import Testing
         #expect(result.output.contains("AKIDTTY"), "the key id is echoed")
         #expect(!result.output.contains("tty-secret-value"), "the secret is not")
         #expect(result.output.contains("The keys work"))
-        #expect(try String(contentsOfFile: credentials, encoding: .utf8).contains("aws_secret_access_key = tty-secret-value"))
+        #expect(
+            try String(contentsOfFile: credentials, encoding: .utf8).contains(
+                "aws_secret_access_key = tty-secret-value"))
     }
 }

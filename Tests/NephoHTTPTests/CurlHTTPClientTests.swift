@@ -18,7 +18,9 @@ import Testing
         var headers: [[String]]
         var body_length: Int
         var body_sha256: String
-        func header(_ name: String) -> String? { headers.first { $0[0].lowercased() == name.lowercased() }?[1] }
+        func header(_ name: String) -> String? {
+            headers.first { $0[0].lowercased() == name.lowercased() }?[1]
+        }
     }
 
     func bench() async throws -> CloudFormationBench {
@@ -27,13 +29,19 @@ import Testing
         return bench
     }
 
-    func url(_ bench: CloudFormationBench, _ path: String) -> URL { URL(string: bench.endpoint.absoluteString + path)! }
+    func url(_ bench: CloudFormationBench, _ path: String) -> URL {
+        URL(string: bench.endpoint.absoluteString + path)!
+    }
 
-    @Test(arguments: ["GET", "POST", "PUT", "DELETE"]) func methodsHeadersAndBodiesArrive(method: String) async throws {
+    @Test(arguments: ["GET", "POST", "PUT", "DELETE"]) func methodsHeadersAndBodiesArrive(method: String)
+        async throws
+    {
         let bench = try await bench()
-        let body = method == "GET" || method == "DELETE" ? Data() : Data((0..<1_500_000).map { UInt8($0 % 251) })
+        let body =
+            method == "GET" || method == "DELETE" ? Data() : Data((0..<1_500_000).map { UInt8($0 % 251) })
         let request = HTTPRequest(
-            method: method, url: url(bench, "/_echo"), headers: [("X-Nepho", "one  two"), ("Content-Type", "application/x-test")],
+            method: method, url: url(bench, "/_echo"),
+            headers: [("X-Nepho", "one  two"), ("Content-Type", "application/x-test")],
             body: body)
         let response = try await CurlHTTPClient().send(request)
         #expect(response.status == 200)
@@ -48,7 +56,8 @@ import Testing
 
     @Test func headHasNoBody() async throws {
         let bench = try await bench()
-        let response = try await CurlHTTPClient().send(HTTPRequest(method: "HEAD", url: url(bench, "/_bytes?n=100")))
+        let response = try await CurlHTTPClient().send(
+            HTTPRequest(method: "HEAD", url: url(bench, "/_bytes?n=100")))
         #expect(response.status == 200)
         #expect(response.body.isEmpty)
     }
@@ -56,7 +65,9 @@ import Testing
     @Test func responseBodiesAreBounded() async throws {
         let bench = try await bench()
         let client = CurlHTTPClient(limits: HTTPLimits(maxResponseBytes: 1000))
-        #expect(try await client.send(HTTPRequest(method: "GET", url: url(bench, "/_bytes?n=1000"))).body.count == 1000)
+        #expect(
+            try await client.send(HTTPRequest(method: "GET", url: url(bench, "/_bytes?n=1000"))).body.count
+                == 1000)
         let error = await #expect(throws: HTTPError.self) {
             try await client.send(HTTPRequest(method: "GET", url: url(bench, "/_bytes?n=100000")))
         }
@@ -68,7 +79,8 @@ import Testing
         let bench = try await bench()
         let client = CurlHTTPClient(limits: HTTPLimits(maxRequestBytes: 10))
         let error = await #expect(throws: HTTPError.self) {
-            try await client.send(HTTPRequest(method: "POST", url: url(bench, "/_echo"), body: Data(count: 11)))
+            try await client.send(
+                HTTPRequest(method: "POST", url: url(bench, "/_echo"), body: Data(count: 11)))
         }
         #expect(error?.kind == .tooLarge)
     }
@@ -76,7 +88,8 @@ import Testing
     @Test func refusedConnectionNamesTheHost() async throws {
         let port = try Self.closedPort()
         let error = await #expect(throws: HTTPError.self) {
-            try await CurlHTTPClient().send(HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/")!))
+            try await CurlHTTPClient().send(
+                HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/")!))
         }
         #expect(error?.kind == .connect)
         #expect(error?.isTransient == true)
@@ -127,14 +140,16 @@ import Testing
         // A plain-HTTP server spoken to over https: the handshake fails, and is not ignored.
         let error = await #expect(throws: HTTPError.self) {
             try await CurlHTTPClient().send(
-                HTTPRequest(method: "GET", url: URL(string: "https://127.0.0.1:\(bench.endpoint.port!)/_echo")!))
+                HTTPRequest(
+                    method: "GET", url: URL(string: "https://127.0.0.1:\(bench.endpoint.port!)/_echo")!))
         }
         #expect(error?.kind == .tls)
     }
 
     @Test func otherSchemesAreRefused() async throws {
         await #expect(throws: HTTPError.self) {
-            try await CurlHTTPClient().send(HTTPRequest(method: "GET", url: URL(fileURLWithPath: "/etc/hostname")))
+            try await CurlHTTPClient().send(
+                HTTPRequest(method: "GET", url: URL(fileURLWithPath: "/etc/hostname")))
         }
     }
 

@@ -33,10 +33,13 @@ extension Nepho {
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
-            let profileName = profile ?? environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
+            let profileName =
+                profile ?? environment["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 } ?? "default"
             // What the profile already holds, to offer as defaults (never the environment's keys).
             var current = environment
-            for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] { current[key] = nil }
+            for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+                current[key] = nil
+            }
             let existingProfile = try? AWSConfiguration.resolve(environment: current, profile: profileName)
             let known = existingProfile?.credentials
             let knownRegion = existingProfile.flatMap { _ in Self.profileRegion(current, profileName) }
@@ -46,12 +49,17 @@ extension Nepho {
 
             let input = Answers(terminal: Terminal.interactive())
             let regionValue = try region ?? input.ask("AWS region", current: knownRegion, secret: false)
-            let keyValue = try accessKeyId ?? input.ask("AWS access key id", current: known?.accessKeyId, secret: false, shown: Self.masked)
+            let keyValue =
+                try accessKeyId
+                ?? input.ask(
+                    "AWS access key id", current: known?.accessKeyId, secret: false, shown: Self.masked)
             let secretValue = try input.ask(
-                "AWS secret access key", current: known?.secretAccessKey.reveal(), secret: true, shown: { _ in "****" })
+                "AWS secret access key", current: known?.secretAccessKey.reveal(), secret: true,
+                shown: { _ in "****" })
 
             let registration = AWSRegistration(
-                profile: profileName, region: regionValue, accessKeyId: keyValue, secretAccessKey: Secret(secretValue))
+                profile: profileName, region: regionValue, accessKeyId: keyValue,
+                secretAccessKey: Secret(secretValue))
             let paths: (config: String, credentials: String)
             do {
                 paths = try registration.save(environment: environment)
@@ -90,7 +98,9 @@ extension Nepho {
 private struct Answers {
     var terminal: Terminal?
 
-    func ask(_ question: String, current: String?, secret: Bool, shown: (String) -> String = { $0 }) throws -> String {
+    func ask(_ question: String, current: String?, secret: Bool, shown: (String) -> String = { $0 }) throws
+        -> String
+    {
         if let terminal {
             let hint = current.map { " [\(shown($0))]" } ?? ""
             for _ in 0..<3 {
@@ -106,7 +116,8 @@ private struct Answers {
         guard let line = readLine(strippingNewline: true) else {
             if let current { return current }
             throw ValidationError(
-                "no \(question.lowercased()) given: without a terminal, pass it as an option or on standard input")
+                "no \(question.lowercased()) given: without a terminal, pass it as an option or on standard input"
+            )
         }
         let answer = line.trimmingCharacters(in: .whitespaces)
         if answer.isEmpty, let current { return current }
