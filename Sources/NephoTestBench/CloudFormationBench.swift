@@ -232,6 +232,8 @@ public final class CloudFormationBench: @unchecked Sendable {
     /// One request the proxy saw.
     public struct Call: Sendable, Equatable {
         public var action: String
+        /// The request target as sent: `/…`, or `http://host:port/…` through a proxy.
+        public var path: String
         public var fault: String?
         public var status: Int?
     }
@@ -241,7 +243,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         let answer = try await post("/_bench/calls", [:])
         let calls = (answer["calls"] as? [[String: Any]] ?? []).map {
             Call(
-                action: $0["action"] as? String ?? "", fault: $0["fault"] as? String,
+                action: $0["action"] as? String ?? "", path: $0["path"] as? String ?? "",
+                fault: $0["fault"] as? String,
                 status: $0["status"] as? Int)
         }
         return action.map { name in calls.filter { $0.action == name } } ?? calls

@@ -1,4 +1,6 @@
 import Foundation
+import NephoHTTP
+import NephoSupport
 import NephoTestBench
 import Testing
 
@@ -131,5 +133,38 @@ import Testing
             ],
             environment: bench.environment)
         #expect(result == "CREATE_COMPLETE")
+    }
+}
+
+/// Proxies come from the environment: a child process (nepho-bench-aws) told to use the
+/// bench's proxy port as `http_proxy` reaches moto through it.
+@Suite struct ProxyEnvironmentTests {
+    static var benchBinary: String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for folder in [here, here.deletingLastPathComponent()] {
+            let candidate = folder.appendingPathComponent("nepho-bench-aws").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return CloudFormationBench.repositoryRoot.appendingPathComponent(".build/debug/nepho-bench-aws").path
+    }
+
+    @Test func httpProxyVariableIsHonoured() async throws {
+        let (bench, _, _) = try await BenchSupport.client()
+        let direct = try CloudFormationClient(
+            configuration: try bench.configuration(["AWS_ENDPOINT_URL": bench.motoEndpoint.absoluteString]),
+            http: CurlHTTPClient(), retry: RetryPolicy())
+        let name = BenchSupport.uniqueName("proxied")
+        try await direct.createStack(
+            StackRequest(stackName: name, template: .body(TestBenchTests.threeResources)))
+        var environment = bench.environment
+        environment["AWS_ENDPOINT_URL"] = bench.motoEndpoint.absoluteString
+        environment["http_proxy"] = bench.endpoint.absoluteString
+        environment["PATH"] = ProcessInfo.processInfo.environment["PATH"]
+        let result = try await ProcessRunner.run(
+            Self.benchBinary, [name, "1"], environment: environment, timeout: 120)
+        #expect(result.status == 0, "\(result.errorOutput)")
+        // Only a request sent to a proxy has an absolute URL as its target.
+        let proxied = try await bench.calls("DescribeStacks").filter { $0.path.hasPrefix("http://") }
+        #expect(proxied.count == 1)
     }
 }
