@@ -59,11 +59,17 @@ public struct AWSQueryClient: Sendable {
                 service: service.name,
                 action: action)
         }
+        let root: XMLElementNode
         do {
-            return try XMLElementNode.parse(response.body)
+            root = try XMLElementNode.parse(response.body)
         } catch {
             throw AWSResponseError(service: service.name, action: action, reason: "\(error)")
         }
+        guard root.name == "\(action)Response" else {
+            throw AWSResponseError(
+                service: service.name, action: action, reason: "the answer is <\(root.name)>, not <\(action)Response>")
+        }
+        return root
     }
 
     /// `key=value&…` with AWS's percent-encoding.

@@ -10,6 +10,7 @@ extension RetryTests {
         "<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>x",
         "",
         "not xml at all",
+        "<html><body>a captive portal</body></html>",
         "<DescribeStacksResponse><DescribeStacksResult><Stacks><member><StackName>x</StackName></member></Stacks></DescribeStacksResult></DescribeStacksResponse>",
     ])
     func truncatedOrMalformedAnswersAreErrors(body: String) async throws {
