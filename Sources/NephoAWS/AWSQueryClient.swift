@@ -67,7 +67,8 @@ public struct AWSQueryClient: Sendable {
         }
         guard root.name == "\(action)Response" else {
             throw AWSResponseError(
-                service: service.name, action: action, reason: "the answer is <\(root.name)>, not <\(action)Response>")
+                service: service.name, action: action,
+                reason: "the answer is <\(root.name)>, not <\(action)Response>")
         }
         return root
     }

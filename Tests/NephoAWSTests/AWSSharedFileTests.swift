@@ -27,10 +27,16 @@ import Testing
     }
 
     @Test func malformedLinesAreNamed() {
-        #expect(throws: AWSConfigurationError.malformedFile(path: "f", line: 1, reason: "a setting before any [section]")) {
+        #expect(
+            throws: AWSConfigurationError.malformedFile(
+                path: "f", line: 1, reason: "a setting before any [section]")
+        ) {
             try AWSSharedFile(parsing: "key = value\n", path: "f")
         }
-        #expect(throws: AWSConfigurationError.malformedFile(path: "f", line: 2, reason: "a section header must end with ]")) {
+        #expect(
+            throws: AWSConfigurationError.malformedFile(
+                path: "f", line: 2, reason: "a section header must end with ]")
+        ) {
             try AWSSharedFile(parsing: "[ok]\n[broken\n", path: "f")
         }
     }
@@ -43,16 +49,20 @@ import Testing
         #expect(
             AWSSharedFileWriter.apply([("z", "4")], section: "a", to: before)
                 == "# keep me\n[a]\nx = 1\nz = 4\n\n[b]\ny = 2\n")
-        #expect(AWSSharedFileWriter.apply([("k", "v")], section: "new", to: before) == before + "\n[new]\nk = v\n")
+        #expect(
+            AWSSharedFileWriter.apply([("k", "v")], section: "new", to: before) == before + "\n[new]\nk = v\n"
+        )
         #expect(AWSSharedFileWriter.apply([("k", "v")], section: "new", to: "") == "[new]\nk = v\n")
     }
 
     @Test func writtenFilesAreOwnerOnly() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-aws-\(UUID().uuidString)/.aws")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-aws-\(UUID().uuidString)/.aws")
         let path = folder.appendingPathComponent("credentials").path
         try AWSSharedFileWriter.set([("aws_access_key_id", "AKID")], section: "default", path: path)
         let fileMode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
-        let folderMode = try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int
+        let folderMode =
+            try FileManager.default.attributesOfItem(atPath: folder.path)[.posixPermissions] as? Int
         #expect(fileMode == 0o600)
         #expect(folderMode == 0o700)
         try FileManager.default.removeItem(at: folder.deletingLastPathComponent())
@@ -72,7 +82,10 @@ import Testing
         #expect(abs(date.timeIntervalSince1970 - seconds) < 0.000_01)
     }
 
-    @Test(arguments: ["", "2015-08-30", "2015-08-30T12:36:00", "2015-13-30T12:36:00Z", "2015-08-30T12:36:00Zjunk", "yesterday"])
+    @Test(arguments: [
+        "", "2015-08-30", "2015-08-30T12:36:00", "2015-13-30T12:36:00Z", "2015-08-30T12:36:00Zjunk",
+        "yesterday",
+    ])
     func refuses(text: String) {
         #expect(CloudFormationDecodingProbe.parse(text) == nil)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NephoHTTP
 import NephoTestBench
 import Testing
 
@@ -28,5 +29,25 @@ extension RetryTests {
         let error = await #expect(throws: AWSError.self) { try await client.listStacks() }
         #expect(error?.code == "HTTP403")
         #expect(error?.httpStatus == 403)
+    }
+}
+
+/// Added latency: answers that come late still count; answers later than the client's
+/// time limit are timeouts, and retried.
+extension RetryTests {
+    @Test func slowAnswersArriveAndTooSlowOnesAreRetried() async throws {
+        let bench = try await Self.benches.bench()
+        try await bench.reset()
+        let sleeper = RecordingSleeper()
+        let policy = RetryPolicy(settings: RetrySettings(maxAttempts: 3), sleeper: sleeper, random: { 0.5 })
+        let http = CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 3))
+        let client = try bench.session(retry: policy, http: http).cloudFormation()
+        try await bench.inject(.latency(seconds: 0.2), into: "ListStacks", times: 1)
+        _ = try await client.listStacks()
+        #expect(sleeper.delays.isEmpty)
+        try await bench.inject(.latency(seconds: 10), into: "DescribeStacks", times: 1)
+        _ = try await client.describeStacks()
+        #expect(sleeper.delays == [0.5])
+        #expect(try await bench.calls("DescribeStacks").map(\.fault) == ["latency", nil])
     }
 }
