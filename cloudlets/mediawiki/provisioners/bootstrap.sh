@@ -19,6 +19,7 @@
 #   MW_TRUSTED_PROXY_CIDR    load balancer network whose X-Forwarded-For is trusted
 #   AWS_REGION               region of the secrets
 set -euo pipefail
+umask 022
 
 readonly TOTAL=6
 phase() { printf 'NEPHO_PHASE %d/%d %s\n' "$1" "$TOTAL" "$2"; }
@@ -47,9 +48,9 @@ random_password() { openssl rand -base64 36 | tr -d '/+=\n' | cut -c1-32; }
 
 phase 1 "Installing Apache, PHP and tools"
 packages=(httpd "$PHP" "$PHP-fpm" "$PHP-cli" "$PHP-mysqlnd" "$PHP-intl" "$PHP-mbstring"
-    "$PHP-xml" "$PHP-gd" "$PHP-opcache" diffutils tar gzip)
-[ -z "$MW_DB_HOST" ] && packages+=(mariadb105-server)
-[ -n "$MW_EFS_ID" ] && packages+=(amazon-efs-utils mariadb105)
+    "$PHP-xml" "$PHP-gd" "$PHP-opcache" diffutils openssl tar gzip)
+if [ -z "$MW_DB_HOST" ]; then packages+=(mariadb105-server); else packages+=(mariadb105); fi
+[ -n "$MW_EFS_ID" ] && packages+=(amazon-efs-utils)
 dnf -y -q install "${packages[@]}"
 
 phase 2 "Configuring PHP and Apache"

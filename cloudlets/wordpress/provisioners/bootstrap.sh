@@ -19,6 +19,7 @@
 #   WP_TRUSTED_PROXY_CIDR     load balancer network (documentation only; ALB sets X-Forwarded-*)
 #   AWS_REGION                region of the secrets (required)
 set -euo pipefail
+umask 022
 
 readonly TOTAL=6
 phase() { printf 'NEPHO_PHASE %d/%d %s\n' "$1" "$TOTAL" "$2"; }
@@ -45,7 +46,7 @@ php_quote() { php -r 'echo var_export($argv[1], true);' -- "$1"; }
 
 phase 1 "Installing Apache, PHP and tools"
 dnf -y -q install httpd "$PHP" "$PHP-fpm" "$PHP-cli" "$PHP-mysqlnd" "$PHP-gd" "$PHP-mbstring" \
-    "$PHP-xml" "$PHP-intl" "$PHP-opcache" amazon-efs-utils tar gzip
+    "$PHP-xml" "$PHP-intl" "$PHP-opcache" amazon-efs-utils openssl tar gzip
 
 phase 2 "Configuring PHP and Apache"
 cat > /etc/php.d/90-wordpress.ini <<'INI'
