@@ -124,9 +124,11 @@ if [ -n "${MW_ADMIN_PASSWORD_SECRET:-}" ]; then
     secret "$MW_ADMIN_PASSWORD_SECRET" > "$SECRETS/admin-password"
 elif [ -n "${MW_ADMIN_PASSWORD:-}" ]; then
     printf '%s' "$MW_ADMIN_PASSWORD" > "$SECRETS/admin-password"
-elif [ ! -s /root/mediawiki-admin-password ]; then
-    random_password > /root/mediawiki-admin-password
-    chmod 0600 /root/mediawiki-admin-password
+else
+    if [ ! -s /root/mediawiki-admin-password ]; then
+        random_password > /root/mediawiki-admin-password
+        chmod 0600 /root/mediawiki-admin-password
+    fi
     cp /root/mediawiki-admin-password "$SECRETS/admin-password"
     echo "bootstrap: the password of $MW_ADMIN_USER is in /root/mediawiki-admin-password"
 fi
@@ -135,14 +137,26 @@ chmod 0600 "$SECRETS/admin-password"
 if [ -n "$MW_EFS_ID" ]; then
     install -d "$SHARED"
     grep -q " $SHARED " /etc/fstab || echo "$MW_EFS_ID:/ $SHARED efs _netdev,tls,noresvport 0 0" >> /etc/fstab
-    mountpoint -q "$SHARED" || mount "$SHARED"
+    # A new mount target's DNS name can take a minute or two to resolve.
+    for _ in $(seq 30); do
+        mountpoint -q "$SHARED" && break
+        mount "$SHARED" || sleep 10
+    done
+    mountpoint -q "$SHARED" || die "could not mount $MW_EFS_ID on $SHARED"
 fi
 install -d -m 0755 "$SHARED"
 if [ -n "$MW_DB_HOST" ]; then
+    printf '[client]\nhost=%s\nuser=%s\npassword="%s"\n' "$db_host" "$db_user" "$db_pass" > "$SECRETS/client.cnf"
+    chmod 0600 "$SECRETS/client.cnf"
+    ready=no
     for _ in $(seq 60); do
-        mysqladmin --host="$db_host" --user="$db_user" --password="$db_pass" --connect-timeout=5 ping >/dev/null 2>&1 && break
+        if mysqladmin --defaults-extra-file="$SECRETS/client.cnf" --connect-timeout=5 ping >/dev/null 2>&1; then
+            ready=yes
+            break
+        fi
         sleep 10
     done
+    [ "$ready" = yes ] || die "the database $db_host does not accept connections"
 fi
 
 phase 4 "Downloading MediaWiki $MW_VERSION"
