@@ -30,8 +30,8 @@ struct ParameterPrompter {
             while true {
                 attempts += 1
                 let hint = parameter.defaultValue.map { " [\($0)]" } ?? ""
-                terminal.write("\(parameter.name)\(hint)\(parameter.secret ? " (hidden)" : ""): ")
-                guard let line = terminal.readLine(echo: !parameter.secret) else {
+                let prompt = "\(parameter.name)\(hint)\(parameter.secret ? " (hidden)" : ""): "
+                guard let line = terminal.readLine(prompt: prompt, echo: !parameter.secret) else {
                     throw NephoError(.missingParameters, "no value given for \(parameter.name)")
                 }
                 let answer = line.isEmpty ? (parameter.defaultValue ?? "") : line

@@ -49,19 +49,21 @@ public final class Terminal: @unchecked Sendable {
         }
     }
 
-    /// Reads one line without its newline; nil at end of input. With `echo` false the
-    /// typed characters are not shown (for secrets), and the echo setting is restored.
-    public func readLine(echo: Bool = true) -> String? {
+    /// Shows `prompt` and reads one line without its newline; nil at end of input. With
+    /// `echo` false the typed characters are not shown (for secrets): echo is off before
+    /// the prompt appears and restored afterwards.
+    public func readLine(prompt: String = "", echo: Bool = true) -> String? {
         var saved = termios()
         let canHide = !echo && tcgetattr(input, &saved) == 0
         if canHide {
             var quiet = saved
             quiet.c_lflag &= ~tcflag_t(ECHO)
-            tcsetattr(input, TCSAFLUSH, &quiet)
+            tcsetattr(input, TCSANOW, &quiet)
         }
+        write(prompt)
         defer {
             if canHide {
-                tcsetattr(input, TCSAFLUSH, &saved)
+                tcsetattr(input, TCSANOW, &saved)
                 write("\n")
             }
         }

@@ -125,6 +125,19 @@ import Testing
         #expect(found.contains { $0.message == "default \"huge\" of Size is not one of the allowed values: small" })
     }
 
+    @Test func outputsAndURLBelongToTheirProviders() throws {
+        let (_, found) = problems([
+            "scenarios/big.yaml": "pattern: aws/host.cf\nurl: http://x\noutputs: {url: AdminURL, ssh: X}\nparameters: {KeyName: k, Size: large}\n"
+        ])
+        #expect(found.contains { $0.message.hasPrefix("\"url\" applies to vagrant scenarios only") && $0.mark.line == 2 })
+        #expect(found.contains { $0.severity == .warning && $0.message.hasPrefix("unknown key \"ssh\" in outputs") })
+        let fixture = Fixture()
+        var files = Fixture.cloudlet()
+        files["scenarios/big.yaml"] = "pattern: aws/host.cf\noutputs: {url: AdminURL}\nparameters: {KeyName: k, Size: large}\n"
+        let cloudlet = try Cloudlet.open(fixture.write(files, under: "demo"))
+        #expect(try cloudlet.scenario("big").outputs == ["url": "AdminURL"])
+    }
+
     @Test func hostileNamesAreRefused() {
         #expect(CloudletName.problem("../evil") != nil)
         #expect(CloudletName.problem("a/b/c") != nil)

@@ -105,3 +105,60 @@ final class Home {
         #expect(report.problems[0].message.hasPrefix("pattern \"aws/missing.cf\" not found"))
     }
 }
+
+@Suite struct HostileUserFilesTests {
+    static let hostile: [(String, String, Int)] = [
+        ("duplicate keys", "KeyName: a\nKeyName: b\n", 2),
+        ("billion laughs", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + (1...9).map { "a\($0): &a\($0) [" + Array(repeating: "*a\($0 == 1 ? "" : String($0 - 1))", count: 10).joined(separator: ", ") + "]\n" }.joined(), 0),
+        ("deep nesting", String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "\n", 1),
+        ("not a mapping", "- just\n- a list\n", 1),
+    ]
+
+    @Test(arguments: hostile)
+    func aHostileParamsFileIsRefusedWithItsPositionAndKept(_ name: String, _ text: String, _ line: Int) async throws {
+        let home = Home()
+        home.write("params.yaml", text)
+        await #expect {
+            _ = try await home.api.parameterSet(UserParameter(key: "Size", value: "large"))
+        } throws: { error in
+            let message = (error as! NephoError).message
+            return message.hasPrefix(home.paths.userParameters.path + ":") && (line == 0 || message.contains(":\(line):"))
+        }
+        #expect(home.read("params.yaml") == text, "\(name): the file must be left as it was")
+    }
+}
+
+@Suite struct FullDiskTests {
+    /// A 64 KiB tmpfs, mounted for the test (needs root, as in CI; skipped elsewhere with a reason).
+    @Test func aFullDiskLeavesTheOldFileAndSaysWhy() async throws {
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: mountPoint) }
+        let mount = try await ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
+        guard mount.succeeded else {
+            print("skipped: cannot mount a small tmpfs here (\(mount.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            return
+        }
+        do {
+            try await fillAndCheck(mountPoint)
+        } catch {
+            Issue.record(error)
+        }
+        _ = try await ProcessRunner.run("umount", [mountPoint.path])
+    }
+
+    func fillAndCheck(_ mountPoint: URL) async throws {
+        let paths = NephoPaths(environment: ["NEPHO_HOME": mountPoint.path])
+        let api = LocalAPI(paths: paths)
+        _ = try await api.parameterSet(UserParameter(key: "KeyName", value: "ops"))
+        let before = try String(contentsOf: paths.userParameters, encoding: .utf8)
+        await #expect {
+            _ = try await api.parameterSet(UserParameter(key: "Blob", value: String(repeating: "x", count: 200_000)))
+        } throws: { error in
+            (error as! NephoError).message == "cannot write \(paths.userParameters.path): No space left on device"
+        }
+        #expect(try String(contentsOf: paths.userParameters, encoding: .utf8) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: mountPoint.path).filter { $0.hasSuffix(".tmp") }
+        #expect(leftovers.isEmpty)
+    }
+}
