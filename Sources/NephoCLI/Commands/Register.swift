@@ -4,6 +4,10 @@ import NephoAWS
 import NephoHTTP
 import NephoSupport
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 extension Nepho {
     /// `nepho register`: saves AWS keys and a region as a profile in the AWS shared
     /// files, as `aws configure` does, then checks the keys with STS GetCallerIdentity.
@@ -104,8 +108,7 @@ private struct Answers {
         if let terminal {
             let hint = current.map { " [\(shown($0))]" } ?? ""
             for _ in 0..<3 {
-                terminal.write("\(question)\(hint): ")
-                guard let line = terminal.readLine(echo: !secret) else { break }
+                guard let line = Self.prompt(terminal, "\(question)\(hint): ", echo: !secret) else { break }
                 let answer = line.trimmingCharacters(in: .whitespaces)
                 if !answer.isEmpty { return answer }
                 if let current { return current }
@@ -113,7 +116,7 @@ private struct Answers {
             }
             throw ValidationError("no \(question.lowercased()) given")
         }
-        guard let line = readLine(strippingNewline: true) else {
+        guard let line = Swift.readLine(strippingNewline: true) else {
             if let current { return current }
             throw ValidationError(
                 "no \(question.lowercased()) given: without a terminal, pass it as an option or on standard input"
@@ -122,5 +125,28 @@ private struct Answers {
         let answer = line.trimmingCharacters(in: .whitespaces)
         if answer.isEmpty, let current { return current }
         return answer
+    }
+
+    /// Writes `question` and reads the answer. For a secret, echo goes off *before* the
+    /// question appears (and without discarding typed-ahead input), so nothing typed
+    /// after the prompt is ever shown.
+    static func prompt(_ terminal: Terminal, _ question: String, echo: Bool) -> String? {
+        if echo {
+            terminal.write(question)
+            return terminal.readLine(echo: true)
+        }
+        var saved = termios()
+        let canHide = tcgetattr(terminal.input, &saved) == 0
+        if canHide {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(terminal.input, TCSANOW, &quiet)
+        }
+        defer {
+            if canHide { tcsetattr(terminal.input, TCSANOW, &saved) }
+            terminal.write("\n")
+        }
+        terminal.write(question)
+        return terminal.readLine(echo: true)
     }
 }
