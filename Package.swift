@@ -19,19 +19,37 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoProtocol"),
+        // nephod (issue 4): state database, client, daemon.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "NephoStore", dependencies: ["CSQLite"]),
+        .target(name: "NephoClient", dependencies: ["NephoProtocol", "NephoSupport"]),
+        .target(
+            name: "NephoDaemon",
+            dependencies: [
+                "NephoProtocol", "NephoSupport", "NephoStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoSupport",
+                "NephoProtocol", "NephoSupport", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
         .executableTarget(
-            name: "nephod",
-            dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
+            name: "nephod", dependencies: ["NephoDaemon"]),
+        .executableTarget(
+            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
+        .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
+        .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
+        .testTarget(
+            name: "NephoDaemonTests",
+            dependencies: ["NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
