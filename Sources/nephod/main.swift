@@ -1,7 +1,4 @@
+import NephoDaemon
 import NephoProtocol
 
-if CommandLine.arguments.dropFirst().first == "--version" {
-    print(NephoVersion.current)
-} else {
-    print("usage: nephod --version")
-}
+await Nephod.main(arguments: Array(CommandLine.arguments.dropFirst())) { _ in UnavailableEngine() }
