@@ -18,7 +18,9 @@ let package = Package(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
+        .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(name: "NephoProtocol"),
+        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
         // nephod (issue 4): state database, client, daemon.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -34,22 +36,24 @@ let package = Package(
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoSupport", "NephoClient",
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
         .executableTarget(
-            name: "nephod", dependencies: ["NephoDaemon"]),
+            name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
         .executableTarget(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
+        .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
+        .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
         .testTarget(
             name: "NephoDaemonTests",
-            dependencies: ["NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport"]),
+            dependencies: ["NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport", "NephoEngine"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,4 @@
 import NephoDaemon
-import NephoProtocol
+import NephoEngine
 
-await Nephod.main(arguments: Array(CommandLine.arguments.dropFirst())) { _ in UnavailableEngine() }
+await Nephod.main(arguments: Array(CommandLine.arguments.dropFirst())) { paths in LocalAPI(paths: paths) }
