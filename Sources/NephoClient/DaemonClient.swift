@@ -124,7 +124,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     /// Waits for the next notification from the daemon (e.g. `events.event`); nil when the
     /// connection closes. `timeout` in seconds, nil to wait for ever.
-    public func nextNotification<P: Decodable>(_ type: P.Type, timeout: Double? = nil) throws -> (method: String, params: P)? {
+    public func nextNotification<P: Codable>(_ type: P.Type, timeout: Double? = nil) throws -> (method: String, params: P)? {
         try lock.withLock {
             try connectLocked()
             let line: [UInt8]
