@@ -1,0 +1,105 @@
+import Foundation
+import NephoProtocol
+import Testing
+
+@Suite struct RPCMessageParserTests {
+    func parse(_ text: String) -> RPCLine { RPCMessageParser.parse(Array(text.utf8)) }
+
+    func errorCode(_ line: RPCLine) -> Int? {
+        if case .failure(let error) = line { return error.code }
+        return nil
+    }
+
+    @Test func invalidJSONIsAParseError() {
+        #expect(errorCode(parse("{\"jsonrpc\": \"2.0\", \"method\": \"foobar, \"params\": \"bar\", \"baz]")) == -32700)
+        #expect(errorCode(parse("[{\"jsonrpc\": \"2.0\", \"method\": \"sum\"},{\"jsonrpc\": \"2.0\", \"method\"]")) == -32700)
+        #expect(errorCode(parse("nonsense")) == -32700)
+    }
+
+    @Test func anEmptyBatchIsOneInvalidRequest() {
+        #expect(errorCode(parse("[]")) == -32600)
+    }
+
+    @Test func aScalarIsAnInvalidRequest() {
+        #expect(errorCode(parse("1")) == -32600)
+        #expect(errorCode(parse("\"text\"")) == -32600)
+    }
+
+    @Test func tenThousandNestedBracketsAreRefusedWithoutCrashing() {
+        let arrays = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect([-32700, -32600].contains(errorCode(parse(arrays))))
+        let objects = String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        switch parse(objects) {
+        case .failure(let error): #expect([-32700, -32600].contains(error.code))
+        case .single(.invalid(_, let error)): #expect(error.code == -32600)
+        default: Issue.record("10,000 nested objects were accepted as a request")
+        }
+    }
+
+    @Test func aRequestKeepsItsIdAndANotificationHasNone() {
+        guard case .single(.request(let header, _)) = parse(#"{"jsonrpc":"2.0","id":"a-1","method":"daemon.ping"}"#)
+        else { Issue.record("not a request"); return }
+        #expect(header.id == .string("a-1"))
+        #expect(!header.isNotification)
+        guard case .single(.request(let note, _)) = parse(#"{"jsonrpc":"2.0","method":"daemon.ping"}"#)
+        else { Issue.record("not a notification"); return }
+        #expect(note.isNotification)
+        guard case .single(.request(let nullID, _)) = parse(#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)
+        else { Issue.record("not a request"); return }
+        #expect(nullID.id == .null, "id null is a request, not a notification")
+    }
+
+    @Test func malformedRequestObjectsAreInvalidRequests() {
+        for text in [
+            #"{"jsonrpc":"1.0","id":1,"method":"x"}"#, #"{"jsonrpc":"2.0","id":1,"method":1}"#,
+            #"{"jsonrpc":"2.0","id":1}"#, #"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#,
+            #"{"jsonrpc":"2.0","id":{},"method":"x"}"#,
+        ] {
+            guard case .single(.invalid(_, let error)) = parse(text) else {
+                Issue.record("accepted \(text)")
+                continue
+            }
+            #expect(error.code == -32600, "\(text)")
+        }
+    }
+
+    @Test func batchesClassifyEachElement() {
+        guard case .batch(let calls) = parse(#"[{"jsonrpc":"2.0","id":1,"method":"a"}, 1, {"foo":"boo"}]"#)
+        else { Issue.record("not a batch"); return }
+        #expect(calls.count == 3)
+        if case .request = calls[0] {} else { Issue.record("first is a request") }
+        if case .invalid(.null, let error) = calls[1] { #expect(error.code == -32600) } else { Issue.record("1 is invalid") }
+        if case .invalid(_, let error) = calls[2] { #expect(error.code == -32600) } else { Issue.record("{} is invalid") }
+    }
+
+    @Test func typedParamsAreDecodedOrNamed() {
+        let body = Data(#"{"jsonrpc":"2.0","id":1,"method":"parameter.get","params":{"kee":"x"}}"#.utf8)
+        guard case .failure(let error) = RPCMessageParser.params(ParameterKey.self, from: body) else {
+            Issue.record("decoded bad params")
+            return
+        }
+        #expect(error.code == -32602)
+        #expect(error.message.contains("key"))
+        let absent = Data(#"{"jsonrpc":"2.0","id":1,"method":"cloudlet.list"}"#.utf8)
+        #expect((try? RPCMessageParser.params(NoParams.self, from: absent).get()) == NoParams())
+    }
+
+    @Test func responsesCarryResultOrErrorAndTheId() throws {
+        let ok = try JSONEncoder().encode(RPCResponse(id: .int(7), outcome: .success(NoParams())))
+        let decoded = try JSONDecoder().decode(RPCIncoming<NoParams>.self, from: ok)
+        #expect(decoded.id == .int(7))
+        #expect(decoded.result == NoParams())
+        let failed = try JSONEncoder().encode(
+            RPCResponse<NoParams>(id: .string("x"), outcome: .failure(RPCErrorObject(NephoError(.notFound, "gone", details: ["a"])))))
+        let error = try JSONDecoder().decode(RPCIncoming<NoParams>.self, from: failed)
+        #expect(error.error?.nephoError == NephoError(.notFound, "gone", details: ["a"]))
+    }
+
+    @Test func theProviderContextNeverPrintsValues() {
+        let context = ProviderContext.capture(from: [
+            "AWS_SECRET_ACCESS_KEY": "s3cr3t", "AWS_REGION": "eu-west-1", "HOME": "/root",
+        ])
+        #expect(context.environment.keys.sorted() == ["AWS_REGION", "AWS_SECRET_ACCESS_KEY"])
+        #expect(!"\(context)".contains("s3cr3t"))
+    }
+}
