@@ -53,7 +53,10 @@ let package = Package(
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
         .testTarget(
             name: "NephoDaemonTests",
-            dependencies: ["NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport", "NephoEngine"]),
+            dependencies: [
+                "NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport", "NephoEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
