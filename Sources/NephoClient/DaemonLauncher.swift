@@ -50,7 +50,9 @@ public struct DaemonLauncher: Sendable {
         let folder = paths.runtimeDirectory.path
         try? FileManager.default.createDirectory(
             atPath: (folder as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+        if mkdir(folder, 0o700) == 0 {
+            chmod(folder, 0o700)
+        } else if errno != EEXIST {
             throw NephoError(.daemonUnavailable, "cannot create \(folder): \(String(cString: strerror(errno)))")
         }
         let lock = open(lockFile.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)

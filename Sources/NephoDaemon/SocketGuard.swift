@@ -25,7 +25,11 @@ enum SocketGuard {
             guard errno == ENOENT else { throw SocketError("lstat", path: folder) }
             try FileManager.default.createDirectory(
                 atPath: (folder as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            guard mkdir(folder, 0o700) == 0 || errno == EEXIST else { throw SocketError("mkdir", path: folder) }
+            if mkdir(folder, 0o700) == 0 {
+                chmod(folder, 0o700)  // whatever the umask
+            } else if errno != EEXIST {
+                throw SocketError("mkdir", path: folder)
+            }
             guard lstat(folder, &info) == 0 else { throw SocketError("lstat", path: folder) }
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {

@@ -67,23 +67,22 @@ public enum UnixSocket {
         return fd
     }
 
-    /// Creates a listening socket bound to `path` with mode `mode` (set through the umask
-    /// during `bind`, so the socket is never more open than asked).
+    /// Creates a listening socket bound to `path`, then gives the file mode `mode`. (Not
+    /// through the umask, which is process-wide and would race with other threads; the
+    /// socket's folder must already keep others out.)
     public static func listen(path: String, mode: mode_t = 0o600, backlog: Int32 = 128) throws -> Int32 {
         guard var addr = address(path) else { throw SocketError("bind", path: path, code: ENAMETOOLONG) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | sockCloexec, 0)
         guard fd >= 0 else { throw SocketError("socket", path: path) }
-        let previous = umask(~mode & 0o777)
         let rc = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        let bindError = errno
-        umask(previous)
-        guard rc == 0 else {
+        guard rc == 0, chmod(path, mode) == 0 else {
+            let code = errno
             close(fd)
-            throw SocketError("bind", path: path, code: bindError)
+            throw SocketError("bind", path: path, code: code)
         }
         guard Glibc.listen(fd, backlog) == 0 else {
             let code = errno
