@@ -33,6 +33,8 @@ final class TestHome: @unchecked Sendable {
         environment["XDG_RUNTIME_DIR"] = runtime.path
         environment["NO_COLOR"] = "1"
         environment["NEPHOD_PATH"] = Binaries.nephod
+        // A daemon a failed test leaves behind exits on its own soon.
+        environment["NEPHOD_IDLE_TIMEOUT"] = "30"
         return environment
     }
 
