@@ -154,7 +154,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             }
             let incoming: RPCIncoming<R>
             do {
-                incoming = try JSONDecoder().decode(RPCIncoming<R>.self, from: Data(line))
+                let data = Data(line)
+                incoming = try OrderedJSONSource.decoder(for: data).decode(RPCIncoming<R>.self, from: data)
             } catch let error as DecodingError {
                 throw NephoError(
                     .internalError, "nephod sent a reply to \(method) that this nepho cannot read: "
@@ -174,7 +175,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     }
 
     private func write<P: Encodable>(_ request: RPCRequest<P>) throws {
-        var bytes = Array(try JSONEncoder().encode(request))
+        var bytes = Array(try OrderedJSONSink.encode(request))
         bytes.append(10)
         guard UnixSocket.send(fd, bytes) else {
             throw NephoError(.daemonUnavailable, "cannot write to nephod at \(paths.socket.path): \(String(cString: strerror(errno)))")

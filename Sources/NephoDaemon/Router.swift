@@ -157,7 +157,7 @@ final class Router: @unchecked Sendable {
 
     private func encode(id: RPCID, _ outcome: Result<AnyResult, RPCErrorObject>) -> [UInt8] {
         do {
-            return Array(try Wire.encoder.encode(RPCResponse(id: id, outcome: outcome)))
+            return Array(try OrderedJSONSink.encode(RPCResponse(id: id, outcome: outcome)))
         } catch {
             let fallback = RPCResponse<AnyResult>(id: id, outcome: .failure(.internalError("cannot encode the result")))
             return Array((try? Wire.encoder.encode(fallback)) ?? Data())

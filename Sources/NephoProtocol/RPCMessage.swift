@@ -75,7 +75,7 @@ public enum RPCMessageParser {
     /// Decodes the typed params of a request body; failure is -32602.
     public static func params<P: Decodable>(_ type: P.Type, from body: Data) -> Result<P, RPCErrorObject> {
         do {
-            return .success(try JSONDecoder().decode(RPCParams<P>.self, from: body).params)
+            return .success(try OrderedJSONSource.decoder(for: body).decode(RPCParams<P>.self, from: body).params)
         } catch let error as DecodingError {
             return .failure(.invalidParams(describe(error)))
         } catch {

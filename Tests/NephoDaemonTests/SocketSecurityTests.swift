@@ -34,7 +34,7 @@ import Testing
         let folder = home.paths.runtimeDirectory.path
         mkdir(folder, 0o700)
         let target = home.root.appendingPathComponent("elsewhere").path
-        FileManager.default.createFile(atPath: target, contents: Data("precious".utf8))
+        _ = FileManager.default.createFile(atPath: target, contents: Data("precious".utf8))
         #expect(symlink(target, home.socket) == 0)
         let error = try #require(startError(home))
         #expect(error.contains("symbolic link"))
@@ -47,7 +47,7 @@ import Testing
     @Test func aRegularFileAtTheSocketPathIsRefused() throws {
         let home = TestHome()
         mkdir(home.paths.runtimeDirectory.path, 0o700)
-        FileManager.default.createFile(atPath: home.socket, contents: Data())
+        _ = FileManager.default.createFile(atPath: home.socket, contents: Data())
         #expect(startError(home)?.contains("regular file") == true)
     }
 

@@ -103,3 +103,32 @@ import Testing
         #expect(!"\(context)".contains("s3cr3t"))
     }
 }
+
+@Suite struct OrderedJSONTests {
+    struct Holder: Decodable { var result: Inner }
+    struct Inner: Decodable { var configuration: JSONValue }
+
+    @Test func jsonValueObjectsKeepTheirKeyOrderThroughTheWire() throws {
+        let keys = (0..<40).map { "key\($0)" }.shuffled()
+        let object = keys.map { "\"\($0)\":{\"z\":1,\"a\":[true,null,\"x\\n\"]}" }.joined(separator: ",")
+        let data = Data(#"{"id":1,"result":{"configuration":{\#(object)}}}"#.utf8)
+        let decoded = try OrderedJSONSource.decoder(for: data).decode(Holder.self, from: data)
+        guard case .object(let pairs) = decoded.result.configuration else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(pairs.map(\.0) == keys)
+        #expect(pairs.first?.1 == .object([("z", .number(1)), ("a", .array([.bool(true), .null, .string("x\n")]))]))
+    }
+}
+
+@Suite struct OrderedJSONSinkTests {
+    @Test func encodingKeepsTheOrderAndDecodingReadsItBack() throws {
+        let keys = (0..<30).map { "k\($0)" }.shuffled()
+        let configuration = JSONValue.object(keys.map { ($0, .array([.number(1.5), .string("a/b\"c"), .object([])])) })
+        let data = try OrderedJSONSink.encode(RPCResponse(id: .int(1), outcome: .success(["configuration": configuration])))
+        let decoded = try OrderedJSONSource.decoder(for: data).decode(RPCIncoming<[String: JSONValue]>.self, from: data)
+        #expect(decoded.result?["configuration"] == configuration)
+        #expect(try JSONSerialization.jsonObject(with: data) is [String: Any], "still valid JSON")
+    }
+}
