@@ -54,7 +54,7 @@ import Testing
         let build = try makeBuild(daemon)
         try daemon.server.events.publish(.init(buildID: build, providerEventID: "a", timestamp: "t", status: "CREATE_IN_PROGRESS"))
         let client = DaemonClient(environment: daemon.home.environment, autoStart: false)
-        let subscription = try await offPool {
+        let subscription = await offPool {
             try? client.call(DaemonRPC.Subscribe.self, SubscribeParams(subject: "build:\(build)"))
         }
         let note = await offPool { try? client.nextNotification(EventNotification.self, timeout: 30) }
