@@ -52,6 +52,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         try lock.withLock { try connectLocked() }
     }
 
+    @discardableResult
     private func connectLocked() throws -> HandshakeResult {
         if let handshakeResult { return handshakeResult }
         fd = try launcher.connect()
