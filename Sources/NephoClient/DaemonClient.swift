@@ -125,7 +125,9 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     /// Waits for the next notification from the daemon (e.g. `events.event`); nil when the
     /// connection closes. `timeout` in seconds, nil to wait for ever.
-    public func nextNotification<P: Codable>(_ type: P.Type, timeout: Double? = nil) throws -> (method: String, params: P)? {
+    public func nextNotification<P: Codable>(_ type: P.Type, timeout: Double? = nil) throws -> (
+        method: String, params: P
+    )? {
         try lock.withLock {
             try connectLocked()
             let line: [UInt8]
@@ -142,7 +144,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         }
     }
 
-    private func roundTrip<P: Encodable, R: Decodable>(_ method: String, _ params: P, as: R.Type) throws -> R {
+    private func roundTrip<P: Encodable, R: Decodable>(_ method: String, _ params: P, as: R.Type) throws -> R
+    {
         let id = nextID
         nextID += 1
         try write(RPCRequest(id: .int(id), method: method, params: params))
@@ -159,7 +162,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 incoming = try OrderedJSONSource.decoder(for: data).decode(RPCIncoming<R>.self, from: data)
             } catch let error as DecodingError {
                 throw NephoError(
-                    .internalError, "nephod sent a reply to \(method) that this nepho cannot read: "
+                    .internalError,
+                    "nephod sent a reply to \(method) that this nepho cannot read: "
                         + RPCMessageParser.describe(error))
             }
             if incoming.id == nil, incoming.method != nil {
@@ -179,7 +183,9 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         var bytes = Array(try OrderedJSONSink.encode(request))
         bytes.append(10)
         guard UnixSocket.send(fd, bytes) else {
-            throw NephoError(.daemonUnavailable, "cannot write to nephod at \(paths.socket.path): \(String(cString: strerror(errno)))")
+            throw NephoError(
+                .daemonUnavailable,
+                "cannot write to nephod at \(paths.socket.path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -208,8 +214,12 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     // MARK: NephoAPI
 
-    public func cloudletList(_ p: NoParams) async throws -> CloudletListResult { try call(API.CloudletList.self, p) }
-    public func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail { try call(API.CloudletDescribe.self, p) }
+    public func cloudletList(_ p: NoParams) async throws -> CloudletListResult {
+        try call(API.CloudletList.self, p)
+    }
+    public func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail {
+        try call(API.CloudletDescribe.self, p)
+    }
     public func cloudletCreate(_ p: CloudletCreateParams) async throws -> CloudletCreateResult {
         try call(API.CloudletCreate.self, p)
     }
@@ -219,13 +229,21 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     public func cloudletDirs(_ p: CloudletDirsParams) async throws -> CloudletDirsResult {
         try call(API.CloudletDirs.self, p)
     }
-    public func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult { try call(API.ScenarioList.self, p) }
+    public func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult {
+        try call(API.ScenarioList.self, p)
+    }
     public func scenarioDescribe(_ p: ScenarioDescribeParams) async throws -> ScenarioDetail {
         try call(API.ScenarioDescribe.self, p)
     }
-    public func parameterList(_ p: NoParams) async throws -> ParameterListResult { try call(API.ParameterList.self, p) }
-    public func parameterGet(_ p: ParameterKey) async throws -> UserParameter { try call(API.ParameterGet.self, p) }
-    public func parameterSet(_ p: UserParameter) async throws -> ParameterListResult { try call(API.ParameterSet.self, p) }
+    public func parameterList(_ p: NoParams) async throws -> ParameterListResult {
+        try call(API.ParameterList.self, p)
+    }
+    public func parameterGet(_ p: ParameterKey) async throws -> UserParameter {
+        try call(API.ParameterGet.self, p)
+    }
+    public func parameterSet(_ p: UserParameter) async throws -> ParameterListResult {
+        try call(API.ParameterSet.self, p)
+    }
     public func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
         try call(API.ParameterUnset.self, p)
     }

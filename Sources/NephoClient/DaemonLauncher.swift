@@ -37,7 +37,8 @@ public struct DaemonLauncher: Sendable {
                 throw NephoError(
                     .daemonUnavailable,
                     "no nephod is running on \(socket), and auto-start is off (--no-autostart or NEPHO_NO_AUTOSTART=1). "
-                        + "Start one with `nephod`, or `systemctl --user start nephod.socket`, or run the command with --foreground.")
+                        + "Start one with `nephod`, or `systemctl --user start nephod.socket`, or run the command with --foreground."
+                )
             }
         } catch {
             throw NephoError(.daemonUnavailable, "cannot reach nephod: \(error)")
@@ -53,18 +54,23 @@ public struct DaemonLauncher: Sendable {
         if mkdir(folder, 0o700) == 0 {
             chmod(folder, 0o700)
         } else if errno != EEXIST {
-            throw NephoError(.daemonUnavailable, "cannot create \(folder): \(String(cString: strerror(errno)))")
+            throw NephoError(
+                .daemonUnavailable, "cannot create \(folder): \(String(cString: strerror(errno)))")
         }
         let lock = open(lockFile.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else {
-            throw NephoError(.daemonUnavailable, "cannot open the lock file \(lockFile.path): \(String(cString: strerror(errno)))")
+            throw NephoError(
+                .daemonUnavailable,
+                "cannot open the lock file \(lockFile.path): \(String(cString: strerror(errno)))")
         }
         defer { close(lock) }  // also releases the flock
         let deadline = Date().addingTimeInterval(startTimeout)
         while flock(lock, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR, Date() < deadline else {
                 throw NephoError(
-                    .daemonUnavailable, "another nepho has held \(lockFile.path) for \(Int(startTimeout)) s while starting nephod")
+                    .daemonUnavailable,
+                    "another nepho has held \(lockFile.path) for \(Int(startTimeout)) s while starting nephod"
+                )
             }
             usleep(10_000)
         }
@@ -74,7 +80,8 @@ public struct DaemonLauncher: Sendable {
         do {
             return try UnixSocket.connect(path: socket)
         } catch {
-            throw NephoError(.daemonUnavailable, "nephod reported ready but \(socket) does not answer: \(error)")
+            throw NephoError(
+                .daemonUnavailable, "nephod reported ready but \(socket) does not answer: \(error)")
         }
     }
 
@@ -95,17 +102,21 @@ public struct DaemonLauncher: Sendable {
                 "cannot find nephod (looked beside nepho and on PATH; NEPHOD_PATH names it); "
                     + "install it, or run the command with --foreground")
         }
-        try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         rotateLog()
         let logStart = (try? FileManager.default.attributesOfItem(atPath: logFile.path)[.size] as? Int) ?? 0
         var pipeFDs: [Int32] = [-1, -1]
-        guard pipe(&pipeFDs) == 0 else { throw NephoError(.daemonUnavailable, "pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&pipeFDs) == 0 else {
+            throw NephoError(.daemonUnavailable, "pipe: \(String(cString: strerror(errno)))")
+        }
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
         defer { close(pipeFDs[0]) }
         // The daemon serves many commands: it gets no command's credentials in its environment.
         let daemonEnvironment = environment.filter {
-            !$0.key.hasPrefix("AWS_") && !["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET"].contains($0.key)
+            !$0.key.hasPrefix("AWS_")
+                && !["LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET"].contains($0.key)
         }
         let pid: pid_t
         do {
@@ -124,7 +135,9 @@ public struct DaemonLauncher: Sendable {
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else {
                 throw NephoError(
-                    .daemonUnavailable, "nephod (pid \(pid)) did not report ready within \(Int(startTimeout)) s; see \(logFile.path)")
+                    .daemonUnavailable,
+                    "nephod (pid \(pid)) did not report ready within \(Int(startTimeout)) s; see \(logFile.path)"
+                )
             }
             var poller = pollfd(fd: pipeFDs[0], events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(remaining, 1) * 1000))
@@ -140,10 +153,12 @@ public struct DaemonLauncher: Sendable {
             if n < 0 && errno == EINTR { continue }
             // The pipe closed without READY: the daemon exited. Show why.
             throw NephoError(
-                .daemonUnavailable, "nephod could not start (see \(logFile.path))", details: logTail(from: logStart))
+                .daemonUnavailable, "nephod could not start (see \(logFile.path))",
+                details: logTail(from: logStart))
         }
         guard String(decoding: reply, as: UTF8.self).hasPrefix("READY") else {
-            throw NephoError(.daemonUnavailable, "nephod sent an unexpected readiness message; see \(logFile.path)")
+            throw NephoError(
+                .daemonUnavailable, "nephod sent an unexpected readiness message; see \(logFile.path)")
         }
     }
 
@@ -157,7 +172,9 @@ public struct DaemonLauncher: Sendable {
     }
 
     private func logTail(from offset: Int) -> [String] {
-        guard let data = FileManager.default.contents(atPath: logFile.path), data.count > offset else { return [] }
+        guard let data = FileManager.default.contents(atPath: logFile.path), data.count > offset else {
+            return []
+        }
         let text = String(decoding: data[offset...], as: UTF8.self)
         return text.split(separator: "\n").suffix(5).map(String.init)
     }

@@ -61,7 +61,8 @@ final class Connection: @unchecked Sendable {
                     }
                 }
                 if framer.hasPartialLine {
-                    logger.debug("connection closed in the middle of a message; the partial message was dropped")
+                    logger.debug(
+                        "connection closed in the middle of a message; the partial message was dropped")
                 }
                 continuation.finish()
             }

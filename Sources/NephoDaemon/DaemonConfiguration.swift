@@ -30,8 +30,10 @@ public struct DaemonConfiguration: Sendable {
     public var readinessDescriptor: Int32?
 
     public init(
-        paths: NephoPaths, origin: Origin = .manual, idleTimeout: Double? = nil, inheritedListener: Int32? = nil,
-        maximumQueuedMessages: Int = 1024, maximumLineLength: Int = 4 << 20, logDestination: String = "stderr",
+        paths: NephoPaths, origin: Origin = .manual, idleTimeout: Double? = nil,
+        inheritedListener: Int32? = nil,
+        maximumQueuedMessages: Int = 1024, maximumLineLength: Int = 4 << 20,
+        logDestination: String = "stderr",
         readinessDescriptor: Int32? = nil
     ) {
         self.paths = paths

@@ -70,7 +70,9 @@ public final class DaemonServer: @unchecked Sendable {
             _ = UnixSocket.send(ready, Array("READY \(getpid())\n".utf8)) || write(ready, "READY\n", 6) > 0
             Glibc.close(ready)
         }
-        Systemd.notify("READY=1\nSTATUS=listening on \(configuration.paths.socket.path)", environment: ProcessInfo.processInfo.environment)
+        Systemd.notify(
+            "READY=1\nSTATUS=listening on \(configuration.paths.socket.path)",
+            environment: ProcessInfo.processInfo.environment)
     }
 
     /// Returns once the daemon has stopped.
@@ -133,13 +135,16 @@ public final class DaemonServer: @unchecked Sendable {
             let connection = lock.withLock {
                 defer { nextConnectionID += 1 }
                 let connection = Connection(
-                    id: nextConnectionID, fd: fd, peer: peer, maximumQueued: configuration.maximumQueuedMessages,
+                    id: nextConnectionID, fd: fd, peer: peer,
+                    maximumQueued: configuration.maximumQueuedMessages,
                     logger: logger)
                 connections[connection.id] = connection
                 lastActivity = Date()
                 return connection
             }
-            logger.debug("client connected", metadata: ["connection.id": "\(connection.id)", "peer.pid": "\(peer.pid)"])
+            logger.debug(
+                "client connected",
+                metadata: ["connection.id": "\(connection.id)", "peer.pid": "\(peer.pid)"])
             let router = self.router
             let maximum = configuration.maximumLineLength
             Task.detached { [self] in
@@ -178,7 +183,8 @@ public final class DaemonServer: @unchecked Sendable {
         return DaemonStatus(
             pid: getpid(), version: NephoVersion.current, protocolVersion: NephoVersion.protocolVersion,
             startedAt: formatter.string(from: startedAt), uptimeSeconds: Date().timeIntervalSince(startedAt),
-            socket: configuration.paths.socket.path, database: store.path, home: configuration.paths.home.path,
+            socket: configuration.paths.socket.path, database: store.path,
+            home: configuration.paths.home.path,
             clients: clients ?? lock.withLock { connections.count }, monitors: monitorCount(),
             startedBy: configuration.origin.rawValue, idleTimeoutSeconds: configuration.idleTimeout,
             log: configuration.logDestination)
@@ -205,23 +211,29 @@ public final class DaemonServer: @unchecked Sendable {
             }
             connection.handshake = params
             logger.debug(
-                "handshake", metadata: ["client.version": "\(params.clientVersion)", "context": "\(params.context)"])
+                "handshake",
+                metadata: ["client.version": "\(params.clientVersion)", "context": "\(params.context)"])
             return Router.Reply(
                 outcome: .success(
                     AnyResult(
                         HandshakeResult(
-                            protocolVersion: NephoVersion.protocolVersion, daemonVersion: NephoVersion.current,
+                            protocolVersion: NephoVersion.protocolVersion,
+                            daemonVersion: NephoVersion.current,
                             pid: getpid(), home: home))))
         }
-        router.register(DaemonRPC.Ping.self) { _, _ in Router.Reply(outcome: .success(AnyResult(NoParams()))) }
-        router.register(DaemonRPC.Status.self) { [self] _, _ in Router.Reply(outcome: .success(AnyResult(status()))) }
+        router.register(DaemonRPC.Ping.self) { _, _ in Router.Reply(outcome: .success(AnyResult(NoParams())))
+        }
+        router.register(DaemonRPC.Status.self) { [self] _, _ in
+            Router.Reply(outcome: .success(AnyResult(status())))
+        }
         router.register(DaemonRPC.Stop.self) { [self] _, _ in
             Router.Reply(
                 outcome: .success(AnyResult(DaemonStopResult(pid: getpid()))),
                 afterWrite: { [self] in stop(reason: "daemon.stop requested") })
         }
         router.register(DaemonRPC.Subscribe.self) { [self] params, connection in
-            let (id, replay) = try events.subscribe(subject: params.subject, after: params.after, connection: connection)
+            let (id, replay) = try events.subscribe(
+                subject: params.subject, after: params.after, connection: connection)
             return Router.Reply(
                 outcome: .success(AnyResult(SubscribeResult(subscription: id, subject: params.subject))),
                 afterQueue: replay)

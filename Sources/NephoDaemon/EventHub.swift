@@ -61,7 +61,9 @@ public final class EventHub: @unchecked Sendable {
 
     /// Registers a subscription; events arrive only after `replay` (call it once the
     /// subscribe response is queued, so the response comes first).
-    func subscribe(subject: String, after: Int64, connection: Connection) throws -> (Int, replay: @Sendable () -> Void) {
+    func subscribe(subject: String, after: Int64, connection: Connection) throws -> (
+        Int, replay: @Sendable () -> Void
+    ) {
         guard let buildID = Self.buildID(subject: subject) else {
             throw NephoError(.invalidInput, "unknown subject \"\(subject)\": subjects are named build:<id>")
         }
@@ -103,7 +105,7 @@ public final class EventHub: @unchecked Sendable {
                 event: BuildEvent(
                     eventID: event.providerEventID, timestamp: event.timestamp, logicalID: event.logicalID,
                     resourceType: event.resourceType, status: event.status, reason: event.reason)))
-        guard let line = try? Wire.encoder.encode(notification) else { return }
+        guard let line = try? OrderedJSONSink.encode(notification) else { return }
         subscription.connection.send(Array(line))
     }
 
@@ -119,13 +121,4 @@ public final class EventHub: @unchecked Sendable {
     func remove(connection: Connection) {
         lock.withLock { subscriptions = subscriptions.filter { $0.value.connection !== connection } }
     }
-}
-
-/// The JSON coders the daemon uses for every line.
-enum Wire {
-    nonisolated(unsafe) static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return encoder
-    }()
 }

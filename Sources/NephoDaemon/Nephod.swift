@@ -89,7 +89,9 @@ public enum Nephod {
                 case "--log-level": logLevel = try Self.level(try value(argument))
                 case "--ready-fd":
                     let text = try value(argument)
-                    guard let fd = Int32(text), fd > 2 else { throw UsageError(message: "--ready-fd: bad descriptor \(text)") }
+                    guard let fd = Int32(text), fd > 2 else {
+                        throw UsageError(message: "--ready-fd: bad descriptor \(text)")
+                    }
                     readyFD = fd
                 case "--log-file": logFile = try value(argument)
                 default: throw UsageError(message: "unknown option \(argument)")
@@ -99,7 +101,8 @@ public enum Nephod {
 
         static func level(_ text: String) throws -> Logger.Level {
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
-                throw UsageError(message: "unknown log level \"\(text)\" (trace, debug, info, notice, warning, error)")
+                throw UsageError(
+                    message: "unknown log level \"\(text)\" (trace, debug, info, notice, warning, error)")
             }
             return level
         }
@@ -127,7 +130,8 @@ public enum Nephod {
 
         let paths = NephoPaths(environment: environment)
         let inherited = Systemd.inheritedListener(environment: environment)
-        let origin: DaemonConfiguration.Origin = inherited != nil ? .systemd : options.onDemand ? .autoStart : .manual
+        let origin: DaemonConfiguration.Origin =
+            inherited != nil ? .systemd : options.onDemand ? .autoStart : .manual
         var idle = options.idleTimeout
         if idle == nil && origin != .manual { idle = DaemonConfiguration.defaultIdleTimeout }
         if idle == 0 { idle = nil }
@@ -165,16 +169,21 @@ public enum Nephod {
 
     private static func installUnits(_ arguments: [String], environment: [String: String]) throws {
         var directory = UnitFiles.userUnitDirectory(environment: environment)
-        var executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        var executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
         var iterator = arguments.makeIterator()
         while let argument = iterator.next() {
             switch argument {
             case "--directory":
-                guard let value = iterator.next() else { throw UsageError(message: "--directory needs a value") }
+                guard let value = iterator.next() else {
+                    throw UsageError(message: "--directory needs a value")
+                }
                 directory = URL(fileURLWithPath: value, isDirectory: true)
             case "--executable":
-                guard let value = iterator.next() else { throw UsageError(message: "--executable needs a value") }
+                guard let value = iterator.next() else {
+                    throw UsageError(message: "--executable needs a value")
+                }
                 executable = value
             default: throw UsageError(message: "unknown option \(argument)")
             }

@@ -73,7 +73,14 @@ final class Router: @unchecked Sendable {
         case .tooLong(let length):
             logger.warning("refused a message of \(length) bytes (the maximum is \(maximumLineLength))")
             send(
-                [encode(id: .null, .failure(.invalidRequest("message of \(length) bytes exceeds the maximum line size of \(maximumLineLength) bytes")))],
+                [
+                    encode(
+                        id: .null,
+                        .failure(
+                            .invalidRequest(
+                                "message of \(length) bytes exceeds the maximum line size of \(maximumLineLength) bytes"
+                            )))
+                ],
                 batch: false, on: connection, replies: [])
         case .line(let bytes):
             switch RPCMessageParser.parse(bytes) {
@@ -130,7 +137,8 @@ final class Router: @unchecked Sendable {
             let method = header.method ?? ""
             let reply: Reply
             if header.paramsKind == .array {
-                reply = Reply(outcome: .failure(.invalidParams("nepho's methods take params by name (an object)")))
+                reply = Reply(
+                    outcome: .failure(.invalidParams("nepho's methods take params by name (an object)")))
             } else if let handler = handlers[method] {
                 if connection.handshake == nil && method != DaemonRPC.Handshake.name {
                     reply = Reply(
@@ -159,8 +167,9 @@ final class Router: @unchecked Sendable {
         do {
             return Array(try OrderedJSONSink.encode(RPCResponse(id: id, outcome: outcome)))
         } catch {
-            let fallback = RPCResponse<AnyResult>(id: id, outcome: .failure(.internalError("cannot encode the result")))
-            return Array((try? Wire.encoder.encode(fallback)) ?? Data())
+            let fallback = RPCResponse<AnyResult>(
+                id: id, outcome: .failure(.internalError("cannot encode the result")))
+            return Array((try? JSONEncoder().encode(fallback)) ?? Data())
         }
     }
 }

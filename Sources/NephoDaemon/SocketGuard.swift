@@ -34,7 +34,8 @@ enum SocketGuard {
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
             throw UnsafeSocketPathError(
-                description: "\(folder) is not a directory (\(kind(info.st_mode))); nephod keeps its socket in a "
+                description:
+                    "\(folder) is not a directory (\(kind(info.st_mode))); nephod keeps its socket in a "
                     + "folder of its own. Remove it or set XDG_RUNTIME_DIR to another folder.")
         }
         guard info.st_uid == uid else {
@@ -44,7 +45,8 @@ enum SocketGuard {
         }
         guard info.st_mode & 0o077 == 0 else {
             throw UnsafeSocketPathError(
-                description: "\(folder) is open to other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
+                description:
+                    "\(folder) is open to other users (mode \(String(info.st_mode & 0o777, radix: 8))); "
                     + "run `chmod 700 \(folder)` and start nephod again.")
         }
 
@@ -60,13 +62,16 @@ enum SocketGuard {
         }
         guard info.st_uid == uid else {
             throw UnsafeSocketPathError(
-                description: "\(path) is a socket of uid \(info.st_uid), not yours; nephod will not replace it.")
+                description:
+                    "\(path) is a socket of uid \(info.st_uid), not yours; nephod will not replace it.")
         }
         if let fd = try? UnixSocket.connect(path: path) {
             close(fd)
             return .live
         }
-        guard unlink(path) == 0 || errno == ENOENT else { throw SocketError("unlink stale socket", path: path) }
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw SocketError("unlink stale socket", path: path)
+        }
         return .free
     }
 

@@ -16,6 +16,8 @@ enum Systemd {
         let fd: Int32 = 3
         guard UnixSocket.isListeningUnixSocket(fd) else { return nil }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        // Meant for this process only: children (build monitors) must not read them.
+        for name in ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"] { unsetenv(name) }
         return fd
     }
 
@@ -44,7 +46,9 @@ enum Systemd {
         let message = Array(state.utf8)
         _ = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, address, socklen_t(length)) }
+                message.withUnsafeBytes {
+                    sendto(fd, $0.baseAddress, $0.count, 0, address, socklen_t(length))
+                }
             }
         }
     }

@@ -142,8 +142,10 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var log: String
 
     public init(
-        pid: Int32, version: String, protocolVersion: Int, startedAt: String, uptimeSeconds: Double, socket: String,
-        database: String, home: String, clients: Int, monitors: Int, startedBy: String, idleTimeoutSeconds: Double?,
+        pid: Int32, version: String, protocolVersion: Int, startedAt: String, uptimeSeconds: Double,
+        socket: String,
+        database: String, home: String, clients: Int, monitors: Int, startedBy: String,
+        idleTimeoutSeconds: Double?,
         log: String
     ) {
         self.pid = pid

@@ -123,7 +123,9 @@ struct OrderedJSONParser {
         default:
             let start = index
             while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
-            guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else { throw Failure() }
+            guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
+                throw Failure()
+            }
             return .number(number)
         }
     }
@@ -145,7 +147,8 @@ struct OrderedJSONParser {
 
     mutating func literal(_ word: String) throws {
         let expected = Array(word.utf8)
-        guard index + expected.count <= bytes.count, Array(bytes[index..<index + expected.count]) == expected else {
+        guard index + expected.count <= bytes.count, Array(bytes[index..<index + expected.count]) == expected
+        else {
             throw Failure()
         }
         index += expected.count

@@ -25,7 +25,8 @@ public enum RPCMessageParser {
         let data = Data(line)
         switch first {
         case UInt8(ascii: "{"):
-            return classify(data: data, asElement: false).map(RPCLine.single) ?? .failure(.parseError(describe(data)))
+            return classify(data: data, asElement: false).map(RPCLine.single)
+                ?? .failure(.parseError(describe(data)))
         case UInt8(ascii: "["):
             let parsed: Any
             do {
@@ -41,7 +42,8 @@ public enum RPCMessageParser {
                         let body = try? JSONSerialization.data(withJSONObject: element, options: []),
                         let call = classify(data: body, asElement: true)
                     else {
-                        return .invalid(id: .null, error: .invalidRequest("a batch element must be an object"))
+                        return .invalid(
+                            id: .null, error: .invalidRequest("a batch element must be an object"))
                     }
                     return call
                 })
@@ -75,7 +77,8 @@ public enum RPCMessageParser {
     /// Decodes the typed params of a request body; failure is -32602.
     public static func params<P: Decodable>(_ type: P.Type, from body: Data) -> Result<P, RPCErrorObject> {
         do {
-            return .success(try OrderedJSONSource.decoder(for: body).decode(RPCParams<P>.self, from: body).params)
+            return .success(
+                try OrderedJSONSource.decoder(for: body).decode(RPCParams<P>.self, from: body).params)
         } catch let error as DecodingError {
             return .failure(.invalidParams(describe(error)))
         } catch {

@@ -79,7 +79,7 @@ public final class Database {
         while true {
             let rc = sqlite3_step(statement)
             if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { try check(rc, sql) ; break }
+            guard rc == SQLITE_ROW else { try check(rc, sql); break }
             let count = sqlite3_column_count(statement)
             rows.append(
                 (0..<count).map { column in

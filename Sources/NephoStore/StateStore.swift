@@ -30,7 +30,9 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// `PRAGMA user_version`: the number of migrations applied.
-    public var schemaVersion: Int { lock.withLock { Int((try? database.scalar("PRAGMA user_version")) ?? 0) } }
+    public var schemaVersion: Int {
+        lock.withLock { Int((try? database.scalar("PRAGMA user_version")) ?? 0) }
+    }
 
     private func migrate() throws {
         try lock.withLock {
@@ -69,7 +71,8 @@ public final class StateStore: @unchecked Sendable {
                     """,
                     [
                         .text(formation.name), .text(formation.provider), .text(formation.cloudlet),
-                        .text(formation.scenario), Self.optional(formation.region), Self.optional(formation.stackID),
+                        .text(formation.scenario), Self.optional(formation.region),
+                        Self.optional(formation.stackID),
                         .text(formation.status), .text(formation.parameters), .text(formation.outputs),
                         .text(now), .text(now),
                     ])
@@ -89,12 +92,15 @@ public final class StateStore: @unchecked Sendable {
 
     public func formation(named name: String) throws -> FormationRecord? {
         try lock.withLock {
-            try database.query(Self.formationColumns + " WHERE name = ?", [.text(name)]).first.map(Self.formation)
+            try database.query(Self.formationColumns + " WHERE name = ?", [.text(name)]).first.map(
+                Self.formation)
         }
     }
 
     /// Sets a formation's status (and stack id and outputs when given).
-    public func updateFormation(id: Int64, status: String, stackID: String? = nil, outputs: String? = nil) throws {
+    public func updateFormation(id: Int64, status: String, stackID: String? = nil, outputs: String? = nil)
+        throws
+    {
         try lock.withLock {
             _ = try database.write {
                 try database.query(
@@ -102,13 +108,20 @@ public final class StateStore: @unchecked Sendable {
                     UPDATE formations SET status = ?, stack_id = COALESCE(?, stack_id),
                         outputs = COALESCE(?, outputs), updated_at = ? WHERE id = ?
                     """,
-                    [.text(status), Self.optional(stackID), Self.optional(outputs), .text(Self.timestamp()), .integer(id)])
+                    [
+                        .text(status), Self.optional(stackID), Self.optional(outputs),
+                        .text(Self.timestamp()), .integer(id),
+                    ])
             }
         }
     }
 
     public func deleteFormation(id: Int64) throws {
-        try lock.withLock { _ = try database.write { try database.query("DELETE FROM formations WHERE id = ?", [.integer(id)]) } }
+        try lock.withLock {
+            _ = try database.write {
+                try database.query("DELETE FROM formations WHERE id = ?", [.integer(id)])
+            }
+        }
     }
 
     // MARK: builds
@@ -120,7 +133,8 @@ public final class StateStore: @unchecked Sendable {
                 try database.query(
                     "INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid) VALUES (?, ?, ?, ?, ?)",
                     [
-                        .integer(build.formationID), .text(build.operation.rawValue), .text(build.status), .text(now),
+                        .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
+                        .text(now),
                         build.monitorPID.map { .integer(Int64($0)) } ?? .null,
                     ])
                 var stored = build
@@ -132,24 +146,32 @@ public final class StateStore: @unchecked Sendable {
     }
 
     public func build(id: Int64) throws -> BuildRecord? {
-        try lock.withLock { try database.query(Self.buildColumns + " WHERE id = ?", [.integer(id)]).first.map(Self.build) }
+        try lock.withLock {
+            try database.query(Self.buildColumns + " WHERE id = ?", [.integer(id)]).first.map(Self.build)
+        }
     }
 
     /// Builds of a formation, oldest first.
     public func builds(formationID: Int64) throws -> [BuildRecord] {
         try lock.withLock {
-            try database.query(Self.buildColumns + " WHERE formation_id = ? ORDER BY id", [.integer(formationID)])
-                .map(Self.build)
+            try database.query(
+                Self.buildColumns + " WHERE formation_id = ? ORDER BY id", [.integer(formationID)]
+            )
+            .map(Self.build)
         }
     }
 
     /// Builds with no finish time: those a restarted daemon must adopt or resume.
     public func unfinishedBuilds() throws -> [BuildRecord] {
-        try lock.withLock { try database.query(Self.buildColumns + " WHERE finished_at IS NULL ORDER BY id").map(Self.build) }
+        try lock.withLock {
+            try database.query(Self.buildColumns + " WHERE finished_at IS NULL ORDER BY id").map(Self.build)
+        }
     }
 
     /// Records a build's status; `finished` stamps its end.
-    public func updateBuild(id: Int64, status: String, finished: Bool, error: String? = nil, monitorPID: Int32? = nil)
+    public func updateBuild(
+        id: Int64, status: String, finished: Bool, error: String? = nil, monitorPID: Int32? = nil
+    )
         throws
     {
         try lock.withLock {
@@ -160,7 +182,8 @@ public final class StateStore: @unchecked Sendable {
                         error = COALESCE(?, error), monitor_pid = COALESCE(?, monitor_pid) WHERE id = ?
                     """,
                     [
-                        .text(status), .integer(finished ? 1 : 0), .text(Self.timestamp()), Self.optional(error),
+                        .text(status), .integer(finished ? 1 : 0), .text(Self.timestamp()),
+                        Self.optional(error),
                         monitorPID.map { .integer(Int64($0)) } ?? .null, .integer(id),
                     ])
             }
@@ -176,7 +199,8 @@ public final class StateStore: @unchecked Sendable {
         try lock.withLock {
             try database.write {
                 let next = try database.scalar(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE build_id = ?", [.integer(event.buildID)])
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE build_id = ?",
+                    [.integer(event.buildID)])
                 try database.query(
                     """
                     INSERT INTO events (build_id, seq, provider_event_id, timestamp, logical_id, resource_type,
@@ -184,8 +208,10 @@ public final class StateStore: @unchecked Sendable {
                     ON CONFLICT (provider_event_id) DO NOTHING
                     """,
                     [
-                        .integer(event.buildID), .integer(next), .text(event.providerEventID), .text(event.timestamp),
-                        Self.optional(event.logicalID), Self.optional(event.resourceType), Self.optional(event.status),
+                        .integer(event.buildID), .integer(next), .text(event.providerEventID),
+                        .text(event.timestamp),
+                        Self.optional(event.logicalID), Self.optional(event.resourceType),
+                        Self.optional(event.status),
                         Self.optional(event.reason),
                     ])
                 guard database.changes == 1 else { return nil }
@@ -206,7 +232,8 @@ public final class StateStore: @unchecked Sendable {
                 """, [.integer(buildID), .integer(after), .integer(Int64(limit))]
             ).map { row in
                 EventRecord(
-                    buildID: row[0].integer ?? 0, sequence: row[1].integer ?? 0, providerEventID: row[2].text ?? "",
+                    buildID: row[0].integer ?? 0, sequence: row[1].integer ?? 0,
+                    providerEventID: row[2].text ?? "",
                     timestamp: row[3].text ?? "", logicalID: row[4].text, resourceType: row[5].text,
                     status: row[6].text, reason: row[7].text)
             }
@@ -236,7 +263,8 @@ public final class StateStore: @unchecked Sendable {
 
     private static func formation(_ row: [DatabaseValue]) -> FormationRecord {
         FormationRecord(
-            id: row[0].integer ?? 0, name: row[1].text ?? "", provider: row[2].text ?? "", cloudlet: row[3].text ?? "",
+            id: row[0].integer ?? 0, name: row[1].text ?? "", provider: row[2].text ?? "",
+            cloudlet: row[3].text ?? "",
             scenario: row[4].text ?? "", region: row[5].text, stackID: row[6].text, status: row[7].text ?? "",
             parameters: row[8].text ?? "{}", outputs: row[9].text ?? "{}", createdAt: row[10].text ?? "",
             updatedAt: row[11].text ?? "")
@@ -245,8 +273,10 @@ public final class StateStore: @unchecked Sendable {
     private static func build(_ row: [DatabaseValue]) -> BuildRecord {
         BuildRecord(
             id: row[0].integer ?? 0, formationID: row[1].integer ?? 0,
-            operation: BuildRecord.Operation(rawValue: row[2].text ?? "") ?? .create, status: row[3].text ?? "",
-            startedAt: row[4].text ?? "", finishedAt: row[5].text, monitorPID: row[6].integer.map { Int32($0) },
+            operation: BuildRecord.Operation(rawValue: row[2].text ?? "") ?? .create,
+            status: row[3].text ?? "",
+            startedAt: row[4].text ?? "", finishedAt: row[5].text,
+            monitorPID: row[6].integer.map { Int32($0) },
             error: row[7].text)
     }
 

@@ -21,7 +21,9 @@ public enum DetachedProcess {
         let command = [path] + arguments
         let log = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard log >= 0 else {
-            throw ProcessError(result: nil, arguments: command, reason: "cannot open \(logFile): \(String(cString: strerror(errno)))")
+            throw ProcessError(
+                result: nil, arguments: command,
+                reason: "cannot open \(logFile): \(String(cString: strerror(errno)))")
         }
         defer { close(log) }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)

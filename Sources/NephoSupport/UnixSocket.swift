@@ -114,7 +114,9 @@ public enum UnixSocket {
     public static func peerCredentials(_ fd: Int32) -> PeerCredentials? {
         var cred = (pid: Int32(0), uid: UInt32(0), gid: UInt32(0))
         var length = socklen_t(MemoryLayout.size(ofValue: cred))
-        let rc = withUnsafeMutableBytes(of: &cred) { getsockopt(fd, SOL_SOCKET, soPeerCred, $0.baseAddress, &length) }
+        let rc = withUnsafeMutableBytes(of: &cred) {
+            getsockopt(fd, SOL_SOCKET, soPeerCred, $0.baseAddress, &length)
+        }
         guard rc == 0 else { return nil }
         return PeerCredentials(pid: cred.pid, uid: cred.uid, gid: cred.gid)
     }
@@ -159,7 +161,8 @@ public enum UnixSocket {
         var type: Int32 = 0
         var listening: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0, type == Int32(SOCK_STREAM.rawValue) else {
+        guard getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) == 0, type == Int32(SOCK_STREAM.rawValue)
+        else {
             return false
         }
         length = socklen_t(MemoryLayout<Int32>.size)

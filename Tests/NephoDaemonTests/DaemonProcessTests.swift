@@ -23,7 +23,8 @@ import Testing
         #expect(list.status == 0, "\(list.errorOutput)")
         let status = try await NephoProgram.run(["daemon:status", "-o", "json"], home: home)
         #expect(status.status == 0)
-        let object = try #require(try JSONSerialization.jsonObject(with: status.standardOutput) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: status.standardOutput) as? [String: Any])
         #expect(object["startedBy"] as? String == "auto-start")
         #expect(object["socket"] as? String == home.socket)
         #expect(object["database"] as? String == home.paths.database.path)
@@ -47,11 +48,14 @@ import Testing
         let flag = try await NephoProgram.run(["cloudlet:list", "--no-autostart"], home: home)
         #expect(flag.status != 0)
         #expect(flag.errorOutput.contains("auto-start is off"))
-        let variable = try await NephoProgram.run(["cloudlet:list"], home: home, extra: ["NEPHO_NO_AUTOSTART": "1"])
+        let variable = try await NephoProgram.run(
+            ["cloudlet:list"], home: home, extra: ["NEPHO_NO_AUTOSTART": "1"])
         #expect(variable.status != 0)
         #expect(variable.errorOutput.contains("auto-start is off"))
         #expect(!FileManager.default.fileExists(atPath: home.socket))
-        #expect(try await NephoProgram.run(["cloudlet:list", "--foreground", "--no-autostart"], home: home).status == 0)
+        #expect(
+            try await NephoProgram.run(["cloudlet:list", "--foreground", "--no-autostart"], home: home).status
+                == 0)
     }
 
     @Test func clientsRacingToStartTheDaemonEndWithOne() async throws {
@@ -81,9 +85,13 @@ import Testing
 
         // State written through SQLite while the daemon has it open.
         let store = try StateStore(path: home.paths.database.path)
-        let formation = try store.insertFormation(.init(name: "wiki", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
-        let build = try store.insertBuild(.init(formationID: formation.id, operation: .create, status: "running"))
-        for n in 1...50 { try store.appendEvent(.init(buildID: build.id, providerEventID: "e\(n)", timestamp: "t")) }
+        let formation = try store.insertFormation(
+            .init(name: "wiki", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            .init(formationID: formation.id, operation: .create, status: "running"))
+        for n in 1...50 {
+            try store.appendEvent(.init(buildID: build.id, providerEventID: "e\(n)", timestamp: "t"))
+        }
 
         #expect(kill(first, SIGKILL) == 0)
         #expect(await eventually { !processIsAlive(first) })
@@ -117,11 +125,13 @@ import Testing
 
     @Test func anOnDemandDaemonExitsWhenIdle() async throws {
         let home = TestHome()
-        let result = try await NephoProgram.run(["cloudlet:list"], home: home, extra: ["NEPHOD_IDLE_TIMEOUT": "1"])
+        let result = try await NephoProgram.run(
+            ["cloudlet:list"], home: home, extra: ["NEPHOD_IDLE_TIMEOUT": "1"])
         #expect(result.status == 0)
         // The daemon may already be gone: read its pid from its log, not from status.
         let line = try #require(home.log.split(separator: "\n").first { $0.contains("listening") })
-        let pid = try #require(line.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { Int32($0.dropFirst(4)) })
+        let pid = try #require(
+            line.split(separator: " ").first { $0.hasPrefix("pid=") }.flatMap { Int32($0.dropFirst(4)) })
         #expect(await eventually(60) { !processIsAlive(pid) }, "exited after being idle")
         #expect(home.log.contains("idle for"))
         #expect(!FileManager.default.fileExists(atPath: home.socket))
@@ -140,7 +150,9 @@ import Testing
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(notifyPath.utf8) + [0]) }
         _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(notify, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         UnixSocket.setReceiveTimeout(notify, seconds: 60)
 
@@ -151,7 +163,8 @@ import Testing
         try FileManager.default.createDirectory(
             atPath: (home.logFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let pid = try DetachedProcess.spawn(
-            path: "/bin/sh", arguments: ["-c", "LISTEN_PID=$$ exec \"$0\" serve --idle-timeout 0", Binaries.nephod],
+            path: "/bin/sh",
+            arguments: ["-c", "LISTEN_PID=$$ exec \"$0\" serve --idle-timeout 0", Binaries.nephod],
             environment: environment, logFile: home.logFile, descriptor3: listener)
         defer { kill(pid, SIGKILL) }
 
@@ -161,8 +174,10 @@ import Testing
             return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
         }
         #expect(message.contains("READY=1"))
-        let status = try await NephoProgram.run(["daemon:status", "-o", "json", "--no-autostart"], home: home)
-        let object = try #require(try JSONSerialization.jsonObject(with: status.standardOutput) as? [String: Any])
+        let status = try await NephoProgram.run(
+            ["daemon:status", "-o", "json", "--no-autostart"], home: home)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: status.standardOutput) as? [String: Any])
         #expect(object["startedBy"] as? String == "systemd")
         #expect(object["pid"] as? Int == Int(pid))
         kill(pid, SIGTERM)
@@ -173,8 +188,10 @@ import Testing
     @Test func theRepositoryUnitsAreWhatInstallUnitsWrites() async throws {
         let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
-        let socketUnit = try String(contentsOf: package.appendingPathComponent("systemd/nephod.socket"), encoding: .utf8)
-        let serviceUnit = try String(contentsOf: package.appendingPathComponent("systemd/nephod.service"), encoding: .utf8)
+        let socketUnit = try String(
+            contentsOf: package.appendingPathComponent("systemd/nephod.socket"), encoding: .utf8)
+        let serviceUnit = try String(
+            contentsOf: package.appendingPathComponent("systemd/nephod.service"), encoding: .utf8)
         #expect(socketUnit == UnitFiles.socket)
         #expect(serviceUnit == UnitFiles.service())
         #expect(serviceUnit.contains("KillMode=process"))
@@ -183,7 +200,8 @@ import Testing
         let home = TestHome()
         let target = home.root.appendingPathComponent("units").path
         let result = try await ProcessRunner.run(
-            Binaries.nephod, ["install-units", "--directory", target], environment: home.environment, timeout: 60)
+            Binaries.nephod, ["install-units", "--directory", target], environment: home.environment,
+            timeout: 60)
         #expect(result.status == 0, "\(result.errorOutput)")
         let written = try String(contentsOfFile: target + "/nephod.service", encoding: .utf8)
         #expect(written.contains("ExecStart=\(Binaries.nephod) serve") || written.contains("/nephod serve"))

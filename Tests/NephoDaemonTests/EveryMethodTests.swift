@@ -25,22 +25,47 @@ import Testing
         try? FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
         var outcomes: [(String, String)] = []
         outcomes.append(await record(API.CloudletList.name) { try await api.cloudletList(NoParams()) })
-        outcomes.append(await record(API.CloudletCreate.name) { try await api.cloudletCreate(.init(name: "demo", directory: nil)) })
-        outcomes.append(await record(API.CloudletDescribe.name) { try await api.cloudletDescribe(.init(name: "demo")) })
-        outcomes.append(await record("missing " + API.CloudletDescribe.name) { try await api.cloudletDescribe(.init(name: "nope")) })
-        outcomes.append(await record(API.CloudletValidate.name) { try await api.cloudletValidate(.init(path: "demo")) })
-        outcomes.append(await record(API.CloudletDirs.name) { try await api.cloudletDirs(.init(action: .add, path: extra)) })
-        outcomes.append(await record("list " + API.CloudletDirs.name) { try await api.cloudletDirs(.init(action: .list)) })
-        outcomes.append(await record(API.ScenarioList.name) { try await api.scenarioList(.init(name: "demo")) })
-        outcomes.append(await record(API.ScenarioDescribe.name) {
-            try await api.scenarioDescribe(.init(cloudlet: "demo", scenario: nil, overrides: [:]))
-        })
-        outcomes.append(await record(API.ParameterSet.name) { try await api.parameterSet(.init(key: "KeyName", value: "mine")) })
-        outcomes.append(await record(API.ParameterGet.name) { try await api.parameterGet(.init(key: "KeyName")) })
+        outcomes.append(
+            await record(API.CloudletCreate.name) {
+                try await api.cloudletCreate(.init(name: "demo", directory: nil))
+            })
+        outcomes.append(
+            await record(API.CloudletDescribe.name) { try await api.cloudletDescribe(.init(name: "demo")) })
+        outcomes.append(
+            await record("missing " + API.CloudletDescribe.name) {
+                try await api.cloudletDescribe(.init(name: "nope"))
+            })
+        outcomes.append(
+            await record(API.CloudletValidate.name) { try await api.cloudletValidate(.init(path: "demo")) })
+        outcomes.append(
+            await record(API.CloudletDirs.name) {
+                try await api.cloudletDirs(.init(action: .add, path: extra))
+            })
+        outcomes.append(
+            await record("list " + API.CloudletDirs.name) { try await api.cloudletDirs(.init(action: .list)) }
+        )
+        outcomes.append(
+            await record(API.ScenarioList.name) { try await api.scenarioList(.init(name: "demo")) })
+        outcomes.append(
+            await record(API.ScenarioDescribe.name) {
+                try await api.scenarioDescribe(.init(cloudlet: "demo", scenario: nil, overrides: [:]))
+            })
+        outcomes.append(
+            await record(API.ParameterSet.name) {
+                try await api.parameterSet(.init(key: "KeyName", value: "mine"))
+            })
+        outcomes.append(
+            await record(API.ParameterGet.name) { try await api.parameterGet(.init(key: "KeyName")) })
         outcomes.append(await record(API.ParameterList.name) { try await api.parameterList(NoParams()) })
-        outcomes.append(await record(API.ParameterUnset.name) { try await api.parameterUnset(.init(key: "KeyName")) })
-        outcomes.append(await record("missing " + API.ParameterGet.name) { try await api.parameterGet(.init(key: "KeyName")) })
-        return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) { a, _ in a }
+        outcomes.append(
+            await record(API.ParameterUnset.name) { try await api.parameterUnset(.init(key: "KeyName")) })
+        outcomes.append(
+            await record("missing " + API.ParameterGet.name) {
+                try await api.parameterGet(.init(key: "KeyName"))
+            })
+        return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
+            a, _ in a
+        }
     }
 
     @Test func everyAPIMethodAnswersOverTheSocketAsInProcess() async throws {
@@ -51,11 +76,14 @@ import Testing
         let local = TestHome()
         let inProcess = await Self.script(LocalAPI(paths: local.paths), home: local.home)
 
-        #expect(Set(viaDaemon.keys).isSuperset(of: API.all.map { $0.name }), "the script covers every API method")
+        #expect(
+            Set(viaDaemon.keys).isSuperset(of: API.all.map { $0.name }), "the script covers every API method")
         for (name, outcome) in inProcess.sorted(by: { $0.key < $1.key }) {
             #expect(viaDaemon[name] == outcome, "\(name)")
         }
-        #expect(viaDaemon["missing cloudlet.describe"]?.hasPrefix("error \(NephoError.Code.notFound.rawValue)") == true)
+        #expect(
+            viaDaemon["missing cloudlet.describe"]?.hasPrefix("error \(NephoError.Code.notFound.rawValue)")
+                == true)
     }
 
     @Test func theDaemonsOwnMethodsAnswer() async throws {
@@ -72,7 +100,8 @@ import Testing
         #expect(stopped?.pid == getpid())
         #expect(await eventually { daemon.server.isStopped })
         #expect(
-            Set(daemon.server.methodNames) == Set(API.all.map { $0.name } + DaemonRPC.names), "docs/protocol.md lists these")
+            Set(daemon.server.methodNames) == Set(API.all.map { $0.name } + DaemonRPC.names),
+            "docs/protocol.md lists these")
     }
 
     @Test func theProviderContextOfTheClientReachesTheEngine() async throws {

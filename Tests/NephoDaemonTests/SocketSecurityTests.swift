@@ -39,7 +39,8 @@ import Testing
         let error = try #require(startError(home))
         #expect(error.contains("symbolic link"))
         #expect(error.contains(home.socket))
-        #expect((try? String(contentsOfFile: target, encoding: .utf8)) == "precious", "the target is untouched")
+        #expect(
+            (try? String(contentsOfFile: target, encoding: .utf8)) == "precious", "the target is untouched")
         var info = stat()
         #expect(lstat(home.socket, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK, "the link is left alone")
     }
@@ -118,7 +119,9 @@ import Testing
             ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, socket],
             timeout: 60)
         #expect(result.status == 0, "\(result.errorOutput)")
-        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "REPLY:", "nobody gets no answer")
+        #expect(
+            result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "REPLY:", "nobody gets no answer"
+        )
         #expect(daemon.logs.text.contains("refused a connection from another user"))
         #expect(daemon.logs.text.contains("peer.uid=65534"))
         let client = try RawClient(socket: socket)

@@ -15,7 +15,8 @@ import Testing
         #expect(await early.call("daemon.ping")?.errorCode == NephoError.Code.handshakeRequired.rawValue)
 
         let wrongVersion = try RawClient(socket: daemon.home.socket)
-        let refused = try #require(await wrongVersion.handshake(home: daemon.home.home.path, protocolVersion: 999))
+        let refused = try #require(
+            await wrongVersion.handshake(home: daemon.home.home.path, protocolVersion: 999))
         #expect(refused.errorCode == NephoError.Code.versionMismatch.rawValue)
         #expect(refused.errorMessage?.contains("daemon:stop") == true, "says what to do")
 
@@ -72,7 +73,8 @@ import Testing
         #expect(responses[4].result?["parameters"] != nil)
 
         // A batch of notifications only gets nothing back: the next line answers the ping.
-        client.send(#"[{"jsonrpc":"2.0","method":"daemon.ping"},{"jsonrpc":"2.0","method":"daemon.ping"}]"# + "\n")
+        client.send(
+            #"[{"jsonrpc":"2.0","method":"daemon.ping"},{"jsonrpc":"2.0","method":"daemon.ping"}]"# + "\n")
         client.send(#"{"jsonrpc":"2.0","method":"daemon.ping"}"# + "\n")
         #expect(await client.call("daemon.ping", id: 9)?["id"] as? Int == 9)
     }
@@ -90,7 +92,9 @@ import Testing
     @Test func aLineOverTheLimitIsRefusedAndTheConnectionGoesOn() async throws {
         let daemon = try InProcessDaemon(maximumLineLength: 64 * 1024)
         let client = try await daemon.rawClient()
-        let huge = #"{"jsonrpc":"2.0","id":1,"method":"parameter.get","params":{"key":""# + String(repeating: "x", count: 200_000) + "\"}}\n"
+        let huge =
+            #"{"jsonrpc":"2.0","id":1,"method":"parameter.get","params":{"key":""#
+            + String(repeating: "x", count: 200_000) + "\"}}\n"
         client.send(huge)
         let error = try #require(await client.readObject())
         #expect(error.errorCode == -32600)
@@ -113,7 +117,8 @@ import Testing
         let arrays = try #require(await client.readObject())
         #expect([-32700, -32600].contains(arrays.errorCode ?? 0))
         client.send(
-            #"{"jsonrpc":"2.0","id":1,"method":"daemon.ping","params":"# + String(repeating: "{\"a\":", count: 10_000)
+            #"{"jsonrpc":"2.0","id":1,"method":"daemon.ping","params":"#
+                + String(repeating: "{\"a\":", count: 10_000)
                 + "1" + String(repeating: "}", count: 10_001) + "\n")
         let objects = try #require(await client.readObject())
         #expect(objects.errorCode != nil)
@@ -144,10 +149,14 @@ import Testing
         let daemon = try InProcessDaemon(maximumQueuedMessages: 32)
         let idle = try await daemon.rawClient()
         UnixSocket.setReceiveTimeout(idle.fd, seconds: 60)
-        #expect(await idle.call("events.subscribe", id: 1, params: #"{"subject":"build:1","after":0}"#)?.result != nil)
+        #expect(
+            await idle.call("events.subscribe", id: 1, params: #"{"subject":"build:1","after":0}"#)?.result
+                != nil)
         let store = daemon.server.store
-        let formation = try store.insertFormation(.init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
-        let build = try store.insertBuild(.init(formationID: formation.id, operation: .create, status: "running"))
+        let formation = try store.insertFormation(
+            .init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+        let build = try store.insertBuild(
+            .init(formationID: formation.id, operation: .create, status: "running"))
         #expect(build.id == 1)
 
         let busy = try await daemon.rawClient()

@@ -11,8 +11,13 @@ import Testing
     }
 
     @Test func invalidJSONIsAParseError() {
-        #expect(errorCode(parse("{\"jsonrpc\": \"2.0\", \"method\": \"foobar, \"params\": \"bar\", \"baz]")) == -32700)
-        #expect(errorCode(parse("[{\"jsonrpc\": \"2.0\", \"method\": \"sum\"},{\"jsonrpc\": \"2.0\", \"method\"]")) == -32700)
+        #expect(
+            errorCode(parse("{\"jsonrpc\": \"2.0\", \"method\": \"foobar, \"params\": \"bar\", \"baz]"))
+                == -32700)
+        #expect(
+            errorCode(
+                parse("[{\"jsonrpc\": \"2.0\", \"method\": \"sum\"},{\"jsonrpc\": \"2.0\", \"method\"]"))
+                == -32700)
         #expect(errorCode(parse("nonsense")) == -32700)
     }
 
@@ -28,7 +33,8 @@ import Testing
     @Test func tenThousandNestedBracketsAreRefusedWithoutCrashing() {
         let arrays = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
         #expect([-32700, -32600].contains(errorCode(parse(arrays))))
-        let objects = String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
+        let objects =
+            String(repeating: "{\"a\":", count: 10_000) + "1" + String(repeating: "}", count: 10_000)
         switch parse(objects) {
         case .failure(let error): #expect([-32700, -32600].contains(error.code))
         case .single(.invalid(_, let error)): #expect(error.code == -32600)
@@ -37,7 +43,9 @@ import Testing
     }
 
     @Test func aRequestKeepsItsIdAndANotificationHasNone() {
-        guard case .single(.request(let header, _)) = parse(#"{"jsonrpc":"2.0","id":"a-1","method":"daemon.ping"}"#)
+        guard
+            case .single(.request(let header, _)) = parse(
+                #"{"jsonrpc":"2.0","id":"a-1","method":"daemon.ping"}"#)
         else { Issue.record("not a request"); return }
         #expect(header.id == .string("a-1"))
         #expect(!header.isNotification)
@@ -68,8 +76,16 @@ import Testing
         else { Issue.record("not a batch"); return }
         #expect(calls.count == 3)
         if case .request = calls[0] {} else { Issue.record("first is a request") }
-        if case .invalid(.null, let error) = calls[1] { #expect(error.code == -32600) } else { Issue.record("1 is invalid") }
-        if case .invalid(_, let error) = calls[2] { #expect(error.code == -32600) } else { Issue.record("{} is invalid") }
+        if case .invalid(.null, let error) = calls[1] {
+            #expect(error.code == -32600)
+        } else {
+            Issue.record("1 is invalid")
+        }
+        if case .invalid(_, let error) = calls[2] {
+            #expect(error.code == -32600)
+        } else {
+            Issue.record("{} is invalid")
+        }
     }
 
     @Test func typedParamsAreDecodedOrNamed() {
@@ -90,7 +106,9 @@ import Testing
         #expect(decoded.id == .int(7))
         #expect(decoded.result == NoParams())
         let failed = try JSONEncoder().encode(
-            RPCResponse<NoParams>(id: .string("x"), outcome: .failure(RPCErrorObject(NephoError(.notFound, "gone", details: ["a"])))))
+            RPCResponse<NoParams>(
+                id: .string("x"),
+                outcome: .failure(RPCErrorObject(NephoError(.notFound, "gone", details: ["a"])))))
         let error = try JSONDecoder().decode(RPCIncoming<NoParams>.self, from: failed)
         #expect(error.error?.nephoError == NephoError(.notFound, "gone", details: ["a"]))
     }
@@ -118,16 +136,21 @@ import Testing
             return
         }
         #expect(pairs.map(\.0) == keys)
-        #expect(pairs.first?.1 == .object([("z", .number(1)), ("a", .array([.bool(true), .null, .string("x\n")]))]))
+        #expect(
+            pairs.first?.1
+                == .object([("z", .number(1)), ("a", .array([.bool(true), .null, .string("x\n")]))]))
     }
 }
 
 @Suite struct OrderedJSONSinkTests {
     @Test func encodingKeepsTheOrderAndDecodingReadsItBack() throws {
         let keys = (0..<30).map { "k\($0)" }.shuffled()
-        let configuration = JSONValue.object(keys.map { ($0, .array([.number(1.5), .string("a/b\"c"), .object([])])) })
-        let data = try OrderedJSONSink.encode(RPCResponse(id: .int(1), outcome: .success(["configuration": configuration])))
-        let decoded = try OrderedJSONSource.decoder(for: data).decode(RPCIncoming<[String: JSONValue]>.self, from: data)
+        let configuration = JSONValue.object(
+            keys.map { ($0, .array([.number(1.5), .string("a/b\"c"), .object([])])) })
+        let data = try OrderedJSONSink.encode(
+            RPCResponse(id: .int(1), outcome: .success(["configuration": configuration])))
+        let decoded = try OrderedJSONSource.decoder(for: data).decode(
+            RPCIncoming<[String: JSONValue]>.self, from: data)
         #expect(decoded.result?["configuration"] == configuration)
         #expect(try JSONSerialization.jsonObject(with: data) is [String: Any], "still valid JSON")
     }

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct StateStoreTests {
     let folder: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-store-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-store-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }()
@@ -43,19 +44,24 @@ import Testing
     @Test func formationsAndBuildsRoundTrip() throws {
         let store = try StateStore(path: path)
         let formation = try store.insertFormation(
-            FormationRecord(name: "wiki", provider: "aws", cloudlet: "mediawiki", scenario: "default", region: "eu-west-1",
+            FormationRecord(
+                name: "wiki", provider: "aws", cloudlet: "mediawiki", scenario: "default",
+                region: "eu-west-1",
                 status: "CREATE_IN_PROGRESS"))
-        let build = try store.insertBuild(BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
         #expect(try store.unfinishedBuilds().map(\.id) == [build.id])
         try store.updateBuild(id: build.id, status: "CREATE_COMPLETE", finished: true)
-        try store.updateFormation(id: formation.id, status: "CREATE_COMPLETE", stackID: "arn:stack", outputs: #"{"Url":"x"}"#)
+        try store.updateFormation(
+            id: formation.id, status: "CREATE_COMPLETE", stackID: "arn:stack", outputs: #"{"Url":"x"}"#)
         #expect(try store.unfinishedBuilds().isEmpty)
         let stored = try #require(try store.formation(named: "wiki"))
         #expect(stored.stackID == "arn:stack")
         #expect(stored.status == "CREATE_COMPLETE")
         #expect(try store.builds(formationID: formation.id).first?.finishedAt != nil)
         #expect {
-            _ = try store.insertFormation(FormationRecord(name: "wiki", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+            _ = try store.insertFormation(
+                FormationRecord(name: "wiki", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
         } throws: { "\($0)".contains("UNIQUE") }
     }
 
@@ -63,11 +69,14 @@ import Testing
         let store = try StateStore(path: path)
         let formation = try store.insertFormation(
             FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
-        let first = try store.insertBuild(BuildRecord(formationID: formation.id, operation: .create, status: "running"))
-        let second = try store.insertBuild(BuildRecord(formationID: formation.id, operation: .update, status: "running"))
+        let first = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        let second = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .update, status: "running"))
         let a = try store.appendEvent(EventRecord(buildID: first.id, providerEventID: "e1", timestamp: "t"))
         let b = try store.appendEvent(EventRecord(buildID: first.id, providerEventID: "e2", timestamp: "t"))
-        let again = try store.appendEvent(EventRecord(buildID: first.id, providerEventID: "e1", timestamp: "t"))
+        let again = try store.appendEvent(
+            EventRecord(buildID: first.id, providerEventID: "e1", timestamp: "t"))
         let c = try store.appendEvent(EventRecord(buildID: second.id, providerEventID: "e3", timestamp: "t"))
         #expect(a?.sequence == 1)
         #expect(b?.sequence == 2)
@@ -80,14 +89,17 @@ import Testing
         let setup = try StateStore(path: path)
         let formation = try setup.insertFormation(
             FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
-        let build = try setup.insertBuild(BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        let build = try setup.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
         let path = self.path
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<2 {
                 group.addTask {
                     let store = try StateStore(path: path)  // its own SQLite connection
                     for n in 0..<200 {
-                        try store.appendEvent(EventRecord(buildID: build.id, providerEventID: "w\(writer)-\(n)", timestamp: "t"))
+                        try store.appendEvent(
+                            EventRecord(buildID: build.id, providerEventID: "w\(writer)-\(n)", timestamp: "t")
+                        )
                     }
                 }
             }

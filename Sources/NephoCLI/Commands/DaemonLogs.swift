@@ -30,8 +30,10 @@ extension Nepho {
             let journal = status?.startedBy == DaemonStatusOrigin.systemd || status?.log == "journal"
             var tail: [String] = []
             if let data = FileManager.default.contents(atPath: file) {
-                tail = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                    .map(String.init).filter { !$0.isEmpty }.suffix(max(0, lines)).map { $0 }
+                tail = String(decoding: data, as: UTF8.self).split(
+                    separator: "\n", omittingEmptySubsequences: false
+                )
+                .map(String.init).filter { !$0.isEmpty }.suffix(max(0, lines)).map { $0 }
             }
             try renderer.emit(Logs(path: file, journal: journal, lines: tail)) { out in
                 if journal {

@@ -16,7 +16,9 @@ extension Nepho {
             let renderer = global.renderer
             if global.foreground {
                 throw renderer.report(
-                    NephoError(.invalidInput, "daemon:status describes nephod; with --foreground there is no daemon"))
+                    NephoError(
+                        .invalidInput, "daemon:status describes nephod; with --foreground there is no daemon")
+                )
             }
             let client = DaemonClient(autoStart: false)
             let status: DaemonStatus
@@ -35,7 +37,11 @@ extension Nepho {
                     ("version", "\(status.version) (protocol \(status.protocolVersion))"),
                     ("uptime", Self.duration(status.uptimeSeconds) + " (since \(status.startedAt))"),
                     ("started by", status.startedBy),
-                    ("idle exit", status.idleTimeoutSeconds.map { "after \(Self.duration($0)) without clients" } ?? "never"),
+                    (
+                        "idle exit",
+                        status.idleTimeoutSeconds.map { "after \(Self.duration($0)) without clients" }
+                            ?? "never"
+                    ),
                     ("socket", status.socket),
                     ("database", status.database),
                     ("home", status.home),

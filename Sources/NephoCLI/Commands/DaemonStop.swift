@@ -29,7 +29,9 @@ extension Nepho {
             do {
                 pid = try client.call(DaemonRPC.Stop.self, NoParams()).pid
             } catch let error as NephoError where error.code == .daemonUnavailable {
-                try renderer.emit(Stopped(running: false, pid: nil)) { out in out.line("nephod is not running") }
+                try renderer.emit(Stopped(running: false, pid: nil)) { out in
+                    out.line("nephod is not running")
+                }
                 return
             } catch let error as NephoError where error.code == .versionMismatch {
                 // A daemon of another version cannot be asked; the kernel tells us its pid.

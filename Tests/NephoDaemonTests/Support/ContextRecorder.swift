@@ -25,19 +25,37 @@ final class ContextRecorder: @unchecked Sendable {
         let recorder: ContextRecorder
         let local: LocalAPI
 
-        func cloudletList(_ p: NoParams) async throws -> CloudletListResult { try await local.cloudletList(p) }
-        func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail { try await local.cloudletDescribe(p) }
-        func cloudletCreate(_ p: CloudletCreateParams) async throws -> CloudletCreateResult { try await local.cloudletCreate(p) }
-        func cloudletValidate(_ p: CloudletValidateParams) async throws -> ValidationReport { try await local.cloudletValidate(p) }
-        func cloudletDirs(_ p: CloudletDirsParams) async throws -> CloudletDirsResult { try await local.cloudletDirs(p) }
-        func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult { try await local.scenarioList(p) }
-        func scenarioDescribe(_ p: ScenarioDescribeParams) async throws -> ScenarioDetail { try await local.scenarioDescribe(p) }
+        func cloudletList(_ p: NoParams) async throws -> CloudletListResult {
+            try await local.cloudletList(p)
+        }
+        func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail {
+            try await local.cloudletDescribe(p)
+        }
+        func cloudletCreate(_ p: CloudletCreateParams) async throws -> CloudletCreateResult {
+            try await local.cloudletCreate(p)
+        }
+        func cloudletValidate(_ p: CloudletValidateParams) async throws -> ValidationReport {
+            try await local.cloudletValidate(p)
+        }
+        func cloudletDirs(_ p: CloudletDirsParams) async throws -> CloudletDirsResult {
+            try await local.cloudletDirs(p)
+        }
+        func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult {
+            try await local.scenarioList(p)
+        }
+        func scenarioDescribe(_ p: ScenarioDescribeParams) async throws -> ScenarioDetail {
+            try await local.scenarioDescribe(p)
+        }
         func parameterList(_ p: NoParams) async throws -> ParameterListResult {
             recorder.lock.withLock { recorder.recorded = ProviderContext.current }
             return try await local.parameterList(p)
         }
         func parameterGet(_ p: ParameterKey) async throws -> UserParameter { try await local.parameterGet(p) }
-        func parameterSet(_ p: UserParameter) async throws -> ParameterListResult { try await local.parameterSet(p) }
-        func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult { try await local.parameterUnset(p) }
+        func parameterSet(_ p: UserParameter) async throws -> ParameterListResult {
+            try await local.parameterSet(p)
+        }
+        func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
+            try await local.parameterUnset(p)
+        }
     }
 }

@@ -57,10 +57,13 @@ final class RawClient: @unchecked Sendable {
         return await readObject()
     }
 
-    func handshake(home: String, protocolVersion: Int = NephoVersion.protocolVersion) async -> [String: Any]? {
+    func handshake(home: String, protocolVersion: Int = NephoVersion.protocolVersion) async -> [String: Any]?
+    {
         await call(
             "nepho.handshake", id: 0,
-            params: #"{"protocolVersion":\#(protocolVersion),"clientVersion":"test","home":"\#(home)","context":{"environment":{}}}"#)
+            params:
+                #"{"protocolVersion":\#(protocolVersion),"clientVersion":"test","home":"\#(home)","context":{"environment":{}}}"#
+        )
     }
 
     /// True when the peer has closed (reads EOF), within the receive timeout.

@@ -60,7 +60,9 @@ case "echo-server":
             while true {
                 let n = buffer.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0) }
                 if n <= 0 { break }
-                _ = buffer.withUnsafeBytes { UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                _ = buffer.withUnsafeBytes {
+                    UnixSocket.send(fd, UnsafeRawBufferPointer(rebasing: $0[0..<n]))
+                }
             }
             close(fd)
         }
