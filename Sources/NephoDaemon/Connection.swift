@@ -7,8 +7,9 @@ import NephoSupport
     import Glibc
 #endif
 
-/// One client connection: a reader thread that frames lines, one task that answers them in
-/// order, and a writer thread that drains a bounded queue of outgoing lines.
+/// One client connection: a reader thread that frames lines and answers each in order
+/// (running the handler's task on itself, see `ThreadExecutor`), and a bounded queue of
+/// outgoing lines that a writer thread drains when the peer cannot take them at once.
 ///
 /// A client that sends garbage gets errors; one that stops reading fills its queue and is
 /// cut off (its socket shut down); neither touches any other connection.
@@ -22,10 +23,13 @@ final class Connection: @unchecked Sendable {
     private let lock = NSLock()
     private let wake = NSCondition()
     private var outgoing: [([UInt8], (@Sendable () -> Void)?)] = []
+    /// True while someone (the writer thread or a direct `send`) is writing to the socket.
+    private var writing = false
     private var closed = false
     private var draining = false
     private var openEnds = 2  // reader and writer; the descriptor closes when both are done
-    private let inFlight = DispatchSemaphore(value: 64)
+    private static let dontWait: Int32 = 0x40  // MSG_DONTWAIT
+    private static let noSignal: Int32 = 0x4000  // MSG_NOSIGNAL
 
     /// Set by the handshake.
     var handshake: HandshakeParams? {
@@ -45,51 +49,78 @@ final class Connection: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Reads lines until the peer goes away; hands each to `handle`, one after another.
-    func run(maximumLineLength: Int, handle: @escaping @Sendable (LineFramer.Item) async -> Void) async {
-        let lines = AsyncStream<LineFramer.Item> { continuation in
-            Thread.detachNewThread { [self] in
-                var framer = LineFramer(maximumLineLength: maximumLineLength)
-                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
-                defer { buffer.deallocate() }
-                while true {
-                    let n = UnixSocket.receive(fd, into: buffer)
-                    if n <= 0 { break }
-                    for item in framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
-                        inFlight.wait()  // back-pressure: stop reading while 64 lines wait
-                        continuation.yield(item)
-                    }
-                }
-                if framer.hasPartialLine {
-                    logger.debug(
-                        "connection closed in the middle of a message; the partial message was dropped")
-                }
-                continuation.finish()
+    /// Reads lines until the peer goes away and answers each with `handle`, one after
+    /// another, on the calling thread (a thread of the connection's own). Not reading while
+    /// a line is answered is the back-pressure on a client that sends faster than it reads.
+    func serve(maximumLineLength: Int, handle: @escaping @Sendable (LineFramer.Item) async -> Void) {
+        Thread.detachNewThread { [self] in writeLoop() }
+        let executor = ThreadExecutor()
+        var framer = LineFramer(maximumLineLength: maximumLineLength)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65536, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let n = UnixSocket.receive(fd, into: buffer)
+            if n <= 0 { break }
+            for item in framer.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n])) {
+                executor.run { await handle(item) }
             }
         }
-        Thread.detachNewThread { [self] in writeLoop() }
-        for await item in lines {
-            await handle(item)
-            inFlight.signal()
+        if framer.hasPartialLine {
+            logger.debug("connection closed in the middle of a message; the partial message was dropped")
         }
         // The peer stopped sending: write what is queued, then close.
         finishReading()
     }
 
-    /// Queues one line (without `\n`) for the peer; `afterWrite` runs once it is written.
+    /// Sends one line (without `\n`) to the peer; `afterWrite` runs once it is written.
+    /// Written at once when the socket takes it; otherwise queued for the writer thread.
     /// Cuts the connection off when its queue is full.
     func send(_ line: [UInt8], afterWrite: (@Sendable () -> Void)? = nil) {
-        var cutOff = false
+        var framed = line
+        framed.append(10)
         wake.lock()
-        if !closed {
-            if outgoing.count >= maximumQueued {
-                cutOff = true
-            } else {
-                var framed = line
-                framed.append(10)
-                outgoing.append((framed, afterWrite))
-                wake.signal()
+        guard !closed else {
+            wake.unlock()
+            return
+        }
+        if outgoing.isEmpty && !writing {
+            writing = true
+            wake.unlock()
+            let written = framed.withUnsafeBytes { bytes -> Int in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Self.dontWait | Self.noSignal)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return errno == EAGAIN || errno == EWOULDBLOCK ? offset : -1
+                    }
+                    offset += n
+                }
+                return offset
             }
+            if written < 0 {
+                wake.lock()
+                writing = false
+                wake.unlock()
+                close(reason: nil)
+                return
+            }
+            wake.lock()
+            writing = false
+            if written < framed.count {
+                outgoing.insert((Array(framed[written...]), afterWrite), at: 0)
+            }
+            wake.broadcast()
+            wake.unlock()
+            if written == framed.count { afterWrite?() }
+            return
+        }
+        var cutOff = false
+        if outgoing.count >= maximumQueued {
+            cutOff = true
+        } else {
+            outgoing.append((framed, afterWrite))
+            wake.broadcast()
         }
         wake.unlock()
         if cutOff {
@@ -127,20 +158,27 @@ final class Connection: @unchecked Sendable {
     private func writeLoop() {
         while true {
             wake.lock()
-            while outgoing.isEmpty && !closed && !draining { wake.wait() }
-            if outgoing.isEmpty {
+            while (outgoing.isEmpty || writing) && !closed && !(draining && outgoing.isEmpty && !writing) {
+                wake.wait()
+            }
+            if closed || outgoing.isEmpty {
                 wake.unlock()
                 close(reason: nil)
                 break
             }
             let batch = outgoing
             outgoing.removeAll(keepingCapacity: true)
+            writing = true
             wake.unlock()
             var joined: [UInt8] = []
             joined.reserveCapacity(batch.reduce(0) { $0 + $1.0.count })
             for (line, _) in batch { joined.append(contentsOf: line) }
             let written = UnixSocket.send(fd, joined)
             for case (_, let afterWrite?) in batch { afterWrite() }
+            wake.lock()
+            writing = false
+            wake.broadcast()
+            wake.unlock()
             if !written {
                 close(reason: nil)
                 break

@@ -147,8 +147,8 @@ public final class DaemonServer: @unchecked Sendable {
                 metadata: ["connection.id": "\(connection.id)", "peer.pid": "\(peer.pid)"])
             let router = self.router
             let maximum = configuration.maximumLineLength
-            Task.detached { [self] in
-                await connection.run(maximumLineLength: maximum) { item in
+            Thread.detachNewThread { [self] in
+                connection.serve(maximumLineLength: maximum) { item in
                     await router.handle(item, on: connection, maximumLineLength: maximum)
                 }
                 events.remove(connection: connection)
