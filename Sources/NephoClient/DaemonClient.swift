@@ -20,6 +20,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     private var fd: Int32 = -1
     private var nextID: Int64 = 1
     private var buffer: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 65536)
     private var notifications: [[UInt8]] = []
     private var handshakeResult: HandshakeResult?
 
@@ -199,7 +200,6 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 return line
             }
             scanned = buffer.count
-            var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0) }
             if n == 0 { return nil }
             if n < 0 {

@@ -166,6 +166,9 @@ struct OrderedJSONParser {
                 escaped = true
             } else if byte == UInt8(ascii: "\"") {
                 index += 1
+                if !bytes[start..<(index - 1)].contains(UInt8(ascii: "\\")) {
+                    return String(decoding: bytes[start..<(index - 1)], as: UTF8.self)
+                }
                 // Let Foundation decode escapes of the quoted text.
                 let quoted = Data(bytes[(start - 1)..<index])
                 guard let text = try? JSONDecoder().decode(String.self, from: quoted) else { throw Failure() }

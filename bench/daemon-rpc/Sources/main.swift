@@ -2,6 +2,7 @@
 //   nepho-bench-rpc rpc COUNT                  daemon.ping through DaemonClient (env picks the daemon)
 //   nepho-bench-rpc echo-server SOCKET         a bare line echo server on a Unix socket
 //   nepho-bench-rpc echo-client SOCKET COUNT   the same round trips against the echo server
+//   nepho-bench-rpc codec COUNT                the JSON work of one round trip, without sockets
 import Foundation
 import NephoClient
 import NephoProtocol
@@ -51,6 +52,31 @@ case "rpc":
         engine.append(now() - start)
     }
     report("nephod parameter.list (engine)", engine)
+
+case "codec":
+    // Where a round trip's time goes: the JSON work of each side, without sockets.
+    let count = Int(arguments[1]) ?? 10_000
+    var encodeRequest: [UInt8] = []
+    var samples: [[UInt64]] = [[], [], [], []]
+    for _ in 0..<count {
+        var start = now()
+        encodeRequest = Array(try OrderedJSONSink.encode(RPCRequest(id: .int(1), method: "daemon.ping", params: NoParams())))
+        samples[0].append(now() - start)
+        start = now()
+        guard case .single(.request(_, let body)) = RPCMessageParser.parse(encodeRequest) else { exit(1) }
+        _ = try RPCMessageParser.params(NoParams.self, from: body).get()
+        samples[1].append(now() - start)
+        start = now()
+        let response = try OrderedJSONSink.encode(RPCResponse(id: .int(1), outcome: .success(NoParams())))
+        samples[2].append(now() - start)
+        start = now()
+        _ = try OrderedJSONSource.decoder(for: response).decode(RPCIncoming<NoParams>.self, from: response)
+        samples[3].append(now() - start)
+    }
+    report("client: encode request", samples[0])
+    report("daemon: parse request + params", samples[1])
+    report("daemon: encode response", samples[2])
+    report("client: decode response", samples[3])
 
 case "echo-server":
     let listener = try UnixSocket.listen(path: arguments[1])
