@@ -65,7 +65,7 @@ public final class DaemonServer: @unchecked Sendable {
                 "origin": "\(configuration.origin.rawValue)",
             ])
         Thread.detachNewThread { [self] in acceptLoop() }
-        if let idle = configuration.idleTimeout { startIdleTimer(idle) }
+        startWatch(idle: configuration.idleTimeout)
         if let ready = configuration.readinessDescriptor {
             _ = UnixSocket.send(ready, Array("READY \(getpid())\n".utf8)) || write(ready, "READY\n", 6) > 0
             Glibc.close(ready)
@@ -161,11 +161,27 @@ public final class DaemonServer: @unchecked Sendable {
         }
     }
 
-    private func startIdleTimer(_ idle: Double) {
-        Task.detached { [self] in
-            let step = max(0.05, min(1.0, idle / 4))
+    /// Once a second (faster for short idle times): exits when idle long enough, or when
+    /// the socket file we bound or the home folder has been removed (a deleted test home,
+    /// a `rm -rf ~/.nepho`): nobody could reach this daemon any more.
+    private func startWatch(idle: Double?) {
+        let step = max(0.05, min(1.0, (idle ?? 4) / 4))
+        let home = configuration.paths.home.path
+        Thread.detachNewThread { [self] in
             while !isStopped {
-                try? await Task.sleep(nanoseconds: UInt64(step * 1e9))
+                usleep(UInt32(step * 1_000_000))
+                if let boundPath, let boundInode {
+                    var info = stat()
+                    if lstat(boundPath, &info) != 0 || info.st_ino != boundInode {
+                        stop(reason: "the socket file \(boundPath) was removed or replaced")
+                        break
+                    }
+                }
+                if !FileManager.default.fileExists(atPath: home) {
+                    stop(reason: "NEPHO_HOME \(home) was removed")
+                    break
+                }
+                guard let idle else { continue }
                 let idleFor: Double? = lock.withLock {
                     connections.isEmpty ? Date().timeIntervalSince(lastActivity) : nil
                 }

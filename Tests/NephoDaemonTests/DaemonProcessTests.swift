@@ -213,3 +213,22 @@ import Testing
         #expect(result.output == NephoVersion.current + "\n")
     }
 }
+
+@Suite struct DaemonLifetimeTests {
+    @Test func aDaemonWhoseHomeIsDeletedExits() async throws {
+        let home = TestHome()
+        #expect(try await NephoProgram.run(["cloudlet:list"], home: home).status == 0)
+        let pid = try #require(try await NephoProgram.daemonPID(home))
+        try FileManager.default.removeItem(at: home.home)
+        #expect(await eventually { !processIsAlive(pid) }, "a daemon nobody can use does not linger")
+    }
+
+    @Test func aDaemonWhoseSocketIsRemovedExits() async throws {
+        let home = TestHome()
+        #expect(try await NephoProgram.run(["cloudlet:list"], home: home).status == 0)
+        let pid = try #require(try await NephoProgram.daemonPID(home))
+        unlink(home.socket)
+        #expect(await eventually { !processIsAlive(pid) })
+        #expect(home.log.contains("was removed"))
+    }
+}
