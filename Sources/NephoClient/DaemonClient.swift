@@ -64,6 +64,14 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 protocolVersion: NephoVersion.protocolVersion, clientVersion: NephoVersion.current,
                 home: paths.home.path, context: ProviderContext.capture(from: environment))
             result = try roundTrip(DaemonRPC.Handshake.name, params, as: HandshakeResult.self)
+            guard result.protocolVersion == NephoVersion.protocolVersion else {
+                throw NephoError(
+                    .versionMismatch,
+                    "the running nephod \(result.daemonVersion) (pid \(result.pid)) speaks protocol "
+                        + "\(result.protocolVersion), this nepho \(NephoVersion.current) speaks protocol "
+                        + "\(NephoVersion.protocolVersion). Stop it with `nepho daemon:stop` (or `kill \(result.pid)`; "
+                        + "under systemd: `systemctl --user restart nephod`) and run the command again.")
+            }
         } catch {
             Glibc.close(fd)
             fd = -1

@@ -89,7 +89,8 @@ final class Connection: @unchecked Sendable {
             let written = framed.withUnsafeBytes { bytes -> Int in
                 var offset = 0
                 while offset < bytes.count {
-                    let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Self.dontWait | Self.noSignal)
+                    let n = Glibc.send(
+                        fd, bytes.baseAddress! + offset, bytes.count - offset, Self.dontWait | Self.noSignal)
                     if n < 0 {
                         if errno == EINTR { continue }
                         return errno == EAGAIN || errno == EWOULDBLOCK ? offset : -1
@@ -136,15 +137,16 @@ final class Connection: @unchecked Sendable {
 
     /// Shuts the socket down (both directions); the threads then finish and the fd is closed.
     func close(reason: String?) {
+        // Under the lock, so the descriptor cannot be closed (and its number reused) between
+        // the check and the shutdown.
         wake.lock()
         let wasOpen = !closed
         closed = true
         outgoing.removeAll()
+        if wasOpen { shutdown(fd, Int32(SHUT_RDWR)) }
         wake.broadcast()
         wake.unlock()
-        guard wasOpen else { return }
-        if let reason { logger.warning("cutting the client off: \(reason)") }
-        shutdown(fd, Int32(SHUT_RDWR))
+        if wasOpen, let reason { logger.warning("cutting the client off: \(reason)") }
     }
 
     private func finishReading() {
@@ -192,6 +194,12 @@ final class Connection: @unchecked Sendable {
             openEnds -= 1
             return openEnds == 0
         }
-        if last { Glibc.close(fd) }
+        guard last else { return }
+        // A direct `send` may still be writing: close only once it is done.
+        wake.lock()
+        while writing { wake.wait() }
+        closed = true
+        Glibc.close(fd)
+        wake.unlock()
     }
 }

@@ -103,8 +103,9 @@ public final class DaemonServer: @unchecked Sendable {
             var onPath = stat()
             if lstat(boundPath, &onPath) == 0, onPath.st_ino == boundInode { unlink(boundPath) }
         }
+        // Wakes the accept loop, which closes the descriptor itself: closing it here could
+        // let a new socket take its number while the loop still accepts on it.
         shutdown(listener, Int32(SHUT_RDWR))
-        if configuration.inheritedListener == nil { Glibc.close(listener) }
         for connection in open { connection.close(reason: nil) }
         for waiter in waiters { waiter.resume() }
     }
@@ -115,7 +116,7 @@ public final class DaemonServer: @unchecked Sendable {
 
     private func acceptLoop() {
         let ownUID = getuid()
-        while let fd = UnixSocket.accept(listener) {
+        while !isStopped, let fd = UnixSocket.accept(listener) {
             if isStopped {
                 Glibc.close(fd)
                 break
@@ -159,6 +160,7 @@ public final class DaemonServer: @unchecked Sendable {
                 logger.debug("client disconnected", metadata: ["connection.id": "\(connection.id)"])
             }
         }
+        if configuration.inheritedListener == nil { Glibc.close(listener) }
     }
 
     /// Once a second (faster for short idle times): exits when idle long enough, or when

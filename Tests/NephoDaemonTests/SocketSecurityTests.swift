@@ -100,7 +100,10 @@ import Testing
         let socket = open + "/nephod.sock"
         let listener = try UnixSocket.listen(path: socket, mode: 0o666)
         let daemon = try InProcessDaemon(home: home, inheritedListener: listener)
-        defer { close(listener) }
+        defer {
+            daemon.server.stop(reason: "test over")  // before the descriptor goes
+            close(listener)
+        }
 
         let script = """
             import socket, sys

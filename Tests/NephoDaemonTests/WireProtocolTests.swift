@@ -162,12 +162,23 @@ import Testing
         let busy = try await daemon.rawClient()
         let reason = String(repeating: "r", count: 2000)
         var answered = 0
+        var lastReply = ""
         for n in 1...3000 {
             try daemon.server.events.publish(
                 .init(buildID: build.id, providerEventID: "e\(n)", timestamp: "t", reason: reason))
-            if n % 100 == 0, await busy.call("daemon.ping", id: n)?["id"] as? Int == n { answered += 1 }
+            if n % 100 == 0 {
+                let reply = await busy.call("daemon.ping", id: n)
+                if reply?["id"] as? Int == n {
+                    answered += 1
+                } else {
+                    lastReply = "\(String(describing: reply))"
+                }
+            }
         }
-        #expect(answered == 30, "the reading client was served all along")
+        #expect(
+            answered == 30,
+            "the reading client was served all along; last: \(lastReply); log: \(daemon.logs.text.suffix(800))"
+        )
         #expect(
             await eventually { daemon.logs.text.contains("cutting the client off") },
             "the idle client was cut off: \(daemon.logs.text.suffix(500))")
