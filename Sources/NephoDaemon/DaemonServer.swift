@@ -25,6 +25,7 @@ public final class DaemonServer: @unchecked Sendable {
     private var listener: Int32 = -1
     private var boundPath: String?
     private var boundInode: ino_t?
+    private var listenerClosed = false
     private var connections: [Int: Connection] = [:]
     private var nextConnectionID = 1
     private var lastActivity = Date()
@@ -104,8 +105,11 @@ public final class DaemonServer: @unchecked Sendable {
             if lstat(boundPath, &onPath) == 0, onPath.st_ino == boundInode { unlink(boundPath) }
         }
         // Wakes the accept loop, which closes the descriptor itself: closing it here could
-        // let a new socket take its number while the loop still accepts on it.
-        shutdown(listener, Int32(SHUT_RDWR))
+        // let a new socket take its number while the loop still accepts on it. Under the lock,
+        // so the loop cannot close it between the check and the shutdown.
+        lock.withLock {
+            if !listenerClosed && listener >= 0 { shutdown(listener, Int32(SHUT_RDWR)) }
+        }
         for connection in open { connection.close(reason: nil) }
         for waiter in waiters { waiter.resume() }
     }
@@ -160,7 +164,10 @@ public final class DaemonServer: @unchecked Sendable {
                 logger.debug("client disconnected", metadata: ["connection.id": "\(connection.id)"])
             }
         }
-        if configuration.inheritedListener == nil { Glibc.close(listener) }
+        lock.withLock {
+            listenerClosed = true
+            if configuration.inheritedListener == nil { Glibc.close(listener) }
+        }
     }
 
     /// Once a second (faster for short idle times): exits when idle long enough, or when

@@ -46,7 +46,9 @@ import Testing
         let daemon = try InProcessDaemon()
         let client = try await daemon.rawClient()
         #expect(await client.call("no.such.method")?.errorCode == -32601)
-        #expect(await client.call("parameter.get", params: #"{"kee":1}"#)?.errorCode == -32602)
+        #expect(
+            await client.call("parameter.get", params: #"{"kee":1}"#)?.errorCode == -32602,
+            "\(client.lastFailure) \(daemon.logs.text.suffix(1000))")
         #expect(await client.call("parameter.get", params: #"["key"]"#)?.errorCode == -32602)
         client.send(#"{"jsonrpc":"2.0","id":5,"method":7}"# + "\n")
         let invalid = try #require(await client.readObject())

@@ -22,6 +22,8 @@ final class RawClient: @unchecked Sendable {
     deinit { close(fd) }
 
     private var buffer: [UInt8] = []
+    /// Why the last read gave nothing, for failure messages.
+    var lastFailure = ""
 
     func send(_ text: String) { UnixSocket.send(fd, Array(text.utf8)) }
     func send(bytes: [UInt8]) { UnixSocket.send(fd, bytes) }
@@ -38,7 +40,12 @@ final class RawClient: @unchecked Sendable {
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
             let n = chunk.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0) }
-            if n <= 0 { return nil }
+            if n <= 0 {
+                lastFailure =
+                    n == 0
+                    ? "end of stream on fd \(fd)" : "recv on fd \(fd): \(String(cString: strerror(errno)))"
+                return nil
+            }
             buffer.append(contentsOf: chunk[0..<n])
         }
     }
