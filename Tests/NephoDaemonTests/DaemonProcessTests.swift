@@ -232,3 +232,17 @@ import Testing
         #expect(home.log.contains("was removed"))
     }
 }
+
+@Suite struct DaemonStartFailureTests {
+    @Test func aDatabaseFromANewerNephoIsReportedByTheCommand() async throws {
+        let home = TestHome()
+        let database = try Database(path: home.paths.database.path)
+        try database.execute("PRAGMA user_version = 999")
+        let result = try await NephoProgram.run(["cloudlet:list"], home: home)
+        #expect(result.status != 0)
+        #expect(result.errorOutput.contains("nephod could not start"))
+        #expect(result.errorOutput.contains("newer nepho"), "the log's reason is shown: \(result.errorOutput)")
+        #expect(try database.scalar("PRAGMA user_version") == 999, "left untouched")
+        #expect(try await NephoProgram.run(["cloudlet:list", "--foreground"], home: home).status == 0)
+    }
+}
