@@ -165,32 +165,39 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                     "nephod closed the connection during \(method) (it stopped or crashed; its log: "
                         + "\(launcher.logFile.path), or `journalctl --user -u nephod`)")
             }
-            let incoming: RPCIncoming<R>
+            guard let reply = FastEnvelope.reply(line) else {
+                throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
+            }
+            if reply.id == nil, reply.method != nil {
+                notifications.append(line)
+                continue
+            }
+            guard reply.id == .int(id) else { continue }
+            if let error = reply.error { throw error.nephoError }
+            guard reply.hasResult else {
+                throw NephoError(.internalError, "nephod answered \(method) with neither result nor error")
+            }
+            if let none = NoParams() as? R { return none }
             do {
                 let data = Data(line)
-                incoming = try OrderedJSONSource.decoder(for: data).decode(RPCIncoming<R>.self, from: data)
+                let incoming = try OrderedJSONSource.decoder(for: data).decode(
+                    RPCIncoming<R>.self, from: data)
+                guard let result = incoming.result else {
+                    throw NephoError(.internalError, "nephod answered \(method) without a result")
+                }
+                return result
             } catch let error as DecodingError {
                 throw NephoError(
                     .internalError,
                     "nephod sent a reply to \(method) that this nepho cannot read: "
                         + RPCMessageParser.describe(error))
             }
-            if incoming.id == nil, incoming.method != nil {
-                notifications.append(line)
-                continue
-            }
-            guard incoming.id == .int(id) else { continue }
-            if let error = incoming.error { throw error.nephoError }
-            guard let result = incoming.result else {
-                throw NephoError(.internalError, "nephod answered \(method) with neither result nor error")
-            }
-            return result
         }
     }
 
     private func write<P: Encodable>(_ request: RPCRequest<P>) throws {
-        var bytes = Array(try OrderedJSONSink.encode(request))
-        bytes.append(10)
+        let id: Int64? = if case .int(let n)? = request.id { n } else { nil }
+        let bytes = try FastEnvelope.request(id: id, method: request.method, params: request.params)
         guard UnixSocket.send(fd, bytes) else {
             throw NephoError(
                 .daemonUnavailable,

@@ -165,6 +165,9 @@ final class Router: @unchecked Sendable {
 
     private func encode(id: RPCID, _ outcome: Result<AnyResult, RPCErrorObject>) -> [UInt8] {
         do {
+            if case .success(let result) = outcome {
+                return try FastEnvelope.success(id: id, result: result.value)
+            }
             return Array(try OrderedJSONSink.encode(RPCResponse(id: id, outcome: outcome)))
         } catch {
             let fallback = RPCResponse<AnyResult>(
@@ -176,7 +179,7 @@ final class Router: @unchecked Sendable {
 
 /// Any encodable result, boxed so results of different methods share one response type.
 struct AnyResult: Encodable, Sendable {
-    private let value: any Encodable & Sendable
+    let value: any Encodable & Sendable
     init(_ value: any Encodable & Sendable) { self.value = value }
     func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
 }

@@ -98,12 +98,12 @@ public struct RPCErrorData: Codable, Sendable, Equatable {
 /// What the server reads of a request before it knows the method: the members other than
 /// `params`, each checked against the spec without failing on a wrong type.
 public struct RPCRequestHeader: Decodable, Sendable {
-    public var jsonrpc: String?
-    public var method: String?
+    public var jsonrpc: String? = nil
+    public var method: String? = nil
     /// nil for a notification (no `id` member at all).
-    public var id: RPCID?
+    public var id: RPCID? = nil
     /// Why this is not a valid request object, when it is not.
-    public var problem: String?
+    public var problem: String? = nil
     public var paramsKind: ParamsKind
 
     public enum ParamsKind: Sendable { case absent, object, array, invalid }

@@ -25,6 +25,12 @@ public enum RPCMessageParser {
         let data = Data(line)
         switch first {
         case UInt8(ascii: "{"):
+            if let header = FastEnvelope.header(line) {
+                if let problem = header.problem {
+                    return .single(.invalid(id: header.id ?? .null, error: .invalidRequest(problem)))
+                }
+                return .single(.request(header, body: data))
+            }
             return classify(data: data, asElement: false).map(RPCLine.single)
                 ?? .failure(.parseError(describe(data)))
         case UInt8(ascii: "["):

@@ -155,3 +155,40 @@ import Testing
         #expect(try JSONSerialization.jsonObject(with: data) is [String: Any], "still valid JSON")
     }
 }
+
+@Suite struct FastEnvelopeTests {
+    @Test func requestsAreTheSameJSONAsTheCoderWrites() throws {
+        let line = try FastEnvelope.request(id: 7, method: "parameter.get", params: ParameterKey(key: "a\"b"))
+        #expect(line.last == 10)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(line.dropLast())) as? [String: Any])
+        #expect(object["jsonrpc"] as? String == "2.0")
+        #expect(object["id"] as? Int == 7)
+        #expect((object["params"] as? [String: Any])?["key"] as? String == "a\"b")
+        let notification = try FastEnvelope.request(id: nil, method: "daemon.ping", params: NoParams())
+        #expect(
+            String(decoding: notification, as: UTF8.self)
+                == #"{"jsonrpc":"2.0","method":"daemon.ping","params":{}}"# + "\n")
+    }
+
+    @Test func responsesEchoEveryKindOfId() throws {
+        for id in [RPCID.int(-3), .string("x\"y\\"), .null, .double(1.5)] {
+            let line = try FastEnvelope.success(id: id, result: UserParameter(key: "k", value: "v"))
+            let decoded = try JSONDecoder().decode(RPCIncoming<UserParameter>.self, from: Data(line))
+            #expect((decoded.id ?? .null) == id, "JSONDecoder reads id null as an absent id")
+            #expect(decoded.result == UserParameter(key: "k", value: "v"))
+            #expect(FastEnvelope.reply(line)?.id == id)
+        }
+    }
+
+    @Test func errorRepliesAreReadWithTheirDetails() throws {
+        let line = try JSONEncoder().encode(
+            RPCResponse<NoParams>(
+                id: .int(2),
+                outcome: .failure(RPCErrorObject(NephoError(.notFound, "gone", details: ["a", "b"])))))
+        let reply = try #require(FastEnvelope.reply(Array(line)))
+        #expect(reply.id == .int(2))
+        #expect(reply.error?.nephoError == NephoError(.notFound, "gone", details: ["a", "b"]))
+        #expect(!reply.hasResult)
+    }
+}
