@@ -25,6 +25,8 @@ final class Connection: @unchecked Sendable {
     private var outgoing: [([UInt8], (@Sendable () -> Void)?)] = []
     /// True while someone (the writer thread or a direct `send`) is writing to the socket.
     private var writing = false
+    /// True while `finishEnd` waits for a direct write to end.
+    private var closeWaiting = false
     private var closed = false
     private var draining = false
     private var openEnds = 2  // reader and writer; the descriptor closes when both are done
@@ -111,7 +113,9 @@ final class Connection: @unchecked Sendable {
             if written < framed.count {
                 outgoing.insert((Array(framed[written...]), afterWrite), at: 0)
             }
-            wake.broadcast()
+            // Wake the writer only when it has work or someone waits for this write to end:
+            // a needless wake-up per reply is a context switch on a busy machine.
+            if !outgoing.isEmpty || closeWaiting { wake.broadcast() }
             wake.unlock()
             if written == framed.count { afterWrite?() }
             return
@@ -179,7 +183,7 @@ final class Connection: @unchecked Sendable {
             for case (_, let afterWrite?) in batch { afterWrite() }
             wake.lock()
             writing = false
-            wake.broadcast()
+            if closeWaiting { wake.broadcast() }
             wake.unlock()
             if !written {
                 close(reason: nil)
@@ -197,6 +201,7 @@ final class Connection: @unchecked Sendable {
         guard last else { return }
         // A direct `send` may still be writing: close only once it is done.
         wake.lock()
+        closeWaiting = true
         while writing { wake.wait() }
         closed = true
         Glibc.close(fd)

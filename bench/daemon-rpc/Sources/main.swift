@@ -60,17 +60,17 @@ case "codec":
     var samples: [[UInt64]] = [[], [], [], []]
     for _ in 0..<count {
         var start = now()
-        encodeRequest = Array(try OrderedJSONSink.encode(RPCRequest(id: .int(1), method: "daemon.ping", params: NoParams())))
+        encodeRequest = try FastEnvelope.request(id: 1, method: "daemon.ping", params: NoParams())
         samples[0].append(now() - start)
         start = now()
         guard case .single(.request(_, let body)) = RPCMessageParser.parse(encodeRequest) else { exit(1) }
         _ = try RPCMessageParser.params(NoParams.self, from: body).get()
         samples[1].append(now() - start)
         start = now()
-        let response = try OrderedJSONSink.encode(RPCResponse(id: .int(1), outcome: .success(NoParams())))
+        let response = try FastEnvelope.success(id: .int(1), result: NoParams())
         samples[2].append(now() - start)
         start = now()
-        _ = try OrderedJSONSource.decoder(for: response).decode(RPCIncoming<NoParams>.self, from: response)
+        _ = FastEnvelope.reply(response)
         samples[3].append(now() - start)
     }
     report("client: encode request", samples[0])
