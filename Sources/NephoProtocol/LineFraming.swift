@@ -30,37 +30,45 @@ public struct LineFramer: Sendable {
     public var hasPartialLine: Bool { !pending.isEmpty || discarding }
 
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) -> [Item] where Bytes.Element == UInt8 {
+        Array(bytes).withUnsafeBytes { append($0) }
+    }
+
+    /// The same for raw bytes (what `read` fills), without generic overhead.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) -> [Item] {
         var items: [Item] = []
-        var rest = bytes[...]
-        while !rest.isEmpty {
-            if let newline = rest.firstIndex(of: 10) {
-                let piece = rest[rest.startIndex..<newline]
-                rest = rest[rest.index(after: newline)...]
+        var start = 0
+        let count = bytes.count
+        while start < count {
+            var newline = start
+            while newline < count && bytes[newline] != 10 { newline += 1 }
+            let pieceLength = newline - start
+            if newline < count {
                 if discarding {
-                    items.append(.tooLong(length: discarded + piece.count))
+                    items.append(.tooLong(length: discarded + pieceLength))
                     discarding = false
                     discarded = 0
-                } else if pending.count + piece.count > maximumLineLength {
-                    items.append(.tooLong(length: pending.count + piece.count))
+                } else if pending.count + pieceLength > maximumLineLength {
+                    items.append(.tooLong(length: pending.count + pieceLength))
                     pending.removeAll(keepingCapacity: false)
                 } else {
                     var line = pending
-                    line.append(contentsOf: piece)
+                    line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<newline]))
                     pending.removeAll(keepingCapacity: true)
                     if line.last == 13 { line.removeLast() }
                     items.append(.line(line))
                 }
+                start = newline + 1
             } else {
                 if discarding {
-                    discarded += rest.count
-                } else if pending.count + rest.count > maximumLineLength {
+                    discarded += pieceLength
+                } else if pending.count + pieceLength > maximumLineLength {
                     discarding = true
-                    discarded = pending.count + rest.count
+                    discarded = pending.count + pieceLength
                     pending.removeAll(keepingCapacity: false)
                 } else {
-                    pending.append(contentsOf: rest)
+                    pending.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<count]))
                 }
-                rest = rest[rest.endIndex...]
+                start = count
             }
         }
         return items
