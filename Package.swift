@@ -22,16 +22,29 @@ let package = Package(
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(name: "NephoProtocol"),
         .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
+        // nephod (issue 4): state database, client, daemon.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "NephoStore", dependencies: ["CSQLite"]),
+        .target(name: "NephoClient", dependencies: ["NephoProtocol", "NephoSupport"]),
+        .target(
+            name: "NephoDaemon",
+            dependencies: [
+                "NephoProtocol", "NephoSupport", "NephoStore",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS",
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
         .executableTarget(
-            name: "nephod",
-            dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
+            name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
+        .executableTarget(
+            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
         // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
@@ -54,6 +67,14 @@ let package = Package(
         .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
+        .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
+        .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
+        .testTarget(
+            name: "NephoDaemonTests",
+            dependencies: [
+                "NephoDaemon", "NephoClient", "NephoStore", "NephoProtocol", "NephoSupport", "NephoEngine",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NephoClient
 import NephoEngine
 import NephoProtocol
 import NephoSupport
@@ -25,9 +26,11 @@ public struct GlobalOptions: ParsableArguments {
     /// Where nepho's files are, from the environment.
     public var paths: NephoPaths { NephoPaths() }
 
-    /// The API this command talks to.
+    /// The API this command talks to: nephod over its socket (started when needed),
+    /// or with `--foreground` the same engine in this process.
     public func api() async throws -> any NephoAPI {
-        LocalAPI(paths: paths)
+        if foreground { return LocalAPI(paths: paths) }
+        return DaemonClient(autoStart: !noAutostart)
     }
 
     /// The renderer for this command's output.

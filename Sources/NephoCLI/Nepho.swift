@@ -15,6 +15,7 @@ public struct Nepho: AsyncParsableCommand {
             ParameterList.self, ParameterGet.self, ParameterSet.self, ParameterUnset.self,
             Completion.self,
             Register.self,
+            DaemonStatusCommand.self, DaemonStop.self, DaemonLogs.self,
         ]
     )
 

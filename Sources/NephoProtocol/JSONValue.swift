@@ -9,6 +9,13 @@ public enum JSONValue: Codable, Sendable, Equatable {
     case object([(String, JSONValue)])
 
     public init(from decoder: Decoder) throws {
+        // Over the wire: take the subtree from the raw text, where keys keep their order.
+        if let source = decoder.userInfo[OrderedJSONSource.key] as? OrderedJSONSource,
+            let value = source.value(at: decoder.codingPath)
+        {
+            self = value
+            return
+        }
         if var array = try? decoder.unkeyedContainer() {
             var items: [JSONValue] = []
             while !array.isAtEnd { items.append(try array.decode(JSONValue.self)) }
@@ -36,6 +43,16 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     public func encode(to encoder: Encoder) throws {
+        // Over the wire: a placeholder now, the text in key order after (`OrderedJSONSink`).
+        if let sink = encoder.userInfo[OrderedJSONSink.key] as? OrderedJSONSink {
+            switch self {
+            case .object, .array:
+                var single = encoder.singleValueContainer()
+                try single.encode(sink.placeholder(for: self))
+                return
+            default: break
+            }
+        }
         switch self {
         case .null:
             var single = encoder.singleValueContainer()

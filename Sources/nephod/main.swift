@@ -1,7 +1,4 @@
-import NephoProtocol
+import NephoDaemon
+import NephoEngine
 
-if CommandLine.arguments.dropFirst().first == "--version" {
-    print(NephoVersion.current)
-} else {
-    print("usage: nephod --version")
-}
+await Nephod.main(arguments: Array(CommandLine.arguments.dropFirst())) { paths in LocalAPI(paths: paths) }

@@ -7,7 +7,8 @@ nepho_log() { printf '==> %s\n' "$*" >&2; }
 nepho_install_system_packages() {
     local missing=()
     local pkg
-    for pkg in libyaml-dev libcurl4-openssl-dev libsqlite3-dev git pkg-config "$@"; do
+    # python3 (Debian's): nephod's tests connect as the user nobody with it.
+    for pkg in libyaml-dev libcurl4-openssl-dev libsqlite3-dev git pkg-config python3 "$@"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import NephoClient
+import NephoProtocol
+
+extension Nepho {
+    struct DaemonLogs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "daemon:logs",
+            abstract: "Print the end of nephod's log, or say where it goes.",
+            discussion: """
+                An auto-started nephod logs to $NEPHO_HOME/log/nephod.log; one run by systemd logs \
+                to the journal (journalctl --user -u nephod).
+                """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.short, .customLong("lines")], help: "How many lines to print.") var lines = 50
+
+        struct Logs: Encodable {
+            var path: String
+            var journal: Bool
+            var lines: [String]
+        }
+
+        func run() async throws {
+            let renderer = global.renderer
+            let client = DaemonClient(autoStart: false)
+            let file = client.launcher.logFile.path
+            let status = try? client.call(DaemonRPC.Status.self, NoParams())
+            let journal = status?.startedBy == DaemonStatusOrigin.systemd || status?.log == "journal"
+            var tail: [String] = []
+            if let data = FileManager.default.contents(atPath: file) {
+                tail = String(decoding: data, as: UTF8.self).split(
+                    separator: "\n", omittingEmptySubsequences: false
+                )
+                .map(String.init).filter { !$0.isEmpty }.suffix(max(0, lines)).map { $0 }
+            }
+            try renderer.emit(Logs(path: file, journal: journal, lines: tail)) { out in
+                if journal {
+                    out.line(out.dim("# the running nephod logs to the journal: journalctl --user -u nephod"))
+                }
+                if tail.isEmpty {
+                    out.line(out.dim("# no log at \(file) yet"))
+                } else {
+                    out.line(out.dim("# \(file)"))
+                    for line in tail { out.line(line) }
+                }
+            }
+        }
+    }
+
+    /// `DaemonStatus.startedBy` values.
+    enum DaemonStatusOrigin {
+        static let systemd = "systemd"
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import NephoClient
+import NephoProtocol
+import NephoSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Nepho {
+    struct DaemonStop: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "daemon:stop",
+            abstract: "Stop the running nephod (build monitors keep running).",
+            discussion: "Does nothing when no daemon runs. Also stops a daemon of another protocol version.")
+
+        @OptionGroup var global: GlobalOptions
+
+        struct Stopped: Encodable {
+            var running: Bool
+            var pid: Int32?
+        }
+
+        func run() async throws {
+            let renderer = global.renderer
+            let client = DaemonClient(autoStart: false)
+            var pid: Int32?
+            do {
+                pid = try client.call(DaemonRPC.Stop.self, NoParams()).pid
+            } catch let error as NephoError where error.code == .daemonUnavailable {
+                try renderer.emit(Stopped(running: false, pid: nil)) { out in
+                    out.line("nephod is not running")
+                }
+                return
+            } catch let error as NephoError where error.code == .versionMismatch {
+                // A daemon of another version cannot be asked; the kernel tells us its pid.
+                let other = try client.peerPID()
+                kill(other, SIGTERM)
+                pid = other
+            } catch {
+                throw renderer.report(error)
+            }
+            client.close()
+            // Wait until the socket no longer answers, so the next command starts afresh.
+            let deadline = Date().addingTimeInterval(15)
+            while Date() < deadline, let fd = try? UnixSocket.connect(path: client.paths.socket.path) {
+                close(fd)
+                try await Task.sleep(nanoseconds: 20_000_000)
+            }
+            try renderer.emit(Stopped(running: true, pid: pid)) { out in
+                out.line("stopped nephod" + (pid.map { " (pid \($0))" } ?? ""))
+            }
+        }
+    }
+}

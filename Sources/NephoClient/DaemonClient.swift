@@ -1,0 +1,265 @@
+import Foundation
+import NephoProtocol
+import NephoSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `NephoAPI` over nephod's Unix socket: one connection, opened (and the daemon started
+/// when needed) on the first call, with a handshake that carries the protocol version,
+/// `NEPHO_HOME` and the provider context of this process's environment.
+///
+/// Calls are blocking socket round trips (a command makes a few; no event loop to start),
+/// serialised by a lock, so one client may be shared between tasks.
+public final class DaemonClient: NephoAPI, @unchecked Sendable {
+    public let paths: NephoPaths
+    public let launcher: DaemonLauncher
+    private let environment: [String: String]
+    private let lock = NSLock()
+    private var fd: Int32 = -1
+    private var nextID: Int64 = 1
+    private var buffer: [UInt8] = []
+    private var chunk = [UInt8](repeating: 0, count: 65536)
+    private var notifications: [[UInt8]] = []
+    private var handshakeResult: HandshakeResult?
+
+    /// - Parameters:
+    ///   - environment: where `NEPHO_HOME`, `XDG_RUNTIME_DIR`, `NEPHO_NO_AUTOSTART` and the
+    ///     `AWS_*` provider context are read from.
+    ///   - autoStart: start nephod when none answers (also off with `NEPHO_NO_AUTOSTART=1`).
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, autoStart: Bool = true) {
+        self.environment = environment
+        paths = NephoPaths(environment: environment)
+        let disabled = ["1", "true", "yes"].contains(environment["NEPHO_NO_AUTOSTART"]?.lowercased() ?? "")
+        launcher = DaemonLauncher(paths: paths, environment: environment, autoStart: autoStart && !disabled)
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    /// Closes the connection; the next call opens a new one.
+    public func close() {
+        lock.withLock {
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+            buffer = []
+            handshakeResult = nil
+        }
+    }
+
+    /// Connects (starting the daemon if allowed) and makes the handshake, once.
+    @discardableResult
+    public func connect() throws -> HandshakeResult {
+        try lock.withLock { try connectLocked() }
+    }
+
+    @discardableResult
+    private func connectLocked() throws -> HandshakeResult {
+        if let handshakeResult { return handshakeResult }
+        fd = try launcher.connect()
+        let result: HandshakeResult
+        do {
+            try checkPeer()
+            let params = HandshakeParams(
+                protocolVersion: NephoVersion.protocolVersion, clientVersion: NephoVersion.current,
+                home: paths.home.path, context: ProviderContext.capture(from: environment))
+            result = try roundTrip(DaemonRPC.Handshake.name, params, as: HandshakeResult.self)
+            guard result.protocolVersion == NephoVersion.protocolVersion else {
+                throw NephoError(
+                    .versionMismatch,
+                    "the running nephod \(result.daemonVersion) (pid \(result.pid)) speaks protocol "
+                        + "\(result.protocolVersion), this nepho \(NephoVersion.current) speaks protocol "
+                        + "\(NephoVersion.protocolVersion). Stop it with `nepho daemon:stop` (or `kill \(result.pid)`; "
+                        + "under systemd: `systemctl --user restart nephod`) and run the command again.")
+            }
+        } catch {
+            Glibc.close(fd)
+            fd = -1
+            buffer = []
+            throw error
+        }
+        handshakeResult = result
+        return result
+    }
+
+    /// The pid of the daemon on the other end, from the kernel (works before a handshake).
+    public func peerPID() throws -> Int32 {
+        try lock.withLock {
+            if fd < 0 { fd = try launcher.connect() }
+            guard let peer = UnixSocket.peerCredentials(fd) else {
+                throw NephoError(.daemonUnavailable, "cannot read the credentials of \(paths.socket.path)")
+            }
+            return peer.pid
+        }
+    }
+
+    /// Refuses to talk to (and send credentials to) a socket owned by another user.
+    private func checkPeer() throws {
+        guard let peer = UnixSocket.peerCredentials(fd) else {
+            throw NephoError(.daemonUnavailable, "cannot read the credentials of \(paths.socket.path)")
+        }
+        guard peer.uid == getuid() else {
+            throw NephoError(
+                .permissionDenied,
+                "the process listening on \(paths.socket.path) (pid \(peer.pid)) runs as uid \(peer.uid), not as you "
+                    + "(uid \(getuid())); nepho will not talk to it")
+        }
+    }
+
+    // MARK: calls
+
+    /// Calls a daemon method.
+    public func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params) throws -> M.Result {
+        try lock.withLock {
+            try connectLocked()
+            return try roundTrip(M.name, params, as: M.Result.self)
+        }
+    }
+
+    /// Calls an API method.
+    public func call<M: NephoMethod>(_ method: M.Type, _ params: M.Params) throws -> M.Result {
+        try lock.withLock {
+            try connectLocked()
+            return try roundTrip(M.name, params, as: M.Result.self)
+        }
+    }
+
+    /// Sends a notification (no answer).
+    public func notify<P: Encodable>(_ method: String, _ params: P) throws {
+        try lock.withLock {
+            try connectLocked()
+            try write(RPCRequest(id: nil, method: method, params: params))
+        }
+    }
+
+    /// Waits for the next notification from the daemon (e.g. `events.event`); nil when the
+    /// connection closes. `timeout` in seconds, nil to wait for ever.
+    public func nextNotification<P: Codable>(_ type: P.Type, timeout: Double? = nil) throws -> (
+        method: String, params: P
+    )? {
+        try lock.withLock {
+            try connectLocked()
+            let line: [UInt8]
+            if !notifications.isEmpty {
+                line = notifications.removeFirst()
+            } else {
+                if let timeout { UnixSocket.setReceiveTimeout(fd, seconds: timeout) }
+                defer { if timeout != nil { UnixSocket.setReceiveTimeout(fd, seconds: 0) } }
+                guard let next = try readLine() else { return nil }
+                line = next
+            }
+            let notification = try JSONDecoder().decode(RPCNotification<P>.self, from: Data(line))
+            return (notification.method, notification.params)
+        }
+    }
+
+    private func roundTrip<P: Encodable, R: Decodable>(_ method: String, _ params: P, as: R.Type) throws -> R
+    {
+        let id = nextID
+        nextID += 1
+        try write(RPCRequest(id: .int(id), method: method, params: params))
+        while true {
+            guard let line = try readLine() else {
+                throw NephoError(
+                    .daemonUnavailable,
+                    "nephod closed the connection during \(method) (it stopped or crashed; its log: "
+                        + "\(launcher.logFile.path), or `journalctl --user -u nephod`)")
+            }
+            guard let reply = FastEnvelope.reply(line) else {
+                throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
+            }
+            if reply.id == nil, reply.method != nil {
+                notifications.append(line)
+                continue
+            }
+            guard reply.id == .int(id) else { continue }
+            if let error = reply.error { throw error.nephoError }
+            guard reply.hasResult else {
+                throw NephoError(.internalError, "nephod answered \(method) with neither result nor error")
+            }
+            if let none = NoParams() as? R { return none }
+            do {
+                let data = Data(line)
+                let incoming = try OrderedJSONSource.decoder(for: data).decode(
+                    RPCIncoming<R>.self, from: data)
+                guard let result = incoming.result else {
+                    throw NephoError(.internalError, "nephod answered \(method) without a result")
+                }
+                return result
+            } catch let error as DecodingError {
+                throw NephoError(
+                    .internalError,
+                    "nephod sent a reply to \(method) that this nepho cannot read: "
+                        + RPCMessageParser.describe(error))
+            }
+        }
+    }
+
+    private func write<P: Encodable>(_ request: RPCRequest<P>) throws {
+        let id: Int64? = if case .int(let n)? = request.id { n } else { nil }
+        let bytes = try FastEnvelope.request(id: id, method: request.method, params: request.params)
+        guard UnixSocket.send(fd, bytes) else {
+            throw NephoError(
+                .daemonUnavailable,
+                "cannot write to nephod at \(paths.socket.path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The next line from the daemon; nil at end of stream.
+    private func readLine() throws -> [UInt8]? {
+        var scanned = 0
+        while true {
+            if let newline = buffer[scanned...].firstIndex(of: 10) {
+                let line = Array(buffer[..<newline])
+                buffer.removeSubrange(...newline)
+                return line
+            }
+            scanned = buffer.count
+            let n = chunk.withUnsafeMutableBytes { UnixSocket.receive(fd, into: $0) }
+            if n == 0 { return nil }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    throw NephoError(.daemonUnavailable, "nephod did not answer in time")
+                }
+                return nil
+            }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    // MARK: NephoAPI
+
+    public func cloudletList(_ p: NoParams) async throws -> CloudletListResult {
+        try call(API.CloudletList.self, p)
+    }
+    public func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail {
+        try call(API.CloudletDescribe.self, p)
+    }
+    public func cloudletCreate(_ p: CloudletCreateParams) async throws -> CloudletCreateResult {
+        try call(API.CloudletCreate.self, p)
+    }
+    public func cloudletValidate(_ p: CloudletValidateParams) async throws -> ValidationReport {
+        try call(API.CloudletValidate.self, p)
+    }
+    public func cloudletDirs(_ p: CloudletDirsParams) async throws -> CloudletDirsResult {
+        try call(API.CloudletDirs.self, p)
+    }
+    public func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult {
+        try call(API.ScenarioList.self, p)
+    }
+    public func scenarioDescribe(_ p: ScenarioDescribeParams) async throws -> ScenarioDetail {
+        try call(API.ScenarioDescribe.self, p)
+    }
+    public func parameterList(_ p: NoParams) async throws -> ParameterListResult {
+        try call(API.ParameterList.self, p)
+    }
+    public func parameterGet(_ p: ParameterKey) async throws -> UserParameter {
+        try call(API.ParameterGet.self, p)
+    }
+    public func parameterSet(_ p: UserParameter) async throws -> ParameterListResult {
+        try call(API.ParameterSet.self, p)
+    }
+    public func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
+        try call(API.ParameterUnset.self, p)
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Logging
+import NephoProtocol
+
+/// Maps each wire method name to its handler: every `API` method of `NephoAPI` is
+/// forwarded in one generic line to the engine; the daemon's own methods (handshake,
+/// status, stop, events) are added by `DaemonServer`.
+final class Router: @unchecked Sendable {
+    /// What a handler produced: a result to encode or an error, plus work to do once the
+    /// response is written (`afterWrite`) or queued (`afterQueue`).
+    struct Reply: Sendable {
+        var outcome: Result<AnyResult, RPCErrorObject>
+        var afterQueue: (@Sendable () -> Void)? = nil
+        var afterWrite: (@Sendable () -> Void)? = nil
+    }
+    typealias Handler = @Sendable (Data, Connection) async -> Reply
+
+    private var handlers: [String: Handler] = [:]
+    private let logger: Logger
+
+    init(engine: any NephoAPI, logger: Logger) {
+        self.logger = logger
+        for method in API.all { registerAPI(method, engine: engine) }
+    }
+
+    /// Every method name the router answers.
+    var methodNames: [String] { handlers.keys.sorted() }
+
+    private func registerAPI<M: NephoMethod>(_ method: M.Type, engine: any NephoAPI) {
+        let logger = self.logger
+        handlers[M.name] = { body, connection in
+            switch RPCMessageParser.params(M.Params.self, from: body) {
+            case .failure(let error): return Reply(outcome: .failure(error))
+            case .success(let params):
+                do {
+                    let result = try await ProviderContext.$current.withValue(connection.handshake?.context) {
+                        try await M.invoke(engine, params)
+                    }
+                    return Reply(outcome: .success(AnyResult(result)))
+                } catch {
+                    return Reply(outcome: .failure(Self.wireError(error, method: M.name, logger: logger)))
+                }
+            }
+        }
+    }
+
+    /// Adds a daemon method; `body` may throw `NephoError`.
+    func register<M: RPCMethod>(
+        _ method: M.Type, _ body: @escaping @Sendable (M.Params, Connection) async throws -> Reply
+    ) {
+        let logger = self.logger
+        handlers[M.name] = { data, connection in
+            switch RPCMessageParser.params(M.Params.self, from: data) {
+            case .failure(let error): return Reply(outcome: .failure(error))
+            case .success(let params):
+                do { return try await body(params, connection) } catch {
+                    return Reply(outcome: .failure(Self.wireError(error, method: M.name, logger: logger)))
+                }
+            }
+        }
+    }
+
+    static func wireError(_ error: Error, method: String, logger: Logger) -> RPCErrorObject {
+        if let error = error as? NephoError { return RPCErrorObject(error) }
+        if let error = error as? RPCErrorObject { return error }
+        logger.error("\(method) failed unexpectedly: \(error)")
+        return RPCErrorObject(NephoError(.internalError, "nephod failed to run \(method): \(error)"))
+    }
+
+    /// Answers one received line on `connection`.
+    func handle(_ item: LineFramer.Item, on connection: Connection, maximumLineLength: Int) async {
+        switch item {
+        case .tooLong(let length):
+            logger.warning("refused a message of \(length) bytes (the maximum is \(maximumLineLength))")
+            send(
+                [
+                    encode(
+                        id: .null,
+                        .failure(
+                            .invalidRequest(
+                                "message of \(length) bytes exceeds the maximum line size of \(maximumLineLength) bytes"
+                            )))
+                ],
+                batch: false, on: connection, replies: [])
+        case .line(let bytes):
+            switch RPCMessageParser.parse(bytes) {
+            case .empty: return
+            case .failure(let error):
+                send([encode(id: .null, .failure(error))], batch: false, on: connection, replies: [])
+            case .single(let call):
+                let (line, reply) = await answer(call, on: connection)
+                send(line.map { [$0] } ?? [], batch: false, on: connection, replies: reply.map { [$0] } ?? [])
+            case .batch(let calls):
+                var lines: [[UInt8]] = []
+                var replies: [Reply] = []
+                for call in calls {
+                    let (line, reply) = await answer(call, on: connection)
+                    if let line { lines.append(line) }
+                    if let reply { replies.append(reply) }
+                }
+                send(lines, batch: true, on: connection, replies: replies)
+            }
+        }
+    }
+
+    private func send(_ objects: [[UInt8]], batch: Bool, on connection: Connection, replies: [Reply]) {
+        let afterWrites = replies.compactMap(\.afterWrite)
+        if !objects.isEmpty {
+            var line: [UInt8]
+            if batch {
+                line = [UInt8(ascii: "[")]
+                for (index, object) in objects.enumerated() {
+                    if index > 0 { line.append(UInt8(ascii: ",")) }
+                    line.append(contentsOf: object)
+                }
+                line.append(UInt8(ascii: "]"))
+            } else {
+                line = objects[0]
+            }
+            var afterWrite: (@Sendable () -> Void)? = nil
+            if !afterWrites.isEmpty {
+                afterWrite = { for work in afterWrites { work() } }
+            }
+            connection.send(line, afterWrite: afterWrite)
+        } else {
+            for work in afterWrites { work() }
+        }
+        for case let work? in replies.map(\.afterQueue) { work() }
+    }
+
+    /// Runs one call; returns its encoded response (nil for a notification) and its reply.
+    private func answer(_ call: RPCCall, on connection: Connection) async -> ([UInt8]?, Reply?) {
+        switch call {
+        case .invalid(let id, let error):
+            return (encode(id: id, .failure(error)), nil)
+        case .request(let header, let body):
+            let method = header.method ?? ""
+            let reply: Reply
+            if header.paramsKind == .array {
+                reply = Reply(
+                    outcome: .failure(.invalidParams("nepho's methods take params by name (an object)")))
+            } else if let handler = handlers[method] {
+                if connection.handshake == nil && method != DaemonRPC.Handshake.name {
+                    reply = Reply(
+                        outcome: .failure(
+                            RPCErrorObject(
+                                NephoError(
+                                    .handshakeRequired,
+                                    "call \(DaemonRPC.Handshake.name) first on every connection"))))
+                } else {
+                    reply = await handler(body, connection)
+                }
+            } else {
+                reply = Reply(outcome: .failure(.methodNotFound(method)))
+            }
+            if case .failure(let error) = reply.outcome {
+                logger.debug("\(method) answered error \(error.code)")
+            } else {
+                logger.trace("\(method) answered")
+            }
+            guard let id = header.id else { return (nil, reply) }  // notifications are never answered
+            return (encode(id: id, reply.outcome), reply)
+        }
+    }
+
+    private func encode(id: RPCID, _ outcome: Result<AnyResult, RPCErrorObject>) -> [UInt8] {
+        do {
+            if case .success(let result) = outcome {
+                return try FastEnvelope.success(id: id, result: result.value)
+            }
+            return Array(try OrderedJSONSink.encode(RPCResponse(id: id, outcome: outcome)))
+        } catch {
+            let fallback = RPCResponse<AnyResult>(
+                id: id, outcome: .failure(.internalError("cannot encode the result")))
+            return Array((try? JSONEncoder().encode(fallback)) ?? Data())
+        }
+    }
+}
+
+/// Any encodable result, boxed so results of different methods share one response type.
+struct AnyResult: Encodable, Sendable {
+    let value: any Encodable & Sendable
+    init(_ value: any Encodable & Sendable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}

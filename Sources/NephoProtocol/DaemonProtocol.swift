@@ -1,0 +1,235 @@
+import Foundation
+
+extension NephoVersion {
+    /// The wire protocol's version, exchanged in the handshake. Bump it on any change an
+    /// older peer would misread; client and daemon must agree exactly.
+    public static let protocolVersion = 1
+}
+
+extension NephoError.Code {
+    /// The client and the daemon use different `NEPHO_HOME` folders.
+    public static let homeMismatch = NephoError.Code(rawValue: -32021)
+    /// The daemon cannot be reached, or could not be started.
+    public static let daemonUnavailable = NephoError.Code(rawValue: -32022)
+}
+
+/// A wire method that is not part of `NephoAPI`: the handshake, daemon control and
+/// event streaming. Handled by the daemon itself.
+public protocol RPCMethod: Sendable {
+    associatedtype Params: Codable & Sendable
+    associatedtype Result: Codable & Sendable
+    static var name: String { get }
+}
+
+/// The daemon's own methods (see docs/protocol.md).
+public enum DaemonRPC {
+    /// First call of every connection.
+    public enum Handshake: RPCMethod {
+        public typealias Params = HandshakeParams
+        public typealias Result = HandshakeResult
+        public static let name = "nepho.handshake"
+    }
+    /// Answers `{}`: a liveness check and the benchmark's round trip.
+    public enum Ping: RPCMethod {
+        public typealias Params = NoParams
+        public typealias Result = NoParams
+        public static let name = "daemon.ping"
+    }
+    public enum Status: RPCMethod {
+        public typealias Params = NoParams
+        public typealias Result = DaemonStatus
+        public static let name = "daemon.status"
+    }
+    /// Stops the daemon after answering.
+    public enum Stop: RPCMethod {
+        public typealias Params = NoParams
+        public typealias Result = DaemonStopResult
+        public static let name = "daemon.stop"
+    }
+    /// Streams a subject's events as `events.event` notifications.
+    public enum Subscribe: RPCMethod {
+        public typealias Params = SubscribeParams
+        public typealias Result = SubscribeResult
+        public static let name = "events.subscribe"
+    }
+    public enum Unsubscribe: RPCMethod {
+        public typealias Params = UnsubscribeParams
+        public typealias Result = NoParams
+        public static let name = "events.unsubscribe"
+    }
+
+    /// The name of the notification carrying one event.
+    public static let eventNotification = "events.event"
+
+    /// Every daemon method name.
+    public static let names: [String] = [
+        Handshake.name, Ping.name, Status.name, Stop.name, Subscribe.name, Unsubscribe.name,
+    ]
+}
+
+/// The client's cloud provider settings: every `AWS_*` variable of the environment of
+/// the command (profile, region, endpoints, retries, credentials). The daemon runs the
+/// request, and any build it starts, with these. Values are never logged or stored:
+/// `description` shows the names only.
+public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var environment: [String: String]
+
+    public init(environment: [String: String] = [:]) { self.environment = environment }
+
+    /// Keeps the provider variables of `environment`.
+    public static func capture(from environment: [String: String]) -> ProviderContext {
+        ProviderContext(environment: environment.filter { $0.key.hasPrefix("AWS_") })
+    }
+
+    public var description: String {
+        "ProviderContext(\(environment.keys.sorted().joined(separator: ", ")))"
+    }
+
+    /// The context of the request being served, set by the daemon around each call;
+    /// nil in the foreground, where the process environment is the context.
+    @TaskLocal public static var current: ProviderContext?
+}
+
+public struct HandshakeParams: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    /// The client's nepho release.
+    public var clientVersion: String
+    /// The client's resolved `NEPHO_HOME`; the daemon refuses another one.
+    public var home: String
+    public var context: ProviderContext
+
+    public init(protocolVersion: Int, clientVersion: String, home: String, context: ProviderContext) {
+        self.protocolVersion = protocolVersion
+        self.clientVersion = clientVersion
+        self.home = home
+        self.context = context
+    }
+}
+
+public struct HandshakeResult: Codable, Sendable, Equatable {
+    public var protocolVersion: Int
+    public var daemonVersion: String
+    public var pid: Int32
+    public var home: String
+
+    public init(protocolVersion: Int, daemonVersion: String, pid: Int32, home: String) {
+        self.protocolVersion = protocolVersion
+        self.daemonVersion = daemonVersion
+        self.pid = pid
+        self.home = home
+    }
+}
+
+/// What `nepho daemon:status` shows.
+public struct DaemonStatus: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public var version: String
+    public var protocolVersion: Int
+    public var startedAt: String
+    public var uptimeSeconds: Double
+    public var socket: String
+    public var database: String
+    public var home: String
+    /// Connections open now, this one included.
+    public var clients: Int
+    /// Build monitors the daemon supervises.
+    public var monitors: Int
+    /// `auto-start`, `systemd` (socket activation) or `manual`.
+    public var startedBy: String
+    /// Seconds without clients after which an on-demand daemon exits; nil: never.
+    public var idleTimeoutSeconds: Double?
+    /// Where the daemon's log goes (a file, or `stderr`/journal).
+    public var log: String
+
+    public init(
+        pid: Int32, version: String, protocolVersion: Int, startedAt: String, uptimeSeconds: Double,
+        socket: String,
+        database: String, home: String, clients: Int, monitors: Int, startedBy: String,
+        idleTimeoutSeconds: Double?,
+        log: String
+    ) {
+        self.pid = pid
+        self.version = version
+        self.protocolVersion = protocolVersion
+        self.startedAt = startedAt
+        self.uptimeSeconds = uptimeSeconds
+        self.socket = socket
+        self.database = database
+        self.home = home
+        self.clients = clients
+        self.monitors = monitors
+        self.startedBy = startedBy
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.log = log
+    }
+}
+
+public struct DaemonStopResult: Codable, Sendable, Equatable {
+    public var pid: Int32
+    public init(pid: Int32) { self.pid = pid }
+}
+
+/// `events.subscribe`: the subject (`build:<id>`) and the last sequence number the client
+/// has already seen (0 for everything).
+public struct SubscribeParams: Codable, Sendable, Equatable {
+    public var subject: String
+    public var after: Int64
+
+    public init(subject: String, after: Int64 = 0) {
+        self.subject = subject
+        self.after = after
+    }
+}
+
+public struct SubscribeResult: Codable, Sendable, Equatable {
+    /// Names the subscription for `events.unsubscribe`.
+    public var subscription: Int
+    public var subject: String
+    public init(subscription: Int, subject: String) {
+        self.subscription = subscription
+        self.subject = subject
+    }
+}
+
+public struct UnsubscribeParams: Codable, Sendable, Equatable {
+    public var subscription: Int
+    public init(subscription: Int) { self.subscription = subscription }
+}
+
+/// One event of a build as streamed: the `params` of an `events.event` notification.
+public struct EventNotification: Codable, Sendable, Equatable {
+    public var subscription: Int
+    public var subject: String
+    /// 1, 2, 3… per subject, without gaps; resume with `after` = the last one seen.
+    public var sequence: Int64
+    public var event: BuildEvent
+
+    public init(subscription: Int, subject: String, sequence: Int64, event: BuildEvent) {
+        self.subscription = subscription
+        self.subject = subject
+        self.sequence = sequence
+        self.event = event
+    }
+}
+
+/// One provider event of a build (a CloudFormation stack event, a Vagrant step).
+public struct BuildEvent: Codable, Sendable, Equatable {
+    public var eventID: String
+    public var timestamp: String
+    public var logicalID: String?
+    public var resourceType: String?
+    public var status: String?
+    public var reason: String?
+
+    public init(
+        eventID: String, timestamp: String, logicalID: String? = nil, resourceType: String? = nil,
+        status: String? = nil, reason: String? = nil
+    ) {
+        self.eventID = eventID
+        self.timestamp = timestamp
+        self.logicalID = logicalID
+        self.resourceType = resourceType
+        self.status = status
+        self.reason = reason
+    }
+}

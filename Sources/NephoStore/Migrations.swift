@@ -1,0 +1,48 @@
+/// The numbered schema changes of `state.db`. Migration `n` (1-based) moves the
+/// database from `PRAGMA user_version = n-1` to `n`; append new ones, never edit old ones.
+public enum Migrations {
+    public static let all: [String] = [
+        // 1: formations, their builds, and each build's ordered event log.
+        """
+        CREATE TABLE formations (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            provider TEXT NOT NULL,
+            cloudlet TEXT NOT NULL,
+            scenario TEXT NOT NULL,
+            region TEXT,
+            stack_id TEXT,
+            status TEXT NOT NULL,
+            parameters TEXT NOT NULL DEFAULT '{}',
+            outputs TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE builds (
+            id INTEGER PRIMARY KEY,
+            formation_id INTEGER NOT NULL REFERENCES formations(id) ON DELETE CASCADE,
+            operation TEXT NOT NULL CHECK (operation IN ('create', 'update', 'destroy')),
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            monitor_pid INTEGER,
+            error TEXT
+        );
+        CREATE INDEX builds_by_formation ON builds(formation_id, id);
+        CREATE TABLE events (
+            build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            provider_event_id TEXT NOT NULL UNIQUE,
+            timestamp TEXT NOT NULL,
+            logical_id TEXT,
+            resource_type TEXT,
+            status TEXT,
+            reason TEXT,
+            PRIMARY KEY (build_id, seq)
+        ) WITHOUT ROWID;
+        """
+    ]
+
+    /// The schema version this nepho writes.
+    public static var latest: Int { all.count }
+}

@@ -1,0 +1,291 @@
+import Foundation
+
+/// The database of a newer nepho, which this one must not touch.
+public struct NewerSchemaError: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var found: Int
+    public var known: Int
+
+    public var description: String {
+        "\(path) was written by a newer nepho (schema version \(found); this nepho knows up to \(known)). "
+            + "Upgrade nepho, or point NEPHO_HOME at another folder; the file was left untouched."
+    }
+}
+
+/// nepho's state: formations, builds and their event logs in one SQLite file
+/// (`$NEPHO_HOME/state.db`). Opening it migrates an older schema and refuses a newer one.
+/// Safe to share between threads and tasks; each call is one short transaction.
+public final class StateStore: @unchecked Sendable {
+    public let path: String
+    private let database: Database
+    private let lock = NSLock()
+
+    /// Opens (creating when missing) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        database = try Database(path: path)
+        try migrate()
+    }
+
+    /// `PRAGMA user_version`: the number of migrations applied.
+    public var schemaVersion: Int {
+        lock.withLock { Int((try? database.scalar("PRAGMA user_version")) ?? 0) }
+    }
+
+    private func migrate() throws {
+        try lock.withLock {
+            try database.write {
+                let found = Int(try database.scalar("PRAGMA user_version"))
+                guard found <= Migrations.latest else {
+                    throw NewerSchemaError(path: path, found: found, known: Migrations.latest)
+                }
+                for (index, sql) in Migrations.all.enumerated().dropFirst(found) {
+                    try database.execute(sql)
+                    try database.execute("PRAGMA user_version = \(index + 1)")
+                }
+            }
+        }
+    }
+
+    /// SQLite's own check of the file: `ok` when sound.
+    public func integrityCheck() throws -> String {
+        try lock.withLock {
+            try database.query("PRAGMA integrity_check").compactMap { $0.first?.text }.joined(separator: "\n")
+        }
+    }
+
+    // MARK: formations
+
+    /// Stores a new formation and returns it with its id and timestamps.
+    public func insertFormation(_ formation: FormationRecord) throws -> FormationRecord {
+        try lock.withLock {
+            try database.write {
+                let now = Self.timestamp()
+                try database.query(
+                    """
+                    INSERT INTO formations (name, provider, cloudlet, scenario, region, stack_id, status,
+                        parameters, outputs, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(formation.name), .text(formation.provider), .text(formation.cloudlet),
+                        .text(formation.scenario), Self.optional(formation.region),
+                        Self.optional(formation.stackID),
+                        .text(formation.status), .text(formation.parameters), .text(formation.outputs),
+                        .text(now), .text(now),
+                    ])
+                var stored = formation
+                stored.id = database.lastInsertRowID
+                stored.createdAt = now
+                stored.updatedAt = now
+                return stored
+            }
+        }
+    }
+
+    /// Every formation, by name.
+    public func formations() throws -> [FormationRecord] {
+        try lock.withLock { try database.query(Self.formationColumns + " ORDER BY name").map(Self.formation) }
+    }
+
+    public func formation(named name: String) throws -> FormationRecord? {
+        try lock.withLock {
+            try database.query(Self.formationColumns + " WHERE name = ?", [.text(name)]).first.map(
+                Self.formation)
+        }
+    }
+
+    /// Sets a formation's status (and stack id and outputs when given).
+    public func updateFormation(id: Int64, status: String, stackID: String? = nil, outputs: String? = nil)
+        throws
+    {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    """
+                    UPDATE formations SET status = ?, stack_id = COALESCE(?, stack_id),
+                        outputs = COALESCE(?, outputs), updated_at = ? WHERE id = ?
+                    """,
+                    [
+                        .text(status), Self.optional(stackID), Self.optional(outputs),
+                        .text(Self.timestamp()), .integer(id),
+                    ])
+            }
+        }
+    }
+
+    public func deleteFormation(id: Int64) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query("DELETE FROM formations WHERE id = ?", [.integer(id)])
+            }
+        }
+    }
+
+    // MARK: builds
+
+    public func insertBuild(_ build: BuildRecord) throws -> BuildRecord {
+        try lock.withLock {
+            try database.write {
+                let now = Self.timestamp()
+                try database.query(
+                    "INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid) VALUES (?, ?, ?, ?, ?)",
+                    [
+                        .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
+                        .text(now),
+                        build.monitorPID.map { .integer(Int64($0)) } ?? .null,
+                    ])
+                var stored = build
+                stored.id = database.lastInsertRowID
+                stored.startedAt = now
+                return stored
+            }
+        }
+    }
+
+    public func build(id: Int64) throws -> BuildRecord? {
+        try lock.withLock {
+            try database.query(Self.buildColumns + " WHERE id = ?", [.integer(id)]).first.map(Self.build)
+        }
+    }
+
+    /// Builds of a formation, oldest first.
+    public func builds(formationID: Int64) throws -> [BuildRecord] {
+        try lock.withLock {
+            try database.query(
+                Self.buildColumns + " WHERE formation_id = ? ORDER BY id", [.integer(formationID)]
+            )
+            .map(Self.build)
+        }
+    }
+
+    /// Builds with no finish time: those a restarted daemon must adopt or resume.
+    public func unfinishedBuilds() throws -> [BuildRecord] {
+        try lock.withLock {
+            try database.query(Self.buildColumns + " WHERE finished_at IS NULL ORDER BY id").map(Self.build)
+        }
+    }
+
+    /// Records a build's status; `finished` stamps its end.
+    public func updateBuild(
+        id: Int64, status: String, finished: Bool, error: String? = nil, monitorPID: Int32? = nil
+    )
+        throws
+    {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    """
+                    UPDATE builds SET status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+                        error = COALESCE(?, error), monitor_pid = COALESCE(?, monitor_pid) WHERE id = ?
+                    """,
+                    [
+                        .text(status), .integer(finished ? 1 : 0), .text(Self.timestamp()),
+                        Self.optional(error),
+                        monitorPID.map { .integer(Int64($0)) } ?? .null, .integer(id),
+                    ])
+            }
+        }
+    }
+
+    // MARK: events
+
+    /// Appends `event` to its build's log with the next sequence number. Returns the stored
+    /// event, or nil when an event with this provider event id is already stored.
+    @discardableResult
+    public func appendEvent(_ event: EventRecord) throws -> EventRecord? {
+        try lock.withLock {
+            try database.write {
+                let next = try database.scalar(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE build_id = ?",
+                    [.integer(event.buildID)])
+                try database.query(
+                    """
+                    INSERT INTO events (build_id, seq, provider_event_id, timestamp, logical_id, resource_type,
+                        status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (provider_event_id) DO NOTHING
+                    """,
+                    [
+                        .integer(event.buildID), .integer(next), .text(event.providerEventID),
+                        .text(event.timestamp),
+                        Self.optional(event.logicalID), Self.optional(event.resourceType),
+                        Self.optional(event.status),
+                        Self.optional(event.reason),
+                    ])
+                guard database.changes == 1 else { return nil }
+                var stored = event
+                stored.sequence = next
+                return stored
+            }
+        }
+    }
+
+    /// A build's events with a sequence number above `after`, in order (at most `limit`).
+    public func events(buildID: Int64, after: Int64 = 0, limit: Int = 100_000) throws -> [EventRecord] {
+        try lock.withLock {
+            try database.query(
+                """
+                SELECT build_id, seq, provider_event_id, timestamp, logical_id, resource_type, status, reason
+                FROM events WHERE build_id = ? AND seq > ? ORDER BY seq LIMIT ?
+                """, [.integer(buildID), .integer(after), .integer(Int64(limit))]
+            ).map { row in
+                EventRecord(
+                    buildID: row[0].integer ?? 0, sequence: row[1].integer ?? 0,
+                    providerEventID: row[2].text ?? "",
+                    timestamp: row[3].text ?? "", logicalID: row[4].text, resourceType: row[5].text,
+                    status: row[6].text, reason: row[7].text)
+            }
+        }
+    }
+
+    /// Counts of rows per table, for `daemon:status`.
+    public func counts() throws -> (formations: Int, builds: Int, events: Int) {
+        try lock.withLock {
+            (
+                Int(try database.scalar("SELECT COUNT(*) FROM formations")),
+                Int(try database.scalar("SELECT COUNT(*) FROM builds")),
+                Int(try database.scalar("SELECT COUNT(*) FROM events"))
+            )
+        }
+    }
+
+    // MARK: rows
+
+    private static let formationColumns = """
+        SELECT id, name, provider, cloudlet, scenario, region, stack_id, status, parameters, outputs,
+            created_at, updated_at FROM formations
+        """
+    private static let buildColumns = """
+        SELECT id, formation_id, operation, status, started_at, finished_at, monitor_pid, error FROM builds
+        """
+
+    private static func formation(_ row: [DatabaseValue]) -> FormationRecord {
+        FormationRecord(
+            id: row[0].integer ?? 0, name: row[1].text ?? "", provider: row[2].text ?? "",
+            cloudlet: row[3].text ?? "",
+            scenario: row[4].text ?? "", region: row[5].text, stackID: row[6].text, status: row[7].text ?? "",
+            parameters: row[8].text ?? "{}", outputs: row[9].text ?? "{}", createdAt: row[10].text ?? "",
+            updatedAt: row[11].text ?? "")
+    }
+
+    private static func build(_ row: [DatabaseValue]) -> BuildRecord {
+        BuildRecord(
+            id: row[0].integer ?? 0, formationID: row[1].integer ?? 0,
+            operation: BuildRecord.Operation(rawValue: row[2].text ?? "") ?? .create,
+            status: row[3].text ?? "",
+            startedAt: row[4].text ?? "", finishedAt: row[5].text,
+            monitorPID: row[6].integer.map { Int32($0) },
+            error: row[7].text)
+    }
+
+    private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
+
+    /// UTC, ISO 8601 with milliseconds.
+    static func timestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}

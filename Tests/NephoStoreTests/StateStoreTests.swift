@@ -1,0 +1,112 @@
+import CSQLite
+import Foundation
+import NephoStore
+import Testing
+
+@Suite struct StateStoreTests {
+    let folder: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-store-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+    var path: String { folder.appendingPathComponent("state.db").path }
+
+    @Test func aNewDatabaseIsMigratedAndSetUpAsDesigned() throws {
+        let store = try StateStore(path: path)
+        #expect(store.schemaVersion == Migrations.latest)
+        let database = try Database(path: path)
+        #expect(try database.query("PRAGMA journal_mode").first?.first?.text == "wal")
+        #expect(try database.scalar("PRAGMA synchronous") == 2, "FULL")
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func anOlderDatabaseIsMigrated() throws {
+        // Schema version 0: an empty file made by an older nepho (or by hand).
+        try Database(path: path).execute("CREATE TABLE unrelated (x); PRAGMA user_version = 0")
+        let store = try StateStore(path: path)
+        #expect(store.schemaVersion == Migrations.latest)
+        #expect(try store.formations().isEmpty)
+    }
+
+    @Test func aNewerDatabaseIsRefusedAndLeftAlone() throws {
+        try Database(path: path).execute("PRAGMA user_version = \(Migrations.latest + 5)")
+        #expect {
+            _ = try StateStore(path: path)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("newer nepho") && text.contains("schema version \(Migrations.latest + 5)")
+                && text.contains(path)
+        }
+        #expect(try Database(path: path).scalar("PRAGMA user_version") == Int64(Migrations.latest + 5))
+    }
+
+    @Test func formationsAndBuildsRoundTrip() throws {
+        let store = try StateStore(path: path)
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: "wiki", provider: "aws", cloudlet: "mediawiki", scenario: "default",
+                region: "eu-west-1",
+                status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        #expect(try store.unfinishedBuilds().map(\.id) == [build.id])
+        try store.updateBuild(id: build.id, status: "CREATE_COMPLETE", finished: true)
+        try store.updateFormation(
+            id: formation.id, status: "CREATE_COMPLETE", stackID: "arn:stack", outputs: #"{"Url":"x"}"#)
+        #expect(try store.unfinishedBuilds().isEmpty)
+        let stored = try #require(try store.formation(named: "wiki"))
+        #expect(stored.stackID == "arn:stack")
+        #expect(stored.status == "CREATE_COMPLETE")
+        #expect(try store.builds(formationID: formation.id).first?.finishedAt != nil)
+        #expect {
+            _ = try store.insertFormation(
+                FormationRecord(name: "wiki", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+        } throws: { "\($0)".contains("UNIQUE") }
+    }
+
+    @Test func eventsAreNumberedPerBuildAndUniqueByProviderID() throws {
+        let store = try StateStore(path: path)
+        let formation = try store.insertFormation(
+            FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+        let first = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        let second = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .update, status: "running"))
+        let a = try store.appendEvent(EventRecord(buildID: first.id, providerEventID: "e1", timestamp: "t"))
+        let b = try store.appendEvent(EventRecord(buildID: first.id, providerEventID: "e2", timestamp: "t"))
+        let again = try store.appendEvent(
+            EventRecord(buildID: first.id, providerEventID: "e1", timestamp: "t"))
+        let c = try store.appendEvent(EventRecord(buildID: second.id, providerEventID: "e3", timestamp: "t"))
+        #expect(a?.sequence == 1)
+        #expect(b?.sequence == 2)
+        #expect(again == nil, "a provider event is stored once")
+        #expect(c?.sequence == 1, "sequence numbers are per build")
+        #expect(try store.events(buildID: first.id, after: 1).map(\.providerEventID) == ["e2"])
+    }
+
+    @Test func twoConnectionsWritingAtOnceLoseNothing() async throws {
+        let setup = try StateStore(path: path)
+        let formation = try setup.insertFormation(
+            FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+        let build = try setup.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "running"))
+        let path = self.path
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<2 {
+                group.addTask {
+                    let store = try StateStore(path: path)  // its own SQLite connection
+                    for n in 0..<200 {
+                        try store.appendEvent(
+                            EventRecord(buildID: build.id, providerEventID: "w\(writer)-\(n)", timestamp: "t")
+                        )
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let events = try setup.events(buildID: build.id)
+        #expect(events.count == 400)
+        #expect(events.map(\.sequence) == Array(1...400).map(Int64.init), "no gaps, no duplicates")
+    }
+}
