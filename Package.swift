@@ -19,6 +19,7 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoProtocol"),
+        .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(
             name: "NephoCLI",
             dependencies: [
@@ -30,6 +31,7 @@ let package = Package(
             name: "nephod",
             dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
+        .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
     ],
