@@ -18,12 +18,13 @@ let package = Package(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
-        .target(name: "NephoProtocol"),
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
+        .target(name: "NephoProtocol"),
+        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoSupport",
+                "NephoProtocol", "NephoEngine", "NephoSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
@@ -32,6 +33,7 @@ let package = Package(
             dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
+        .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
     ],

@@ -24,6 +24,8 @@ public struct ScenarioDescribeParams: Codable, Sendable, Equatable {
 
 /// Where a parameter's value came from, lowest layer first.
 public enum ParameterLayer: String, Codable, Sendable, Comparable, CaseIterable {
+    /// The pattern's own default (a CloudFormation parameter's `Default`).
+    case template
     case cloudlet
     case scenario
     case user

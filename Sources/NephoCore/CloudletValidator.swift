@@ -1,0 +1,96 @@
+import Foundation
+import NephoSupport
+
+/// `cloudlet:validate`: every problem in a cloudlet folder, with file, line and column.
+///
+/// Checks the metadata; that a default scenario exists; for each scenario that its
+/// pattern and provisioner exist and stay inside the cloudlet; that each AWS pattern
+/// parses as a CloudFormation template; and that scenario parameters match the
+/// template's `Parameters` (unknown names, and required ones nobody declares).
+public struct CloudletValidator: Sendable {
+    public init() {}
+
+    public func validate(_ folder: URL) -> [CloudletProblem] {
+        var problems: [CloudletProblem] = []
+        guard FileManager.default.fileExists(atPath: folder.path) else {
+            return [CloudletProblem(file: folder.path, message: "no such folder")]
+        }
+        let manifest = CloudletManifest.read(folder: folder, problems: &problems)
+        let names = Cloudlet.scenarioNames(in: folder)
+        if !names.contains("default") {
+            problems.append(
+                CloudletProblem(
+                    file: folder.appendingPathComponent("scenarios/default.yaml").path,
+                    message: "missing scenarios/default.yaml: every cloudlet needs a default scenario"))
+        }
+        var templates: [String: CloudFormationTemplate?] = [:]
+        func template(_ relative: String) -> CloudFormationTemplate? {
+            if let known = templates[relative] { return known }
+            let read = CloudFormationTemplate.read(
+                folder.appendingPathComponent("patterns").appendingPathComponent(relative), problems: &problems)
+            templates[relative] = read
+            return read
+        }
+        for name in names {
+            let file = folder.appendingPathComponent("scenarios/\(name).yaml")
+            guard let scenario = Scenario.read(file, problems: &problems) else { continue }
+            checkScenario(scenario, folder: folder, manifest: manifest, template: template, problems: &problems)
+        }
+        // Patterns no scenario uses are still checked.
+        let awsPatterns = folder.appendingPathComponent("patterns/aws")
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: awsPatterns.path)) ?? []).sorted()
+        where !file.hasPrefix(".") {
+            _ = template("aws/\(file)")
+        }
+        return problems
+    }
+
+    private func checkScenario(
+        _ scenario: Scenario, folder: URL, manifest: CloudletManifest?,
+        template: (String) -> CloudFormationTemplate?, problems: inout [CloudletProblem]
+    ) {
+        let file = scenario.file.path
+        let fields = scenario.document
+        func error(_ key: String, _ message: String) {
+            problems.append(CloudletProblem(file: file, mark: (fields[key] ?? fields).mark, message: message))
+        }
+        if let provisioner = scenario.provisioner, RelativePath.problem(provisioner) == nil {
+            let path = folder.appendingPathComponent("provisioners").appendingPathComponent(provisioner)
+            if !FileManager.default.fileExists(atPath: path.path) {
+                error("provisioner", "provisioner \"\(provisioner)\" not found: expected \(path.path)")
+            }
+        }
+        guard let pattern = scenario.pattern else {
+            error("pattern", "scenario \"\(scenario.name)\" names no pattern (e.g. pattern: aws/single-host.cf)")
+            return
+        }
+        guard RelativePath.problem(pattern) == nil else { return }
+        let path = folder.appendingPathComponent("patterns").appendingPathComponent(pattern)
+        guard FileManager.default.fileExists(atPath: path.path) else {
+            error("pattern", "pattern \"\(pattern)\" not found: expected \(path.path)")
+            return
+        }
+        let expectedFolder = scenario.provider + "/"
+        if !pattern.hasPrefix(expectedFolder) {
+            error("pattern", "a \(scenario.provider) scenario's pattern must be under patterns/\(expectedFolder)")
+            return
+        }
+        guard scenario.provider == "aws", let template = template(pattern) else { return }
+        let declared = Set(template.parameters.map(\.name))
+        for spec in scenario.parameters where !declared.contains(spec.name) {
+            let hint = template.parameters.map(\.name).min { editDistance($0, spec.name) < editDistance($1, spec.name) }
+            let suggestion = hint.flatMap { editDistance($0, spec.name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            problems.append(
+                CloudletProblem(
+                    file: file, mark: spec.mark,
+                    message: "unknown parameter \(spec.name): pattern \(pattern) declares no such parameter\(suggestion)"))
+        }
+        let given = Set(scenario.parameters.map(\.name) + (manifest?.parameters.map(\.name) ?? []))
+        for spec in template.parameters where spec.defaultValue == nil && !given.contains(spec.name) {
+            problems.append(
+                CloudletProblem(
+                    file: file, mark: fields["parameters"]?.mark ?? fields.mark,
+                    message: "missing parameter \(spec.name): pattern \(pattern) requires it (it has no Default); declare it under parameters"))
+        }
+    }
+}
