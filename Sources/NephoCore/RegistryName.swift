@@ -1,14 +1,11 @@
-/// Rules for cloudlet names from registries (`owner/name`) and for the folder names
+/// Rules for cloudlet names from registries (`owner/name`, and `CloudletName`'s rules) and for the folder names
 /// cloudlets are installed under, so that no name can escape a cloudlet directory.
 public enum RegistryName {
     /// Why `name` is not a valid `owner/name`, or nil when it is.
     public static func problem(_ name: String) -> String? {
         let parts = name.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return "'\(name)' must be owner/name (exactly one '/')" }
-        for part in parts {
-            if let problem = folderProblem(String(part)) { return "'\(name)': \(problem)" }
-        }
-        return nil
+        return CloudletName.problem(name)
     }
 
     /// Why `folder` cannot be a cloudlet's folder name, or nil when it can: 1 to 100 of
