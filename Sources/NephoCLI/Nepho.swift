@@ -8,7 +8,13 @@ public struct Nepho: AsyncParsableCommand {
         commandName: "nepho",
         abstract: "Simplified cloud orchestration tool for constructing virtual data centers.",
         version: NephoVersion.current,
-        subcommands: []
+        subcommands: [
+            CloudletList.self, CloudletDescribe.self, CloudletCreate.self, CloudletValidate.self,
+            CloudletDirs.self,
+            ScenarioList.self, ScenarioDescribe.self,
+            ParameterList.self, ParameterGet.self, ParameterSet.self, ParameterUnset.self,
+            Completion.self,
+        ]
     )
 
     public init() {}

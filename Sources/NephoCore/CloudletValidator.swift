@@ -23,31 +23,25 @@ public struct CloudletValidator: Sendable {
                     file: folder.appendingPathComponent("scenarios/default.yaml").path,
                     message: "missing scenarios/default.yaml: every cloudlet needs a default scenario"))
         }
-        var templates: [String: CloudFormationTemplate?] = [:]
-        func template(_ relative: String) -> CloudFormationTemplate? {
-            if let known = templates[relative] { return known }
-            let read = CloudFormationTemplate.read(
-                folder.appendingPathComponent("patterns").appendingPathComponent(relative), problems: &problems)
-            templates[relative] = read
-            return read
+        // Every AWS pattern is read once, whether or not a scenario uses it.
+        var templates: [String: CloudFormationTemplate] = [:]
+        let awsPatterns = folder.appendingPathComponent("patterns/aws")
+        for file in ((try? FileManager.default.contentsOfDirectory(atPath: awsPatterns.path)) ?? []).sorted()
+        where !file.hasPrefix(".") {
+            templates["aws/\(file)"] = CloudFormationTemplate.read(
+                awsPatterns.appendingPathComponent(file), problems: &problems)
         }
         for name in names {
             let file = folder.appendingPathComponent("scenarios/\(name).yaml")
             guard let scenario = Scenario.read(file, problems: &problems) else { continue }
-            checkScenario(scenario, folder: folder, manifest: manifest, template: template, problems: &problems)
-        }
-        // Patterns no scenario uses are still checked.
-        let awsPatterns = folder.appendingPathComponent("patterns/aws")
-        for file in ((try? FileManager.default.contentsOfDirectory(atPath: awsPatterns.path)) ?? []).sorted()
-        where !file.hasPrefix(".") {
-            _ = template("aws/\(file)")
+            checkScenario(scenario, folder: folder, manifest: manifest, templates: templates, problems: &problems)
         }
         return problems
     }
 
     private func checkScenario(
         _ scenario: Scenario, folder: URL, manifest: CloudletManifest?,
-        template: (String) -> CloudFormationTemplate?, problems: inout [CloudletProblem]
+        templates: [String: CloudFormationTemplate], problems: inout [CloudletProblem]
     ) {
         let file = scenario.file.path
         let fields = scenario.document
@@ -75,7 +69,7 @@ public struct CloudletValidator: Sendable {
             error("pattern", "a \(scenario.provider) scenario's pattern must be under patterns/\(expectedFolder)")
             return
         }
-        guard scenario.provider == "aws", let template = template(pattern) else { return }
+        guard scenario.provider == "aws", let template = templates[pattern] else { return }
         let declared = Set(template.parameters.map(\.name))
         for spec in scenario.parameters where !declared.contains(spec.name) {
             let hint = template.parameters.map(\.name).min { editDistance($0, spec.name) < editDistance($1, spec.name) }

@@ -213,3 +213,15 @@ public struct LocalAPI: NephoAPI {
             path: user.file.path, parameters: user.values.map { UserParameter(key: $0.key, value: $0.value) })
     }
 }
+
+extension LocalAPI {
+    /// Installed cloudlets and their scenario names, read straight from disk (for shell
+    /// completion, which must not wait for a daemon).
+    public func installedCloudlets() -> [(name: String, scenarios: [String])] {
+        guard let catalog = try? catalog() else { return [] }
+        return catalog.scan().flatMap(\.entries).compactMap { entry in
+            guard entry.shadowedBy == nil, case .success(let cloudlet) = entry.result else { return nil }
+            return (cloudlet.name, cloudlet.scenarioNames)
+        }
+    }
+}

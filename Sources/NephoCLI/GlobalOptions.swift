@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import NephoEngine
+import NephoProtocol
+import NephoSupport
+
+/// The output formats of every command (`-o`).
+public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json, yaml
+}
+
+/// Options every command takes.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: "Output format: text, json or yaml.")
+    public var output: OutputFormat = .text
+
+    @Flag(help: "Run in this process instead of through the nephod daemon.")
+    public var foreground = false
+
+    @Flag(name: .customLong("no-autostart"), help: "Do not start nephod when none is running (also NEPHO_NO_AUTOSTART=1).")
+    public var noAutostart = false
+
+    public init() {}
+
+    /// Where nepho's files are, from the environment.
+    public var paths: NephoPaths { NephoPaths() }
+
+    /// The API this command talks to.
+    public func api() async throws -> any NephoAPI {
+        LocalAPI(paths: paths)
+    }
+
+    /// The renderer for this command's output.
+    public var renderer: Renderer { Renderer(format: output) }
+}
