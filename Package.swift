@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -19,12 +20,27 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
+        // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "NephoHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "NephoAWS",
+            dependencies: [
+                "NephoHTTP", "NephoSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
+        .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        .testTarget(name: "NephoHTTPTests", dependencies: ["NephoHTTP", "NephoTestBench"]),
+        .testTarget(
+            name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .target(name: "NephoProtocol"),
-        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
+        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP"]),
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport",
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
@@ -33,7 +49,8 @@ let package = Package(
             dependencies: ["NephoProtocol", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
-        .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
+        .testTarget(
+            name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
     ],
