@@ -14,6 +14,8 @@ public struct Nepho: AsyncParsableCommand {
             ScenarioList.self, ScenarioDescribe.self,
             ParameterList.self, ParameterGet.self, ParameterSet.self, ParameterUnset.self,
             Completion.self,
+            CloudletSearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
+            CloudletRegistry.self, RegistryBuild.self,
         ]
     )
 

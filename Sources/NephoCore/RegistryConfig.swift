@@ -19,7 +19,8 @@ extension NephoConfig {
     public func registries() throws -> [RegistryLocation] {
         guard let node = self[Self.registriesKey], !node.isNull else { return [] }
         guard let items = node.sequence else {
-            throw YAMLError(file: file.path, mark: node.mark, message: "\"registries\" must be a list of URLs")
+            throw YAMLError(
+                file: file.path, mark: node.mark, message: "\"registries\" must be a list of URLs")
         }
         return try items.map { item in
             guard let text = item.scalar, !text.isEmpty else {
@@ -28,7 +29,7 @@ extension NephoConfig {
             do {
                 return try RegistryLocation(text)
             } catch {
-                throw YAMLError(file: file.path, mark: item.mark, message: error.description)
+                throw YAMLError(file: file.path, mark: item.mark, message: "\(error)")
             }
         }
     }

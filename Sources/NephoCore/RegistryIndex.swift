@@ -169,6 +169,12 @@ public struct RegistryIndexError: Error, Sendable, Equatable, CustomStringConver
     public var message: String
     public var details: [String]
 
+    public init(origin: String, message: String, details: [String] = []) {
+        self.origin = origin
+        self.message = message
+        self.details = details
+    }
+
     public var description: String {
         (["registry \(origin): \(message)"] + details.map { "  " + $0 }).joined(separator: "\n")
     }

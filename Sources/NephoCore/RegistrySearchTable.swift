@@ -50,6 +50,13 @@ public struct RegistrySearchTable: Sendable {
         self.bytes = bytes
     }
 
+    /// The number of entries.
+    public var count: Int {
+        bytes.withUnsafeBufferPointer { buffer in
+            buffer.reduce(0) { $1 == RegistrySearchTable.recordEnd ? $0 + 1 : $0 }
+        }
+    }
+
     /// Writes the table to `url` atomically.
     public func write(to url: URL) throws {
         try Data(bytes).write(to: url, options: .atomic)

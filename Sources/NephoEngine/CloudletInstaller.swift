@@ -37,7 +37,9 @@ public struct CloudletInstaller: Sendable {
         }
     }
 
-    public func install(_ request: Request, notices initial: [String] = []) async throws -> CloudletInstallResult {
+    public func install(_ request: Request, notices initial: [String] = []) async throws
+        -> CloudletInstallResult
+    {
         var notices = initial
         let directory = request.directory.standardizedFileURL
         if let folder = request.folderName, let problem = RegistryName.folderProblem(folder) {
@@ -49,7 +51,8 @@ public struct CloudletInstaller: Sendable {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw NephoError(.permissionDenied, "cannot create the cloudlet directory \(directory.path): \(error)")
+            throw NephoError(
+                .permissionDenied, "cannot create the cloudlet directory \(directory.path): \(error)")
         }
         sweepStaleTemporaryFolders(in: directory)
         notices.append("Preparing to install into \(directory.path) ...")
@@ -62,7 +65,8 @@ public struct CloudletInstaller: Sendable {
         do {
             try await git.clone(request.source, into: clone, reference: request.tag)
         } catch let error as GitError {
-            throw NephoError(.toolFailed, "cannot clone \(request.source): \(error.reason.summary)", details: error.lines)
+            throw NephoError(
+                .toolFailed, "cannot clone \(request.source): \(error.reason.summary)", details: error.lines)
         }
         var tag = request.tag
         if tag == nil, let newest = try await git.tags(in: clone).first {
@@ -77,7 +81,8 @@ public struct CloudletInstaller: Sendable {
         if let expected = request.expectedName, cloudlet.name.lowercased() != expected.lowercased() {
             throw NephoError(
                 .invalidInput,
-                "the registry lists \(expected), but the repository's cloudlet.yaml names \(cloudlet.name): not installed")
+                "the registry lists \(expected), but the repository's cloudlet.yaml names \(cloudlet.name): not installed"
+            )
         }
         let folderName = request.folderName ?? CloudletName.folderName(cloudlet.name)
         if let problem = RegistryName.folderProblem(folderName) {
@@ -87,7 +92,8 @@ public struct CloudletInstaller: Sendable {
         try ensureFree(destination)
         guard rename(clone.path, destination.path) == 0 else {
             throw NephoError(
-                .internalError, "cannot move the cloudlet into \(destination.path): \(String(cString: strerror(errno)))")
+                .internalError,
+                "cannot move the cloudlet into \(destination.path): \(String(cString: strerror(errno)))")
         }
         return CloudletInstallResult(
             name: cloudlet.name, version: cloudlet.manifest.version ?? tag, tag: tag, path: destination.path,
@@ -98,16 +104,19 @@ public struct CloudletInstaller: Sendable {
         if FileManager.default.fileExists(atPath: destination.path) {
             throw NephoError(
                 .conflict,
-                "\(destination.path) already exists: use `nepho cloudlet:update` or `nepho cloudlet:uninstall` first, or --name")
+                "\(destination.path) already exists: use `nepho cloudlet:update` or `nepho cloudlet:uninstall` first, or --name"
+            )
         }
     }
 
     /// Removes temporary folders of installs that were killed.
     private func sweepStaleTemporaryFolders(in directory: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        for name in names where name.hasPrefix(Self.temporaryPrefix) || name.hasPrefix(CloudletRemover.temporaryPrefix) {
+        for name in names
+        where name.hasPrefix(Self.temporaryPrefix) || name.hasPrefix(CloudletRemover.temporaryPrefix) {
             let url = directory.appendingPathComponent(name)
-            let modified = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+            let modified =
+                (try? FileManager.default.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
             if let modified, Date().timeIntervalSince(modified) > Self.staleAge {
                 try? FileManager.default.removeItem(at: url)
             }
@@ -138,7 +147,8 @@ public struct CloudletInstaller: Sendable {
 
     /// True when cloudlet.yaml says `submodules: true`.
     static func wantsSubmodules(_ folder: URL) -> Bool {
-        guard let root = try? YAMLParser().parseFile(folder.appendingPathComponent(CloudletManifest.fileName)),
+        guard
+            let root = try? YAMLParser().parseFile(folder.appendingPathComponent(CloudletManifest.fileName)),
             case .bool(true)? = root["submodules"]?.resolved
         else { return false }
         return true
@@ -154,16 +164,19 @@ public struct CloudletInstaller: Sendable {
                 if source.isLocal && !parent.isLocal {
                     throw NephoError(
                         .invalidInput,
-                        "submodule \(name) points at a local path (\(url)), which a remote cloudlet may not use")
+                        "submodule \(name) points at a local path (\(url)), which a remote cloudlet may not use"
+                    )
                 }
             } catch let error as GitSourceError {
                 throw NephoError(.invalidInput, "submodule \(name): \(error.description)")
             }
         }
         do {
-            _ = try await git.run(["submodule", "--quiet", "update", "--init", "--no-recommend-shallow"], in: folder)
+            _ = try await git.run(
+                ["submodule", "--quiet", "update", "--init", "--no-recommend-shallow"], in: folder)
         } catch let error as GitError {
-            throw NephoError(.toolFailed, "cannot fetch submodules: \(error.reason.summary)", details: error.lines)
+            throw NephoError(
+                .toolFailed, "cannot fetch submodules: \(error.reason.summary)", details: error.lines)
         }
     }
 }

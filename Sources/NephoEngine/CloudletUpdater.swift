@@ -61,7 +61,8 @@ public struct CloudletUpdater: Sendable {
             do {
                 _ = try await git.run(["merge-base", "--is-ancestor", old, target], in: folder)
             } catch {
-                outcome.message = "the new version is not a fast-forward of the installed one: reinstall it instead"
+                outcome.message =
+                    "the new version is not a fast-forward of the installed one: reinstall it instead"
                 return outcome
             }
             try await moveTo(target, onBranch: onBranch, force: force, in: folder)
@@ -71,7 +72,8 @@ public struct CloudletUpdater: Sendable {
             }
             do {
                 let updated = try CloudletInstaller.validate(folder)
-                outcome.newVersion = updated.manifest.version ?? (try? await git.tagAtHead(in: folder)) ?? nil
+                let tag = try? await git.tagAtHead(in: folder)
+                outcome.newVersion = updated.manifest.version ?? tag ?? nil
             } catch let error as NephoError {
                 try? await moveTo(old, onBranch: onBranch, force: true, in: folder)
                 outcome.message =
@@ -96,9 +98,12 @@ public struct CloudletUpdater: Sendable {
 
     private func moveTo(_ commit: String, onBranch: Bool, force: Bool, in folder: URL) async throws {
         if onBranch {
-            _ = try await git.run(force ? ["reset", "--quiet", "--hard", commit] : ["merge", "--quiet", "--ff-only", commit], in: folder)
+            _ = try await git.run(
+                force ? ["reset", "--quiet", "--hard", commit] : ["merge", "--quiet", "--ff-only", commit],
+                in: folder)
         } else {
-            _ = try await git.run(["checkout", "--quiet", "--detach"] + (force ? ["--force"] : []) + [commit], in: folder)
+            _ = try await git.run(
+                ["checkout", "--quiet", "--detach"] + (force ? ["--force"] : []) + [commit], in: folder)
         }
     }
 }
@@ -124,16 +129,22 @@ public struct CloudletRemover: Sendable {
             changes = (try? await git.localChanges(in: folder)) ?? []
         }
         if let build = await activeBuild?(cloudlet.name) {
-            throw NephoError(.conflict, "\(cloudlet.name) is in use by \(build), which is being built: try again when it ends")
+            throw NephoError(
+                .conflict,
+                "\(cloudlet.name) is in use by \(build), which is being built: try again when it ends")
         }
         if dryRun {
-            return CloudletUninstallResult(name: cloudlet.name, path: folder.path, removed: false, localChanges: changes)
+            return CloudletUninstallResult(
+                name: cloudlet.name, path: folder.path, removed: false, localChanges: changes)
         }
-        let doomed = folder.deletingLastPathComponent().appendingPathComponent(Self.temporaryPrefix + UUID().uuidString)
+        let doomed = folder.deletingLastPathComponent().appendingPathComponent(
+            Self.temporaryPrefix + UUID().uuidString)
         guard rename(folder.path, doomed.path) == 0 else {
-            throw NephoError(.permissionDenied, "cannot remove \(folder.path): \(String(cString: strerror(errno)))")
+            throw NephoError(
+                .permissionDenied, "cannot remove \(folder.path): \(String(cString: strerror(errno)))")
         }
         try? FileManager.default.removeItem(at: doomed)
-        return CloudletUninstallResult(name: cloudlet.name, path: folder.path, removed: true, localChanges: changes)
+        return CloudletUninstallResult(
+            name: cloudlet.name, path: folder.path, removed: true, localChanges: changes)
     }
 }
