@@ -3,7 +3,7 @@
 
 Serves files under --root with ETag and Last-Modified, answers conditional requests
 with 304, logs "METHOD PATH STATUS" lines to --log, writes its port to --port-file.
---auth makes every answer a 401 asking for a password (a server nepho must not prompt
+--cut sends half of each body and closes the connection; --auth makes every answer a 401 asking for a password (a server nepho must not prompt
 for); --tls CERT KEY serves HTTPS.
 """
 import argparse, email.utils, hashlib, http.server, os, ssl, sys
@@ -16,6 +16,7 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--auth", action="store_true")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    parser.add_argument("--cut", action="store_true", help="announce the whole body, send half, close")
     args = parser.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -56,6 +57,17 @@ def main():
                 return self.answer(304, b"", headers[:2])
             if self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == modified:
                 return self.answer(304, b"", headers[:2])
+            if args.cut:
+                self.record(200)
+                self.send_response(200)
+                for key, value in headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.answer(200, body, headers)
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -138,7 +138,7 @@ public struct RegistryCache: Sendable {
                 return Status(location: location, origin: .revalidated, fetchedAt: meta.fetchedAt)
             case .body(let data, let validators):
                 let index = try RegistryIndex.decode(
-                    data, origin: location.description, allowLocalSources: false)
+                    data, origin: location.description, allowLocalSources: location.allowsLocalSources)
                 try store(data: data, index: index, validators: validators, location: location, in: dir)
                 return Status(location: location, origin: .downloaded, fetchedAt: now())
             }
@@ -209,7 +209,8 @@ public struct RegistryCache: Sendable {
             throw RegistryFetchError(
                 location: location, reason: "its cached index \(file.path) cannot be read")
         }
-        return try RegistryIndex.decode(data, origin: location.description, allowLocalSources: false)
+        return try RegistryIndex.decode(
+            data, origin: location.description, allowLocalSources: location.allowsLocalSources)
     }
 
     private func readLocal(_ location: RegistryLocation) throws -> RegistryIndex {

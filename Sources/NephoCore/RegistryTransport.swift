@@ -37,6 +37,11 @@ public struct RegistryLocation: Sendable, Equatable, Hashable, CustomStringConve
     public let url: URL
     /// True for `file:` registries, which are read directly and never cached.
     public var isLocal: Bool { url.isFileURL }
+    /// True for `file:` registries and registries served from this machine (loopback),
+    /// whose entries may point at local repositories.
+    public var allowsLocalSources: Bool {
+        isLocal || ["127.0.0.1", "localhost", "::1", "[::1]"].contains(url.host?.lowercased() ?? "")
+    }
     public var description: String { url.isFileURL ? url.absoluteString : url.absoluteString }
 
     public init(_ text: String) throws(RegistryLocationError) {

@@ -36,3 +36,9 @@ nepho_require_swift() {
         exit 1
     fi
 }
+
+# The registry's tests: openssl (a self-signed HTTPS server), python3 (a loopback HTTP
+# server with ETag/304) and headless Chromium (the browsable registry page).
+nepho_install_registry_test_tools() {
+    nepho_install_system_packages openssl python3 chromium fonts-dejavu-core
+}
