@@ -62,7 +62,7 @@ public enum RegistryPage {
             \(entry.description.map { "<p class=\"description\">\(html($0))</p>" } ?? "")
             <p class="meta">\(meta) \(project)</p>
             <div class="install"><code>nepho cloudlet:install \(html(entry.name))</code></div>
-            <details><summary>Versions</summary><ul class="versions">\(versions)</ul></details>
+            <div class="versions-line">Versions: <ul class="versions">\(versions)</ul></div>
             <ul class="keywords">\(keywords)</ul>
             </li>
             """
@@ -103,7 +103,8 @@ public enum RegistryPage {
         .description, .meta { color: var(--muted); font-size: .9rem; margin: .25rem 0; white-space: pre-line; }
         .install code, .how code { background: var(--bg); border: 1px solid var(--line); border-radius: .3rem; padding: .1rem .4rem; font-size: .85rem; user-select: all; }
         a { color: var(--accent); }
-        details { font-size: .85rem; color: var(--muted); margin-top: .25rem; }
+        .versions-line { font-size: .85rem; color: var(--muted); margin-top: .25rem; display: flex; gap: .4rem; align-items: baseline; }
+        .versions-line .versions { margin: 0; }
         .keywords, .versions { list-style: none; padding: 0; margin: .35rem 0 0; display: flex; flex-wrap: wrap; gap: .3rem; }
         .keywords li, .versions li { font-size: .75rem; border: 1px solid var(--line); border-radius: 1rem; padding: 0 .5rem; }
         footer { color: var(--muted); font-size: .8rem; margin: 2rem auto; }

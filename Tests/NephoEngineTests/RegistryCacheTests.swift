@@ -11,7 +11,8 @@ import Testing
         let sandbox = try RegistrySandbox()
         try sandbox.serve([
             RegistryEntry(
-                name: "huit/mediawiki", summary: "generic mediawiki awesomeness", version: "v1", versions: ["v1"],
+                name: "huit/mediawiki", summary: "generic mediawiki awesomeness", version: "v1",
+                versions: ["v1"],
                 source: "https://git.example.com/huit/mediawiki.git")
         ])
         let server = try await TestHTTPServer.start(root: sandbox.served)
@@ -41,7 +42,8 @@ import Testing
 
     /// The cache folder's name, for snapshot keys.
     func before0(_ sandbox: RegistrySandbox) -> String {
-        sandbox.listing(sandbox.paths.cache.appendingPathComponent("registries")).first { !$0.contains("/") } ?? ""
+        sandbox.listing(sandbox.paths.cache.appendingPathComponent("registries")).first { !$0.contains("/") }
+            ?? ""
     }
 
     @Test func aChangedIndexIsDownloadedAgain() async throws {
@@ -90,7 +92,8 @@ import Testing
             _ = try await service.manage(RegistryManageParams(action: .add, url: local))
         } throws: { "\($0)".contains("already a registry") }
         await #expect {
-            _ = try await service.manage(RegistryManageParams(action: .add, url: "ftp://example.com/index.json"))
+            _ = try await service.manage(
+                RegistryManageParams(action: .add, url: "ftp://example.com/index.json"))
         } throws: { "\($0)".contains("'ftp' scheme is not allowed") }
         result = try await service.manage(RegistryManageParams(action: .remove, url: url))
         #expect(result.registries.map(\.url) == ["file://\(local)"])

@@ -14,8 +14,10 @@ struct RegistrySandbox {
     let served: URL
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-registry-\(UUID().uuidString)")
-        paths = NephoPaths(home: root.appendingPathComponent("nepho"), runtimeDirectory: root.appendingPathComponent("run"))
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-registry-\(UUID().uuidString)")
+        paths = NephoPaths(
+            home: root.appendingPathComponent("nepho"), runtimeDirectory: root.appendingPathComponent("run"))
         userHome = root.appendingPathComponent("home")
         repos = root.appendingPathComponent("repos")
         served = root.appendingPathComponent("www")
@@ -91,7 +93,8 @@ struct RegistrySandbox {
         let folder = repos.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try await git(["init", "--quiet"], in: folder)
-        try "just a readme\n".write(to: folder.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        try "just a readme\n".write(
+            to: folder.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
         try await git(["add", "-A"], in: folder)
         try await git(["commit", "--quiet", "-m", "readme"], in: folder)
         try await git(["tag", "v1.0.0"], in: folder)
@@ -105,13 +108,15 @@ struct RegistrySandbox {
     ) -> RegistryEntry {
         RegistryEntry(
             name: name, summary: summary, description: description, version: versions[0], versions: versions,
-            source: repository.path, author: "Test", license: "MIT", projectPage: "https://example.com/\(name)",
+            source: repository.path, author: "Test", license: "MIT",
+            projectPage: "https://example.com/\(name)",
             keywords: keywords)
     }
 
     /// Writes `www/index.json` (or `file`) for the test server to serve.
     func serve(_ entries: [RegistryEntry], file: String = "index.json") throws {
-        try RegistryIndex(name: "test", cloudlets: entries).encoded().write(to: served.appendingPathComponent(file))
+        try RegistryIndex(name: "test", cloudlets: entries).encoded().write(
+            to: served.appendingPathComponent(file))
     }
 
     /// Writes raw bytes to `www/<file>`.

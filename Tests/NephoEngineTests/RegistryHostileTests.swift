@@ -71,7 +71,8 @@ import Testing
         try sandbox.configure(registries: [url], maxAge: 0)
         _ = try await sandbox.service().search(RegistrySearchParams(query: ""))
         let cached = sandbox.cacheSnapshot().filter { !$0.key.hasSuffix("meta.json") }
-        let hostile = #"{"format_version": 1, "cloudlets": [{"name": "evil/pwn", "summary": "x", "version": "v1", "versions": ["v1"], "source": "ext::sh -c touch% /tmp/nepho-pwned"}]}"#
+        let hostile =
+            #"{"format_version": 1, "cloudlets": [{"name": "evil/pwn", "summary": "x", "version": "v1", "versions": ["v1"], "source": "ext::sh -c touch% /tmp/nepho-pwned"}]}"#
         try sandbox.serveRaw(Data(hostile.utf8))
         let update = try await sandbox.service().manage(RegistryManageParams(action: .update))
         #expect(update.registries.first?.status == "failed")
@@ -176,7 +177,8 @@ import Testing
             _ = try await sandbox.service().install(CloudletInstallParams(source: plain.path))
         } throws: { error in
             let text = "\(error)"
-            return text.contains("not a valid cloudlet: not installed") && text.contains("missing cloudlet.yaml")
+            return text.contains("not a valid cloudlet: not installed")
+                && text.contains("missing cloudlet.yaml")
         }
         #expect(sandbox.listing(sandbox.cloudlets) == before)
     }
@@ -218,7 +220,8 @@ import Testing
         defer { sandbox.remove() }
         let service = sandbox.service(git: sandbox.safeGit(timeLimit: 2, sshCommand: "sleep 60 #"))
         await #expect {
-            _ = try await service.install(CloudletInstallParams(source: "git@example.invalid:huit/mediawiki.git"))
+            _ = try await service.install(
+                CloudletInstallParams(source: "git@example.invalid:huit/mediawiki.git"))
         } throws: { "\($0)".contains("time limit of 2 s") }
         #expect(sandbox.listing(sandbox.cloudlets) == before)
     }

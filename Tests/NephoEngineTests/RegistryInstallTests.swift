@@ -11,14 +11,17 @@ import Testing
     /// Two cloudlets in an HTTP registry; returns the sandbox, the server and the repo.
     func servedRegistry(maxAge: Int? = nil) async throws -> (RegistrySandbox, TestHTTPServer, URL) {
         let sandbox = try RegistrySandbox()
-        let wiki = try await sandbox.cloudletRepository("huit/mediawiki", summary: "generic mediawiki awesomeness")
+        let wiki = try await sandbox.cloudletRepository(
+            "huit/mediawiki", summary: "generic mediawiki awesomeness")
         let other = try await sandbox.cloudletRepository("tfhartmann/mediawiki", versions: ["0.1.0"])
         try sandbox.serve([
             sandbox.entry("huit/mediawiki", repository: wiki, summary: "generic mediawiki awesomeness"),
             sandbox.entry(
-                "tfhartmann/mediawiki", repository: other, summary: "like huit but even better", versions: ["v0.1.0"]),
+                "tfhartmann/mediawiki", repository: other, summary: "like huit but even better",
+                versions: ["v0.1.0"]),
             sandbox.entry(
-                "acme/kb", repository: other, summary: "Knowledge base", description: "Runs MediaWiki behind nginx"),
+                "acme/kb", repository: other, summary: "Knowledge base",
+                description: "Runs MediaWiki behind nginx"),
             sandbox.entry("acme/farm", repository: other, summary: "Many MediaWiki sites"),
         ])
         let server = try await TestHTTPServer.start(root: sandbox.served)
@@ -30,7 +33,8 @@ import Testing
         let (sandbox, server, _) = try await servedRegistry()
         defer { server.stop(); sandbox.remove() }
         let result = try await sandbox.service().search(RegistrySearchParams(query: "mediawiki"))
-        #expect(result.hits.map(\.name) == ["huit/mediawiki", "tfhartmann/mediawiki", "acme/farm", "acme/kb"])
+        #expect(
+            result.hits.map(\.name) == ["huit/mediawiki", "tfhartmann/mediawiki", "acme/farm", "acme/kb"])
         #expect(result.hits.map(\.matched) == ["exact-name", "exact-name", "summary", "description"])
         #expect(result.warnings.isEmpty)
     }
@@ -53,7 +57,8 @@ import Testing
     @Test func installsANamedVersion() async throws {
         let (sandbox, server, _) = try await servedRegistry()
         defer { server.stop(); sandbox.remove() }
-        let result = try await sandbox.service().install(CloudletInstallParams(source: "huit/mediawiki@1.0.0"))
+        let result = try await sandbox.service().install(
+            CloudletInstallParams(source: "huit/mediawiki@1.0.0"))
         #expect(result.version == "1.0.0")
         #expect(result.tag == "v1.0.0")
         await #expect {
@@ -136,7 +141,9 @@ import Testing
         await #expect {
             _ = try await service.uninstall(CloudletUninstallParams(name: "ops/bastion"))
         } throws: { "\($0)".contains("formation jumpbox, which is being built") }
-        #expect(FileManager.default.fileExists(atPath: sandbox.cloudlets.appendingPathComponent("ops-bastion").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: sandbox.cloudlets.appendingPathComponent("ops-bastion").path))
     }
 
     @Test func submodulesAreFetchedOnlyWhenTheCloudletAsks() async throws {
@@ -148,7 +155,8 @@ import Testing
         try "{}\n".write(to: shared.appendingPathComponent("common.json"), atomically: true, encoding: .utf8)
         try await sandbox.git(["add", "-A"], in: shared)
         try await sandbox.git(["commit", "--quiet", "-m", "shared"], in: shared)
-        let asking = try await sandbox.cloudletRepository("ops/asking", submodule: shared, wantsSubmodules: true)
+        let asking = try await sandbox.cloudletRepository(
+            "ops/asking", submodule: shared, wantsSubmodules: true)
         let quiet = try await sandbox.cloudletRepository("ops/quiet", submodule: shared)
         let service = sandbox.service()
         let a = try await service.install(CloudletInstallParams(source: asking.path))
@@ -161,7 +169,8 @@ import Testing
     @Test func describesACloudletThatIsNotInstalled() async throws {
         let (sandbox, server, _) = try await servedRegistry()
         defer { server.stop(); sandbox.remove() }
-        let detail = try await LocalAPI(paths: sandbox.paths).cloudletDescribe(CloudletRef(name: "huit/mediawiki"))
+        let detail = try await LocalAPI(paths: sandbox.paths).cloudletDescribe(
+            CloudletRef(name: "huit/mediawiki"))
         #expect(detail.summary == "generic mediawiki awesomeness")
         #expect(detail.path == nil)
         #expect(detail.versions == ["v1.1.0", "v1.0.0"])

@@ -25,7 +25,9 @@ final class TestHTTPServer: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false) async throws -> TestHTTPServer {
+    static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false) async throws
+        -> TestHTTPServer
+    {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent(
             "nepho-http-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: state, withIntermediateDirectories: true)
