@@ -10,7 +10,7 @@ import NephoSupport
 /// be reached the cache is used with a warning naming its age. A download is written
 /// to temporary files, checked in full, and only then renamed over the cached copy, so
 /// a truncated, oversized or malformed index never damages it. `file:` registries are
-/// read directly each time.
+/// read directly (their search table is kept while the file is unchanged).
 public struct RegistryCache: Sendable {
     public let root: URL
     public let transport: any RegistryTransport
@@ -82,8 +82,7 @@ public struct RegistryCache: Sendable {
         RegistrySearchTable, Status
     ) {
         if location.isLocal {
-            let index = try readLocal(location)
-            return (RegistrySearchTable(entries: index.cloudlets), Status(location: location, origin: .local))
+            return (try localTable(location), Status(location: location, origin: .local))
         }
         let status = try await refresh(location, force: force)
         let file = folder(for: location).appendingPathComponent("index.search")
@@ -211,6 +210,28 @@ public struct RegistryCache: Sendable {
         }
         return try RegistryIndex.decode(
             data, origin: location.description, allowLocalSources: location.allowsLocalSources)
+    }
+
+    /// A `file:` registry's table, kept in the cache while the file's size and
+    /// modification time stay the same (the index is read and checked again otherwise).
+    private func localTable(_ location: RegistryLocation) throws -> RegistrySearchTable {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: location.url.path)
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? -1
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1
+        let stamp = Data("\(size) \(modified)\n".utf8)
+        let dir = folder(for: location)
+        let stampFile = dir.appendingPathComponent("local.stamp")
+        let tableFile = dir.appendingPathComponent("index.search")
+        if FileManager.default.contents(atPath: stampFile.path) == stamp,
+            let table = RegistrySearchTable(contentsOf: tableFile)
+        {
+            return table
+        }
+        let table = RegistrySearchTable(entries: try readLocal(location).cloudlets)
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try? AtomicFile.write(table.bytes, to: tableFile, mode: 0o644)
+        try? AtomicFile.write(stamp, to: stampFile, mode: 0o644)
+        return table
     }
 
     private func readLocal(_ location: RegistryLocation) throws -> RegistryIndex {

@@ -65,6 +65,10 @@ public struct RegistrySearch: Sendable {
         for (position, table) in tables.enumerated() {
             table.forEachRecord { buffer, fields in
                 let name = fields[3]
+                // Fields 3…5 are adjacent and no word holds a separator, so one scan of
+                // the span rules most records out.
+                let span = fields[3].lowerBound..<fields[5].upperBound
+                for word in words where !RegistrySearch.contains(buffer, span, word) { return }
                 var score = 0
                 var best = Field.description
                 for word in words {
@@ -73,10 +77,8 @@ public struct RegistrySearch: Sendable {
                         field = .name
                     } else if RegistrySearch.contains(buffer, fields[4], word) {
                         field = .summary
-                    } else if RegistrySearch.contains(buffer, fields[5], word) {
-                        field = .description
                     } else {
-                        return
+                        field = .description
                     }
                     score += field.rank
                     best = max(best, field)
@@ -120,16 +122,34 @@ public struct RegistrySearch: Sendable {
         if needle.isEmpty { return true }
         if needle.count > range.count { return false }
         return needle.withUnsafeBufferPointer { n in
-            let first = Int32(n[0])
-            var start = buffer.baseAddress! + range.lowerBound
-            let end = buffer.baseAddress! + range.upperBound
-            while end - start >= n.count {
-                guard let hit = memchr(start, first, end - start - n.count + 1) else { return false }
-                let candidate = hit.assumingMemoryBound(to: UInt8.self)
-                if memcmp(candidate, n.baseAddress!, n.count) == 0 { return true }
-                start = UnsafePointer(candidate) + 1
-            }
-            return false
+            Memmem.find(buffer.baseAddress! + range.lowerBound, range.count, n.baseAddress!, n.count)
         }
+    }
+}
+
+/// glibc's `memmem` (hidden from Swift behind `_GNU_SOURCE`), looked up once; a plain
+/// loop over `memchr` when it is missing.
+enum Memmem {
+    typealias Function =
+        @convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?
+    static let function: Function? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memmem").map {
+        unsafeBitCast($0, to: Function.self)
+    }
+
+    static func find(
+        _ haystack: UnsafePointer<UInt8>, _ length: Int, _ needle: UnsafePointer<UInt8>, _ count: Int
+    )
+        -> Bool
+    {
+        if let function { return function(haystack, length, needle, count) != nil }
+        var start = haystack
+        let end = haystack + length
+        while end - start >= count {
+            guard let hit = memchr(start, Int32(needle[0]), end - start - count + 1) else { return false }
+            let candidate = hit.assumingMemoryBound(to: UInt8.self)
+            if memcmp(candidate, needle, count) == 0 { return true }
+            start = UnsafePointer(candidate) + 1
+        }
+        return false
     }
 }

@@ -77,9 +77,9 @@ public struct RegistryService: Sendable {
         let cache = try cache(config)
         for location in try registries(config) {
             do {
-                let (index, status) = try await cache.index(for: location)
+                let (table, status) = try await cache.table(for: location)
                 if let warning = status.warning { warnings.append(warning) }
-                if let entry = index.entry(named: name) { return (entry, location) }
+                if let entry = table.entry(named: name) { return (entry, location) }
             } catch {
                 warnings.append("registry \(location) skipped: \(Self.message(error))")
             }

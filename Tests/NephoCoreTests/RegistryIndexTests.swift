@@ -66,7 +66,7 @@ func indexJSON(_ entries: [String], version: Int = 1) -> Data {
         ),
         (indexJSON([entryJSON("a/b", extra: ", \"keywords\": \"x\"")]), "field 'keywords' must be a list"),
         (indexJSON([entryJSON("../../etc")]), "field 'name'"),
-        (indexJSON([entryJSON("a/..")]), "must start with a letter or digit"),
+        (indexJSON([entryJSON("a/..")]), "must start each part with a letter or digit"),
         (indexJSON([entryJSON("a/b/c")]), "exactly one '/'"),
         (
             indexJSON([entryJSON("a/b", source: "ext::sh -c touch% /tmp/pwned")]),
