@@ -43,8 +43,8 @@ public struct CloudletManifest: Sendable, Equatable {
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: fileName) else { return nil }
         reader.checkKeys(map, known: keys, what: fileName)
-        guard let name = reader.string(map, "name", required: true) else { return nil }
-        if let problem = CloudletName.problem(name), let node = map["name"] {
+        let name = reader.string(map, "name", required: true)
+        if let name, let problem = CloudletName.problem(name), let node = map["name"] {
             reader.error(node, problem)
         }
         let version = reader.string(map, "version")
@@ -52,12 +52,12 @@ public struct CloudletManifest: Sendable, Equatable {
             reader.warning(node, "version \"\(version)\" is not a semantic version such as 1.2.0")
         }
         let manifest = CloudletManifest(
-            name: name, version: version, source: reader.string(map, "source"),
+            name: name ?? "", version: version, source: reader.string(map, "source"),
             author: reader.string(map, "author"), license: reader.string(map, "license"),
             summary: reader.string(map, "summary"), description: reader.string(map, "description"),
             projectPage: reader.string(map, "project_page"), keywords: reader.stringList(map, "keywords"),
             parameters: ParameterSpec.readAll(map, key: "parameters", reader: &reader))
-        return manifest
+        return name == nil ? nil : manifest
     }
 }
 

@@ -83,7 +83,7 @@ public struct CloudletValidator: Sendable {
         for spec in template.parameters where spec.defaultValue == nil && !given.contains(spec.name) {
             problems.append(
                 CloudletProblem(
-                    file: file, mark: fields["parameters"]?.mark ?? fields.mark,
+                    file: file, mark: fields.keyNode("parameters")?.mark ?? fields.mark,
                     message: "missing parameter \(spec.name): pattern \(pattern) requires it (it has no Default); declare it under parameters"))
         }
     }

@@ -14,13 +14,19 @@ public struct Scenario: Sendable, Equatable {
     public var provisioner: String?
     /// The scenario layer of parameters.
     public var parameters: [ParameterSpec]
+    /// `aws`: stack output names to use instead of `URL`, `SSHEndpoint`, `SSHUser`
+    /// (keys `url`, `ssh_endpoint`, `ssh_user`).
+    public var outputs: [String: String]
+    /// `vagrant`: the address `formation:open` opens, with `${Name}` parameter references.
+    public var url: String?
     /// The scenario file.
     public var file: URL
     /// The whole document, for `scenario:describe`.
     public var document: YAMLNode
 
     public static let providers = ["aws", "vagrant"]
-    static let keys = ["summary", "description", "provider", "pattern", "provisioner", "parameters"]
+    static let keys = ["summary", "description", "provider", "pattern", "provisioner", "parameters", "outputs", "url"]
+    static let outputKeys = ["url", "ssh_endpoint", "ssh_user"]
 
     /// Reads `file`; problems go to `problems`, nil when it is unusable.
     static func read(_ file: URL, problems: inout [CloudletProblem]) -> Scenario? {
@@ -51,10 +57,25 @@ public struct Scenario: Sendable, Equatable {
         if let provisioner, let node = map["provisioner"], let problem = RelativePath.problem(provisioner) {
             reader.error(node, "provisioner \(problem)")
         }
+        var outputs: [String: String] = [:]
+        if let node = map["outputs"], !node.isNull {
+            if provider != "aws" { reader.error(map.keyNode("outputs")!, "\"outputs\" applies to aws scenarios only") }
+            if node.mapping != nil {
+                reader.checkKeys(node, known: outputKeys, what: "outputs")
+                for key in outputKeys { outputs[key] = reader.string(node, key) }
+            } else {
+                reader.error(node, "\"outputs\" must map url, ssh_endpoint or ssh_user to output names")
+            }
+        }
+        let url = reader.string(map, "url")
+        if url != nil && provider != "vagrant" {
+            reader.error(map.keyNode("url")!, "\"url\" applies to vagrant scenarios only (aws scenarios use outputs)")
+        }
         return Scenario(
             name: name, summary: reader.string(map, "summary"), description: reader.string(map, "description"),
             provider: provider, pattern: pattern, provisioner: provisioner,
-            parameters: ParameterSpec.readAll(map, key: "parameters", reader: &reader), file: file, document: root)
+            parameters: ParameterSpec.readAll(map, key: "parameters", reader: &reader), outputs: outputs, url: url,
+            file: file, document: root)
     }
 }
 

@@ -24,7 +24,12 @@ extension Nepho {
         }
 
         func run() throws {
-            print(Nepho.completionScript(for: CompletionShell(rawValue: shell)!), terminator: "")
+            var script = Nepho.completionScript(for: CompletionShell(rawValue: shell)!)
+            if shell == "bash" {
+                // bash splits words at ":" by default, which would cut `cloudlet:list` in two.
+                script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n"
+            }
+            print(script, terminator: "")
         }
     }
 }

@@ -71,6 +71,11 @@ public struct YAMLNode: Sendable, Equatable {
         mapping?.first { $0.key.scalar == key }?.value
     }
 
+    /// The key node of `key` in a mapping (for positions: the key's line, not the value's).
+    public func keyNode(_ key: String) -> YAMLNode? {
+        mapping?.first { $0.key.scalar == key }?.key
+    }
+
     /// What a scalar means under the YAML 1.2 core schema (tags override).
     public var resolved: YAMLScalarValue? {
         guard case .scalar(let text, let style) = kind else { return nil }

@@ -121,8 +121,19 @@ private struct TreeBuilder {
     let file: String?
     let limits: YAMLParser.Limits
     var documents: [YAMLNode] = []
-    /// Open collections: the node so far, its anchor, and a pending mapping key.
-    var stack: [(node: YAMLNode, anchor: String?, pendingKey: YAMLNode?)] = []
+    /// An open collection: its items (or pairs) so far, kept outside the node so that
+    /// appending does not copy them.
+    struct Frame {
+        var node: YAMLNode
+        var anchor: String?
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
+        var isMapping: Bool
+        /// Plain scalar keys seen so far and their lines, for duplicate detection.
+        var keyLines: [String: Int] = [:]
+    }
+    var stack: [Frame] = []
     var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     var aliasNodes = 0
 
@@ -158,7 +169,9 @@ private struct TreeBuilder {
             try open(YAMLNode(.mapping([]), tag: Self.string(start.tag), mark: mark), anchor: Self.string(start.anchor))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             let closed = stack.removeLast()
-            try add(closed.node, anchor: closed.anchor)
+            var node = closed.node
+            node.kind = closed.isMapping ? .mapping(closed.pairs) : .sequence(closed.items)
+            try add(node, anchor: closed.anchor)
         case YAML_ALIAS_EVENT:
             let name = Self.string(event.data.alias.anchor) ?? ""
             guard let target = anchors[name] else {
@@ -182,7 +195,9 @@ private struct TreeBuilder {
         if stack.count >= limits.maxDepth {
             throw YAMLError(file: file, mark: node.mark, message: "nesting deeper than \(limits.maxDepth) levels")
         }
-        stack.append((node, anchor, nil))
+        let isMapping: Bool
+        if case .mapping = node.kind { isMapping = true } else { isMapping = false }
+        stack.append(Frame(node: node, anchor: anchor, isMapping: isMapping))
     }
 
     private mutating func add(_ node: YAMLNode, anchor: String?) throws {
@@ -192,27 +207,21 @@ private struct TreeBuilder {
             return
         }
         let top = stack.count - 1
-        switch stack[top].node.kind {
-        case .sequence(var items):
-            items.append(node)
-            stack[top].node.kind = .sequence(items)
-        case .mapping(var pairs):
-            if let key = stack[top].pendingKey {
-                pairs.append(YAMLPair(key: key, value: node))
-                stack[top].node.kind = .mapping(pairs)
-                stack[top].pendingKey = nil
-            } else {
-                if let text = node.scalar, node.tag == nil || node.tag == "!",
-                    let previous = pairs.first(where: { $0.key.scalar == text && $0.key.tag == node.tag })
-                {
+        if !stack[top].isMapping {
+            stack[top].items.append(node)
+        } else if let key = stack[top].pendingKey {
+            stack[top].pairs.append(YAMLPair(key: key, value: node))
+            stack[top].pendingKey = nil
+        } else {
+            if let text = node.scalar, node.tag == nil || node.tag == "!" {
+                let key = (node.tag ?? "") + text
+                if let line = stack[top].keyLines[key] {
                     throw YAMLError(
-                        file: file, mark: node.mark,
-                        message: "duplicate key \"\(text)\" (first defined at line \(previous.key.mark.line))")
+                        file: file, mark: node.mark, message: "duplicate key \"\(text)\" (first defined at line \(line))")
                 }
-                stack[top].pendingKey = node
+                stack[top].keyLines[key] = node.mark.line
             }
-        case .scalar:
-            break
+            stack[top].pendingKey = node
         }
     }
 

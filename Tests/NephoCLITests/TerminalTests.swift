@@ -1,0 +1,200 @@
+import Foundation
+import NephoProtocol
+import NephoSupport
+import Testing
+
+@testable import NephoCLI
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A real pseudo-terminal: the prompter talks to the child side, the test types on
+/// the parent side and reads what was shown.
+final class PseudoTerminal {
+    let parent: Int32
+    let child: Int32
+
+    // glibc's pty functions, which Swift's Glibc module leaves out (they need _XOPEN_SOURCE).
+    typealias OpenPT = @convention(c) (Int32) -> Int32
+    typealias PTName = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+    static func symbol<T>(_ name: String, as type: T.Type) -> T {
+        unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)!, to: type)
+    }
+
+    init() throws {
+        parent = Self.symbol("posix_openpt", as: OpenPT.self)(O_RDWR | O_NOCTTY)
+        let grantpt = Self.symbol("grantpt", as: OpenPT.self)
+        let unlockpt = Self.symbol("unlockpt", as: OpenPT.self)
+        let ptsname = Self.symbol("ptsname", as: PTName.self)
+        guard parent >= 0, grantpt(parent) == 0, unlockpt(parent) == 0, let name = ptsname(parent) else {
+            throw NephoError(.internalError, "no pseudo-terminal: \(SystemError.errnoText())")
+        }
+        child = open(name, O_RDWR | O_NOCTTY)
+        guard child >= 0 else { throw NephoError(.internalError, "cannot open \(String(cString: name))") }
+    }
+
+    deinit {
+        close(child)
+        close(parent)
+    }
+
+    func type(_ text: String) {
+        _ = text.withCString { write(parent, $0, strlen($0)) }
+    }
+
+    /// Everything the terminal showed so far.
+    func screen() -> String {
+        var flags = fcntl(parent, F_GETFL)
+        flags |= O_NONBLOCK
+        _ = fcntl(parent, F_SETFL, flags)
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(parent, &buffer, buffer.count)
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    var echoIsOn: Bool {
+        var settings = termios()
+        tcgetattr(child, &settings)
+        return settings.c_lflag & tcflag_t(ECHO) != 0
+    }
+}
+
+@Suite struct ParameterPromptTests {
+    let parameters = [
+        ResolvedParameter(
+            name: "KeyName", value: nil, layer: nil, description: "SSH key pair", defaultValue: nil, allowedValues: [],
+            required: true, secret: false),
+        ResolvedParameter(
+            name: "Size", value: nil, layer: nil, description: nil, defaultValue: nil, allowedValues: ["small", "large"],
+            required: true, secret: false),
+        ResolvedParameter(
+            name: "DBPassword", value: nil, layer: nil, description: "database password", defaultValue: nil,
+            allowedValues: [], required: true, secret: true),
+        ResolvedParameter(
+            name: "Region", value: "us-east-1", layer: .user, description: nil, defaultValue: nil, allowedValues: [],
+            required: true, secret: false),
+    ]
+
+    @Test func asksForEachMissingValueOnATerminalWithoutEchoingSecrets() async throws {
+        let pty = try PseudoTerminal()
+        let terminal = Terminal(input: pty.child, output: pty.child)
+        let parameters = self.parameters
+        let asking = Task.detached { try ParameterPrompter(terminal: terminal).answers(for: parameters) }
+        var screen = ""
+        // Answer each prompt only once it is shown, as a person would.
+        for (prompt, answer) in [("KeyName: ", "ops"), ("Size: ", "huge"), ("choose one of", "large"), ("(hidden): ", "hunter2")] {
+            let deadline = Date().addingTimeInterval(30)
+            while !screen.contains(prompt) && Date() < deadline {
+                try await Task.sleep(nanoseconds: 10_000_000)
+                screen += pty.screen()
+            }
+            #expect(screen.contains(prompt))
+            if prompt == "(hidden): " { #expect(!pty.echoIsOn, "echo must be off while a secret is typed") }
+            pty.type(answer + "\n")
+            if prompt == "choose one of" {
+                // The retry prompt follows the hint.
+                continue
+            }
+        }
+        let answers = try await asking.value
+        screen += pty.screen()
+        #expect(answers == ["KeyName": "ops", "Size": "large", "DBPassword": "hunter2"])
+        #expect(screen.contains("KeyName — SSH key pair"))
+        #expect(screen.contains("one of: small, large"))
+        #expect(screen.contains("choose one of: small, large"))
+        #expect(screen.contains("DBPassword (hidden): "))
+        #expect(!screen.contains("hunter2"), "the secret was echoed: \(screen)")
+        #expect(screen.contains("ops"), "ordinary answers are echoed")
+        #expect(pty.echoIsOn, "echo must be restored after a secret")
+    }
+
+    @Test func withoutATerminalEveryMissingParameterIsListed() {
+        #expect {
+            _ = try ParameterPrompter(terminal: nil).answers(for: parameters)
+        } throws: { error in
+            let nepho = error as! NephoError
+            return nepho.code == .missingParameters
+                && nepho.message == "missing required parameters: KeyName, Size, DBPassword"
+                && nepho.details.count == 3
+        }
+    }
+}
+
+@Suite struct ColorAndCompletionTests {
+    /// `script` gives the command a real terminal.
+    func onATerminal(_ nepho: NephoBinary, _ command: String, noColor: Bool) async throws -> String {
+        var environment = nepho.environment
+        environment["TERM"] = "xterm"
+        if noColor { environment["NO_COLOR"] = "1" }
+        let result = try await ProcessRunner.run(
+            "script", ["-qec", "\(NephoBinary.executable) \(command)", "/dev/null"], environment: environment, timeout: 60)
+        return result.output
+    }
+
+    @Test func colourOnlyOnATerminalAndNeverWithNoColor() async throws {
+        let nepho = NephoBinary()
+        nepho.installDemo()
+        #expect(try await onATerminal(nepho, "cloudlet:list", noColor: false).contains("\u{1B}["))
+        #expect(!(try await onATerminal(nepho, "cloudlet:list", noColor: true).contains("\u{1B}[")))
+        #expect(!(try await nepho.run(["cloudlet:list"]).output.contains("\u{1B}[")))
+    }
+
+    @Test func bashCompletesCommandsCloudletsAndScenarios() async throws {
+        let nepho = NephoBinary()
+        nepho.installDemo("mediawiki")
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho cloudlet:d
+            try nepho cloudlet:describe ""
+            try nepho scenario:describe mediawiki/
+            """
+        var environment = nepho.environment
+        environment["PATH"] = URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run("bash", ["-c", harness], environment: environment, timeout: 60)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines == ["cloudlet:describe cloudlet:dirs", "mediawiki", "mediawiki/default mediawiki/multi-tenant"], "\(result.errorOutput)")
+    }
+
+    /// fish's `complete -C` cannot run the generated script's `commandline` calls outside an
+    /// interactive shell, so this checks the script's syntax and that it asks nepho for
+    /// cloudlet names (the bash test above exercises that call for real).
+    @Test func fishScriptIsValidAndItsCompletionCallAnswers() async throws {
+        guard ProcessRunner.resolve("fish") != nil else {
+            Issue.record("fish is not installed: scripts/test installs it")
+            return
+        }
+        let nepho = NephoBinary()
+        nepho.installDemo("mediawiki")
+        let script = try await nepho.run(["completion", "fish"])
+        let file = nepho.home.appendingPathComponent("nepho.fish")
+        try script.standardOutput.write(to: file)
+        let check = try await ProcessRunner.run("fish", ["--no-execute", file.path], timeout: 60)
+        #expect(check.status == 0, "\(check.errorOutput)")
+        #expect(script.output.contains("---completion scenario:list -- positional@0"))
+    }
+
+    @Test func zshScriptIsValidAndCompletesNamesThroughNepho() async throws {
+        guard ProcessRunner.resolve("zsh") != nil else {
+            Issue.record("zsh is not installed: scripts/test installs it")
+            return
+        }
+        let nepho = NephoBinary()
+        let script = try await nepho.run(["completion", "zsh"])
+        let file = nepho.home.appendingPathComponent("_nepho")
+        try script.standardOutput.write(to: file)
+        let check = try await ProcessRunner.run("zsh", ["-n", file.path], timeout: 60)
+        #expect(check.status == 0, "\(check.errorOutput)")
+        #expect(script.output.contains("---completion scenario:describe"))
+    }
+}
