@@ -189,7 +189,8 @@ extension GitError.Reason {
         case .timedOut(let seconds): "git was stopped after its time limit of \(Int(seconds)) s"
         case .notStarted(let why): why
         case .authenticationRequired:
-            "the server asked for credentials and nepho never prompts (use an ssh agent or a git credential helper)"
+            "the server asked for credentials (or its ssh host key is unknown) and nepho never prompts:"
+                + " use an ssh agent or a git credential helper, and add the host to ~/.ssh/known_hosts"
         }
     }
 }

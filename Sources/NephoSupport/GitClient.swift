@@ -38,8 +38,8 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
         case .notStarted(let why): what = "could not start: \(why)"
         case .authenticationRequired:
             what =
-                "failed: the server asked for credentials and nepho never prompts"
-                + " (use an ssh key with an agent, or a git credential helper)"
+                "failed: the server asked for credentials (or its ssh host key is unknown) and nepho never"
+                + " prompts: use an ssh agent or a git credential helper, and add the host to ~/.ssh/known_hosts"
         }
         var text = "\(command.joined(separator: " ")) \(what)"
         if !output.isEmpty { text += "\n" + output }

@@ -100,4 +100,35 @@ import Testing
         let config = try String(contentsOf: sandbox.paths.config, encoding: .utf8)
         #expect(config.contains("registries:") && !config.contains("127.0.0.1"))
     }
+
+    @Test func aLocalRegistryIsReadAgainWhenItChanges() async throws {
+        let sandbox = try RegistrySandbox()
+        defer { sandbox.remove() }
+        let index = sandbox.served.appendingPathComponent("index.json")
+        try sandbox.serve([
+            RegistryEntry(
+                name: "acme/one", summary: "first", version: "v1", versions: ["v1"], source: "/srv/git/one")
+        ])
+        try sandbox.configure(registries: [index.path])
+        #expect(
+            try await sandbox.service().search(RegistrySearchParams(query: "")).hits.map(\.name) == [
+                "acme/one"
+            ])
+        #expect(
+            try await sandbox.service().search(RegistrySearchParams(query: "")).hits.map(\.name) == [
+                "acme/one"
+            ])
+        try sandbox.serve([
+            RegistryEntry(
+                name: "acme/two", summary: "second, longer", version: "v1", versions: ["v1"],
+                source: "/srv/git/two")
+        ])
+        #expect(
+            try await sandbox.service().search(RegistrySearchParams(query: "")).hits.map(\.name) == [
+                "acme/two"
+            ])
+        let detail = try await sandbox.service().describe("acme/two")
+        #expect(detail?.summary == "second, longer")
+        #expect(detail?.repository == "/srv/git/two")
+    }
 }
