@@ -191,6 +191,7 @@ public struct RegistryService: Sendable {
         let cache = try cache(config)
         var statuses: [RegistryLocation: RegistryCache.Status] = [:]
         var failures: [RegistryLocation: String] = [:]
+        var added: (RegistryLocation, String)?
         func location(_ text: String?) throws -> RegistryLocation {
             guard let text else { throw NephoError(.invalidInput, "give the registry's URL") }
             do { return try RegistryLocation(text) } catch { throw NephoError(.invalidInput, "\(error)") }
@@ -204,8 +205,11 @@ public struct RegistryService: Sendable {
             list.append(new)
             config.setRegistries(list)
             try config.save()
-            do { statuses[new] = try await cache.refresh(new, force: true) } catch {
-                failures[new] = Self.message(error)
+            do {
+                statuses[new] = try await cache.refresh(new, force: true)
+            } catch {
+                // Added all the same (it may be down for now); search will warn until it answers.
+                added = (new, "added, but not readable yet: \(Self.message(error))")
             }
         case .remove:
             let old = try location(params.url)
@@ -241,6 +245,10 @@ public struct RegistryService: Sendable {
             if let failure = failures[location] {
                 info.status = "failed"
                 info.warning = failure
+            }
+            if let added, added.0 == location {
+                info.status = "unreachable"
+                info.warning = added.1
             }
             if !location.isLocal,
                 let table = RegistrySearchTable(

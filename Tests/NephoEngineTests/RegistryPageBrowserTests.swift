@@ -5,8 +5,10 @@ import NephoProtocol
 import NephoSupport
 import Testing
 
-/// `registry:build`'s page in headless Chromium: the list renders, typing in the search
-/// box filters it, hostile text stays text. Output and a screenshot are kept under
+/// `registry:build`'s page in headless Chromium: the list renders (`--dump-dom`),
+/// hostile text stays text, and typing into the search box — real key events sent over
+/// the DevTools protocol by `Fixtures/registry/cdp_type.py` — filters and ranks it.
+/// The page, the dumped DOM, the typing report and a screenshot are kept under
 /// `test-output/registry-page/`.
 @Suite(.serialized) struct RegistryPageBrowserTests {
     static var outputFolder: URL {
@@ -51,13 +53,6 @@ import Testing
         return result.output
     }
 
-    /// The value of `attribute` on <body> in dumped HTML.
-    func bodyAttribute(_ attribute: String, in html: String) -> String? {
-        guard let range = html.range(of: "\(attribute)=\"") else { return nil }
-        let rest = html[range.upperBound...]
-        return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
-    }
-
     @Test func rendersEveryCloudletAndFiltersAsYouType() async throws {
         let sandbox = try RegistrySandbox()
         defer { sandbox.remove() }
@@ -78,59 +73,27 @@ import Testing
         #expect(dom.contains("&lt;img src=x onerror="))
         #expect(!dom.contains("<title>1337") && !dom.contains("<title>42"))
 
-        // Type into the search box, one key at a time, as input events in the page.
-        let typed = Self.outputFolder.appendingPathComponent("typed.html")
-        let html = try String(contentsOf: page, encoding: .utf8).replacingOccurrences(
-            of: "</body>", with: Self.typingScript(text: "wiki farm") + "</body>")
-        try html.write(to: typed, atomically: true, encoding: .utf8)
-        let after = try await chromium(["--dump-dom", typed.absoluteString], profile: profile)
-        try after.write(
-            to: Self.outputFolder.appendingPathComponent("typed-dom.html"), atomically: true, encoding: .utf8)
-        #expect(bodyAttribute("data-test-done", in: after) == "yes", "the typing script did not finish")
-        #expect(bodyAttribute("data-test-visible", in: after) == "acme/kb")
-        #expect(bodyAttribute("data-test-count", in: after) == "1 of 3 cloudlets")
-        #expect(bodyAttribute("data-test-after-first-word", in: after) == "huit/mediawiki,acme/kb")
-
-        // And a picture of the filtered page.
+        // Type into the search box with real key events over the DevTools protocol.
+        guard let browser = ProcessRunner.resolve("chromium") else { return }
         let screenshot = Self.outputFolder.appendingPathComponent("search.png")
-        _ = try await chromium(
+        let typing = try await ProcessRunner.run(
+            "python3",
             [
-                "--screenshot=\(screenshot.path)", "--window-size=1100,800", "--hide-scrollbars",
-                typed.absoluteString,
-            ],
-            profile: profile)
+                TestHTTPServer.fixtures.appendingPathComponent("registry/cdp_type.py").path, browser,
+                page.absoluteString, "wiki farm", screenshot.path, profile.path + "-cdp",
+            ], timeout: 180)
+        #expect(typing.status == 0, "cdp_type.py failed: \(typing.errorOutput.suffix(2000))")
+        try typing.standardOutput.write(to: Self.outputFolder.appendingPathComponent("typed.json"))
+        let report = try JSONSerialization.jsonObject(with: typing.standardOutput) as? [String: Any]
+        #expect(report?["focused"] as? String == "search")
+        #expect(report?["value"] as? String == "wiki farm")
+        #expect((report?["after_word"] as? [String: [String]])?["wiki"] == ["huit/mediawiki", "acme/kb"])
+        #expect(report?["visible"] as? [String] == ["acme/kb"])
+        #expect(report?["count"] as? String == "1 of 3 cloudlets")
+
+        // The screenshot of the filtered page stays in test-output/registry-page/.
         let png = try Data(contentsOf: screenshot)
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         #expect(png.count > 5000)
-    }
-
-    /// A script that types `text` into #search key by key (InputEvent per character,
-    /// as a keyboard would), then records what is visible on <body> for the test.
-    static func typingScript(text: String) -> String {
-        """
-        <script>
-        (async function () {
-          var input = document.getElementById('search');
-          var text = \(String(data: try! JSONEncoder().encode(text), encoding: .utf8)!);
-          function visible() {
-            return Array.prototype.filter.call(document.querySelectorAll('#cloudlets > li'), function (li) { return !li.hidden; })
-              .map(function (li) { return li.dataset.name; }).join(',');
-          }
-          input.focus();
-          for (var i = 0; i < text.length; i++) {
-            var ch = text[i];
-            input.dispatchEvent(new KeyboardEvent('keydown', { key: ch, bubbles: true }));
-            input.value += ch;
-            input.dispatchEvent(new InputEvent('input', { data: ch, inputType: 'insertText', bubbles: true }));
-            input.dispatchEvent(new KeyboardEvent('keyup', { key: ch, bubbles: true }));
-            if (text.slice(0, i + 1) === 'wiki') document.body.setAttribute('data-test-after-first-word', visible());
-            await new Promise(function (resolve) { setTimeout(resolve, 20); });
-          }
-          document.body.setAttribute('data-test-visible', visible());
-          document.body.setAttribute('data-test-count', document.getElementById('count').textContent);
-          document.body.setAttribute('data-test-done', 'yes');
-        })();
-        </script>
-        """
     }
 }
