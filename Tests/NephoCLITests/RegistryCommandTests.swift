@@ -119,4 +119,34 @@ import Testing
         #expect(none.status == 3)
         #expect(none.errorOutput.contains("no registries are configured"))
     }
+
+    /// On a terminal (a real pseudo-terminal made by util-linux `script`), uninstall asks.
+    @Test func uninstallAsksOnATerminal() async throws {
+        let nepho = NephoBinary()
+        let repo = try await repository(nepho, "ops/bastion", summary: "a jump host", versions: ["1.0.0"])
+        try await #require(nepho.run(["cloudlet:install", repo.path, "--foreground"]).succeeded)
+        let folder = nepho.home.appendingPathComponent("cloudlets/ops-bastion")
+        try "local edit\n".write(
+            to: folder.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)
+        func uninstall(answer: String) async throws -> ProcessResult {
+            try await ProcessRunner.run(
+                "script",
+                [
+                    "-qec", "\(NephoBinary.executable) cloudlet:uninstall ops/bastion --foreground",
+                    "/dev/null",
+                ],
+                environment: nepho.environment, input: Data(answer.utf8), timeout: 60)
+        }
+        let no = try await uninstall(answer: "n\n")
+        #expect(no.status == 1)
+        #expect(no.output.contains("Remove ops/bastion (\(folder.path))?"))
+        #expect(no.output.contains("uncommitted changes that will be lost"))
+        #expect(no.output.contains("M README.md"))
+        #expect(no.output.contains("Not removed."))
+        #expect(FileManager.default.fileExists(atPath: folder.path))
+        let yes = try await uninstall(answer: "y\n")
+        #expect(yes.status == 0, "\(yes.output)")
+        #expect(yes.output.contains("Removed ops/bastion"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
+    }
 }
