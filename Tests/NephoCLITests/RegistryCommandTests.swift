@@ -124,7 +124,10 @@ import Testing
     @Test func uninstallAsksOnATerminal() async throws {
         let nepho = NephoBinary()
         let repo = try await repository(nepho, "ops/bastion", summary: "a jump host", versions: ["1.0.0"])
-        try await #require(nepho.run(["cloudlet:install", repo.path, "--foreground"]).succeeded)
+        // A folder here holding a repository is a path, even without ./
+        let install = try await nepho.run(
+            ["cloudlet:install", "ops-bastion", "--foreground"], in: repo.deletingLastPathComponent())
+        #expect(install.output.contains("Notice: Cloning from \(repo.path) ..."), "\(install.errorOutput)")
         let folder = nepho.home.appendingPathComponent("cloudlets/ops-bastion")
         try "local edit\n".write(
             to: folder.appendingPathComponent("README.md"), atomically: true, encoding: .utf8)

@@ -37,10 +37,19 @@ extension Nepho {
             }
         }
 
-        /// Local paths become absolute (the daemon has another working folder).
+        /// Local paths become absolute (the daemon has another working folder): those
+        /// starting with `./`, `../` or `~`, and any folder here holding a repository or a
+        /// cloudlet (so `my-cloudlet` works; a registry name never names such a folder).
         static func resolve(_ source: String) -> String {
             if source.hasPrefix("./") || source.hasPrefix("../") || source.hasPrefix("~") || source == "." {
                 return CommandPath.absolute(source)
+            }
+            if !source.hasPrefix("/"), !source.contains("://"), !source.contains("@") {
+                let folder = URL(fileURLWithPath: CommandPath.absolute(source))
+                let marks = [".git", "cloudlet.yaml"].map { folder.appendingPathComponent($0).path }
+                if marks.contains(where: { FileManager.default.fileExists(atPath: $0) }) {
+                    return folder.path
+                }
             }
             return source
         }
