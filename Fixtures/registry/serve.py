@@ -17,6 +17,7 @@ def main():
     parser.add_argument("--auth", action="store_true")
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--cut", action="store_true", help="announce the whole body, send half, close")
+    parser.add_argument("--no-etag", action="store_true", help="send Last-Modified only")
     args = parser.parse_args()
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -53,10 +54,12 @@ def main():
             etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
             modified = email.utils.formatdate(os.path.getmtime(path), usegmt=True)
             headers = [("ETag", etag), ("Last-Modified", modified), ("Content-Type", "application/json")]
-            if self.headers.get("If-None-Match") == etag:
+            if args.no_etag:
+                headers = headers[1:]
+            if not args.no_etag and self.headers.get("If-None-Match") == etag:
                 return self.answer(304, b"", headers[:2])
             if self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == modified:
-                return self.answer(304, b"", headers[:2])
+                return self.answer(304, b"", [("Last-Modified", modified)])
             if args.cut:
                 self.record(200)
                 self.send_response(200)

@@ -7,7 +7,9 @@ import Testing
 
 /// The registry cache against a real HTTP server with ETag / Last-Modified.
 @Suite(.serialized) struct RegistryCacheTests {
-    func oneCloudletRegistry(maxAge: Int) async throws -> (RegistrySandbox, TestHTTPServer, String) {
+    func oneCloudletRegistry(maxAge: Int, etag: Bool = true) async throws -> (
+        RegistrySandbox, TestHTTPServer, String
+    ) {
         let sandbox = try RegistrySandbox()
         try sandbox.serve([
             RegistryEntry(
@@ -15,7 +17,7 @@ import Testing
                 versions: ["v1"],
                 source: "https://git.example.com/huit/mediawiki.git")
         ])
-        let server = try await TestHTTPServer.start(root: sandbox.served)
+        let server = try await TestHTTPServer.start(root: sandbox.served, etag: etag)
         let url = "http://127.0.0.1:\(server.port)/index.json"
         try sandbox.configure(registries: [url], maxAge: maxAge)
         return (sandbox, server, url)
@@ -38,6 +40,15 @@ import Testing
         #expect(result.hits.map(\.name) == ["huit/mediawiki"])
         #expect(server.requests() == ["GET /index.json 200", "GET /index.json 304"])
         #expect(sandbox.cacheSnapshot()["\(before0(sandbox))/index.json"] == before)
+    }
+
+    @Test func aServerWithoutETagsIsRevalidatedByDate() async throws {
+        let (sandbox, server, url) = try await oneCloudletRegistry(maxAge: 0, etag: false)
+        defer { server.stop(); sandbox.remove() }
+        _ = try await sandbox.service().search(RegistrySearchParams(query: "wiki"))
+        let result = try await sandbox.service().manage(RegistryManageParams(action: .update, url: url))
+        #expect(result.registries.first?.status == "revalidated")
+        #expect(server.requests() == ["GET /index.json 200", "GET /index.json 304"])
     }
 
     /// The cache folder's name, for snapshot keys.

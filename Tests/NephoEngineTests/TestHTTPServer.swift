@@ -25,7 +25,8 @@ final class TestHTTPServer: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false) async throws
+    static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true)
+        async throws
         -> TestHTTPServer
     {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -40,6 +41,7 @@ final class TestHTTPServer: @unchecked Sendable {
         ]
         if auth { arguments.append("--auth") }
         if cut { arguments.append("--cut") }
+        if !etag { arguments.append("--no-etag") }
         var certificate: URL?
         if tls {
             let cert = state.appendingPathComponent("cert.pem")
