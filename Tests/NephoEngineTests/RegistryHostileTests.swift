@@ -225,4 +225,48 @@ import Testing
         } throws: { "\($0)".contains("time limit of 2 s") }
         #expect(sandbox.listing(sandbox.cloudlets) == before)
     }
+
+    /// A cloudlet that asks for submodules gets them only through the safe-git rules.
+    @Test func hostileSubmoduleURLsAreRefused() async throws {
+        let (sandbox, before) = try await sandboxWithOneCloudlet()
+        defer { sandbox.remove() }
+        let shared = sandbox.repos.appendingPathComponent("shared")
+        try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
+        try await sandbox.git(["init", "--quiet"], in: shared)
+        try "{}\n".write(to: shared.appendingPathComponent("common.json"), atomically: true, encoding: .utf8)
+        try await sandbox.git(["add", "-A"], in: shared)
+        try await sandbox.git(["commit", "--quiet", "-m", "shared"], in: shared)
+
+        // A local cloudlet whose .gitmodules points at ext::.
+        let evil = try await sandbox.cloudletRepository("evil/sub", submodule: shared, wantsSubmodules: true)
+        try await sandbox.git(
+            [
+                "config", "-f", ".gitmodules", "submodule.patterns/shared.url",
+                "ext::sh -c touch% /tmp/nepho-pwned",
+            ],
+            in: evil)
+        try await sandbox.git(["commit", "--quiet", "-am", "point the submodule elsewhere"], in: evil)
+        try await sandbox.git(["tag", "v9.0.0"], in: evil)
+        await #expect {
+            _ = try await sandbox.service().install(CloudletInstallParams(source: evil.path))
+        } throws: { "\($0)".contains("submodule patterns/shared: refusing git source") }
+
+        // A remote cloudlet (over ssh, through a passing test double) whose submodule is a local path.
+        let remote = try await sandbox.cloudletRepository(
+            "acme/remote", submodule: shared, wantsSubmodules: true)
+        let ssh = TestHTTPServer.fixtures.appendingPathComponent("registry/cut-ssh.py").path + " --limit 0"
+        let service = sandbox.service(git: sandbox.safeGit(sshCommand: ssh))
+        await #expect {
+            _ = try await service.install(CloudletInstallParams(source: "ssh://test-host\(remote.path)"))
+        } throws: { "\($0)".contains("which a remote cloudlet may not use") }
+        #expect(sandbox.listing(sandbox.cloudlets) == before)
+        #expect(!FileManager.default.fileExists(atPath: "/tmp/nepho-pwned"))
+
+        // The same remote cloudlet without submodules installs over ssh.
+        let plain = try await sandbox.cloudletRepository("acme/plain")
+        let installed = try await service.install(
+            CloudletInstallParams(source: "ssh://test-host\(plain.path)"))
+        #expect(installed.version == "1.1.0")
+        #expect(installed.source == "ssh://test-host\(plain.path)")
+    }
 }
