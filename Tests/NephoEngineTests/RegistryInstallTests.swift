@@ -176,4 +176,37 @@ import Testing
         #expect(detail.versions == ["v1.1.0", "v1.0.0"])
         #expect(detail.projectPage == "https://example.com/huit/mediawiki")
     }
+
+    /// A new version that is not a valid cloudlet, or not a fast-forward, is not applied.
+    @Test func updateKeepsTheInstalledVersionWhenTheNewOneIsBadOrDiverged() async throws {
+        let sandbox = try RegistrySandbox()
+        defer { sandbox.remove() }
+        let repo = try await sandbox.cloudletRepository("ops/bastion", versions: ["1.0.0"])
+        let service = sandbox.service()
+        let installed = try await service.install(CloudletInstallParams(source: repo.path))
+        let manifest = URL(fileURLWithPath: installed.path).appendingPathComponent("cloudlet.yaml")
+        let before = try String(contentsOf: manifest, encoding: .utf8)
+
+        // 1.1.0 drops the default scenario: invalid, so the update is rolled back.
+        try await sandbox.git(["rm", "--quiet", "scenarios/default.yaml"], in: repo)
+        try await sandbox.git(["commit", "--quiet", "-m", "broken"], in: repo)
+        try await sandbox.git(["tag", "v1.1.0"], in: repo)
+        var outcome = try await service.update(CloudletUpdateParams(name: "ops/bastion")).outcomes.first
+        #expect(outcome?.status == .failed)
+        #expect(outcome?.message?.contains("not a valid cloudlet, kept the installed one") == true)
+        #expect(try String(contentsOf: manifest, encoding: .utf8) == before)
+        #expect(
+            FileManager.default.fileExists(
+                atPath: URL(fileURLWithPath: installed.path).appendingPathComponent("scenarios/default.yaml")
+                    .path))
+
+        // 2.0.0 is on a history that does not contain the installed commit.
+        try await sandbox.git(["checkout", "--quiet", "--orphan", "rewrite", "v1.0.0"], in: repo)
+        try await sandbox.git(["commit", "--quiet", "-m", "rewritten history"], in: repo)
+        try await sandbox.git(["tag", "v2.0.0"], in: repo)
+        outcome = try await service.update(CloudletUpdateParams(name: "ops/bastion")).outcomes.first
+        #expect(outcome?.status == .failed)
+        #expect(outcome?.message?.contains("not a fast-forward") == true)
+        #expect(try String(contentsOf: manifest, encoding: .utf8) == before)
+    }
 }
