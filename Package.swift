@@ -21,7 +21,7 @@ let package = Package(
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(name: "NephoProtocol"),
-        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol"]),
+        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP"]),
         // nephod (issue 4): state database, client, daemon.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -64,7 +64,8 @@ let package = Package(
             name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
-        .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
+        .testTarget(
+            name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),

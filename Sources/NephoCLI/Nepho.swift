@@ -16,6 +16,8 @@ public struct Nepho: AsyncParsableCommand {
             Completion.self,
             Register.self,
             DaemonStatusCommand.self, DaemonStop.self, DaemonLogs.self,
+            CloudletSearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
+            CloudletRegistry.self, RegistryBuild.self,
         ]
     )
 

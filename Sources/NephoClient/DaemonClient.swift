@@ -262,4 +262,22 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     public func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
         try call(API.ParameterUnset.self, p)
     }
+    public func registrySearch(_ p: RegistrySearchParams) async throws -> RegistrySearchResult {
+        try call(API.RegistrySearch.self, p)
+    }
+    public func cloudletInstall(_ p: CloudletInstallParams) async throws -> CloudletInstallResult {
+        try call(API.CloudletInstall.self, p)
+    }
+    public func cloudletUpdate(_ p: CloudletUpdateParams) async throws -> CloudletUpdateResult {
+        try call(API.CloudletUpdate.self, p)
+    }
+    public func cloudletUninstall(_ p: CloudletUninstallParams) async throws -> CloudletUninstallResult {
+        try call(API.CloudletUninstall.self, p)
+    }
+    public func registryManage(_ p: RegistryManageParams) async throws -> RegistryManageResult {
+        try call(API.RegistryManage.self, p)
+    }
+    public func registryBuild(_ p: RegistryBuildParams) async throws -> RegistryBuildResult {
+        try call(API.RegistryBuild.self, p)
+    }
 }

@@ -18,7 +18,7 @@ public struct CloudletManifest: Sendable, Equatable {
     public static let fileName = "cloudlet.yaml"
     static let keys = [
         "name", "version", "source", "author", "license", "summary", "description", "project_page", "keywords",
-        "parameters",
+        "parameters", "submodules",
     ]
 
     /// Reads `cloudlet.yaml` in `folder`. Problems go to `problems`; nil when it is unusable.

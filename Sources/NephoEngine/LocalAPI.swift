@@ -46,6 +46,16 @@ public struct LocalAPI: NephoAPI {
     }
 
     public func cloudletDescribe(_ params: CloudletRef) async throws -> CloudletDetail {
+        do {
+            return try describeInstalled(params)
+        } catch let error as NephoError where error.code == .notFound {
+            // Not installed: describe it from the registries (docs/registry.md).
+            if let detail = try? await registryService().describe(params.name) { return detail }
+            throw error
+        }
+    }
+
+    func describeInstalled(_ params: CloudletRef) throws -> CloudletDetail {
         try translatingErrors {
             let cloudlet = try catalog().find(params.name)
             let manifest = cloudlet.manifest

@@ -19,6 +19,14 @@ public protocol NephoAPI: Sendable {
     func parameterGet(_ params: ParameterKey) async throws -> UserParameter
     func parameterSet(_ params: UserParameter) async throws -> ParameterListResult
     func parameterUnset(_ params: ParameterKey) async throws -> ParameterListResult
+
+    // The cloudlet registry (docs/registry.md).
+    func registrySearch(_ params: RegistrySearchParams) async throws -> RegistrySearchResult
+    func cloudletInstall(_ params: CloudletInstallParams) async throws -> CloudletInstallResult
+    func cloudletUpdate(_ params: CloudletUpdateParams) async throws -> CloudletUpdateResult
+    func cloudletUninstall(_ params: CloudletUninstallParams) async throws -> CloudletUninstallResult
+    func registryManage(_ params: RegistryManageParams) async throws -> RegistryManageResult
+    func registryBuild(_ params: RegistryBuildParams) async throws -> RegistryBuildResult
 }
 
 /// A method of `NephoAPI` as it goes over the wire: its name, its typed params and
@@ -98,11 +106,49 @@ public enum API {
             try await api.parameterUnset(p)
         }
     }
+    public enum RegistrySearch: NephoMethod {
+        public static let name = "registry.search"
+        public static func invoke(_ api: any NephoAPI, _ p: RegistrySearchParams) async throws
+            -> RegistrySearchResult
+        { try await api.registrySearch(p) }
+    }
+    public enum CloudletInstall: NephoMethod {
+        public static let name = "cloudlet.install"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletInstallParams) async throws
+            -> CloudletInstallResult
+        { try await api.cloudletInstall(p) }
+    }
+    public enum CloudletUpdate: NephoMethod {
+        public static let name = "cloudlet.update"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletUpdateParams) async throws
+            -> CloudletUpdateResult
+        { try await api.cloudletUpdate(p) }
+    }
+    public enum CloudletUninstall: NephoMethod {
+        public static let name = "cloudlet.uninstall"
+        public static func invoke(_ api: any NephoAPI, _ p: CloudletUninstallParams) async throws
+            -> CloudletUninstallResult
+        { try await api.cloudletUninstall(p) }
+    }
+    public enum RegistryManage: NephoMethod {
+        public static let name = "registry.manage"
+        public static func invoke(_ api: any NephoAPI, _ p: RegistryManageParams) async throws
+            -> RegistryManageResult
+        { try await api.registryManage(p) }
+    }
+    public enum RegistryBuild: NephoMethod {
+        public static let name = "registry.build"
+        public static func invoke(_ api: any NephoAPI, _ p: RegistryBuildParams) async throws
+            -> RegistryBuildResult
+        { try await api.registryBuild(p) }
+    }
 
     /// Every method, for routers and documentation checks.
     public static let all: [any NephoMethod.Type] = [
         CloudletList.self, CloudletDescribe.self, CloudletCreate.self, CloudletValidate.self,
         CloudletDirs.self, ScenarioList.self, ScenarioDescribe.self, ParameterList.self,
         ParameterGet.self, ParameterSet.self, ParameterUnset.self,
+        RegistrySearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
+        RegistryManage.self, RegistryBuild.self,
     ]
 }

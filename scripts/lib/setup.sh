@@ -51,3 +51,9 @@ nepho_install_aws_tools() {
     python3 -m pip install --quiet "${want[@]}"
     hash -r
 }
+
+# The registry's tests: openssl (a self-signed HTTPS server), python3 (a loopback HTTP
+# server with ETag/304) and headless Chromium (the browsable registry page).
+nepho_install_registry_test_tools() {
+    nepho_install_system_packages openssl python3 chromium fonts-dejavu-core
+}

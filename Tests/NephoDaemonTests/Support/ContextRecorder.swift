@@ -57,5 +57,23 @@ final class ContextRecorder: @unchecked Sendable {
         func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
             try await local.parameterUnset(p)
         }
+        func registrySearch(_ p: RegistrySearchParams) async throws -> RegistrySearchResult {
+            try await local.registrySearch(p)
+        }
+        func cloudletInstall(_ p: CloudletInstallParams) async throws -> CloudletInstallResult {
+            try await local.cloudletInstall(p)
+        }
+        func cloudletUpdate(_ p: CloudletUpdateParams) async throws -> CloudletUpdateResult {
+            try await local.cloudletUpdate(p)
+        }
+        func cloudletUninstall(_ p: CloudletUninstallParams) async throws -> CloudletUninstallResult {
+            try await local.cloudletUninstall(p)
+        }
+        func registryManage(_ p: RegistryManageParams) async throws -> RegistryManageResult {
+            try await local.registryManage(p)
+        }
+        func registryBuild(_ p: RegistryBuildParams) async throws -> RegistryBuildResult {
+            try await local.registryBuild(p)
+        }
     }
 }

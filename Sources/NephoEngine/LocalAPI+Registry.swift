@@ -1,0 +1,53 @@
+import Foundation
+import NephoCore
+import NephoProtocol
+import NephoSupport
+
+/// The registry methods of `LocalAPI`, each forwarded to `RegistryService`.
+extension LocalAPI {
+    /// The registry service with nepho's safe git and the libcurl transport.
+    func registryService() -> RegistryService { RegistryService(paths: paths) }
+
+    public func registrySearch(_ params: RegistrySearchParams) async throws -> RegistrySearchResult {
+        try await translatingRegistryErrors { try await registryService().search(params) }
+    }
+
+    public func cloudletInstall(_ params: CloudletInstallParams) async throws -> CloudletInstallResult {
+        try await translatingRegistryErrors { try await registryService().install(params) }
+    }
+
+    public func cloudletUpdate(_ params: CloudletUpdateParams) async throws -> CloudletUpdateResult {
+        try await translatingRegistryErrors { try await registryService().update(params) }
+    }
+
+    public func cloudletUninstall(_ params: CloudletUninstallParams) async throws -> CloudletUninstallResult {
+        try await translatingRegistryErrors { try await registryService().uninstall(params) }
+    }
+
+    public func registryManage(_ params: RegistryManageParams) async throws -> RegistryManageResult {
+        try await translatingRegistryErrors { try await registryService().manage(params) }
+    }
+
+    public func registryBuild(_ params: RegistryBuildParams) async throws -> RegistryBuildResult {
+        try await translatingRegistryErrors { try await RegistryBuilder(git: SafeGit()).build(params) }
+    }
+
+    /// Registry, index and git errors as `NephoError`s; the rest as `translatingErrors` does.
+    func translatingRegistryErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as RegistryIndexError {
+            throw NephoError(
+                .invalidInput, "registry \(error.origin): \(error.message)", details: error.details)
+        } catch let error as RegistryFetchError {
+            throw NephoError(.toolFailed, error.description)
+        } catch let error as GitSourceError {
+            throw NephoError(.invalidInput, error.description)
+        } catch let error as GitError {
+            throw NephoError(.toolFailed, error.reason.summary, details: error.lines)
+        } catch {
+            let captured = error
+            return try translatingErrors { throw captured }
+        }
+    }
+}
