@@ -23,7 +23,7 @@ import Testing
     @Test func createUpdateDeleteRunOverTimeWithPerResourceEvents() async throws {
         let (bench, _, client) = try await BenchSupport.client()
         let name = BenchSupport.uniqueName("life")
-        try await bench.script(stack: name, stepSeconds: 0.05)
+        try await bench.script(stack: name, stepSeconds: 0.5)
         let stackId = try await client.createStack(
             StackRequest(stackName: name, template: .body(Self.threeResources)))
         #expect(try await client.describeStacks(name).first?.status == "CREATE_IN_PROGRESS")

@@ -63,6 +63,20 @@ import Testing
             await record("missing " + API.ParameterGet.name) {
                 try await api.parameterGet(.init(key: "KeyName"))
             })
+        // The registry methods (issue 6), on a home with no registries configured.
+        outcomes.append(await record(API.RegistrySearch.name) { try await api.registrySearch(.init(query: "wiki")) })
+        outcomes.append(
+            await record(API.CloudletInstall.name) { try await api.cloudletInstall(.init(source: "ext::sh -c id")) })
+        outcomes.append(await record(API.CloudletUpdate.name) { try await api.cloudletUpdate(.init(name: "demo")) })
+        outcomes.append(
+            await record(API.CloudletUninstall.name) {
+                try await api.cloudletUninstall(.init(name: "demo", dryRun: true))
+            })
+        outcomes.append(await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
+        outcomes.append(
+            await record(API.RegistryBuild.name) {
+                try await api.registryBuild(.init(sources: [], output: home.appendingPathComponent("site").path))
+            })
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
             a, _ in a
         }
