@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -36,7 +37,7 @@ let package = Package(
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoClient",
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
@@ -44,11 +45,28 @@ let package = Package(
             name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
         .executableTarget(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
+        // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "NephoHTTP", dependencies: ["CCurl"]),
+        .target(
+            name: "NephoAWS",
+            dependencies: [
+                "NephoHTTP", "NephoSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
+        .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        .testTarget(
+            name: "NephoHTTPTests",
+            dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(
+            name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport"]),
         .testTarget(
-            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport"]),
+            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
         .testTarget(

@@ -14,6 +14,7 @@ public struct Nepho: AsyncParsableCommand {
             ScenarioList.self, ScenarioDescribe.self,
             ParameterList.self, ParameterGet.self, ParameterSet.self, ParameterUnset.self,
             Completion.self,
+            Register.self,
             DaemonStatusCommand.self, DaemonStop.self, DaemonLogs.self,
         ]
     )

@@ -12,3 +12,8 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
     public var description: String { "<redacted>" }
     public var debugDescription: String { "<redacted>" }
 }
+
+// `dump()` and debuggers walk stored properties through a mirror: show none.
+extension Secret: CustomReflectable {
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}

@@ -37,3 +37,17 @@ nepho_require_swift() {
         exit 1
     fi
 }
+
+# The AWS layer's tests and bench (issue 3): moto with its CloudFormation, Lambda and
+# server parts (the test bench runs moto in-process), and the AWS CLI, which brings
+# botocore (the SigV4 comparison) and is the peer of bench/aws-calls.
+nepho_install_aws_tools() {
+    local want=()
+    python3 -c 'import moto.cloudformation.models, moto.awslambda.models, moto.moto_server.threaded_moto_server, flask, docker, yaml' \
+        >/dev/null 2>&1 || want+=('moto[server,cloudformation]')
+    command -v aws >/dev/null 2>&1 || want+=('awscli')
+    [ ${#want[@]} -eq 0 ] && return 0
+    nepho_log "installing Python packages: ${want[*]}"
+    python3 -m pip install --quiet "${want[@]}"
+    hash -r
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// An AWS service nepho calls: how its endpoint is configured and how it signs.
+public struct AWSService: Sendable, Equatable {
+    /// Signing name and host prefix, e.g. `cloudformation`.
+    public var name: String
+    /// Suffix of its endpoint variable, e.g. `CLOUDFORMATION` for `AWS_ENDPOINT_URL_CLOUDFORMATION`.
+    public var environmentSuffix: String
+    /// Key in a `[services]` config section, e.g. `cloudformation`.
+    public var configKey: String
+
+    public static let cloudFormation = AWSService(
+        name: "cloudformation", environmentSuffix: "CLOUDFORMATION", configKey: "cloudformation")
+    public static let s3 = AWSService(name: "s3", environmentSuffix: "S3", configKey: "s3")
+    public static let sts = AWSService(name: "sts", environmentSuffix: "STS", configKey: "sts")
+
+    /// The public endpoint in `region`.
+    public func defaultEndpoint(region: String) -> URL {
+        let domain = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return URL(string: "https://\(name).\(region).\(domain)")!
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import NephoHTTP
+
+/// The CloudFormation, S3 and STS clients for one configuration, sharing one HTTP
+/// client (and its kept-alive connections) and one retry policy (and its quota).
+public struct AWSSession: Sendable {
+    public var configuration: AWSConfiguration
+    public var http: any HTTPClient
+    public var retry: RetryPolicy
+
+    public init(
+        configuration: AWSConfiguration, http: any HTTPClient = CurlHTTPClient(), retry: RetryPolicy? = nil
+    ) {
+        self.configuration = configuration
+        self.http = http
+        self.retry = retry ?? RetryPolicy(settings: configuration.retry)
+    }
+
+    public func cloudFormation() throws -> CloudFormationClient {
+        try CloudFormationClient(configuration: configuration, http: http, retry: retry)
+    }
+
+    public func sts() throws -> STSClient {
+        STSClient(
+            query: AWSQueryClient(
+                service: .sts, apiVersion: STSClient.apiVersion,
+                endpoint: try configuration.endpoint(for: .sts),
+                region: try configuration.requireRegion(),
+                credentials: try configuration.requireCredentials(), http: http,
+                retry: retry))
+    }
+
+    public func s3() throws -> S3Client {
+        S3Client(
+            endpoint: try configuration.configuredEndpoint(for: .s3),
+            region: try configuration.requireRegion(),
+            credentials: try configuration.requireCredentials(), http: http, retry: retry)
+    }
+
+    public func templateUploader() throws -> TemplateUploader {
+        TemplateUploader(s3: try s3(), sts: try sts())
+    }
+}

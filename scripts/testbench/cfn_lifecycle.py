@@ -1,0 +1,216 @@
+"""Stack lifecycles over time and held builds, on moto's backend (nepho's test bench).
+
+Used by cfn_bench.py; docs/testbench.md says what each sequence looks like and where
+it goes beyond moto.
+"""
+
+import base64
+import io
+import json
+import threading
+import time
+import zipfile
+
+ACCOUNT = "123456789012"
+
+
+def backend(region):
+    from moto.cloudformation.models import cloudformation_backends
+
+    return cloudformation_backends[ACCOUNT][region]
+
+
+# --- lifecycles ---------------------------------------------------------------------
+def add_event(stack, status, logical=None, rtype=None, physical=None, reason=None):
+    from moto.cloudformation.models import Event
+
+    event = Event(
+        stack_id=stack.stack_id,
+        stack_name=stack.name,
+        logical_resource_id=logical or stack.name,
+        physical_resource_id=physical if physical is not None else (stack.stack_id if logical is None else ""),
+        resource_type=rtype or "AWS::CloudFormation::Stack",
+        resource_status=status,
+        resource_status_reason=reason,
+        resource_properties=None,
+    )
+    stack.events.append(event)
+    if logical is None:
+        stack.status = status
+
+
+def resources_of(stack):
+    resources = (stack.template_dict or {}).get("Resources", {}) or {}
+    found = []
+    for logical, body in resources.items():
+        physical = ""
+        try:
+            physical = stack.resource_map[logical].physical_resource_id or ""
+        except Exception:
+            physical = f"{stack.name}-{logical}"
+        found.append((logical, (body or {}).get("Type", "AWS::CloudFormation::WaitConditionHandle"), str(physical)))
+    return found
+
+
+def run_create(stack, script):
+    step = float(script.get("step_seconds", 0.2))
+    fail = (script.get("fail") or {}).get("create")
+    created = []
+    for logical, rtype, physical in resources_of(stack):
+        time.sleep(step)
+        add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
+        time.sleep(step)
+        if logical == fail:
+            reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
+            add_event(stack, "CREATE_FAILED", logical, rtype, physical, reason)
+            time.sleep(step)
+            add_event(
+                stack,
+                "ROLLBACK_IN_PROGRESS",
+                reason=f"The following resource(s) failed to create: [{logical}]. Rollback requested by user.",
+            )
+            for done_logical, done_type, done_physical in reversed(created):
+                time.sleep(step)
+                add_event(stack, "DELETE_IN_PROGRESS", done_logical, done_type, done_physical)
+                time.sleep(step)
+                add_event(stack, "DELETE_COMPLETE", done_logical, done_type, done_physical)
+            time.sleep(step)
+            add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
+            time.sleep(step)
+            add_event(stack, "ROLLBACK_COMPLETE")
+            return
+        add_event(stack, "CREATE_COMPLETE", logical, rtype, physical)
+        created.append((logical, rtype, physical))
+    time.sleep(step)
+    add_event(stack, "CREATE_COMPLETE")
+
+
+def run_update(stack, script):
+    step = float(script.get("step_seconds", 0.2))
+    fail = (script.get("fail") or {}).get("update")
+    updated = []
+    stack.nepho_cancel = False
+    for logical, rtype, physical in resources_of(stack):
+        time.sleep(step)
+        add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
+        time.sleep(step)
+        cancelled = getattr(stack, "nepho_cancel", False)
+        if logical == fail or cancelled:
+            reason = "Resource update cancelled" if cancelled else script.get(
+                "reason", "Resource update failed in the nepho test bench"
+            )
+            add_event(stack, "UPDATE_FAILED", logical, rtype, physical, reason)
+            time.sleep(step)
+            add_event(
+                stack,
+                "UPDATE_ROLLBACK_IN_PROGRESS",
+                reason="User Initiated" if cancelled else f"The following resource(s) failed to update: [{logical}].",
+            )
+            for done_logical, done_type, done_physical in reversed(updated + [(logical, rtype, physical)]):
+                time.sleep(step)
+                add_event(stack, "UPDATE_IN_PROGRESS", done_logical, done_type, done_physical)
+                time.sleep(step)
+                add_event(stack, "UPDATE_COMPLETE", done_logical, done_type, done_physical)
+            time.sleep(step)
+            add_event(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
+            time.sleep(step)
+            add_event(stack, "UPDATE_ROLLBACK_COMPLETE")
+            return
+        add_event(stack, "UPDATE_COMPLETE", logical, rtype, physical)
+        updated.append((logical, rtype, physical))
+    time.sleep(step)
+    add_event(stack, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+    time.sleep(step)
+    add_event(stack, "UPDATE_COMPLETE")
+
+
+def run_delete(region, stack, script):
+    step = float(script.get("step_seconds", 0.2))
+    fail = (script.get("fail") or {}).get("delete")
+    for logical, rtype, physical in reversed(resources_of(stack)):
+        time.sleep(step)
+        add_event(stack, "DELETE_IN_PROGRESS", logical, rtype, physical)
+        time.sleep(step)
+        if logical == fail:
+            reason = script.get("reason", "Resource deletion cancelled by the nepho test bench")
+            add_event(stack, "DELETE_FAILED", logical, rtype, physical, reason)
+            time.sleep(step)
+            add_event(stack, "DELETE_FAILED", reason=f"The following resource(s) failed to delete: [{logical}].")
+            return
+        add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
+    time.sleep(step)
+    events_before = len(stack.events)
+    backend(region).delete_stack(stack.stack_id)
+    # moto's own delete adds "DELETE_IN_PROGRESS (User Initiated)" and "DELETE_COMPLETE";
+    # the first was already told, so keep only the second.
+    added = stack.events[events_before:]
+    stack.events[events_before:] = [e for e in added if e.resource_status != "DELETE_IN_PROGRESS"]
+
+
+def start_lifecycle(target, *args):
+    threading.Thread(target=target, args=args, daemon=True).start()
+
+
+def take_over_create(region, stack_id, script):
+    stack = backend(region).get_stack(stack_id)
+    # moto created everything at once: keep its "User Initiated" event, tell the rest over time.
+    stack.events[:] = [e for e in stack.events if e.resource_status != "CREATE_COMPLETE"]
+    stack.status = "CREATE_IN_PROGRESS"
+    start_lifecycle(run_create, stack, script)
+
+
+def take_over_update(region, stack_id, script):
+    stack = backend(region).get_stack(stack_id)
+    if stack.events and stack.events[-1].resource_status == "UPDATE_COMPLETE":
+        stack.events.pop()
+    stack.status = "UPDATE_IN_PROGRESS"
+    start_lifecycle(run_update, stack, script)
+
+
+# --- hold a build open ----------------------------------------------------------------
+def create_hold_function(region, name):
+    from moto.awslambda.models import lambda_backends
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+    role_name = "nepho-bench-hold"
+    try:
+        role = iam.get_role(role_name)
+    except Exception:
+        role = iam.create_role(
+            role_name=role_name,
+            assume_role_policy_document=json.dumps({"Version": "2012-10-17", "Statement": []}),
+            path="/",
+            permissions_boundary=None,
+            description="nepho test bench",
+            tags=[],
+            max_session_duration=3600,
+        )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return {}\n")
+    spec = {
+        "FunctionName": name,
+        "Runtime": "python3.11",
+        "Role": role.arn,
+        "Handler": "index.handler",
+        "Code": {"ZipFile": base64.b64encode(buffer.getvalue()).decode()},  # as the Lambda API carries it
+        "Timeout": 3,
+        "MemorySize": 128,
+        "Publish": True,
+    }
+    functions = lambda_backends[ACCOUNT][region]
+    try:
+        return functions.get_function(name).function_arn
+    except Exception:
+        pass
+    function = functions.create_function(spec)
+    return function.function_arn
+
+
+def pending_custom_resources(region, stack_id):
+    stack = backend(region).get_stack(stack_id)
+    return {
+        logical: {"RequestId": resource.request_id, "Finished": resource.is_created()}
+        for logical, resource in stack.custom_resources.items()
+    }
