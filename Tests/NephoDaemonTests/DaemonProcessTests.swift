@@ -241,7 +241,8 @@ import Testing
         let result = try await NephoProgram.run(["cloudlet:list"], home: home)
         #expect(result.status != 0)
         #expect(result.errorOutput.contains("nephod could not start"))
-        #expect(result.errorOutput.contains("newer nepho"), "the log's reason is shown: \(result.errorOutput)")
+        #expect(
+            result.errorOutput.contains("newer nepho"), "the log's reason is shown: \(result.errorOutput)")
         #expect(try database.scalar("PRAGMA user_version") == 999, "left untouched")
         #expect(try await NephoProgram.run(["cloudlet:list", "--foreground"], home: home).status == 0)
     }
