@@ -16,16 +16,7 @@ public struct CloudFormationTemplate: Sendable {
 
     /// Reads and checks `url`; the problems list every structural error found.
     public static func read(_ url: URL, problems: inout [CloudletProblem]) -> CloudFormationTemplate? {
-        let root: YAMLNode
-        do {
-            root = try YAMLParser().parseFile(url)
-        } catch let error as YAMLError {
-            problems.append(CloudletProblem(error))
-            return nil
-        } catch {
-            problems.append(CloudletProblem(file: url.path, message: "\(error)"))
-            return nil
-        }
+        guard let root = CloudletProblem.parse(url, into: &problems) else { return nil }
         return check(root, file: url.path, problems: &problems)
     }
 

@@ -29,16 +29,7 @@ public struct CloudletManifest: Sendable, Equatable {
             problems.append(CloudletProblem(file: file, message: "missing \(fileName): every cloudlet needs one"))
             return nil
         }
-        let root: YAMLNode
-        do {
-            root = try YAMLParser().parseFile(url)
-        } catch let error as YAMLError {
-            problems.append(CloudletProblem(error))
-            return nil
-        } catch {
-            problems.append(CloudletProblem(file: file, message: "\(error)"))
-            return nil
-        }
+        guard let root = CloudletProblem.parse(url, into: &problems) else { return nil }
         var reader = FieldReader(file: file)
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: fileName) else { return nil }

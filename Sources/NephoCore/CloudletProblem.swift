@@ -1,3 +1,4 @@
+import Foundation
 import NephoSupport
 
 /// Something wrong with a cloudlet's files, at a place in one of them.
@@ -18,6 +19,18 @@ public struct CloudletProblem: Sendable, Equatable, CustomStringConvertible {
 
     init(_ error: YAMLError) {
         self.init(file: error.file ?? "<yaml>", mark: error.mark, message: error.message)
+    }
+
+    /// Parses the YAML file `url`; a failure becomes a problem (and nil).
+    static func parse(_ url: URL, into problems: inout [CloudletProblem]) -> YAMLNode? {
+        do {
+            return try YAMLParser().parseFile(url)
+        } catch let error as YAMLError {
+            problems.append(CloudletProblem(error))
+        } catch {
+            problems.append(CloudletProblem(file: url.path, message: "\(error)"))
+        }
+        return nil
     }
 
     /// `file:line:column: severity: message`.

@@ -31,16 +31,7 @@ public struct Scenario: Sendable, Equatable {
     /// Reads `file`; problems go to `problems`, nil when it is unusable.
     static func read(_ file: URL, problems: inout [CloudletProblem]) -> Scenario? {
         let name = file.deletingPathExtension().lastPathComponent
-        let root: YAMLNode
-        do {
-            root = try YAMLParser().parseFile(file)
-        } catch let error as YAMLError {
-            problems.append(CloudletProblem(error))
-            return nil
-        } catch {
-            problems.append(CloudletProblem(file: file.path, message: "\(error)"))
-            return nil
-        }
+        guard let root = CloudletProblem.parse(file, into: &problems) else { return nil }
         var reader = FieldReader(file: file.path)
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: "a scenario") else { return nil }
