@@ -57,24 +57,9 @@ public final class ChildProcess: @unchecked Sendable {
             GNUExtensions.addChdir(&actions, currentDirectory)
         }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let rc = withCStrings(command) { argv in
-            withCStrings(env) { envp in
-                posix_spawn(&pid, path, &actions, &attributes, argv, envp)
-            }
-        }
+        let (pid, rc) = CleanSpawn.spawn(
+            path: path, command: command, environment: environment ?? ProcessInfo.processInfo.environment,
+            actions: &actions)
         close(out.1)
         close(err.1)
         close(inp.0)
@@ -125,6 +110,32 @@ public final class ChildProcess: @unchecked Sendable {
             return waiters
         }
         for waiter in pending { waiter.resume(returning: code) }
+    }
+}
+
+/// `posix_spawn` with an empty signal mask and every signal at its default action, so a
+/// child never inherits what the spawning thread blocked or ignored.
+enum CleanSpawn {
+    static func spawn(
+        path: String, command: [String], environment: [String: String],
+        actions: inout posix_spawn_file_actions_t, extraFlags: Int32 = 0
+    ) -> (pid: pid_t, status: Int32) {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | extraFlags))
+        let env = environment.map { "\($0.key)=\($0.value)" }
+        var pid: pid_t = 0
+        let rc = withCStrings(command) { argv in
+            withCStrings(env) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+        }
+        return (pid, rc)
     }
 }
 

@@ -37,27 +37,8 @@ public enum DetachedProcess {
         posix_spawn_file_actions_adddup2(&actions, log, 2)
         if let descriptor3 { posix_spawn_file_actions_adddup2(&actions, descriptor3, 3) }
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(
-            &attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | spawnSetSID))
-
-        let env = environment.map { "\($0.key)=\($0.value)" }
-        var pid: pid_t = 0
-        let argv = command.map { strdup($0) } + [nil]
-        let envp = env.map { strdup($0) } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        let rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        let (pid, rc) = CleanSpawn.spawn(
+            path: path, command: command, environment: environment, actions: &actions, extraFlags: spawnSetSID)
         guard rc == 0 else {
             throw ProcessError(result: nil, arguments: command, reason: String(cString: strerror(rc)))
         }
