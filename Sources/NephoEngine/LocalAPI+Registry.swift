@@ -5,8 +5,13 @@ import NephoSupport
 
 /// The registry methods of `LocalAPI`, each forwarded to `RegistryService`.
 extension LocalAPI {
-    /// The registry service with nepho's safe git and the libcurl transport.
-    func registryService() -> RegistryService { RegistryService(paths: paths) }
+    /// The registry service with nepho's safe git (using the requesting client's ssh agent
+    /// and proxies, see `ProviderContext.overlaying`) and the libcurl transport.
+    func registryService() -> RegistryService { RegistryService(paths: paths, git: clientGit()) }
+
+    func clientGit() -> SafeGit {
+        SafeGit(environment: ProviderContext.overlaying(ProcessInfo.processInfo.environment))
+    }
 
     public func registrySearch(_ params: RegistrySearchParams) async throws -> RegistrySearchResult {
         try await translatingRegistryErrors { try await registryService().search(params) }
@@ -29,7 +34,7 @@ extension LocalAPI {
     }
 
     public func registryBuild(_ params: RegistryBuildParams) async throws -> RegistryBuildResult {
-        try await translatingRegistryErrors { try await RegistryBuilder(git: SafeGit()).build(params) }
+        try await translatingRegistryErrors { try await RegistryBuilder(git: clientGit()).build(params) }
     }
 
     /// Registry, index and git errors as `NephoError`s; the rest as `translatingErrors` does.

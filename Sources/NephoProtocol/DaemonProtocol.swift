@@ -68,17 +68,33 @@ public enum DaemonRPC {
 }
 
 /// The client's cloud provider settings: every `AWS_*` variable of the environment of
-/// the command (profile, region, endpoints, retries, credentials). The daemon runs the
-/// request, and any build it starts, with these. Values are never logged or stored:
-/// `description` shows the names only.
+/// the command (profile, region, endpoints, retries, credentials), plus its ssh agent
+/// (`SSH_AUTH_SOCK`) and proxy variables, which git and HTTP need to act as the user.
+/// The daemon runs the request, and any build it starts, with these. Values are never
+/// logged or stored: `description` shows the names only.
 public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvertible {
     public var environment: [String: String]
 
     public init(environment: [String: String] = [:]) { self.environment = environment }
 
+    /// Variables besides `AWS_*` that travel with a request.
+    public static let carriedVariables: Set<String> = [
+        "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY",
+    ]
+
     /// Keeps the provider variables of `environment`.
     public static func capture(from environment: [String: String]) -> ProviderContext {
-        ProviderContext(environment: environment.filter { $0.key.hasPrefix("AWS_") })
+        ProviderContext(environment: environment.filter { $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) })
+    }
+
+    /// `base` (normally the process's own environment) with the carried non-AWS variables
+    /// of the request being served in its place: in the daemon, a child such as git then
+    /// uses the client's ssh agent and proxies, not the daemon's.
+    public static func overlaying(_ base: [String: String]) -> [String: String] {
+        guard let current else { return base }
+        var merged = base.filter { !carriedVariables.contains($0.key) }
+        for (key, value) in current.environment where carriedVariables.contains(key) { merged[key] = value }
+        return merged
     }
 
     public var description: String {

@@ -120,6 +120,17 @@ import Testing
         #expect(context.environment.keys.sorted() == ["AWS_REGION", "AWS_SECRET_ACCESS_KEY"])
         #expect(!"\(context)".contains("s3cr3t"))
     }
+
+    @Test func theClientsSSHAgentAndProxiesTravelAndReplaceTheDaemons() {
+        let context = ProviderContext.capture(from: [
+            "SSH_AUTH_SOCK": "/run/user/1000/agent", "https_proxy": "http://proxy:3128", "PATH": "/bin",
+        ])
+        #expect(context.environment.keys.sorted() == ["SSH_AUTH_SOCK", "https_proxy"])
+        let daemon = ["PATH": "/usr/bin", "SSH_AUTH_SOCK": "/tmp/daemon-agent", "http_proxy": "http://old"]
+        #expect(ProviderContext.overlaying(daemon) == daemon, "outside a request the process environment stands")
+        let merged = ProviderContext.$current.withValue(context) { ProviderContext.overlaying(daemon) }
+        #expect(merged == ["PATH": "/usr/bin", "SSH_AUTH_SOCK": "/run/user/1000/agent", "https_proxy": "http://proxy:3128"])
+    }
 }
 
 @Suite struct OrderedJSONTests {
