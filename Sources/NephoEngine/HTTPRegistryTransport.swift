@@ -21,11 +21,6 @@ public struct HTTPRegistryTransport: RegistryTransport {
         var request = HTTPRequest(method: "GET", url: url, headers: [("Accept", "application/json")])
         if let etag = validators.etag { request.setHeader("If-None-Match", etag) }
         if let lastModified = validators.lastModified { request.setHeader("If-Modified-Since", lastModified) }
-        let client =
-            self.client
-            ?? CurlHTTPClient(
-                limits: HTTPLimits(
-                    connectTimeout: 10, totalTimeout: 120, maxResponseBytes: RegistryLimits.indexBytes))
         let response: HTTPResponse
         do {
             response = try await client.send(request)

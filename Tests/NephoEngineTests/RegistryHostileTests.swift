@@ -127,7 +127,7 @@ import Testing
             expected = "could not be updated"
         default:
             let big = sandbox.served.appendingPathComponent("index.json")
-            FileManager.default.createFile(atPath: big.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: big.path, contents: nil)
             let handle = try FileHandle(forWritingTo: big)
             try handle.truncate(atOffset: 100 * 1024 * 1024)
             try handle.close()
@@ -156,7 +156,7 @@ import Testing
         let sandbox = try RegistrySandbox()
         defer { sandbox.remove() }
         let big = sandbox.served.appendingPathComponent("index.json")
-        FileManager.default.createFile(atPath: big.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: big.path, contents: nil)
         let handle = try FileHandle(forWritingTo: big)
         try handle.truncate(atOffset: 100 * 1024 * 1024)
         try handle.close()
