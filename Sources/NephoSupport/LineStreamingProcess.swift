@@ -44,15 +44,19 @@ public final class LineStreamingProcess: Sendable {
             throw ProcessError(result: nil, arguments: [executable] + arguments, reason: "command not found")
         }
         let child = try ChildProcess.spawn(
-            path: path, arguments: arguments, environment: environment, currentDirectory: currentDirectory?.path,
+            path: path, arguments: arguments, environment: environment,
+            currentDirectory: currentDirectory?.path,
             captureInput: false)
         let (stream, continuation) = AsyncStream.makeStream(of: ProcessOutputLine.self)
         let open = OpenPipes(count: 2, continuation: continuation)
         for (handle, kind) in [
-            (child.standardOutput, ProcessOutputLine.Stream.standardOutput), (child.standardError, .standardError),
+            (child.standardOutput, ProcessOutputLine.Stream.standardOutput),
+            (child.standardError, .standardError),
         ] {
             Thread.detachNewThread {
-                readLines(handle.fileDescriptor) { continuation.yield(ProcessOutputLine(stream: kind, text: $0)) }
+                readLines(handle.fileDescriptor) {
+                    continuation.yield(ProcessOutputLine(stream: kind, text: $0))
+                }
                 open.close()
             }
         }

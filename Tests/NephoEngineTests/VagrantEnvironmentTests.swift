@@ -16,24 +16,28 @@ import Testing
         #expect(environment.folder.path == home.root.path + "/formations/wiki")
         let vagrantfile = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
         let original = try String(
-            contentsOf: VagrantTranscripts.root.appendingPathComponent("cloudlets/mediawiki/patterns/vagrant/Vagrantfile"),
+            contentsOf: VagrantTranscripts.root.appendingPathComponent(
+                "cloudlets/mediawiki/patterns/vagrant/Vagrantfile"),
             encoding: .utf8)
         #expect(vagrantfile == original)
         let handoff = try String(contentsOf: environment.provisionerScript, encoding: .utf8)
         let bootstrap = try String(
-            contentsOf: VagrantTranscripts.root.appendingPathComponent("cloudlets/mediawiki/provisioners/bootstrap.sh"),
+            contentsOf: VagrantTranscripts.root.appendingPathComponent(
+                "cloudlets/mediawiki/provisioners/bootstrap.sh"),
             encoding: .utf8)
         #expect(handoff.contains("<<'NEPHO_BOOTSTRAP_END'\n" + bootstrap))  // the bootstrap, verbatim
         #expect(handoff.hasPrefix("#!/usr/bin/env bash\n"))
         let record = try VagrantEnvironment.open(environment.folder).record
-        #expect(record.cloudlet == "mediawiki" && record.scenario == "vagrant" && !record.generatedVagrantfile)
+        #expect(
+            record.cloudlet == "mediawiki" && record.scenario == "vagrant" && !record.generatedVagrantfile)
         #expect(record.parameters["HTTPPort"] == "8080")
         #expect(record.parameters["AdminPassword"] == nil)
         #expect(record.secretParameters == ["AdminPassword"])
         #expect(!home.anyFileContains(Self.secret))
 
         let command = environment.commandEnvironment(
-            base: ["PATH": "/usr/bin", "VAGRANT_LOG": "debug"], secrets: ["AdminPassword": Secret(Self.secret)])
+            base: ["PATH": "/usr/bin", "VAGRANT_LOG": "debug"],
+            secrets: ["AdminPassword": Secret(Self.secret)])
         #expect(command["AdminPassword"] == Self.secret)
         #expect(command["HTTPPort"] == "8080")
         #expect(command["VAGRANT_LOG"] == nil)
@@ -45,7 +49,8 @@ import Testing
         let home = VagrantTestHome()
         let environment = try home.mediawiki(formation: "wiki")
         try FileManager.default.createDirectory(
-            at: environment.folder.appendingPathComponent(".vagrant/machines/default"), withIntermediateDirectories: true)
+            at: environment.folder.appendingPathComponent(".vagrant/machines/default"),
+            withIntermediateDirectories: true)
         #expect(throws: VagrantEnvironmentError.self) { try home.mediawiki(formation: "wiki") }
         #expect(throws: VagrantEnvironmentError.self) { try home.mediawiki(formation: "../escape") }
     }
@@ -80,18 +85,24 @@ import Testing
     @Test func handoffReportsSuccessAndFailureWithPhases() async throws {
         let home = VagrantTestHome()
         for (body, status, expected) in [
-            ("echo 'NEPHO_PHASE 1/2 One'\necho \"env: $GREETING\"\necho 'NEPHO_PHASE 2/2 Two'\n", Int32(0),
-             "NEPHO_RESULT SUCCESS bootstrap finished: NEPHO_PHASE 2/2 Two"),
-            ("echo 'NEPHO_PHASE 1/2 One'\necho oops >&2\nexit 3\n", 3,
-             "NEPHO_RESULT FAILURE bootstrap exited with status 3: NEPHO_PHASE 1/2 One oops "),
+            (
+                "echo 'NEPHO_PHASE 1/2 One'\necho \"env: $GREETING\"\necho 'NEPHO_PHASE 2/2 Two'\n", Int32(0),
+                "NEPHO_RESULT SUCCESS bootstrap finished: NEPHO_PHASE 2/2 Two"
+            ),
+            (
+                "echo 'NEPHO_PHASE 1/2 One'\necho oops >&2\nexit 3\n", 3,
+                "NEPHO_RESULT FAILURE bootstrap exited with status 3: NEPHO_PHASE 1/2 One oops "
+            ),
         ] {
-            let script = try VagrantHandoff.script(bootstrap: "#!/usr/bin/env bash\nset -eu\n" + body, provisionerName: "t.sh")
+            let script = try VagrantHandoff.script(
+                bootstrap: "#!/usr/bin/env bash\nset -eu\n" + body, provisionerName: "t.sh")
             let sandbox = home.root.appendingPathComponent("sandbox-\(status)").path
             let moved = script.replacingOccurrences(of: "/etc/nepho", with: sandbox + "/etc")
                 .replacingOccurrences(of: "/var/log/", with: sandbox + "/")
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let result = try await ProcessRunner.run(
-                "bash", ["-c", moved], environment: ["PATH": "/usr/bin:/bin", "GREETING": "hello"], timeout: 60)
+                "bash", ["-c", moved], environment: ["PATH": "/usr/bin:/bin", "GREETING": "hello"],
+                timeout: 60)
             #expect(result.status == status)
             let lines = result.output.split(separator: "\n").map(String.init)
             #expect(lines.last == expected)
@@ -110,7 +121,8 @@ final class VagrantTestHome: @unchecked Sendable {
     var paths: NephoPaths { NephoPaths(home: root, runtimeDirectory: root.appendingPathComponent("run")) }
 
     init() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-vagrant-\(UUID().uuidString)")
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-vagrant-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
@@ -119,7 +131,8 @@ final class VagrantTestHome: @unchecked Sendable {
     /// The repository's mediawiki cloudlet, vagrant scenario.
     @discardableResult
     func mediawiki(formation: String, secret: String? = nil) throws -> VagrantEnvironment {
-        let cloudlet = try Cloudlet.open(VagrantTranscripts.root.appendingPathComponent("cloudlets/mediawiki"))
+        let cloudlet = try Cloudlet.open(
+            VagrantTranscripts.root.appendingPathComponent("cloudlets/mediawiki"))
         let scenario = try cloudlet.scenario("vagrant")
         let values = try ParameterResolver(
             template: [], cloudlet: cloudlet.manifest.parameters, scenario: scenario.parameters, user: [:],
@@ -138,27 +151,29 @@ final class VagrantTestHome: @unchecked Sendable {
         let files = [
             "cloudlet.yaml": "name: plain\nversion: 1.0.0\nsummary: a plain machine\n",
             "scenarios/default.yaml": """
-                provider: vagrant
-                provisioner: setup.sh
-                parameters:
-                  Box: debian/bookworm64
-                  CPUs: 1
-                  Memory: 512
-                  ForwardedPorts: 8081:80,2201:22
-                  SyncedFolder: site:/srv/site
-                  Greeting:
-                    default: it's a \\ test
-                  ApiToken:
-                    secret: true
-                    required: false
+            provider: vagrant
+            provisioner: setup.sh
+            parameters:
+              Box: debian/bookworm64
+              CPUs: 1
+              Memory: 512
+              ForwardedPorts: 8081:80,2201:22
+              SyncedFolder: site:/srv/site
+              Greeting:
+                default: it's a \\ test
+              ApiToken:
+                secret: true
+                required: false
 
-                """,
-            "provisioners/setup.sh": "#!/usr/bin/env bash\nset -euo pipefail\necho 'NEPHO_PHASE 1/1 Saying hello'\necho \"$Greeting\"\n",
+            """,
+            "provisioners/setup.sh":
+                "#!/usr/bin/env bash\nset -euo pipefail\necho 'NEPHO_PHASE 1/1 Saying hello'\necho \"$Greeting\"\n",
             "site/index.html": "hello\n",
         ]
         for (path, text) in files {
             let url = folder.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
         let cloudlet = try Cloudlet.open(folder)

@@ -10,7 +10,8 @@ import Testing
 @Suite struct VagrantOutputParserTests {
     @Test func splitsFieldsAndUndoesVagrantsEscapes() throws {
         let line = try #require(
-            VagrantMachineReadableLine.parse("1795924800,default,ui,detail,    default: a%!(VAGRANT_COMMA) b\\nc\\rd"))
+            VagrantMachineReadableLine.parse(
+                "1795924800,default,ui,detail,    default: a%!(VAGRANT_COMMA) b\\nc\\rd"))
         #expect(line.timestamp == 1_795_924_800)
         #expect(line.target == "default")
         #expect(line.type == "ui")
@@ -18,13 +19,19 @@ import Testing
         #expect(line.rendered == "1795924800,default,ui,detail,    default: a%!(VAGRANT_COMMA) b\\nc\\rd")
         let empty = try #require(VagrantMachineReadableLine.parse("1795924800,,ui,info,"))
         #expect(empty.target == "" && empty.data == ["info", ""])
-        #expect(VagrantMachineReadableLine.parse("Vagrant failed to initialize at a very early stage:") == nil)
+        #expect(
+            VagrantMachineReadableLine.parse("Vagrant failed to initialize at a very early stage:") == nil)
         #expect(VagrantMachineReadableLine.parse("abc,default,ui") == nil)
     }
 
     @Test func phaseLinesFollowTheProvisionerContract() {
-        #expect(ProvisionerPhase(line: "NEPHO_PHASE 2/6 Installing Apache, PHP") == ProvisionerPhase(number: 2, total: 6, text: "Installing Apache, PHP"))
-        for bad in ["NEPHO_PHASE 0/6 x", "NEPHO_PHASE 7/6 x", "NEPHO_PHASE 1/6", "NEPHO_PHASE 1/6 ", "NEPHO_PHASE a/6 x", "PHASE 1/2 x"] {
+        #expect(
+            ProvisionerPhase(line: "NEPHO_PHASE 2/6 Installing Apache, PHP")
+                == ProvisionerPhase(number: 2, total: 6, text: "Installing Apache, PHP"))
+        for bad in [
+            "NEPHO_PHASE 0/6 x", "NEPHO_PHASE 7/6 x", "NEPHO_PHASE 1/6", "NEPHO_PHASE 1/6 ",
+            "NEPHO_PHASE a/6 x", "PHASE 1/2 x",
+        ] {
             #expect(ProvisionerPhase(line: bad) == nil, "\(bad)")
         }
     }
@@ -34,17 +41,23 @@ import Testing
         parser.feed(transcript: VagrantTranscripts.text("up-success.txt"))
         let kinds = parser.events.map(\.kind)
         #expect(kinds.first == .metadata(key: "provider", value: "virtualbox"))
-        #expect(kinds.contains(.message(level: .info, text: "Bringing machine 'default' up with 'virtualbox' provider...")))
+        #expect(
+            kinds.contains(
+                .message(level: .info, text: "Bringing machine 'default' up with 'virtualbox' provider...")))
         #expect(kinds.contains(.action(name: "up", phase: .start)))
-        #expect(kinds.contains(.message(level: .info, text: "Importing base box 'bento/amazonlinux-2023'...")))
+        #expect(
+            kinds.contains(.message(level: .info, text: "Importing base box 'bento/amazonlinux-2023'...")))
         // A multi-line detail: every line's prefix removed, the escaped newlines restored.
         #expect(
             kinds.contains(
                 .message(
                     level: .detail,
-                    text: "\nVagrant insecure key detected. Vagrant will automatically replace\nthis with a newly generated keypair for better security."
+                    text:
+                        "\nVagrant insecure key detected. Vagrant will automatically replace\nthis with a newly generated keypair for better security."
                 )))
-        #expect(kinds.contains(.message(level: .detail, text: "Running: /tmp/vagrant-shell20261129-41877-1q9z8kd.sh")))
+        #expect(
+            kinds.contains(
+                .message(level: .detail, text: "Running: /tmp/vagrant-shell20261129-41877-1q9z8kd.sh")))
         let phases = parser.events.compactMap { event -> ProvisionerPhase? in
             if case .phase(let phase) = event.kind { return phase }
             return nil
@@ -58,7 +71,8 @@ import Testing
         }
         #expect(output.contains("mediawiki-1.43.1.tar.gz   50%\r100%"))
         #expect(output.contains(""))
-        #expect(output.contains("Installed: httpd-2.4.62-1.amzn2023.x86_64, php8.3-8.3.10-1.amzn2023.0.1.x86_64"))
+        #expect(
+            output.contains("Installed: httpd-2.4.62-1.amzn2023.x86_64, php8.3-8.3.10-1.amzn2023.0.1.x86_64"))
         #expect(!output.contains { $0.hasPrefix("Running: ") })
         #expect(kinds.last == .state(.running))
         #expect(parser.events.allSatisfy { $0.timestamp >= 1_795_924_800 })
@@ -75,18 +89,23 @@ import Testing
         parser.feed(transcript: VagrantTranscripts.text("up-provisioner-fails.txt"))
         let summary = parser.summary(exitStatus: 1)
         #expect(!summary.succeeded)
-        #expect(summary.lastPhase == ProvisionerPhase(number: 3, total: 6, text: "Installing and securing MariaDB"))
+        #expect(
+            summary.lastPhase
+                == ProvisionerPhase(number: 3, total: 6, text: "Installing and securing MariaDB"))
         #expect(summary.provisionerSucceeded == false)
         #expect(summary.state == nil)  // the up action never ended
         let failure = try #require(summary.failure)
         #expect(failure.errorClass == "Vagrant::Errors::VagrantError")
-        #expect(failure.message.hasPrefix("The SSH command responded with a non-zero exit status. Vagrant\nassumes"))
+        #expect(
+            failure.message.hasPrefix(
+                "The SSH command responded with a non-zero exit status. Vagrant\nassumes"))
         let problem = VagrantProblem.explain(failure, folder: "/f")
         #expect(problem.kind == .provisionerFailed)
         #expect(
             parser.events.map(\.kind).contains(
                 .provisionerOutput(
-                    "See \"systemctl status mariadb.service\" and \"journalctl -xeu mariadb.service\" for details.")))
+                    "See \"systemctl status mariadb.service\" and \"journalctl -xeu mariadb.service\" for details."
+                )))
         #expect(!parser.events.map(\.kind).contains(.action(name: "up", phase: .end)))
     }
 
@@ -99,7 +118,9 @@ import Testing
 
         var halt = VagrantOutputParser()
         halt.feed(transcript: VagrantTranscripts.text("halt.txt"))
-        #expect(halt.events.map(\.kind).contains(.message(level: .output, text: "Attempting graceful shutdown of VM...")))
+        #expect(
+            halt.events.map(\.kind).contains(
+                .message(level: .output, text: "Attempting graceful shutdown of VM...")))
         #expect(halt.summary(exitStatus: 0).state == .poweroff)
 
         var destroy = VagrantOutputParser()
@@ -134,7 +155,8 @@ import Testing
             parser.events.map(\.kind).contains(
                 .message(
                     level: .output,
-                    text: "Box 'bento/amazonlinux-2023' could not be found. Attempting to find and install...")))
+                    text: "Box 'bento/amazonlinux-2023' could not be found. Attempting to find and install..."
+                )))
         let problem = VagrantProblem.explain(try #require(parser.failure))
         #expect(problem.kind == .boxMissing)
         #expect(problem.message.contains("bento/amazonlinux-2023"))
@@ -146,7 +168,8 @@ import Testing
         parser.feed(transcript: VagrantTranscripts.text("validate-config-invalid.txt"))
         let problem = VagrantProblem.explain(try #require(parser.failure))
         #expect(problem.kind == .invalidVagrantfile)
-        #expect(problem.vagrantMessage?.contains("* Box value for guest 'default' is an empty string.") == true)
+        #expect(
+            problem.vagrantMessage?.contains("* Box value for guest 'default' is an empty string.") == true)
     }
 
     @Test func statusAndSSHConfig() throws {
@@ -155,7 +178,8 @@ import Testing
         let status = try #require(statuses.first)
         #expect(status.name == "default" && status.provider == "virtualbox" && status.state == .notCreated)
         #expect(status.summary == "not created")
-        #expect(status.explanation?.contains("If a machine is not created, only the\ndefault provider") == true)
+        #expect(
+            status.explanation?.contains("If a machine is not created, only the\ndefault provider") == true)
         #expect(VagrantMachineStatus.parse(VagrantTranscripts.text("status-no-provider.txt")).isEmpty)
 
         let configs = VagrantSSHConfig.parse(VagrantTranscripts.text("ssh-config.txt"))
@@ -163,11 +187,16 @@ import Testing
         #expect(configs.count == 1)
         #expect(config.host == "default" && config.hostName == "127.0.0.1" && config.user == "vagrant")
         #expect(config.port == 2222)
-        #expect(config.identityFiles == ["/home/ada/.nepho/formations/wiki/.vagrant/machines/default/virtualbox/private_key"])
+        #expect(
+            config.identityFiles == [
+                "/home/ada/.nepho/formations/wiki/.vagrant/machines/default/virtualbox/private_key"
+            ])
         #expect(config.address == "vagrant@127.0.0.1 -p 2222")
         #expect(config.sshArguments.first == "-p" && config.sshArguments.last == "vagrant@127.0.0.1")
         // The machine-readable form carries the same text, escaped.
-        let escaped = "1795925100,default,ssh-config," + VagrantMachineReadableLine.escape(VagrantTranscripts.text("ssh-config.txt"))
+        let escaped =
+            "1795925100,default,ssh-config,"
+            + VagrantMachineReadableLine.escape(VagrantTranscripts.text("ssh-config.txt"))
         #expect(VagrantSSHConfig.parse(escaped + "\n" + VagrantTranscripts.text("ssh-config.txt")) == configs)
     }
 }

@@ -24,7 +24,8 @@ import Testing
 
     static func requireVagrant() throws {
         try #require(
-            ProcessRunner.resolve("vagrant") != nil, "vagrant is not installed: scripts/test installs Debian's package")
+            ProcessRunner.resolve("vagrant") != nil,
+            "vagrant is not installed: scripts/test installs Debian's package")
     }
 
     /// A folder on PATH holding the stand-in VBoxManage.
@@ -66,7 +67,8 @@ import Testing
         try Self.requireVagrant()
         let home = VagrantTestHome()
         let environment = try home.generated(formation: "plain")
-        try Data("Vagrant.configure(\"2\") do |config|\n  config.vm.box = 1 +\nend\n".utf8).write(to: environment.vagrantfile)
+        try Data("Vagrant.configure(\"2\") do |config|\n  config.vm.box = 1 +\nend\n".utf8).write(
+            to: environment.vagrantfile)
         await #expect {
             try await VagrantRunner(environment: environment, baseEnvironment: Self.base(home)).validate()
         } throws: { error in
@@ -78,7 +80,9 @@ import Testing
         try Self.requireVagrant()
         let home = VagrantTestHome()
         let environment = try home.mediawiki(formation: "wiki")
-        let runner = VagrantRunner(environment: environment, baseEnvironment: Self.base(home, path: try Self.standInVirtualBox(home)))
+        let runner = VagrantRunner(
+            environment: environment, baseEnvironment: Self.base(home, path: try Self.standInVirtualBox(home))
+        )
         let statuses = try await runner.status()
         #expect(statuses.map(\.name) == ["default"])
         #expect(statuses.first?.state == .notCreated)
@@ -107,9 +111,12 @@ import Testing
     @Test func missingVagrantIsExplained() async throws {
         let home = VagrantTestHome()
         let environment = try home.mediawiki(formation: "wiki")
-        let runner = VagrantRunner(environment: environment, baseEnvironment: Self.base(home, path: home.root.path))
+        let runner = VagrantRunner(
+            environment: environment, baseEnvironment: Self.base(home, path: home.root.path))
         await #expect(throws: VagrantProblem.notInstalled) { _ = try await runner.run(.up) }
-        #expect(VagrantProblem.notInstalled.description.contains("apt-get install --no-install-recommends vagrant"))
+        #expect(
+            VagrantProblem.notInstalled.description.contains(
+                "apt-get install --no-install-recommends vagrant"))
     }
 }
 

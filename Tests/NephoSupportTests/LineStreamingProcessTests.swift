@@ -7,7 +7,8 @@ import Testing
 /// line that has no newline.
 @Suite struct LineStreamingProcessTests {
     @Test func linesArriveBeforeTheChildExits() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-lines-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-lines-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let flag = folder.appendingPathComponent("go").path
@@ -42,7 +43,8 @@ import Testing
 
     @Test func missingProgramIsAnError() {
         #expect(throws: ProcessError.self) {
-            _ = try LineStreamingProcess.start("no-such-program-nepho", [], environment: ["PATH": "/nonexistent"])
+            _ = try LineStreamingProcess.start(
+                "no-such-program-nepho", [], environment: ["PATH": "/nonexistent"])
         }
     }
 }

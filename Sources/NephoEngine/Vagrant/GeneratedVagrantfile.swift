@@ -36,13 +36,15 @@ public struct GeneratedVagrantfile: Sendable {
         }
         for name in ["CPUs", "Memory"] {
             if let text = values[name] ?? nil, !text.isEmpty, (Int(text) ?? 0) < 1 {
-                throw VagrantEnvironmentError("parameter \(name) must be a positive whole number, not \"\(text)\"")
+                throw VagrantEnvironmentError(
+                    "parameter \(name) must be a positive whole number, not \"\(text)\"")
             }
         }
         if let text = values["ForwardedPorts"] ?? nil, !text.isEmpty {
             for pair in text.split(separator: ",") {
                 let ports = pair.trimmingCharacters(in: .whitespaces).split(separator: ":")
-                guard ports.count == 2, ports.allSatisfy({ (Int($0) ?? 0) > 0 && (Int($0) ?? 0) < 65536 }) else {
+                guard ports.count == 2, ports.allSatisfy({ (Int($0) ?? 0) > 0 && (Int($0) ?? 0) < 65536 })
+                else {
                     throw VagrantEnvironmentError(
                         "parameter ForwardedPorts must be HOST:GUEST port pairs separated by commas (e.g. 8080:80,2200:22), not \"\(text)\""
                     )
@@ -51,7 +53,8 @@ public struct GeneratedVagrantfile: Sendable {
         }
         if let text = values["SyncedFolder"] ?? nil, !text.isEmpty {
             let parts = text.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2, parts[1].hasPrefix("/"), !parts[0].split(separator: "/").contains("..") else {
+            guard parts.count == 2, parts[1].hasPrefix("/"), !parts[0].split(separator: "/").contains("..")
+            else {
                 throw VagrantEnvironmentError(
                     "parameter SyncedFolder must be PATH:GUEST_PATH with PATH inside the cloudlet and an absolute GUEST_PATH (e.g. site:/srv/site), not \"\(text)\""
                 )
@@ -125,7 +128,8 @@ public struct GeneratedVagrantfile: Sendable {
 
     /// A single-quoted Ruby string literal.
     func ruby(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            + "'"
     }
 
     func comment(_ text: String) -> String {

@@ -39,10 +39,12 @@ public struct VagrantEnvironment: Sendable, Equatable {
     public static func open(_ folder: URL) throws -> VagrantEnvironment {
         let file = recordFile(in: folder)
         guard let data = FileManager.default.contents(atPath: file.path) else {
-            throw VagrantEnvironmentError("\(folder.path) is not a nepho Vagrant formation (no \(file.lastPathComponent))")
+            throw VagrantEnvironmentError(
+                "\(folder.path) is not a nepho Vagrant formation (no \(file.lastPathComponent))")
         }
         do {
-            return VagrantEnvironment(folder: folder, record: try JSONDecoder().decode(Record.self, from: data))
+            return VagrantEnvironment(
+                folder: folder, record: try JSONDecoder().decode(Record.self, from: data))
         } catch {
             throw VagrantEnvironmentError("\(file.path) cannot be read: \(error)")
         }
@@ -53,7 +55,9 @@ public struct VagrantEnvironment: Sendable, Equatable {
     /// environment), the stored parameters, the given secrets, `NEPHO_PROVISIONER`,
     /// and `VAGRANT_CWD` so that vagrant reads this folder's Vagrantfile.
     /// Secrets live only in this dictionary, i.e. in vagrant's process environment.
-    public func commandEnvironment(base: [String: String], secrets: [String: Secret] = [:]) -> [String: String] {
+    public func commandEnvironment(base: [String: String], secrets: [String: Secret] = [:]) -> [String:
+        String]
+    {
         var environment = base
         environment["VAGRANT_LOG"] = nil
         environment["VAGRANT_CWD"] = folder.path

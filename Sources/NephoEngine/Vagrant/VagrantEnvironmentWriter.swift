@@ -25,13 +25,16 @@ public struct VagrantEnvironmentWriter: Sendable {
         let machines = folder.appendingPathComponent(".vagrant/machines")
         if FileManager.default.fileExists(atPath: machines.path) {
             throw VagrantEnvironmentError(
-                "\(folder.path) already holds a Vagrant machine: destroy that formation first (`vagrant destroy -f` there)")
+                "\(folder.path) already holds a Vagrant machine: destroy that formation first (`vagrant destroy -f` there)"
+            )
         }
         let patterns = cloudlet.folder.appendingPathComponent("patterns")
         var source: URL?
         if let pattern = scenario.pattern {
             source = patterns.appendingPathComponent(pattern)
-        } else if FileManager.default.fileExists(atPath: patterns.appendingPathComponent("vagrant/Vagrantfile").path) {
+        } else if FileManager.default.fileExists(
+            atPath: patterns.appendingPathComponent("vagrant/Vagrantfile").path)
+        {
             source = patterns.appendingPathComponent("vagrant/Vagrantfile")
         }
         for value in values where !Self.isEnvironmentName(value.name) {
@@ -42,7 +45,8 @@ public struct VagrantEnvironmentWriter: Sendable {
         let vagrantfile: String
         if let source {
             guard let text = try? String(contentsOf: source, encoding: .utf8) else {
-                throw VagrantEnvironmentError("cannot read the Vagrantfile \(source.path) of \(cloudlet.name)/\(scenario.name)")
+                throw VagrantEnvironmentError(
+                    "cannot read the Vagrantfile \(source.path) of \(cloudlet.name)/\(scenario.name)")
             }
             vagrantfile = text
         } else {
@@ -53,9 +57,11 @@ public struct VagrantEnvironmentWriter: Sendable {
             vagrantfile = generated.text
         }
         guard let provisionerName = scenario.provisioner else {
-            throw VagrantEnvironmentError("scenario \(cloudlet.name)/\(scenario.name) names no provisioner script")
+            throw VagrantEnvironmentError(
+                "scenario \(cloudlet.name)/\(scenario.name) names no provisioner script")
         }
-        let provisionerFile = cloudlet.folder.appendingPathComponent("provisioners").appendingPathComponent(provisionerName)
+        let provisionerFile = cloudlet.folder.appendingPathComponent("provisioners").appendingPathComponent(
+            provisionerName)
         guard let bootstrap = try? String(contentsOf: provisionerFile, encoding: .utf8) else {
             throw VagrantEnvironmentError("cannot read the provisioner \(provisionerFile.path)")
         }
@@ -66,7 +72,8 @@ public struct VagrantEnvironmentWriter: Sendable {
             if let text = value.value { parameters[value.name] = text }
         }
         let record = VagrantEnvironment.Record(
-            formation: formation, cloudlet: cloudlet.name, cloudletFolder: cloudlet.folder.path, scenario: scenario.name,
+            formation: formation, cloudlet: cloudlet.name, cloudletFolder: cloudlet.folder.path,
+            scenario: scenario.name,
             generatedVagrantfile: source == nil, parameters: parameters,
             secretParameters: values.filter(\.secret).map(\.name))
         let environment = VagrantEnvironment(folder: folder, record: record)
@@ -85,7 +92,8 @@ public struct VagrantEnvironmentWriter: Sendable {
         let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         guard !name.isEmpty, allowed, !name.hasPrefix("."), name.count <= 100 else {
             throw VagrantEnvironmentError(
-                "formation name \"\(name)\" must be letters, digits, '-', '_' or '.' (not first), at most 100 characters")
+                "formation name \"\(name)\" must be letters, digits, '-', '_' or '.' (not first), at most 100 characters"
+            )
         }
     }
 

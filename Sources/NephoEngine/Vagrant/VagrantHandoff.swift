@@ -16,7 +16,9 @@ public enum VagrantHandoff {
     public static func script(bootstrap: String, provisionerName: String) throws -> String {
         let marker = "NEPHO_BOOTSTRAP_END"
         if bootstrap.split(separator: "\n").contains(where: { $0 == marker }) {
-            throw VagrantEnvironmentError("provisioner \(provisionerName) contains a line \"\(marker)\", which nepho's hand-off uses to embed it")
+            throw VagrantEnvironmentError(
+                "provisioner \(provisionerName) contains a line \"\(marker)\", which nepho's hand-off uses to embed it"
+            )
         }
         let body = bootstrap.hasSuffix("\n") ? bootstrap : bootstrap + "\n"
         return """

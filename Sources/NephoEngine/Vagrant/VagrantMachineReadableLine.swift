@@ -55,6 +55,7 @@ public struct VagrantMachineReadableLine: Sendable, Equatable {
 
     /// The line as Vagrant prints it.
     public var rendered: String {
-        ([String(timestamp), Self.escape(target), Self.escape(type)] + data.map(Self.escape)).joined(separator: ",")
+        ([String(timestamp), Self.escape(target), Self.escape(type)] + data.map(Self.escape)).joined(
+            separator: ",")
     }
 }

@@ -78,13 +78,15 @@ public struct VagrantOutputParser: Sendable {
             states[machine] = state
             return [event(.state(state))]
         case "error-exit" where line.data.count >= 2:
-            let found = VagrantFailure(errorClass: line.data[0], message: line.data[1...].joined(separator: ","))
+            let found = VagrantFailure(
+                errorClass: line.data[0], message: line.data[1...].joined(separator: ","))
             failure = found
             provisioning[machine] = nil
             return [event(.error(found))]
         case "metadata" where line.data.count >= 2:
             return [event(.metadata(key: line.data[0], value: line.data[1...].joined(separator: ",")))]
-        case "provider-name", "state-human-short", "state-human-long", "box-name", "box-provider", "box-version":
+        case "provider-name", "state-human-short", "state-human-long", "box-name", "box-provider",
+            "box-version":
             return [event(.metadata(key: line.type, value: line.data.joined(separator: ",")))]
         default:
             return [event(.other(type: line.type, data: line.data))]

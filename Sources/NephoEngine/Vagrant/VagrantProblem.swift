@@ -1,4 +1,5 @@
 import Foundation
+import NephoProtocol
 
 /// A vagrant failure a user can act on: what went wrong, in one line, and what to do.
 public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -34,7 +35,9 @@ public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         var text = "\(message)\n\(remedy)"
         if let vagrantMessage, !vagrantMessage.isEmpty {
-            text += "\nvagrant said:\n" + vagrantMessage.split(separator: "\n", omittingEmptySubsequences: false)
+            text +=
+                "\nvagrant said:\n"
+                + vagrantMessage.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { "  \($0)" }.joined(separator: "\n")
         }
         return text
@@ -53,7 +56,8 @@ public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertibl
     ]
     static let boxErrors: Set<String> = [
         "BoxNotFound", "BoxAddShortNotFound", "BoxNotFoundWithProvider", "BoxNotFoundWithProviderAndVersion",
-        "BoxAddNoMatchingProvider", "BoxAddNoMatchingVersion", "BoxUpdateNoMetadata", "BoxNotFoundWithVersion",
+        "BoxAddNoMatchingProvider", "BoxAddNoMatchingVersion", "BoxUpdateNoMetadata",
+        "BoxNotFoundWithVersion",
     ]
     static let vagrantfileErrors: Set<String> = [
         "VagrantfileSyntaxError", "VagrantfileLoadError", "VagrantfileNameError", "ConfigInvalid",
@@ -108,5 +112,17 @@ public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertibl
         let rest = message[message.index(after: open)...]
         guard let close = rest.firstIndex(of: "'"), close > rest.startIndex else { return nil }
         return String(rest[..<close])
+    }
+}
+
+extension VagrantProblem {
+    /// The problem as the error that crosses the wire (`toolFailed`): the message and
+    /// what to do, with vagrant's own message as details.
+    public var nephoError: NephoError {
+        NephoError(
+            .toolFailed, "\(message)\n\(remedy)",
+            details: vagrantMessage.map {
+                $0.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            } ?? [])
     }
 }

@@ -46,7 +46,8 @@ public struct VagrantRunner: Sendable {
     public var executable: String
 
     public init(
-        environment: VagrantEnvironment, baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
+        environment: VagrantEnvironment,
+        baseEnvironment: [String: String] = ProcessInfo.processInfo.environment,
         secrets: [String: Secret] = [:], executable: String = "vagrant"
     ) {
         self.environment = environment
@@ -118,14 +119,16 @@ public struct VagrantRunner: Sendable {
         let tail = standardError.suffix(20).joined(separator: "\n")
         // A Vagrantfile that does not load stops vagrant before its UI exists: the
         // message goes to standard error as plain text.
-        if tail.contains("error in the following Vagrantfile") || tail.contains("error loading a Vagrantfile") {
+        if tail.contains("error in the following Vagrantfile") || tail.contains("error loading a Vagrantfile")
+        {
             return VagrantProblem.explain(
                 VagrantFailure(errorClass: "Vagrant::Errors::VagrantfileSyntaxError", message: tail),
                 folder: environment.folder.path)
         }
         return VagrantProblem(
             kind: .failed, message: "vagrant exited with status \(summary.exitStatus)",
-            remedy: "Read vagrant's message below; `vagrant status` in \(environment.folder.path) shows the machine's state.",
+            remedy:
+                "Read vagrant's message below; `vagrant status` in \(environment.folder.path) shows the machine's state.",
             vagrantMessage: tail.isEmpty ? nil : tail)
     }
 
@@ -143,7 +146,8 @@ public struct VagrantRunner: Sendable {
     /// `vagrant validate` (`-p`, `--ignore-provider`, unless `checkProvider`: without it
     /// no provider needs to be installed). Throws the problem when the Vagrantfile is invalid.
     public func validate(checkProvider: Bool = false) async throws {
-        _ = try await collect(["validate"] + (checkProvider ? [] : ["--ignore-provider"]) + ["--machine-readable"])
+        _ = try await collect(
+            ["validate"] + (checkProvider ? [] : ["--ignore-provider"]) + ["--machine-readable"])
     }
 
     /// Runs a short command to its end and returns its standard output; throws a
