@@ -55,6 +55,23 @@ import Testing
         #expect(throws: VagrantEnvironmentError.self) { try home.mediawiki(formation: "../escape") }
     }
 
+    /// `--provider vagrant` on the aws scenario: the cloudlet's Vagrantfile, never the CloudFormation pattern.
+    @Test func awsScenarioRunWithVagrantUsesTheCloudletsVagrantfile() throws {
+        let home = VagrantTestHome()
+        let cloudlet = try Cloudlet.open(
+            VagrantTranscripts.root.appendingPathComponent("cloudlets/mediawiki"))
+        let scenario = try cloudlet.scenario("default")
+        let values = try ParameterResolver(
+            template: [], cloudlet: cloudlet.manifest.parameters, scenario: scenario.parameters, user: [:],
+            commandLine: ["KeyName": "k", "SSHLocation": "127.0.0.1/32"]
+        ).resolve()
+        let environment = try VagrantEnvironmentWriter(paths: home.paths).write(
+            formation: "try", cloudlet: cloudlet, scenario: scenario, values: values)
+        let text = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
+        #expect(text.contains("Vagrant.configure(\"2\")"))
+        #expect(environment.record.scenario == "default" && !environment.record.generatedVagrantfile)
+    }
+
     @Test func generatedVagrantfileBakesInNonSecretValues() throws {
         let home = VagrantTestHome()
         let environment = try home.generated(formation: "web_1", secret: Self.secret)

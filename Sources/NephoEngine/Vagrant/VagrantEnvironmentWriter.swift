@@ -5,9 +5,10 @@ import NephoSupport
 /// Lays out a formation's Vagrant environment (see `VagrantEnvironment`) from a
 /// cloudlet, a `provider: vagrant` scenario and its resolved parameters.
 ///
-/// The Vagrantfile is the cloudlet's `patterns/<pattern>` when the scenario names one
-/// (else `patterns/vagrant/Vagrantfile` when the cloudlet has it), copied as it is;
-/// otherwise a `GeneratedVagrantfile`. The scenario's provisioner is embedded in
+/// The Vagrantfile is the cloudlet's `patterns/<pattern>` when a `provider: vagrant`
+/// scenario names one, else `patterns/vagrant/Vagrantfile` when the cloudlet has it
+/// (also for another provider's scenario run with `--provider vagrant`), copied as it
+/// is; otherwise, for a vagrant scenario, a `GeneratedVagrantfile`. The scenario's provisioner is embedded in
 /// nepho's hand-off (`VagrantHandoff`) as `nepho/provision.sh`. Nothing secret is
 /// written: secret parameters are recorded by name only.
 public struct VagrantEnvironmentWriter: Sendable {
@@ -29,13 +30,17 @@ public struct VagrantEnvironmentWriter: Sendable {
             )
         }
         let patterns = cloudlet.folder.appendingPathComponent("patterns")
+        let cloudletVagrantfile = patterns.appendingPathComponent("vagrant/Vagrantfile")
         var source: URL?
-        if let pattern = scenario.pattern {
+        if scenario.provider == "vagrant", let pattern = scenario.pattern {
             source = patterns.appendingPathComponent(pattern)
-        } else if FileManager.default.fileExists(
-            atPath: patterns.appendingPathComponent("vagrant/Vagrantfile").path)
-        {
-            source = patterns.appendingPathComponent("vagrant/Vagrantfile")
+        } else if FileManager.default.fileExists(atPath: cloudletVagrantfile.path) {
+            source = cloudletVagrantfile
+        } else if scenario.provider != "vagrant" {
+            // `--provider vagrant` on another provider's scenario needs the cloudlet's Vagrantfile.
+            throw VagrantEnvironmentError(
+                "scenario \(cloudlet.name)/\(scenario.name) is for \(scenario.provider), and \(cloudlet.name) has no patterns/vagrant/Vagrantfile to run it with vagrant"
+            )
         }
         for value in values where !Self.isEnvironmentName(value.name) {
             throw VagrantEnvironmentError(

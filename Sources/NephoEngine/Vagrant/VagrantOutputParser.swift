@@ -72,7 +72,8 @@ public struct VagrantOutputParser: Sendable {
             guard let level = VagrantEvent.MessageLevel(rawValue: line.data[0]) else {
                 return [event(.other(type: line.type, data: line.data))]
             }
-            return interpretMessage(level: level, text: line.data[1...].joined(separator: ","), event: event)
+            return interpretMessage(
+                level: level, text: line.data[1...].joined(separator: ","), machine: machine, event: event)
         case "state" where !line.data.isEmpty:
             let state = VagrantMachineState(rawValue: line.data[0])
             states[machine] = state
@@ -94,9 +95,9 @@ public struct VagrantOutputParser: Sendable {
     }
 
     private mutating func interpretMessage(
-        level: VagrantEvent.MessageLevel, text raw: String, event: (VagrantEvent.Kind) -> VagrantEvent
+        level: VagrantEvent.MessageLevel, text raw: String, machine: String,
+        event: (VagrantEvent.Kind) -> VagrantEvent
     ) -> [VagrantEvent] {
-        let machine = event(.provisionerOutput("")).machine
         let text = Self.strippingPrefix(raw, machine: machine)
         if level == .detail, let seenRunning = provisioning[machine] {
             if !seenRunning && text.hasPrefix("Running: ") {
