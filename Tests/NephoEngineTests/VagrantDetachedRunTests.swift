@@ -95,6 +95,39 @@ import Testing
         #expect(run.exitStatus() == nil)
     }
 
+    /// The rows a monitor would store: unique ids that name their line, so a monitor that
+    /// resumes after the line of its last stored row (or the one before, the store
+    /// ignoring a repeated id) stores each event once.
+    @Test func logEntriesForTheBuildLog() async throws {
+        let home = VagrantTestHome()
+        let runner = try Self.runner(home, transcript: "up-provisioner-fails.txt", exit: 1)
+        let run = try runner.startDetached(.up, build: "12")
+        let entries = EntryLog()
+        let result = try await VagrantLogFollower(run: run, pollInterval: 0.05).follow(build: "12") {
+            entries.append($0)
+        }
+        let all = entries.entries
+        #expect(Set(all.map(\.eventID)).count == all.count)
+        #expect(all.count == Self.expectedEvents("up-provisioner-fails.txt").count)
+        #expect(all.first?.eventID == "vagrant-12-1-0" && all.first?.status == "METADATA")
+        #expect(all.map(\.eventID).allSatisfy { VagrantLogEntry.line(ofEventID: $0) != nil })
+        #expect(VagrantLogEntry.line(ofEventID: "vagrant-12-31-1") == 31)
+        #expect(VagrantLogEntry.line(ofEventID: "arn:aws:cloudformation:1") == nil)
+        let phase = try #require(all.first { $0.status == "PHASE 2/6" })
+        #expect(
+            phase.reason == "Installing Apache, PHP and tools" && phase.resourceType == "Vagrant::Provisioner"
+        )
+        #expect(all.contains { $0.status == "UP_START" && $0.logicalID == "default" })
+        #expect(all.contains { $0.status == "PROVISIONER_FAILURE" })
+        let error = try #require(all.last)
+        #expect(error.status == "ERROR" && error.logicalID == "vagrant")
+        #expect(error.reason?.hasPrefix("Vagrant::Errors::VagrantError: The SSH command responded") == true)
+        let (status, message) = VagrantBuildStatus.finished(operation: "create", result: result)
+        #expect(status == "CREATE_FAILED")
+        #expect(message?.hasPrefix("the provisioner (the scenario's bootstrap script) failed. ") == true)
+        #expect(VagrantBuildStatus.inProgress(operation: "destroy") == "DELETE_IN_PROGRESS")
+    }
+
     @Test func attachedRunStreamsTheReplayedEvents() async throws {
         let home = VagrantTestHome()
         let runner = try Self.runner(home, transcript: "destroy.txt")
@@ -103,6 +136,14 @@ import Testing
         #expect(events.kinds == Self.expectedEvents("destroy.txt").map(\.kind))
         #expect(result.summary.state == .notCreated && result.problem == nil)
     }
+}
+
+/// Log entries gathered by a follower's callback.
+final class EntryLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [VagrantLogEntry] = []
+    func append(_ entry: VagrantLogEntry) { lock.withLock { items.append(entry) } }
+    var entries: [VagrantLogEntry] { lock.withLock { items } }
 }
 
 /// Events with their line numbers, gathered by a follower's callback.
