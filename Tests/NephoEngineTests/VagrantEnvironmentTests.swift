@@ -43,6 +43,18 @@ import Testing
         #expect(command["VAGRANT_LOG"] == nil)
         #expect(command["VAGRANT_CWD"] == environment.folder.path)
         #expect(command["NEPHO_PROVISIONER"] == environment.provisionerScript.path)
+        #expect(record.url == "http://127.0.0.1:8080/wiki/Main_Page")
+        if ProcessRunner.resolve("vagrant") != nil {
+            let ssh = try environment.sshInvocation(command: ["uptime"], base: ["PATH": "/usr/bin:/bin"])
+            #expect(ssh.arguments == ["ssh", "--", "uptime"])
+            #expect(ssh.environment["VAGRANT_CWD"] == environment.folder.path)
+            #expect(ssh.environment["AdminPassword"] == nil)
+        }
+        let entry = VagrantLogEntry(
+            build: "1", line: 3, index: 0,
+            event: VagrantEvent(
+                timestamp: 1, machine: "default", kind: .provisionerOutput("pw is \(Self.secret)!")))
+        #expect(entry.redacting([Secret(Self.secret)]).reason == "pw is <redacted>!")
     }
 
     @Test func aFolderHoldingAMachineIsNotOverwritten() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import NephoSupport
 
 /// One vagrant event as a row of a build's event log, in the columns CloudFormation
 /// events use (so `formation:watch` and `formation:logs` show both alike): an id unique
@@ -53,6 +54,19 @@ public struct VagrantLogEntry: Sendable, Equatable {
             status = type.uppercased()
             reason = data.joined(separator: ",")
         }
+    }
+
+    /// The entry with every occurrence of the secrets' values in its text replaced by
+    /// `<redacted>`: provisioners must not print secrets (docs/cloudlets.md), and this
+    /// keeps one that does from reaching the database.
+    public func redacting(_ secrets: [Secret]) -> VagrantLogEntry {
+        guard var text = reason else { return self }
+        for secret in secrets where !secret.isEmpty {
+            text = text.replacingOccurrences(of: secret.reveal(), with: "<redacted>")
+        }
+        var copy = self
+        copy.reason = text
+        return copy
     }
 
     /// The log line an event id came from: a resumed follower starts after the line of

@@ -21,6 +21,9 @@ public struct VagrantEnvironment: Sendable, Equatable {
         public var parameters: [String: String]
         /// Names of secret parameters: their values are given to each vagrant run in memory.
         public var secretParameters: [String]
+        /// The scenario's `url` with `${Name}` replaced by the parameter values (what
+        /// `formation:open` opens); nil when the scenario names none.
+        public var url: String?
     }
 
     public var vagrantfile: URL { folder.appendingPathComponent("Vagrantfile") }
@@ -68,5 +71,25 @@ public struct VagrantEnvironment: Sendable, Equatable {
         }
         environment["NEPHO_PROVISIONER"] = provisionerScript.path
         return environment
+    }
+
+    /// `vagrant ssh [-- COMMAND…]` in this folder: the program, its arguments and its
+    /// environment, for a command that hands the terminal over (exec) to it. Secrets
+    /// are not needed and not given.
+    public func sshInvocation(
+        command: [String] = [], base: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> (path: String, arguments: [String], environment: [String: String]) {
+        guard let path = ProcessRunner.resolve("vagrant", environment: base) else {
+            throw VagrantProblem.notInstalled
+        }
+        return (path, ["ssh"] + (command.isEmpty ? [] : ["--"] + command), commandEnvironment(base: base))
+    }
+
+    /// Replaces each `${Name}` in `template` with the parameter's value; a secret or
+    /// unknown name is left as it is.
+    public static func substitute(_ template: String, parameters: [String: String]) -> String {
+        var text = template
+        for (name, value) in parameters { text = text.replacingOccurrences(of: "${\(name)}", with: value) }
+        return text
     }
 }

@@ -80,7 +80,8 @@ public struct VagrantEnvironmentWriter: Sendable {
             formation: formation, cloudlet: cloudlet.name, cloudletFolder: cloudlet.folder.path,
             scenario: scenario.name,
             generatedVagrantfile: source == nil, parameters: parameters,
-            secretParameters: values.filter(\.secret).map(\.name))
+            secretParameters: values.filter(\.secret).map(\.name),
+            url: scenario.url.map { VagrantEnvironment.substitute($0, parameters: parameters) })
         let environment = VagrantEnvironment(folder: folder, record: record)
         try FileManager.default.createDirectory(
             at: folder.appendingPathComponent("nepho"), withIntermediateDirectories: true,
