@@ -57,3 +57,10 @@ nepho_install_aws_tools() {
 nepho_install_registry_test_tools() {
     nepho_install_system_packages openssl python3 chromium fonts-dejavu-core
 }
+
+# The Vagrant provider's tests (issue 7): Debian's vagrant, installed with
+# --no-install-recommends (like every package here), so no VirtualBox or libvirt
+# comes with it; the tests run `vagrant validate -p` and `vagrant status`, which need none.
+nepho_install_vagrant() {
+    nepho_install_system_packages vagrant
+}

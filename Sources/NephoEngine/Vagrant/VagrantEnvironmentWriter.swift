@@ -1,0 +1,110 @@
+import Foundation
+import NephoCore
+import NephoSupport
+
+/// Lays out a formation's Vagrant environment (see `VagrantEnvironment`) from a
+/// cloudlet, a `provider: vagrant` scenario and its resolved parameters.
+///
+/// The Vagrantfile is the cloudlet's `patterns/<pattern>` when a `provider: vagrant`
+/// scenario names one, else `patterns/vagrant/Vagrantfile` when the cloudlet has it
+/// (also for another provider's scenario run with `--provider vagrant`), copied as it
+/// is; otherwise, for a vagrant scenario, a `GeneratedVagrantfile`. The scenario's provisioner is embedded in
+/// nepho's hand-off (`VagrantHandoff`) as `nepho/provision.sh`. Nothing secret is
+/// written: secret parameters are recorded by name only.
+public struct VagrantEnvironmentWriter: Sendable {
+    public var paths: NephoPaths
+
+    public init(paths: NephoPaths) { self.paths = paths }
+
+    /// Writes the folder for `formation` and returns it. Refuses a folder that already
+    /// holds a Vagrant machine (`.vagrant/machines`), which would be orphaned.
+    public func write(
+        formation: String, cloudlet: Cloudlet, scenario: Scenario, values: [ResolvedValue]
+    ) throws -> VagrantEnvironment {
+        try Self.checkName(formation)
+        let folder = VagrantEnvironment.folder(paths: paths, formation: formation)
+        let machines = folder.appendingPathComponent(".vagrant/machines")
+        if FileManager.default.fileExists(atPath: machines.path) {
+            throw VagrantEnvironmentError(
+                "\(folder.path) already holds a Vagrant machine: destroy that formation first (`vagrant destroy -f` there)"
+            )
+        }
+        let patterns = cloudlet.folder.appendingPathComponent("patterns")
+        let cloudletVagrantfile = patterns.appendingPathComponent("vagrant/Vagrantfile")
+        var source: URL?
+        if scenario.provider == "vagrant", let pattern = scenario.pattern {
+            source = patterns.appendingPathComponent(pattern)
+        } else if FileManager.default.fileExists(atPath: cloudletVagrantfile.path) {
+            source = cloudletVagrantfile
+        } else if scenario.provider != "vagrant" {
+            // `--provider vagrant` on another provider's scenario needs the cloudlet's Vagrantfile.
+            throw VagrantEnvironmentError(
+                "scenario \(cloudlet.name)/\(scenario.name) is for \(scenario.provider), and \(cloudlet.name) has no patterns/vagrant/Vagrantfile to run it with vagrant"
+            )
+        }
+        for value in values where !Self.isEnvironmentName(value.name) {
+            throw VagrantEnvironmentError(
+                "parameter \(value.name) of \(cloudlet.name)/\(scenario.name) cannot be an environment variable name (letters, digits and _ only)"
+            )
+        }
+        let vagrantfile: String
+        if let source {
+            guard let text = try? String(contentsOf: source, encoding: .utf8) else {
+                throw VagrantEnvironmentError(
+                    "cannot read the Vagrantfile \(source.path) of \(cloudlet.name)/\(scenario.name)")
+            }
+            vagrantfile = text
+        } else {
+            let generated = GeneratedVagrantfile(
+                formation: formation, cloudletFolder: cloudlet.folder,
+                parameters: values.map { ($0.name, $0.secret ? nil : $0.value) })
+            try generated.validate()
+            vagrantfile = generated.text
+        }
+        guard let provisionerName = scenario.provisioner else {
+            throw VagrantEnvironmentError(
+                "scenario \(cloudlet.name)/\(scenario.name) names no provisioner script")
+        }
+        let provisionerFile = cloudlet.folder.appendingPathComponent("provisioners").appendingPathComponent(
+            provisionerName)
+        guard let bootstrap = try? String(contentsOf: provisionerFile, encoding: .utf8) else {
+            throw VagrantEnvironmentError("cannot read the provisioner \(provisionerFile.path)")
+        }
+        let handoff = try VagrantHandoff.script(bootstrap: bootstrap, provisionerName: provisionerName)
+
+        var parameters: [String: String] = [:]
+        for value in values where !value.secret {
+            if let text = value.value { parameters[value.name] = text }
+        }
+        let record = VagrantEnvironment.Record(
+            formation: formation, cloudlet: cloudlet.name, cloudletFolder: cloudlet.folder.path,
+            scenario: scenario.name,
+            generatedVagrantfile: source == nil, parameters: parameters,
+            secretParameters: values.filter(\.secret).map(\.name),
+            url: scenario.url.map { VagrantEnvironment.substitute($0, parameters: parameters) })
+        let environment = VagrantEnvironment(folder: folder, record: record)
+        try FileManager.default.createDirectory(
+            at: folder.appendingPathComponent("nepho"), withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        try AtomicFile.write(Data(vagrantfile.utf8), to: environment.vagrantfile, mode: 0o644)
+        try AtomicFile.write(Data(handoff.utf8), to: environment.provisionerScript, mode: 0o755)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(record), to: environment.recordFile, mode: 0o600)
+        return environment
+    }
+
+    static func checkName(_ name: String) throws {
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        guard !name.isEmpty, allowed, !name.hasPrefix("."), name.count <= 100 else {
+            throw VagrantEnvironmentError(
+                "formation name \"\(name)\" must be letters, digits, '-', '_' or '.' (not first), at most 100 characters"
+            )
+        }
+    }
+
+    static func isEnvironmentName(_ name: String) -> Bool {
+        guard let first = name.first, first.isASCII, first.isLetter || first == "_" else { return false }
+        return name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+}
