@@ -47,7 +47,7 @@ let package = Package(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
         // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
+            name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "NephoHTTP", dependencies: ["CCurl"]),
         .target(

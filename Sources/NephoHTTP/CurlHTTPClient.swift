@@ -1,6 +1,12 @@
 import CCurl
 import Foundation
 
+/// libcurl's entry points, loaded on first use (CCurl/shim.h): a process that makes no
+/// request never loads libcurl and its libraries.
+/// The table is written once, under a lock, before this pointer is handed out; after
+/// that it is only read.
+nonisolated(unsafe) let curl = nepho_curl_api_get()!
+
 /// `HTTPClient` over libcurl's easy interface.
 ///
 /// Each request runs `curl_easy_perform` on a thread of its own (a blocking call must
@@ -14,19 +20,23 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private let lock = NSLock()
     private var idleHandles: [UnsafeMutableRawPointer] = []
     private static let maxIdleHandles = 8
-    private static let globalInit: Void = { _ = curl_global_init(3) }()  // CURL_GLOBAL_ALL
-
     public init(limits: HTTPLimits = HTTPLimits()) {
-        _ = Self.globalInit
         self.limits = limits
     }
 
     deinit {
-        for handle in idleHandles { curl_easy_cleanup(handle) }
+        for handle in idleHandles { nepho_curl_easy_cleanup(curl, handle) }
     }
 
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let host = request.hostDescription
+        // libcurl is loaded on the first request, not at start-up (CCurl/shim.h).
+        if curl.pointee.ready == 0 {
+            let problem = withUnsafeBytes(of: curl.pointee.problem) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            throw HTTPError(kind: .other, host: host, reason: problem)
+        }
         guard request.body.count <= limits.maxRequestBytes else {
             throw HTTPError(
                 kind: .tooLarge, host: host,
@@ -53,10 +63,10 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
 
     private func takeHandle() -> UnsafeMutableRawPointer {
         if let handle = lock.withLock({ idleHandles.popLast() }) {
-            curl_easy_reset(handle)
+            nepho_curl_easy_reset(curl, handle)
             return handle
         }
-        return curl_easy_init()
+        return nepho_curl_easy_init(curl)
     }
 
     private func giveBack(_ handle: UnsafeMutableRawPointer) {
@@ -65,7 +75,7 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
             idleHandles.append(handle)
             return true
         }
-        if !kept { curl_easy_cleanup(handle) }
+        if !kept { nepho_curl_easy_cleanup(curl, handle) }
     }
 }
 
@@ -92,75 +102,81 @@ final class CurlTransfer: @unchecked Sendable {
         let host = request.hostDescription
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(headerList) }
+        defer { nepho_curl_slist_free_all(curl, headerList) }
         for (name, value) in request.headers {
             // "Name;" is libcurl's spelling of a header with an empty value.
-            headerList = curl_slist_append(headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            headerList = nepho_curl_slist_append(
+                curl, headerList, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
         // No "Expect: 100-continue" round trip for larger bodies.
-        headerList = curl_slist_append(headerList, "Expect:")
+        headerList = nepho_curl_slist_append(curl, headerList, "Expect:")
 
         let context = Unmanaged.passUnretained(self).toOpaque()
         let code: CURLcode = request.body.withUnsafeBytes { bodyBytes in
             errorBuffer.withUnsafeMutableBufferPointer { errorPointer in
-                nepho_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress)
                 _ = request.url.absoluteString.withCString {
-                    nepho_curl_setopt_pointer(handle, CURLOPT_URL, $0)
+                    nepho_curl_setopt_pointer(curl, handle, CURLOPT_URL, $0)
                 }
-                _ = "http,https".withCString { nepho_curl_setopt_pointer(handle, CURLOPT_PROTOCOLS_STR, $0) }
-                nepho_curl_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
-                nepho_curl_setopt_long(handle, CURLOPT_SSL_VERIFYPEER, 1)
-                nepho_curl_setopt_long(handle, CURLOPT_SSL_VERIFYHOST, 2)
-                nepho_curl_setopt_long(handle, CURLOPT_FOLLOWLOCATION, 0)
-                nepho_curl_setopt_long(handle, CURLOPT_TCP_KEEPALIVE, 1)
-                nepho_curl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(limits.connectTimeout * 1000))
-                nepho_curl_setopt_long(handle, CURLOPT_TIMEOUT_MS, Int(limits.totalTimeout * 1000))
+                _ = "http,https".withCString {
+                    nepho_curl_setopt_pointer(curl, handle, CURLOPT_PROTOCOLS_STR, $0)
+                }
+                nepho_curl_setopt_long(curl, handle, CURLOPT_NOSIGNAL, 1)
+                nepho_curl_setopt_long(curl, handle, CURLOPT_SSL_VERIFYPEER, 1)
+                nepho_curl_setopt_long(curl, handle, CURLOPT_SSL_VERIFYHOST, 2)
+                nepho_curl_setopt_long(curl, handle, CURLOPT_FOLLOWLOCATION, 0)
+                nepho_curl_setopt_long(curl, handle, CURLOPT_TCP_KEEPALIVE, 1)
+                nepho_curl_setopt_long(
+                    curl, handle, CURLOPT_CONNECTTIMEOUT_MS, Int(limits.connectTimeout * 1000))
+                nepho_curl_setopt_long(curl, handle, CURLOPT_TIMEOUT_MS, Int(limits.totalTimeout * 1000))
                 nepho_curl_setopt_off_t(
+                    curl,
                     handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limits.maxResponseBytes))
-                nepho_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, headerList)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_HTTPHEADER, headerList)
                 setMethod(handle, bodyBytes)
-                nepho_curl_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
-                nepho_curl_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
-                nepho_curl_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
-                nepho_curl_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
-                nepho_curl_setopt_long(handle, CURLOPT_NOPROGRESS, 0)
-                nepho_curl_setopt_progress_callback(handle, CURLOPT_XFERINFOFUNCTION, curlProgress)
-                nepho_curl_setopt_pointer(handle, CURLOPT_XFERINFODATA, context)
-                let code = curl_easy_perform(handle)
+                nepho_curl_setopt_data_callback(curl, handle, CURLOPT_WRITEFUNCTION, curlWriteBody)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_WRITEDATA, context)
+                nepho_curl_setopt_data_callback(curl, handle, CURLOPT_HEADERFUNCTION, curlWriteHeader)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_HEADERDATA, context)
+                nepho_curl_setopt_long(curl, handle, CURLOPT_NOPROGRESS, 0)
+                nepho_curl_setopt_progress_callback(curl, handle, CURLOPT_XFERINFOFUNCTION, curlProgress)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_XFERINFODATA, context)
+                let code = nepho_curl_easy_perform(curl, handle)
                 // The handle goes back to the pool: drop every pointer into this frame.
-                nepho_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, nil)
-                nepho_curl_setopt_pointer(handle, CURLOPT_HTTPHEADER, nil)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_ERRORBUFFER, nil)
+                nepho_curl_setopt_pointer(curl, handle, CURLOPT_HTTPHEADER, nil)
                 return code
             }
         }
         guard code == CURLE_OK else {
             let detail = String(
                 decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            let reason = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            let reason = detail.isEmpty ? String(cString: nepho_curl_easy_strerror(curl, code)) : detail
             return .failure(HTTPError(kind: kind(of: code), host: host, reason: errorReason(code, reason)))
         }
         var status = 0
-        nepho_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        nepho_curl_getinfo_long(curl, handle, CURLINFO_RESPONSE_CODE, &status)
         return .success(HTTPResponse(status: status, headers: headers, body: body))
     }
 
     private func setMethod(_ handle: UnsafeMutableRawPointer, _ bodyBytes: UnsafeRawBufferPointer) {
         let method = request.method.uppercased()
         if method == "HEAD" {
-            nepho_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
+            nepho_curl_setopt_long(curl, handle, CURLOPT_NOBODY, 1)
             return
         }
         if method == "GET" && bodyBytes.isEmpty {
-            nepho_curl_setopt_long(handle, CURLOPT_HTTPGET, 1)
+            nepho_curl_setopt_long(curl, handle, CURLOPT_HTTPGET, 1)
             return
         }
         if !bodyBytes.isEmpty || method == "POST" || method == "PUT" {
-            nepho_curl_setopt_off_t(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyBytes.count))
+            nepho_curl_setopt_off_t(curl, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyBytes.count))
             nepho_curl_setopt_pointer(
+                curl,
                 handle, CURLOPT_POSTFIELDS, bodyBytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
         }
         if method != "POST" {
-            _ = method.withCString { nepho_curl_setopt_pointer(handle, CURLOPT_CUSTOMREQUEST, $0) }
+            _ = method.withCString { nepho_curl_setopt_pointer(curl, handle, CURLOPT_CUSTOMREQUEST, $0) }
         }
     }
 
