@@ -21,7 +21,9 @@ let package = Package(
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(name: "NephoProtocol"),
-        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP"]),
+        .target(
+            name: "NephoEngine",
+            dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore"]),
         // nephod (issue 4): state database, client, daemon.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",

@@ -6,7 +6,10 @@ import NephoSupport
 /// The registry methods of `LocalAPI`, each forwarded to `RegistryService`.
 extension LocalAPI {
     /// The registry service with nepho's safe git and the libcurl transport.
-    func registryService() -> RegistryService { RegistryService(paths: paths) }
+    func registryService() -> RegistryService {
+        let api = self
+        return RegistryService(paths: paths, activeBuild: { name in api.activeBuild(cloudlet: name) })
+    }
 
     public func registrySearch(_ params: RegistrySearchParams) async throws -> RegistrySearchResult {
         try await translatingRegistryErrors { try await registryService().search(params) }

@@ -1,0 +1,162 @@
+import Foundation
+import NephoAWS
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// `nephod monitor BUILD`: watches one build until it reaches a terminal state. It
+/// holds the build's lock file, reads its provider context (credentials included) as
+/// JSON on standard input, and polls CloudFormation: DescribeStackEvents paged back
+/// only to the last stored event id, then DescribeStacks for the status and outputs.
+/// Every event is stored once (the store ignores an event id it has), oldest first, so
+/// a monitor killed at any point resumes where the last one stopped. The interval adapts:
+/// 1 s after something changed, growing to `maximumInterval` while nothing does; a
+/// throttled or failed call slows it further and never ends it.
+public struct BuildMonitor {
+    public var paths: NephoPaths
+    public var buildID: Int64
+    public var environment: [String: String]
+    public var minimumInterval: Double
+    public var maximumInterval: Double
+
+    public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
+        self.paths = paths
+        self.buildID = buildID
+        self.environment = environment
+        minimumInterval = Double(environment["NEPHO_MONITOR_MIN_INTERVAL"] ?? "") ?? 1
+        maximumInterval = Double(environment["NEPHO_MONITOR_MAX_INTERVAL"] ?? "") ?? 2.5
+    }
+
+    /// The program: returns its exit status (0 also when another monitor holds the lock).
+    public static func main(buildArgument: String?) async -> Int32 {
+        guard let text = buildArgument, let build = Int64(text) else {
+            FileHandle.standardError.write(Data("usage: nephod monitor BUILD_ID (context as JSON on stdin)\n".utf8))
+            return 2
+        }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let context = (try? JSONDecoder().decode([String: String].self, from: input)) ?? [:]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        for (key, value) in context { environment[key] = value }
+        let paths = NephoPaths(environment: ProcessInfo.processInfo.environment)
+        let monitor = BuildMonitor(paths: paths, buildID: build, environment: environment)
+        do {
+            return try await monitor.run()
+        } catch {
+            log("monitor of build \(build) failed: \(SystemError.reason(error))")
+            return 1
+        }
+    }
+
+    static func log(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+    }
+
+    /// Watches the build to its end.
+    public func run() async throws -> Int32 {
+        let lockPath = MonitorSupervisor.lockFile(paths, build: buildID)
+        try FileManager.default.createDirectory(
+            atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Self.log("build \(buildID) is watched by another monitor")
+            return 0
+        }
+        defer { close(fd) }
+        let store = try StateStore(path: paths.database.path)
+        let configuration = try AWSConfiguration.resolve(environment: environment)
+        let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
+        Self.log("monitoring build \(buildID)")
+        var interval = minimumInterval
+        var sawTerminal = false
+        while true {
+            guard let build = try store.build(id: buildID), build.finishedAt == nil,
+                let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
+            else { return 0 }
+            do {
+                let changed = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                let stack = try await cloudFormation.describeStacks(stackID).first
+                let status = stack?.status ?? "DELETE_COMPLETE"
+                let outputs = Dictionary(
+                    (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                let outputText = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
+                if status != build.status || changed {
+                    try store.updateFormation(id: formation.id, status: status, outputs: outputText)
+                    try store.updateBuild(id: buildID, status: status, finished: false)
+                }
+                if !status.hasSuffix("_IN_PROGRESS") {
+                    // One more look at the events after the terminal status, so the last ones are stored.
+                    if sawTerminal || !changed {
+                        _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                        try finish(store: store, build: build, status: status)
+                        return 0
+                    }
+                    sawTerminal = true
+                }
+                interval = changed ? minimumInterval : min(maximumInterval, interval * 1.5)
+            } catch let error as AWSError where error.isStackMissing {
+                try store.updateFormation(id: formation.id, status: "DELETE_COMPLETE")
+                let gone = build.operation == .destroy ? nil : "the stack was deleted outside nepho"
+                try store.updateBuild(id: buildID, status: "DELETE_COMPLETE", finished: true, error: gone)
+                return 0
+            } catch let error as AWSError where error.isThrottling {
+                interval = min(30, max(interval * 2, 2))
+                Self.log("build \(buildID): throttled; next poll in \(interval) s")
+            } catch {
+                interval = min(30, max(interval * 2, 2))
+                Self.log("build \(buildID): \(SystemError.reason(error)); next poll in \(interval) s")
+            }
+            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+        }
+    }
+
+    /// Stores the events newer than the last stored one; true when there were any.
+    private func pollEvents(
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, stackID: String
+    ) async throws -> Bool {
+        let last = try store.lastEventID(formationID: build.formationID)
+        var events = try await cloudFormation.describeStackEvents(stackID, stopAt: last)
+        if last == nil && build.operation != .create, let start = Self.date(build.startedAt) {
+            events = events.filter { $0.timestamp >= start.addingTimeInterval(-5) }
+        }
+        var stored = false
+        for event in events.reversed() {
+            let record = EventRecord(
+                buildID: buildID, providerEventID: event.eventId, timestamp: Self.stamp(event.timestamp),
+                logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
+                reason: event.statusReason)
+            if try store.appendEvent(record) != nil { stored = true }
+        }
+        return stored
+    }
+
+    private func finish(store: StateStore, build: BuildRecord, status: String) throws {
+        let wanted: String
+        switch build.operation {
+        case .create: wanted = "CREATE_COMPLETE"
+        case .update: wanted = "UPDATE_COMPLETE"
+        case .destroy: wanted = "DELETE_COMPLETE"
+        }
+        var error: String?
+        if status != wanted {
+            let events = try store.events(buildID: buildID)
+            let failed = events.first { ($0.status ?? "").hasSuffix("_FAILED") && $0.reason != nil }
+            error = failed.map { "\($0.logicalID ?? "stack"): \($0.reason ?? "")" } ?? "the build ended in \(status)"
+        }
+        try store.updateBuild(id: buildID, status: status, finished: true, error: error)
+        Self.log("build \(buildID) ended: \(status)")
+    }
+
+    static func stamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}
