@@ -45,7 +45,7 @@ extension LocalAPI {
             let source: TemplateSource =
                 text.utf8.count > CloudFormationClient.maxTemplateBodyBytes
                 ? try await session.templateUploader().source(for: text) : .body(text)
-            let summary = try await cloudFormation.validateTemplate(source)
+            let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
                 stackName: stackID, source: source, text: text, parsed: parsed, validated: summary.capabilities)
             request.onFailure = nil

@@ -66,7 +66,7 @@ extension LocalAPI {
             let source: TemplateSource =
                 text.utf8.count > CloudFormationClient.maxTemplateBodyBytes
                 ? try await session.templateUploader().source(for: text) : .body(text)
-            let summary = try await cloudFormation.validateTemplate(source)
+            let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             let request = provider.request(
                 stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
             return try await cloudFormation.createStack(request)
@@ -228,6 +228,17 @@ extension LocalAPI {
             }
         }
         return nil
+    }
+
+    /// ValidateTemplate, its refusal said as the template's fault.
+    static func validate(_ cloudFormation: CloudFormationClient, _ source: TemplateSource, pattern: String)
+        async throws -> TemplateSummary
+    {
+        do {
+            return try await cloudFormation.validateTemplate(source)
+        } catch let error as AWSError where error.code == "ValidationError" {
+            throw NephoError(.invalidInput, "CloudFormation rejected the template \(pattern): \(error.message)")
+        }
     }
 
     // MARK: conversions
