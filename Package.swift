@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(
             name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
         .testTarget(
-            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
+            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
         .testTarget(

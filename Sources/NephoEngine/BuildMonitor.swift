@@ -64,6 +64,10 @@ public struct BuildMonitor {
             return 0
         }
         defer { close(fd) }
+        // The lock file names its holder, for people and tests (`cat builds/ID.lock`).
+        let pid = Data("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         let store = try StateStore(path: paths.database.path)
         let configuration = try AWSConfiguration.resolve(environment: environment)
         let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()

@@ -58,7 +58,7 @@ struct BuildWatcher {
         case .text:
             if ok {
                 Self.say("\(name): \(result.build.operation) finished: \(result.build.status)")
-                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key }) { Self.say("  \(key): \(value)") }
+                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key }) where result.build.operation != "destroy" { Self.say("  \(key): \(value)") }
             } else {
                 FileHandle.standardError.write(
                     Data(
