@@ -93,6 +93,11 @@ public struct BuildMonitor {
                     // One more look at the events after the terminal status, so the last ones are stored.
                     if sawTerminal || !changed {
                         _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                        if let stack, build.operation == .update {
+                            // The values the stack now has; NoEcho ones come back masked.
+                            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+                            try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+                        }
                         try finish(store: store, build: build, status: status)
                         return 0
                     }

@@ -12,7 +12,8 @@ extension LocalAPI {
         resumeBuilds()
         let store = try store()
         let formation = try formationRecord(params.name, in: store)
-        guard let stackID = formation.stackID else { throw NephoError(.conflict, "formation \(params.name) has no stack") }
+        // Change sets go by stack name (moto does not find them by stack id).
+        guard formation.stackID != nil else { throw NephoError(.conflict, "formation \(params.name) has no stack") }
         if let running = try store.builds(formationID: formation.id).last, running.finishedAt == nil {
             throw NephoError(
                 .conflict,
@@ -22,7 +23,7 @@ extension LocalAPI {
         let cloudFormation = try cloudFormationSession().cloudFormation()
         if let changeSet = params.changeSet {
             try await translatingAWSErrors(stack: formation.name) {
-                try await cloudFormation.executeChangeSet(changeSet, stackName: stackID)
+                try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
             let build = try startBuild(store: store, formation: formation, operation: .update, status: "UPDATE_IN_PROGRESS")
             return FormationUpdateResult(name: formation.name, changeSet: changeSet, changes: [], build: build)
@@ -47,7 +48,7 @@ extension LocalAPI {
                 ? try await session.templateUploader().source(for: text) : .body(text)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
-                stackName: stackID, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+                stackName: formation.name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
             request.onFailure = nil
             let secrets = Set(values.filter(\.secret).map(\.name))
             request.parameters = request.parameters.map {
@@ -55,17 +56,17 @@ extension LocalAPI {
                     ? StackParameter(keepingPreviousValueOf: $0.key) : $0
             }
             _ = try await cloudFormation.createChangeSet(request, changeSetName: name)
-            var described = try await cloudFormation.describeChangeSet(name, stackName: stackID)
+            var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
             while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"), waited < 300 {
                 try await Task.sleep(nanoseconds: 1_000_000_000)
                 waited += 1
-                described = try await cloudFormation.describeChangeSet(name, stackName: stackID)
+                described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             }
             return described
         }
         if changeSet.status == "FAILED" {
-            try? await cloudFormation.deleteChangeSet(name, stackName: stackID)
+            try? await cloudFormation.deleteChangeSet(name, stackName: formation.name)
             let reason = changeSet.statusReason ?? "no reason given"
             if reason.contains("didn't contain changes") || reason.contains("No updates") {
                 return FormationUpdateResult(name: formation.name, changeSet: "", changes: [], build: nil)

@@ -116,6 +116,17 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// Replaces a formation's stored (non-secret) parameters, a JSON object text.
+    public func updateFormationParameters(id: Int64, parameters: String) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    "UPDATE formations SET parameters = ?, updated_at = ? WHERE id = ?",
+                    [.text(parameters), .text(Self.timestamp()), .integer(id)])
+            }
+        }
+    }
+
     public func deleteFormation(id: Int64) throws {
         try lock.withLock {
             _ = try database.write {

@@ -128,7 +128,7 @@ struct FormationEndToEndTests {
         #expect(create.status == 0, "\(create.errorOutput)")
         let update = try await nepho.run(["formation:update", name, "-p", "Greeting=bye", "--yes"])
         #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
-        #expect(update.output.contains("Setting"), "\(update.output)")
+        #expect(update.output.contains("Modify"), "\(update.output)")
         let logs = try await nepho.run(["formation:logs", name])
         #expect(logs.output.contains("update"))
         let describe = try await nepho.run(["formation:describe", name])
