@@ -73,7 +73,6 @@ public struct BuildMonitor {
         let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
         Self.log("monitoring build \(buildID)")
         var interval = minimumInterval
-        var sawTerminal = false
         while true {
             guard let build = try store.build(id: buildID), build.finishedAt == nil,
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
@@ -90,18 +89,15 @@ public struct BuildMonitor {
                     try store.updateBuild(id: buildID, status: status, finished: false)
                 }
                 if !status.hasSuffix("_IN_PROGRESS") {
-                    // One more look at the events after the terminal status, so the last ones are stored.
-                    if sawTerminal || !changed {
-                        _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
-                        if let stack, build.operation == .update {
-                            // The values the stack now has; NoEcho ones come back masked.
-                            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
-                            try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
-                        }
-                        try finish(store: store, build: build, status: status)
-                        return 0
+                    // One more look at the events at once, for those stored after the first look.
+                    _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                    if let stack, build.operation == .update {
+                        // The values the stack now has; NoEcho ones come back masked.
+                        let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+                        try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
                     }
-                    sawTerminal = true
+                    try finish(store: store, build: build, status: status)
+                    return 0
                 }
                 interval = changed ? minimumInterval : min(maximumInterval, interval * 1.5)
             } catch let error as AWSError where error.isStackMissing {
