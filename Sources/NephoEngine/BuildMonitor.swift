@@ -16,15 +16,25 @@ public struct BuildMonitor {
     public var paths: NephoPaths
     public var buildID: Int64
     public var environment: [String: String]
-    public var minimumInterval: Double
-    public var maximumInterval: Double
+    /// Seconds between this monitor's looks at its events while they change.
+    public var activeInterval: Double
+    /// The longest pause between looks while nothing changes.
+    public var quietInterval: Double
+    /// How often (seconds) the shared listing of the scope's stacks is refreshed.
+    public var listingAge: Double
+    /// Calls per second all monitors of a scope may make together.
+    public var budget: Double
+    /// How often (seconds) the monitor reads the shared listing (no call).
+    public var wake = 0.5
 
     public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
         self.paths = paths
         self.buildID = buildID
         self.environment = environment
-        minimumInterval = Double(environment["NEPHO_MONITOR_MIN_INTERVAL"] ?? "") ?? 1
-        maximumInterval = Double(environment["NEPHO_MONITOR_MAX_INTERVAL"] ?? "") ?? 2.5
+        activeInterval = Double(environment["NEPHO_MONITOR_ACTIVE_INTERVAL"] ?? "") ?? 2
+        quietInterval = Double(environment["NEPHO_MONITOR_QUIET_INTERVAL"] ?? "") ?? 30
+        listingAge = Double(environment["NEPHO_MONITOR_LISTING_INTERVAL"] ?? "") ?? 1
+        budget = Double(environment["NEPHO_MONITOR_BUDGET"] ?? "") ?? 4
     }
 
     /// The program: returns its exit status (0 also when another monitor holds the lock).
@@ -72,48 +82,105 @@ public struct BuildMonitor {
         let configuration = try AWSConfiguration.resolve(environment: environment)
         let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
         Self.log("monitoring build \(buildID)")
-        var interval = minimumInterval
+        let scope = Self.scope(environment: environment, configuration: configuration)
+        var lastSignature: String?
+        var nextLook = Date()
+        var quiet = activeInterval
+        var backoff = 0.0
         while true {
             guard let build = try store.build(id: buildID), build.finishedAt == nil,
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
             do {
-                let changed = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
-                let stack = try await cloudFormation.describeStacks(stackID).first
-                let status = stack?.status ?? "DELETE_COMPLETE"
-                let outputs = Dictionary(
-                    (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-                let outputText = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
-                if status != build.status || changed {
-                    try store.updateFormation(id: formation.id, status: status, outputs: outputText)
-                    try store.updateBuild(id: buildID, status: status, finished: false)
+                // One monitor per scope and second lists every stack (one call for all builds).
+                if try store.claimListing(scope: scope, age: listingAge) {
+                    try await spend(store, scope)
+                    let stacks = try await cloudFormation.describeStacks()
+                    try store.storeListing(
+                        scope: scope,
+                        stacks: Dictionary(
+                            stacks.map { ($0.stackId, "\($0.status)|\($0.lastUpdatedTime?.timeIntervalSince1970 ?? 0)") },
+                            uniquingKeysWith: { first, _ in first }))
                 }
-                if !status.hasSuffix("_IN_PROGRESS") {
-                    // One more look at the events at once, for those stored after the first look.
-                    _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
-                    if let stack, build.operation == .update {
-                        // The values the stack now has; NoEcho ones come back masked.
-                        let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
-                        try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+                let signature = try store.listedSignature(scope: scope, stackID: stackID)
+                let moved = signature == nil || signature != lastSignature
+                if moved || Date() >= nextLook {
+                    try await spend(store, scope)
+                    let changed = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                    if moved || changed {
+                        try await spend(store, scope)
+                        let stack = try await cloudFormation.describeStacks(stackID).first
+                        if try await record(
+                            stack, cloudFormation: cloudFormation, store: store, build: build, formation: formation,
+                            stackID: stackID, changed: changed)
+                        {
+                            return 0
+                        }
                     }
-                    try finish(store: store, build: build, status: status)
-                    return 0
+                    lastSignature = signature
+                    quiet = changed ? activeInterval : min(quietInterval, quiet * 1.5)
+                    nextLook = Date().addingTimeInterval(quiet)
                 }
-                interval = changed ? minimumInterval : min(maximumInterval, interval * 1.5)
+                backoff = 0
             } catch let error as AWSError where error.isStackMissing {
                 try store.updateFormation(id: formation.id, status: "DELETE_COMPLETE")
                 let gone = build.operation == .destroy ? nil : "the stack was deleted outside nepho"
                 try store.updateBuild(id: buildID, status: "DELETE_COMPLETE", finished: true, error: gone)
                 return 0
-            } catch let error as AWSError where error.isThrottling {
-                interval = min(30, max(interval * 2, 2))
-                Self.log("build \(buildID): throttled; next poll in \(interval) s")
             } catch {
-                interval = min(30, max(interval * 2, 2))
-                Self.log("build \(buildID): \(SystemError.reason(error)); next poll in \(interval) s")
+                backoff = min(30, max(backoff * 2, 2))
+                let what = (error as? AWSError)?.isThrottling == true ? "throttled" : SystemError.reason(error)
+                Self.log("build \(buildID): \(what); slowing down for \(backoff) s")
             }
-            try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+            try await Task.sleep(nanoseconds: UInt64((wake + backoff) * 1e9))
         }
+    }
+
+    /// Records the stack's status and outputs; at a terminal status, finishes the build
+    /// (after one more look at the events) and returns true.
+    private func record(
+        _ stack: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
+        formation: FormationRecord, stackID: String, changed: Bool
+    ) async throws -> Bool {
+        let status = stack?.status ?? "DELETE_COMPLETE"
+        let outputs = Dictionary(
+            (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let outputText = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
+        if status != build.status || changed {
+            try store.updateFormation(id: formation.id, status: status, outputs: outputText)
+            try store.updateBuild(id: buildID, status: status, finished: false)
+        }
+        guard !status.hasSuffix("_IN_PROGRESS") else { return false }
+        // One more look at the events at once, for those stored after the first look.
+        _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+        if let stack, build.operation == .update {
+            // The values the stack now has; NoEcho ones come back masked.
+            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+        }
+        try finish(store: store, build: build, status: status)
+        return true
+    }
+
+    /// Waits for a call from the scope's shared budget.
+    private func spend(_ store: StateStore, _ scope: String) async throws {
+        while true {
+            let wait = try store.takeRequestToken(scope: scope, rate: budget, burst: max(2, budget * 2))
+            if wait <= 0 { return }
+            try await Task.sleep(nanoseconds: UInt64(min(wait, 5) * 1e9))
+        }
+    }
+
+    /// The account and region the budget is shared by: a hash of the key id (or profile),
+    /// the region and the endpoint; no credential is stored.
+    static func scope(environment: [String: String], configuration: AWSConfiguration) -> String {
+        let who = environment["AWS_ACCESS_KEY_ID"] ?? environment["AWS_PROFILE"] ?? configuration.profile
+        let endpoint = (try? configuration.endpoint(for: .cloudFormation).absoluteString) ?? ""
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(who)|\(configuration.region ?? "")|\(endpoint)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
     }
 
     /// Stores the events newer than the last stored one; true when there were any.

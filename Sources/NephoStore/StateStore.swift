@@ -278,6 +278,11 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on the connection under the store's lock (for extensions in this module).
+    func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        try lock.withLock { try body(database) }
+    }
+
     /// Counts of rows per table, for `daemon:status`.
     public func counts() throws -> (formations: Int, builds: Int, events: Int) {
         try lock.withLock {
