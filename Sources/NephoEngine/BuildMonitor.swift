@@ -32,7 +32,7 @@ public struct BuildMonitor {
         self.buildID = buildID
         self.environment = environment
         activeInterval = Double(environment["NEPHO_MONITOR_ACTIVE_INTERVAL"] ?? "") ?? 2
-        quietInterval = Double(environment["NEPHO_MONITOR_QUIET_INTERVAL"] ?? "") ?? 30
+        quietInterval = Double(environment["NEPHO_MONITOR_QUIET_INTERVAL"] ?? "") ?? 60
         listingAge = Double(environment["NEPHO_MONITOR_LISTING_INTERVAL"] ?? "") ?? 1
         budget = Double(environment["NEPHO_MONITOR_BUDGET"] ?? "") ?? 4
     }
@@ -94,7 +94,7 @@ public struct BuildMonitor {
             do {
                 // One monitor per scope and second lists every stack (one call for all builds).
                 if try store.claimListing(scope: scope, age: listingAge) {
-                    try await spend(store, scope)
+                    try await spend(store, scope, urgent: true)
                     let stacks = try await cloudFormation.describeStacks()
                     try store.storeListing(
                         scope: scope,
@@ -103,12 +103,18 @@ public struct BuildMonitor {
                             uniquingKeysWith: { first, _ in first }))
                 }
                 let signature = try store.listedSignature(scope: scope, stackID: stackID)
-                let moved = signature == nil || signature != lastSignature
+                // Moved: the listing shows a status other than the one recorded (or, for a
+                // destroy, no stack any more).
+                let listedStatus = signature.map { String($0.prefix { $0 != "|" }) }
+                let moved =
+                    signature != lastSignature
+                    && (listedStatus == "absent" ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
                 if moved || Date() >= nextLook {
-                    try await spend(store, scope)
+                    // A routine look yields to the listing and to builds that moved.
+                    try await spend(store, scope, urgent: moved)
                     let changed = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
                     if moved || changed {
-                        try await spend(store, scope)
+                        try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
                         if try await record(
                             stack, cloudFormation: cloudFormation, store: store, build: build, formation: formation,
@@ -118,7 +124,7 @@ public struct BuildMonitor {
                         }
                     }
                     lastSignature = signature
-                    quiet = changed ? activeInterval : min(quietInterval, quiet * 1.5)
+                    quiet = changed ? activeInterval : min(quietInterval, max(quiet * 2, 10))
                     nextLook = Date().addingTimeInterval(quiet)
                 }
                 backoff = 0
@@ -163,11 +169,13 @@ public struct BuildMonitor {
     }
 
     /// Waits for a call from the scope's shared budget.
-    private func spend(_ store: StateStore, _ scope: String) async throws {
+    private func spend(_ store: StateStore, _ scope: String, urgent: Bool) async throws {
+        let burst = max(4, budget * 2)
         while true {
-            let wait = try store.takeRequestToken(scope: scope, rate: budget, burst: max(2, budget * 2))
+            let wait = try store.takeRequestToken(
+                scope: scope, rate: budget, burst: burst, reserve: urgent ? 0 : burst / 2)
             if wait <= 0 { return }
-            try await Task.sleep(nanoseconds: UInt64(min(wait, 5) * 1e9))
+            try await Task.sleep(nanoseconds: UInt64(min(wait, urgent ? 0.25 : 5) * 1e9))
         }
     }
 

@@ -7,8 +7,9 @@ extension StateStore {
     static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// Takes one call from the scope's budget. Returns 0 when granted, else the seconds to
-    /// wait before asking again.
-    public func takeRequestToken(scope: String, rate: Double, burst: Double) throws -> Double {
+    /// wait before asking again. A call that can wait (`reserve` > 0) is granted only while
+    /// more than `reserve` calls are left, which keeps them for calls that cannot.
+    public func takeRequestToken(scope: String, rate: Double, burst: Double, reserve: Double = 0) throws -> Double {
         try withDatabase { database in
             try database.write {
                 let now = Self.nowMilliseconds()
@@ -19,7 +20,7 @@ extension StateStore {
                 let updated = row?[1].integer ?? now
                 tokens = min(burst, tokens + Double(max(0, now - updated)) / 1000 * rate)
                 var wait = 0.0
-                if tokens >= 1 { tokens -= 1 } else { wait = (1 - tokens) / rate }
+                if tokens >= 1 + reserve { tokens -= 1 } else { wait = (1 + reserve - tokens) / rate }
                 try database.query(
                     """
                     INSERT INTO request_budget (scope, tokens_milli, updated_ms) VALUES (?, ?, ?)
