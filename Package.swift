@@ -23,7 +23,9 @@ let package = Package(
         .target(name: "NephoProtocol"),
         .target(
             name: "NephoEngine",
-            dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore"]),
+            dependencies: [
+                "NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore",
+            ]),
         // nephod (issue 4): state database, client, daemon.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -46,7 +48,8 @@ let package = Package(
         .executableTarget(
             name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
         .executableTarget(
-            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
+            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
+            path: "bench/daemon-rpc/Sources"),
         // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
@@ -67,7 +70,8 @@ let package = Package(
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(
-            name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
+            name: "NephoEngineTests",
+            dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),

@@ -16,7 +16,8 @@ extension StackRequest: CustomStringConvertible, CustomDebugStringConvertible, C
         case .url(let url): source = "template \(url.absoluteString)"
         case nil: source = usePreviousTemplate ? "previous template" : "no template"
         }
-        return "StackRequest(\(stackName), \(source), parameters: [\(parameters.map(\.description).joined(separator: ", "))], "
+        return
+            "StackRequest(\(stackName), \(source), parameters: [\(parameters.map(\.description).joined(separator: ", "))], "
             + "tags: \(tags.map { "\($0.key)=\($0.value)" }), capabilities: \(capabilities))"
     }
     public var debugDescription: String { description }

@@ -19,7 +19,8 @@ public struct Nepho: AsyncParsableCommand {
             CloudletSearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
             CloudletRegistry.self, RegistryBuild.self,
             FormationCreate.self, FormationWatch.self, FormationList.self, FormationDescribe.self,
-            FormationUpdate.self, FormationDestroy.self, FormationCancel.self, FormationOpen.self, FormationSSH.self,
+            FormationUpdate.self, FormationDestroy.self, FormationCancel.self, FormationOpen.self,
+            FormationSSH.self,
             FormationLogs.self,
         ]
     )

@@ -113,7 +113,9 @@ public final class EventHub: @unchecked Sendable {
     /// processes) store events straight into SQLite; the daemon calls this a few times a
     /// second while anyone subscribes. Cheap when nobody does.
     public func catchUp() {
-        let live = lock.withLock { subscriptions.values.filter { $0.pending == nil && !$0.connection.isClosed } }
+        let live = lock.withLock {
+            subscriptions.values.filter { $0.pending == nil && !$0.connection.isClosed }
+        }
         for subscription in live {
             let after = lock.withLock { subscription.lastSent }
             guard let page = try? store.events(buildID: subscription.buildID, after: after, limit: 1000),

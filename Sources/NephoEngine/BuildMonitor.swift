@@ -40,7 +40,8 @@ public struct BuildMonitor {
     /// The program: returns its exit status (0 also when another monitor holds the lock).
     public static func main(buildArgument: String?) async -> Int32 {
         guard let text = buildArgument, let build = Int64(text) else {
-            FileHandle.standardError.write(Data("usage: nephod monitor BUILD_ID (context as JSON on stdin)\n".utf8))
+            FileHandle.standardError.write(
+                Data("usage: nephod monitor BUILD_ID (context as JSON on stdin)\n".utf8))
             return 2
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
@@ -68,7 +69,9 @@ public struct BuildMonitor {
         try FileManager.default.createDirectory(
             atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())") }
+        guard fd >= 0 else {
+            throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             Self.log("build \(buildID) is watched by another monitor")
             return 0
@@ -99,7 +102,9 @@ public struct BuildMonitor {
                     try store.storeListing(
                         scope: scope,
                         stacks: Dictionary(
-                            stacks.map { ($0.stackId, "\($0.status)|\($0.lastUpdatedTime?.timeIntervalSince1970 ?? 0)") },
+                            stacks.map {
+                                ($0.stackId, "\($0.status)|\($0.lastUpdatedTime?.timeIntervalSince1970 ?? 0)")
+                            },
                             uniquingKeysWith: { first, _ in first }))
                 }
                 let signature = try store.listedSignature(scope: scope, stackID: stackID)
@@ -108,16 +113,19 @@ public struct BuildMonitor {
                 let listedStatus = signature.map { String($0.prefix { $0 != "|" }) }
                 let moved =
                     signature != lastSignature
-                    && (listedStatus == "absent" ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
+                    && (listedStatus == "absent"
+                        ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
                 if moved || Date() >= nextLook {
                     // A routine look yields to the listing and to builds that moved.
                     try await spend(store, scope, urgent: moved)
-                    let changed = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+                    let changed = try await pollEvents(
+                        cloudFormation, store: store, build: build, stackID: stackID)
                     if moved || changed {
                         try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
                         if try await record(
-                            stack, cloudFormation: cloudFormation, store: store, build: build, formation: formation,
+                            stack, cloudFormation: cloudFormation, store: store, build: build,
+                            formation: formation,
                             stackID: stackID, changed: changed)
                         {
                             return 0
@@ -135,7 +143,8 @@ public struct BuildMonitor {
                 return 0
             } catch {
                 backoff = min(30, max(backoff * 2, 2))
-                let what = (error as? AWSError)?.isThrottling == true ? "throttled" : SystemError.reason(error)
+                let what =
+                    (error as? AWSError)?.isThrottling == true ? "throttled" : SystemError.reason(error)
                 Self.log("build \(buildID): \(what); slowing down for \(backoff) s")
             }
             try await Task.sleep(nanoseconds: UInt64((wake + backoff) * 1e9))
@@ -222,7 +231,9 @@ public struct BuildMonitor {
         if status != wanted {
             let events = try store.events(buildID: buildID)
             let failed = events.first { ($0.status ?? "").hasSuffix("_FAILED") && $0.reason != nil }
-            error = failed.map { "\($0.logicalID ?? "stack"): \($0.reason ?? "")" } ?? "the build ended in \(status)"
+            error =
+                failed.map { "\($0.logicalID ?? "stack"): \($0.reason ?? "")" }
+                ?? "the build ended in \(status)"
         }
         try store.updateBuild(id: buildID, status: status, finished: true, error: error)
         Self.log("build \(buildID) ended: \(status)")

@@ -82,7 +82,8 @@ struct FormationProvider {
             }
         }
         if text.contains("Transform") && (text.contains("\nTransform:") || text.contains("\"Transform\""))
-            || types.contains("AWS::CloudFormation::Stack") || types.contains(where: { $0.hasPrefix("AWS::Serverless::") })
+            || types.contains("AWS::CloudFormation::Stack")
+            || types.contains(where: { $0.hasPrefix("AWS::Serverless::") })
         {
             found.append("CAPABILITY_AUTO_EXPAND")
         }
@@ -98,7 +99,9 @@ struct FormationProvider {
         request.parameters = parameters(declared: parsed.parameters)
         request.tags = tags
         var capabilities = Self.capabilities(text: text, parsed: parsed)
-        for capability in validated where !capabilities.contains(capability) { capabilities.append(capability) }
+        for capability in validated where !capabilities.contains(capability) {
+            capabilities.append(capability)
+        }
         request.capabilities = capabilities
         request.onFailure = .rollback
         return request

@@ -13,7 +13,9 @@ extension LocalAPI {
         let store = try store()
         let formation = try formationRecord(params.name, in: store)
         // Change sets go by stack name (moto does not find them by stack id).
-        guard formation.stackID != nil else { throw NephoError(.conflict, "formation \(params.name) has no stack") }
+        guard formation.stackID != nil else {
+            throw NephoError(.conflict, "formation \(params.name) has no stack")
+        }
         if let running = try store.builds(formationID: formation.id).last, running.finishedAt == nil {
             throw NephoError(
                 .conflict,
@@ -25,8 +27,10 @@ extension LocalAPI {
             try await translatingAWSErrors(stack: formation.name) {
                 try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
-            let build = try startBuild(store: store, formation: formation, operation: .update, status: "UPDATE_IN_PROGRESS")
-            return FormationUpdateResult(name: formation.name, changeSet: changeSet, changes: [], build: build)
+            let build = try startBuild(
+                store: store, formation: formation, operation: .update, status: "UPDATE_IN_PROGRESS")
+            return FormationUpdateResult(
+                name: formation.name, changeSet: changeSet, changes: [], build: build)
         }
         let (cloudlet, scenario) = try translatingErrors { () -> (Cloudlet, Scenario) in
             let cloudlet = try catalog().find(formation.cloudlet)
@@ -48,7 +52,8 @@ extension LocalAPI {
                 ? try await session.templateUploader().source(for: text) : .body(text)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
-                stackName: formation.name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+                stackName: formation.name, source: source, text: text, parsed: parsed,
+                validated: summary.capabilities)
             request.onFailure = nil
             let secrets = Set(values.filter(\.secret).map(\.name))
             request.parameters = request.parameters.map {
@@ -58,7 +63,9 @@ extension LocalAPI {
             _ = try await cloudFormation.createChangeSet(request, changeSetName: name)
             var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
-            while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"), waited < 300 {
+            while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"),
+                waited < 300
+            {
                 try await Task.sleep(nanoseconds: 1_000_000_000)
                 waited += 1
                 described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)

@@ -77,13 +77,17 @@ extension LocalAPI {
                 name: name, provider: "aws", cloudlet: cloudlet.name, scenario: scenario.name,
                 region: session.configuration.region, stackID: stackID, status: "CREATE_IN_PROGRESS",
                 parameters: Self.jsonText(parameters)))
-        return try startBuild(store: store, formation: formation, operation: .create, status: "CREATE_IN_PROGRESS")
+        return try startBuild(
+            store: store, formation: formation, operation: .create, status: "CREATE_IN_PROGRESS")
     }
 
-    func startBuild(store: StateStore, formation: FormationRecord, operation: BuildRecord.Operation, status: String)
+    func startBuild(
+        store: StateStore, formation: FormationRecord, operation: BuildRecord.Operation, status: String
+    )
         throws -> BuildSummary
     {
-        let build = try store.insertBuild(BuildRecord(formationID: formation.id, operation: operation, status: status))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: operation, status: status))
         try store.updateFormation(id: formation.id, status: status)
         supervisor.remember(build: build.id, context: providerEnvironment)
         supervisor.ensureMonitors()
@@ -95,7 +99,8 @@ extension LocalAPI {
         let store = try store()
         var summaries = try store.formations().map {
             FormationSummary(
-                name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status, stackID: $0.stackID,
+                name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status,
+                stackID: $0.stackID,
                 createdAt: $0.createdAt, source: "nepho")
         }
         var warnings: [String] = []
@@ -107,7 +112,8 @@ extension LocalAPI {
                 let tag = { (key: String) in stack.tags.first { $0.key == key }?.value }
                 summaries.append(
                     FormationSummary(
-                        name: stack.stackName, cloudlet: tag("nepho:cloudlet"), scenario: tag("nepho:scenario"),
+                        name: stack.stackName, cloudlet: tag("nepho:cloudlet"),
+                        scenario: tag("nepho:scenario"),
                         status: stack.status, stackID: stack.stackId,
                         createdAt: BuildMonitor.stamp(stack.creationTime), source: "aws"))
             }
@@ -152,11 +158,15 @@ extension LocalAPI {
             return Self.summary(running, formation: formation.name)
         }
         let cloudFormation = try cloudFormationSession().cloudFormation()
-        try await translatingAWSErrors(stack: formation.name) { try await cloudFormation.deleteStack(stackID) }
-        for build in try store.builds(formationID: formation.id) where build.finishedAt == nil {
-            try store.updateBuild(id: build.id, status: build.status, finished: true, error: "superseded by destroy")
+        try await translatingAWSErrors(stack: formation.name) {
+            try await cloudFormation.deleteStack(stackID)
         }
-        return try startBuild(store: store, formation: formation, operation: .destroy, status: "DELETE_IN_PROGRESS")
+        for build in try store.builds(formationID: formation.id) where build.finishedAt == nil {
+            try store.updateBuild(
+                id: build.id, status: build.status, finished: true, error: "superseded by destroy")
+        }
+        return try startBuild(
+            store: store, formation: formation, operation: .destroy, status: "DELETE_IN_PROGRESS")
     }
 
     public func formationCancel(_ params: FormationActionParams) async throws -> BuildSummary {
@@ -189,7 +199,8 @@ extension LocalAPI {
         let builds = try store.builds(formationID: formation.id)
         let chosen: BuildRecord? = params.build.map { id in builds.first { $0.id == id } } ?? builds.last
         guard let build = chosen else {
-            throw NephoError(.notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
+            throw NephoError(
+                .notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
         }
         let deadline = Date().addingTimeInterval(min(max(params.wait, 0), 60))
         while true {
@@ -198,7 +209,8 @@ extension LocalAPI {
             if !events.isEmpty || current.finishedAt != nil || Date() >= deadline {
                 let outputs = Self.dictionary(try store.formation(id: formation.id)?.outputs ?? "{}")
                 return FormationWatchResult(
-                    build: Self.summary(current, formation: formation.name), events: events.map(Self.sequenced),
+                    build: Self.summary(current, formation: formation.name),
+                    events: events.map(Self.sequenced),
                     outputs: outputs)
             }
             try await Task.sleep(nanoseconds: 200_000_000)
@@ -237,7 +249,8 @@ extension LocalAPI {
         do {
             return try await cloudFormation.validateTemplate(source)
         } catch let error as AWSError where error.code == "ValidationError" {
-            throw NephoError(.invalidInput, "CloudFormation rejected the template \(pattern): \(error.message)")
+            throw NephoError(
+                .invalidInput, "CloudFormation rejected the template \(pattern): \(error.message)")
         }
     }
 
@@ -248,7 +261,8 @@ extension LocalAPI {
         return BuildSummary(
             id: build.id, formation: formation, operation: build.operation.rawValue, status: build.status,
             startedAt: build.startedAt, finishedAt: build.finishedAt,
-            succeeded: build.finishedAt == nil ? nil : (build.error == nil && build.status == wanted[build.operation.rawValue]),
+            succeeded: build.finishedAt == nil
+                ? nil : (build.error == nil && build.status == wanted[build.operation.rawValue]),
             error: build.error)
     }
 
@@ -278,13 +292,16 @@ extension LocalAPI {
             switch error.code {
             case "AlreadyExistsException":
                 throw NephoError(
-                    .conflict, "a stack named \(stack) already exists in the account: choose another name with --name")
+                    .conflict,
+                    "a stack named \(stack) already exists in the account: choose another name with --name")
             case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
                 throw NephoError(
                     .permissionDenied,
                     "no permission: \(error.message) (ask your AWS administrator for CloudFormation access)")
             case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken":
-                throw NephoError(.missingCredentials, "AWS refused the credentials: \(error.message) (run `nepho register`)")
+                throw NephoError(
+                    .missingCredentials,
+                    "AWS refused the credentials: \(error.message) (run `nepho register`)")
             default:
                 if error.isStackMissing {
                     throw NephoError(

@@ -66,7 +66,9 @@ public final class MonitorSupervisor: @unchecked Sendable {
         var started: [Int64] = []
         for build in builds where !Self.isHeld(Self.lockFile(paths, build: build.id)) {
             let context: [String: String]? = lock.withLock {
-                if let recent = spawned[build.id], kill(recent.pid, 0) == 0, Date().timeIntervalSince(recent.at) < 5 {
+                if let recent = spawned[build.id], kill(recent.pid, 0) == 0,
+                    Date().timeIntervalSince(recent.at) < 5
+                {
                     return nil  // just started; its lock is not taken yet
                 }
                 return contexts[build.id] ?? fallback
@@ -138,10 +140,14 @@ public final class MonitorSupervisor: @unchecked Sendable {
 
     /// `nephod`: this program when it is nephod, else `$NEPHOD_PATH`, beside this program, or on PATH.
     static func monitorExecutable() throws -> String {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
         if (me as NSString).lastPathComponent == "nephod" { return me }
         let environment = ProcessInfo.processInfo.environment
-        if let path = environment["NEPHOD_PATH"], FileManager.default.isExecutableFile(atPath: path) { return path }
+        if let path = environment["NEPHOD_PATH"], FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
         let beside = ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("nephod")
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         for folder in (environment["PATH"] ?? "").split(separator: ":") {
@@ -149,6 +155,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw NephoError(
-            .internalError, "cannot find nephod to monitor the build: install it beside nepho or set NEPHOD_PATH")
+            .internalError,
+            "cannot find nephod to monitor the build: install it beside nepho or set NEPHOD_PATH")
     }
 }

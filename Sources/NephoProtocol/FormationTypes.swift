@@ -9,7 +9,9 @@ public struct FormationCreateParams: Codable, Sendable, Equatable {
     /// The command-line layer (`-p KEY=VALUE`) plus answers to prompts.
     public var overrides: [String: String]
 
-    public init(cloudlet: String, scenario: String? = nil, name: String? = nil, overrides: [String: String] = [:]) {
+    public init(
+        cloudlet: String, scenario: String? = nil, name: String? = nil, overrides: [String: String] = [:]
+    ) {
         self.cloudlet = cloudlet
         self.scenario = scenario
         self.name = name
@@ -117,7 +119,8 @@ public struct FormationSummary: Codable, Sendable, Equatable {
     public var source: String
 
     public init(
-        name: String, cloudlet: String?, scenario: String?, status: String, stackID: String?, createdAt: String,
+        name: String, cloudlet: String?, scenario: String?, status: String, stackID: String?,
+        createdAt: String,
         source: String
     ) {
         self.name = name
@@ -157,7 +160,8 @@ public struct FormationDetail: Codable, Sendable, Equatable {
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
-        parameters: [String: String], outputs: [String: String], builds: [BuildSummary], timeline: [SequencedEvent]
+        parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
+        timeline: [SequencedEvent]
     ) {
         self.name = name
         self.cloudlet = cloudlet

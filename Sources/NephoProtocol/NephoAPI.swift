@@ -106,13 +106,15 @@ public enum API {
     }
     public enum ParameterSet: NephoMethod {
         public static let name = "parameter.set"
-        public static func invoke(_ api: any NephoAPI, _ p: UserParameter) async throws -> ParameterListResult {
+        public static func invoke(_ api: any NephoAPI, _ p: UserParameter) async throws -> ParameterListResult
+        {
             try await api.parameterSet(p)
         }
     }
     public enum ParameterUnset: NephoMethod {
         public static let name = "parameter.unset"
-        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> ParameterListResult {
+        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> ParameterListResult
+        {
             try await api.parameterUnset(p)
         }
     }
@@ -154,7 +156,9 @@ public enum API {
     }
     public enum FormationCreate: NephoMethod {
         public static let name = "formation.create"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationCreateParams) async throws -> BuildSummary {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationCreateParams) async throws
+            -> BuildSummary
+        {
             try await api.formationCreate(p)
         }
     }
@@ -172,31 +176,40 @@ public enum API {
     }
     public enum FormationUpdate: NephoMethod {
         public static let name = "formation.update"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationUpdateParams) async throws -> FormationUpdateResult {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationUpdateParams) async throws
+            -> FormationUpdateResult
+        {
             try await api.formationUpdate(p)
         }
     }
     public enum FormationDestroy: NephoMethod {
         public static let name = "formation.destroy"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws -> BuildSummary {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws
+            -> BuildSummary
+        {
             try await api.formationDestroy(p)
         }
     }
     public enum FormationCancel: NephoMethod {
         public static let name = "formation.cancel"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws -> BuildSummary {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws
+            -> BuildSummary
+        {
             try await api.formationCancel(p)
         }
     }
     public enum FormationWatch: NephoMethod {
         public static let name = "formation.watch"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationWatchParams) async throws -> FormationWatchResult {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationWatchParams) async throws
+            -> FormationWatchResult
+        {
             try await api.formationWatch(p)
         }
     }
     public enum FormationLogs: NephoMethod {
         public static let name = "formation.logs"
-        public static func invoke(_ api: any NephoAPI, _ p: FormationRef) async throws -> FormationLogsResult {
+        public static func invoke(_ api: any NephoAPI, _ p: FormationRef) async throws -> FormationLogsResult
+        {
             try await api.formationLogs(p)
         }
     }
@@ -208,6 +221,7 @@ public enum API {
         ParameterGet.self, ParameterSet.self, ParameterUnset.self,
         RegistrySearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
         RegistryManage.self, RegistryBuild.self,
-        FormationCreate.self, FormationList.self, FormationDescribe.self, FormationUpdate.self, FormationDestroy.self, FormationCancel.self, FormationWatch.self, FormationLogs.self,
+        FormationCreate.self, FormationList.self, FormationDescribe.self, FormationUpdate.self,
+        FormationDestroy.self, FormationCancel.self, FormationWatch.self, FormationLogs.self,
     ]
 }

@@ -9,7 +9,9 @@ extension StateStore {
     /// Takes one call from the scope's budget. Returns 0 when granted, else the seconds to
     /// wait before asking again. A call that can wait (`reserve` > 0) is granted only while
     /// more than `reserve` calls are left, which keeps them for calls that cannot.
-    public func takeRequestToken(scope: String, rate: Double, burst: Double, reserve: Double = 0) throws -> Double {
+    public func takeRequestToken(scope: String, rate: Double, burst: Double, reserve: Double = 0) throws
+        -> Double
+    {
         try withDatabase { database in
             try database.write {
                 let now = Self.nowMilliseconds()
@@ -67,10 +69,12 @@ extension StateStore {
     /// nil when there is no listing yet.
     public func listedSignature(scope: String, stackID: String) throws -> String? {
         try withDatabase { database in
-            let listed = try database.scalar("SELECT listed_ms FROM request_budget WHERE scope = ?", [.text(scope)])
+            let listed = try database.scalar(
+                "SELECT listed_ms FROM request_budget WHERE scope = ?", [.text(scope)])
             guard listed > 0 else { return nil }
             return try database.query(
-                "SELECT signature FROM stack_listing WHERE scope = ? AND stack_id = ?", [.text(scope), .text(stackID)]
+                "SELECT signature FROM stack_listing WHERE scope = ? AND stack_id = ?",
+                [.text(scope), .text(stackID)]
             ).first?.first?.text ?? "absent"
         }
     }

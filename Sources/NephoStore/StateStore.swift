@@ -267,14 +267,16 @@ public final class StateStore: @unchecked Sendable {
     /// The highest sequence number of a build's log (0 when empty).
     public func lastSequence(buildID: Int64) throws -> Int64 {
         try lock.withLock {
-            try database.scalar("SELECT COALESCE(MAX(seq), 0) FROM events WHERE build_id = ?", [.integer(buildID)])
+            try database.scalar(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE build_id = ?", [.integer(buildID)])
         }
     }
 
     /// Every formation with its id, as stored (for lookups by id).
     public func formation(id: Int64) throws -> FormationRecord? {
         try lock.withLock {
-            try database.query(Self.formationColumns + " WHERE id = ?", [.integer(id)]).first.map(Self.formation)
+            try database.query(Self.formationColumns + " WHERE id = ?", [.integer(id)]).first.map(
+                Self.formation)
         }
     }
 

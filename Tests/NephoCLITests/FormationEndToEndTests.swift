@@ -19,7 +19,8 @@ struct FormationEndToEndTests {
         nepho.environment["NEPHOD_PATH"] =
             (NephoBinary.executable as NSString).deletingLastPathComponent + "/nephod"
         let fixture = NephoBinary.repository.appendingPathComponent("Fixtures/cloudlets/bench-demo")
-        try FileManager.default.copyItem(at: fixture, to: nepho.home.appendingPathComponent("cloudlets/bench-demo"))
+        try FileManager.default.copyItem(
+            at: fixture, to: nepho.home.appendingPathComponent("cloudlets/bench-demo"))
         let arn = try await bench.holdFunction()
         return (nepho, bench, arn)
     }
@@ -44,12 +45,16 @@ struct FormationEndToEndTests {
         let logs = try await nepho.run(["formation:logs", name, "-o", "json"])
         let builds = json(logs.output)["builds"] as? [[String: Any]] ?? []
         return builds.flatMap { build in
-            (build["events"] as? [[String: Any]] ?? []).compactMap { ($0["event"] as? [String: Any])?["eventID"] as? String }
+            (build["events"] as? [[String: Any]] ?? []).compactMap {
+                ($0["event"] as? [String: Any])?["eventID"] as? String
+            }
         }
     }
 
     /// Stored events == what DescribeStackEvents returns for the stack, each once.
-    func expectEventsExactlyOnce(_ nepho: NephoBinary, _ bench: CloudFormationBench, _ name: String) async throws {
+    func expectEventsExactlyOnce(_ nepho: NephoBinary, _ bench: CloudFormationBench, _ name: String)
+        async throws
+    {
         let stored = try await storedEventIDs(nepho, name)
         let stack = try await stackID(nepho, name)
         let actual = try await bench.session().cloudFormation().describeStackEvents(stack).map(\.eventId)
@@ -66,7 +71,8 @@ struct FormationEndToEndTests {
         defer { Task { await stop(nepho) } }
         let name = Self.unique("held")
         let create = try await nepho.run([
-            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "-p", "AdminPassword=s3cret-value",
+            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "-p",
+            "AdminPassword=s3cret-value",
             "--detach",
         ])
         #expect(create.succeeded, "\(create.errorOutput)")
@@ -149,7 +155,9 @@ struct FormationEndToEndTests {
         let cancel = try await nepho.run(["formation:cancel", name, "--yes"])
         #expect(cancel.status == 0, "\(cancel.errorOutput)")
         let watch = try await nepho.run(["formation:watch", name])
-        #expect(watch.status == 0 && watch.output.contains("DELETE_COMPLETE"), "\(watch.output)\(watch.errorOutput)")
+        #expect(
+            watch.status == 0 && watch.output.contains("DELETE_COMPLETE"),
+            "\(watch.output)\(watch.errorOutput)")
     }
 
     @Test func errorsAreOneLineWithWhatToDo() async throws {
@@ -167,9 +175,11 @@ struct FormationEndToEndTests {
         noKeys["AWS_ACCESS_KEY_ID"] = nil
         noKeys["AWS_SECRET_ACCESS_KEY"] = nil
         let missing = try await ProcessRunner.run(
-            NephoBinary.executable, ["create", "bench-demo", "--name", Self.unique("nokeys"), "--foreground"],
+            NephoBinary.executable,
+            ["create", "bench-demo", "--name", Self.unique("nokeys"), "--foreground"],
             environment: noKeys, timeout: 60)
-        #expect(missing.status == 6 && missing.errorOutput.contains("nepho register"), "\(missing.errorOutput)")
+        #expect(
+            missing.status == 6 && missing.errorOutput.contains("nepho register"), "\(missing.errorOutput)")
     }
 
     @Test func killedMonitorIsReplacedAndKilledDaemonIsAdopted() async throws {
@@ -180,7 +190,11 @@ struct FormationEndToEndTests {
             "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
         ])
         #expect(create.succeeded, "\(create.errorOutput)")
-        let build = try #require(json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"] as? [[String: Any]]).last?["id"] as? Int ?? 0
+        let build =
+            try #require(
+                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
+                    as? [[String: Any]]
+            ).last?["id"] as? Int ?? 0
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
         let firstMonitor = try await waitForMonitor(lock, not: nil)
         kill(firstMonitor, SIGKILL)
@@ -205,8 +219,13 @@ struct FormationEndToEndTests {
             try await nepho.run([
                 "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
             ]).succeeded)
-        let build = try #require(json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"] as? [[String: Any]]).last?["id"] as? Int ?? 0
-        let monitor = try await waitForMonitor(nepho.home.appendingPathComponent("builds/\(build).lock"), not: nil)
+        let build =
+            try #require(
+                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
+                    as? [[String: Any]]
+            ).last?["id"] as? Int ?? 0
+        let monitor = try await waitForMonitor(
+            nepho.home.appendingPathComponent("builds/\(build).lock"), not: nil)
         let daemon = json(try await nepho.run(["daemon:status", "-o", "json"]).output)["pid"] as? Int ?? 0
         kill(pid_t(daemon), SIGKILL)
         kill(monitor, SIGKILL)
@@ -240,7 +259,8 @@ struct FormationEndToEndTests {
     func waitForMonitor(_ lock: URL, not previous: pid_t?) async throws -> pid_t {
         for _ in 0..<200 {
             if let text = try? String(contentsOf: lock, encoding: .utf8),
-                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != previous, kill(pid, 0) == 0
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != previous,
+                kill(pid, 0) == 0
             {
                 return pid
             }

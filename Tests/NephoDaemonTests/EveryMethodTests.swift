@@ -71,15 +71,19 @@ import Testing
                 try await api.cloudletInstall(.init(source: "ftp://example.invalid/x"))
             })
         outcomes.append(
-            await record(API.CloudletUpdate.name) { try await api.cloudletUpdate(.init(name: "no-such-cloudlet")) })
+            await record(API.CloudletUpdate.name) {
+                try await api.cloudletUpdate(.init(name: "no-such-cloudlet"))
+            })
         outcomes.append(
             await record(API.CloudletUninstall.name) {
                 try await api.cloudletUninstall(.init(name: "no-such-cloudlet", dryRun: true))
             })
-        outcomes.append(await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
+        outcomes.append(
+            await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
         outcomes.append(
             await record(API.RegistryBuild.name) {
-                try await api.registryBuild(.init(sources: [], output: home.appendingPathComponent("site").path))
+                try await api.registryBuild(
+                    .init(sources: [], output: home.appendingPathComponent("site").path))
             })
         outcomes.append(
             await record(API.FormationCreate.name) {
@@ -96,7 +100,8 @@ import Testing
             await record(API.FormationCancel.name) { try await api.formationCancel(.init(name: "nope")) })
         outcomes.append(
             await record(API.FormationWatch.name) { try await api.formationWatch(.init(name: "nope")) })
-        outcomes.append(await record(API.FormationLogs.name) { try await api.formationLogs(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationLogs.name) { try await api.formationLogs(.init(name: "nope")) })
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
             a, _ in a
         }

@@ -6,7 +6,8 @@ extension Nepho {
     struct FormationCancel: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:cancel",
-            abstract: "Cancel an update in progress (it rolls back), or delete a create in progress after asking.")
+            abstract:
+                "Cancel an update in progress (it rolls back), or delete a create in progress after asking.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
@@ -22,7 +23,9 @@ extension Nepho {
             }
             let build = try await api.formationCancel(FormationActionParams(name: name))
             try renderer.emit(build) { out in
-                out.line("\(name): \(build.operation == "update" ? "update cancelled; it rolls back" : "deleting") (build \(build.id))")
+                out.line(
+                    "\(name): \(build.operation == "update" ? "update cancelled; it rolls back" : "deleting") (build \(build.id))"
+                )
                 out.line("watch it with: nepho formation:watch \(name)")
             }
         }

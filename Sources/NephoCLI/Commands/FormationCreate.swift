@@ -15,7 +15,9 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CLOUDLET or CLOUDLET/SCENARIO (default scenario: default).", completion: .custom(Completions.scenarios))
+        @Argument(
+            help: "CLOUDLET or CLOUDLET/SCENARIO (default scenario: default).",
+            completion: .custom(Completions.scenarios))
         var reference: String
         @Option(help: "The formation's name (default: CLOUDLET-SCENARIO).") var name: String?
         @Option(name: .customShort("p"), help: ArgumentHelp("Set a parameter.", valueName: "KEY=VALUE"))
@@ -29,21 +31,28 @@ extension Nepho {
             var overrides = try ParameterAssignments.parse(parameters)
             let detail = try await api.scenarioDescribe(
                 ScenarioDescribeParams(cloudlet: cloudlet, scenario: scenario, overrides: overrides))
-            let answers = try ParameterPrompter(terminal: Terminal.interactive()).answers(for: detail.parameters)
+            let answers = try ParameterPrompter(terminal: Terminal.interactive()).answers(
+                for: detail.parameters)
             for (key, value) in answers { overrides[key] = value }
             let build = try await api.formationCreate(
-                FormationCreateParams(cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides))
+                FormationCreateParams(
+                    cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides))
             if detach || global.output != .text {
                 try renderer.emit(build) { out in
-                    out.line("\(build.formation): \(build.operation) started (build \(build.id), \(build.status))")
+                    out.line(
+                        "\(build.formation): \(build.operation) started (build \(build.id), \(build.status))")
                     out.line("watch it with: nepho formation:watch \(build.formation)")
                 }
                 if detach { return }
             } else {
-                BuildWatcher.say("\(build.formation): creating (build \(build.id)); Ctrl-C stops watching, the build goes on")
+                BuildWatcher.say(
+                    "\(build.formation): creating (build \(build.id)); Ctrl-C stops watching, the build goes on"
+                )
             }
-            let status = try await BuildWatcher(api: api, name: build.formation, build: build.id, format: global.output)
-                .run()
+            let status = try await BuildWatcher(
+                api: api, name: build.formation, build: build.id, format: global.output
+            )
+            .run()
             if status != 0 { throw ExitCode(status) }
         }
     }
@@ -62,7 +71,8 @@ extension Nepho {
         @Option(help: "A build id (default: the latest).") var build: Int64?
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let status = try await BuildWatcher(api: api, name: name, build: build, format: global.output).run()
+            let status = try await BuildWatcher(api: api, name: name, build: build, format: global.output)
+                .run()
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -5,7 +5,8 @@ import NephoProtocol
 extension Nepho {
     struct FormationDestroy: APICommand {
         static let configuration = CommandConfiguration(
-            commandName: "formation:destroy", abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).")
+            commandName: "formation:destroy",
+            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
@@ -22,7 +23,8 @@ extension Nepho {
                 try renderer.emit(build) { out in out.line("\(name): destroying (build \(build.id))") }
                 if detach { return }
             }
-            let status = try await BuildWatcher(api: api, name: name, build: build.id, format: global.output).run()
+            let status = try await BuildWatcher(api: api, name: name, build: build.id, format: global.output)
+                .run()
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -13,11 +13,14 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let result = try await api.formationList(NoParams())
             try renderer.emit(result) { out in
-                if result.formations.isEmpty { out.line("no formations (create one with `nepho create CLOUDLET`)") }
+                if result.formations.isEmpty {
+                    out.line("no formations (create one with `nepho create CLOUDLET`)")
+                }
                 var rows = [["NAME", "CLOUDLET", "SCENARIO", "STATUS", "AGE", "SOURCE"]]
                 for formation in result.formations {
                     rows.append([
-                        formation.name, formation.cloudlet ?? "-", formation.scenario ?? "-", formation.status,
+                        formation.name, formation.cloudlet ?? "-", formation.scenario ?? "-",
+                        formation.status,
                         FormationAge.text(formation.createdAt), formation.source,
                     ])
                 }
@@ -33,7 +36,9 @@ enum FormationAge {
     static func text(_ stamp: String) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: stamp) ?? ISO8601DateFormatter().date(from: stamp) else { return "-" }
+        guard let date = formatter.date(from: stamp) ?? ISO8601DateFormatter().date(from: stamp) else {
+            return "-"
+        }
         let seconds = Int(max(0, Date().timeIntervalSince(date)))
         if seconds < 60 { return "\(seconds)s" }
         if seconds < 3600 { return "\(seconds / 60)m" }

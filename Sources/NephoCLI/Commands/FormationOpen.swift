@@ -7,7 +7,8 @@ extension Nepho {
     struct FormationOpen: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:open",
-            abstract: "Print and open a formation's address (the URL or WebsiteURL output; shortcut: nepho open).")
+            abstract:
+                "Print and open a formation's address (the URL or WebsiteURL output; shortcut: nepho open).")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String

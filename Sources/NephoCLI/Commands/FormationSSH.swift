@@ -12,14 +12,16 @@ extension Nepho {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
         @Flag(help: "Only print the address.") var printOnly = false
-        @Argument(parsing: .postTerminator, help: "A command to run there (after --).") var command: [String] = []
+        @Argument(parsing: .postTerminator, help: "A command to run there (after --).") var command:
+            [String] = []
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let detail = try await api.formationDescribe(FormationRef(name: name))
             let names = await ScenarioOutputs.names(api: api, detail: detail)
             let endpointKey = names["ssh_endpoint"] ?? "SSHEndpoint"
             guard let endpoint = detail.outputs[endpointKey] else {
-                throw NephoError(.notFound, "formation \(name) has no SSH endpoint (no \(endpointKey) output)")
+                throw NephoError(
+                    .notFound, "formation \(name) has no SSH endpoint (no \(endpointKey) output)")
             }
             let user = detail.outputs[names["ssh_user"] ?? "SSHUser"]
             let address = user.map { "\($0)@\(endpoint)" } ?? endpoint

@@ -27,12 +27,18 @@ extension Nepho {
             if global.output == .text {
                 BuildWatcher.say("Changes to \(name):")
                 for change in plan.changes {
-                    let replace = change.replacement.map { $0 == "True" ? " (REPLACEMENT)" : $0 == "Conditional" ? " (may replace)" : "" } ?? ""
-                    BuildWatcher.say("  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)")
+                    let replace =
+                        change.replacement.map {
+                            $0 == "True" ? " (REPLACEMENT)" : $0 == "Conditional" ? " (may replace)" : ""
+                        } ?? ""
+                    BuildWatcher.say(
+                        "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)"
+                    )
                 }
             }
             guard try Confirmation.ask("Execute these \(plan.changes.count) change(s)?", yes: yes) else {
-                BuildWatcher.say("not executed; the change set \(plan.changeSet) is left for CloudFormation to expire")
+                BuildWatcher.say(
+                    "not executed; the change set \(plan.changeSet) is left for CloudFormation to expire")
                 return
             }
             let started = try await api.formationUpdate(
@@ -41,8 +47,10 @@ extension Nepho {
                 try renderer.emit(started) { out in out.line("\(name): update started") }
                 if detach { return }
             }
-            let status = try await BuildWatcher(api: api, name: name, build: started.build?.id, format: global.output)
-                .run()
+            let status = try await BuildWatcher(
+                api: api, name: name, build: started.build?.id, format: global.output
+            )
+            .run()
             if status != 0 { throw ExitCode(status) }
         }
     }

@@ -20,7 +20,9 @@ struct BuildWatcher {
         self.name = name
         self.build = build
         self.format = format
-        live = format == .text && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        live =
+            format == .text && isatty(STDOUT_FILENO) == 1
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     }
 
     /// Watches to the end; returns the exit status (0: the build succeeded).
@@ -54,11 +56,13 @@ struct BuildWatcher {
         let ok = result.build.succeeded == true
         switch format {
         case .json, .yaml:
-            Self.printJSON(WatchEnd(type: "end", formation: name, build: result.build, outputs: result.outputs))
+            Self.printJSON(
+                WatchEnd(type: "end", formation: name, build: result.build, outputs: result.outputs))
         case .text:
             if ok {
                 Self.say("\(name): \(result.build.operation) finished: \(result.build.status)")
-                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key }) where result.build.operation != "destroy" { Self.say("  \(key): \(value)") }
+                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key })
+                where result.build.operation != "destroy" { Self.say("  \(key): \(value)") }
             } else {
                 FileHandle.standardError.write(
                     Data(
@@ -71,7 +75,8 @@ struct BuildWatcher {
 
     /// One line per event: time, resource, type, status, reason.
     static func line(_ event: BuildEvent) -> String {
-        let time = event.timestamp.count >= 19 ? String(event.timestamp.dropFirst(11).prefix(8)) : event.timestamp
+        let time =
+            event.timestamp.count >= 19 ? String(event.timestamp.dropFirst(11).prefix(8)) : event.timestamp
         var text = "\(time)  \(event.logicalID ?? "-")  \(event.resourceType ?? "-")  \(event.status ?? "-")"
         if let reason = event.reason, !reason.isEmpty { text += "  \(reason)" }
         return text
@@ -173,7 +178,8 @@ struct LiveTable {
         let width = 30
         let filled = width * done / total
         lines.append(
-            "  [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(done)/\(total)")
+            "  [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                + "] \(done)/\(total)")
         var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : ""
         text += lines.joined(separator: "\n") + "\n"
         FileHandle.standardOutput.write(Data(text.utf8))
@@ -181,7 +187,8 @@ struct LiveTable {
     }
 
     private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
+        text.count >= width
+            ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
     }
 
     static func date(_ text: String) -> Date? {
@@ -205,7 +212,9 @@ struct ProvisionerPhase {
             let rest = reason[range.upperBound...]
             let parts = rest.split(separator: " ", maxSplits: 1)
             let fraction = parts.first?.split(separator: "/") ?? []
-            guard fraction.count == 2, let number = Int(fraction[0]), let total = Int(fraction[1]) else { return nil }
+            guard fraction.count == 2, let number = Int(fraction[0]), let total = Int(fraction[1]) else {
+                return nil
+            }
             self.number = number
             self.total = total
             text = parts.count > 1 ? String(parts[1]) : ""
