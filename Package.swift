@@ -21,7 +21,11 @@ let package = Package(
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
         .target(name: "NephoProtocol"),
-        .target(name: "NephoEngine", dependencies: ["NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP"]),
+        .target(
+            name: "NephoEngine",
+            dependencies: [
+                "NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore",
+            ]),
         // nephod (issue 4): state database, client, daemon.
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
@@ -44,7 +48,8 @@ let package = Package(
         .executableTarget(
             name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
         .executableTarget(
-            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"], path: "bench/daemon-rpc/Sources"),
+            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
+            path: "bench/daemon-rpc/Sources"),
         // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
             name: "CCurl",
@@ -65,9 +70,10 @@ let package = Package(
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(
-            name: "NephoEngineTests", dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
+            name: "NephoEngineTests",
+            dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
         .testTarget(
-            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench"]),
+            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
         .testTarget(

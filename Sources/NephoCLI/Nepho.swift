@@ -18,6 +18,10 @@ public struct Nepho: AsyncParsableCommand {
             DaemonStatusCommand.self, DaemonStop.self, DaemonLogs.self,
             CloudletSearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
             CloudletRegistry.self, RegistryBuild.self,
+            FormationCreate.self, FormationWatch.self, FormationList.self, FormationDescribe.self,
+            FormationUpdate.self, FormationDestroy.self, FormationCancel.self, FormationOpen.self,
+            FormationSSH.self,
+            FormationLogs.self,
         ]
     )
 

@@ -280,4 +280,28 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     public func registryBuild(_ p: RegistryBuildParams) async throws -> RegistryBuildResult {
         try call(API.RegistryBuild.self, p)
     }
+    public func formationCreate(_ p: FormationCreateParams) async throws -> BuildSummary {
+        try call(API.FormationCreate.self, p)
+    }
+    public func formationList(_ p: NoParams) async throws -> FormationListResult {
+        try call(API.FormationList.self, p)
+    }
+    public func formationDescribe(_ p: FormationRef) async throws -> FormationDetail {
+        try call(API.FormationDescribe.self, p)
+    }
+    public func formationUpdate(_ p: FormationUpdateParams) async throws -> FormationUpdateResult {
+        try call(API.FormationUpdate.self, p)
+    }
+    public func formationDestroy(_ p: FormationActionParams) async throws -> BuildSummary {
+        try call(API.FormationDestroy.self, p)
+    }
+    public func formationCancel(_ p: FormationActionParams) async throws -> BuildSummary {
+        try call(API.FormationCancel.self, p)
+    }
+    public func formationWatch(_ p: FormationWatchParams) async throws -> FormationWatchResult {
+        try call(API.FormationWatch.self, p)
+    }
+    public func formationLogs(_ p: FormationRef) async throws -> FormationLogsResult {
+        try call(API.FormationLogs.self, p)
+    }
 }

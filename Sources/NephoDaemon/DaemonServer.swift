@@ -67,6 +67,13 @@ public final class DaemonServer: @unchecked Sendable {
             ])
         Thread.detachNewThread { [self] in acceptLoop() }
         startWatch(idle: configuration.idleTimeout)
+        // Events that build monitors stored reach subscribers within a quarter second.
+        Thread.detachNewThread { [events] in
+            while true {
+                if events.hasSubscriptions { events.catchUp() }
+                Thread.sleep(forTimeInterval: 0.25)
+            }
+        }
         if let ready = configuration.readinessDescriptor {
             _ = UnixSocket.send(ready, Array("READY \(getpid())\n".utf8)) || write(ready, "READY\n", 6) > 0
             Glibc.close(ready)

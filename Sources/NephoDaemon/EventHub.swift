@@ -109,6 +109,24 @@ public final class EventHub: @unchecked Sendable {
         subscription.connection.send(Array(line))
     }
 
+    /// Sends live subscribers the events stored since their last one. Monitors (separate
+    /// processes) store events straight into SQLite; the daemon calls this a few times a
+    /// second while anyone subscribes. Cheap when nobody does.
+    public func catchUp() {
+        let live = lock.withLock {
+            subscriptions.values.filter { $0.pending == nil && !$0.connection.isClosed }
+        }
+        for subscription in live {
+            let after = lock.withLock { subscription.lastSent }
+            guard let page = try? store.events(buildID: subscription.buildID, after: after, limit: 1000),
+                !page.isEmpty
+            else { continue }
+            lock.withLock { for event in page { deliver(event, to: subscription) } }
+        }
+    }
+
+    var hasSubscriptions: Bool { lock.withLock { !subscriptions.isEmpty } }
+
     func unsubscribe(_ id: Int, connection: Connection) -> Bool {
         lock.withLock {
             guard subscriptions[id]?.connection === connection else { return false }

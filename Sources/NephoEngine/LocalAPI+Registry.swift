@@ -6,8 +6,12 @@ import NephoSupport
 /// The registry methods of `LocalAPI`, each forwarded to `RegistryService`.
 extension LocalAPI {
     /// The registry service with nepho's safe git (using the requesting client's ssh agent
-    /// and proxies, see `ProviderContext.overlaying`) and the libcurl transport.
-    func registryService() -> RegistryService { RegistryService(paths: paths, git: clientGit()) }
+    /// and proxies, see `ProviderContext.overlaying`), the libcurl transport, and the
+    /// builds table (uninstall refuses while a formation of the cloudlet is being built).
+    func registryService() -> RegistryService {
+        let api = self
+        return RegistryService(paths: paths, git: clientGit(), activeBuild: { name in api.activeBuild(cloudlet: name) })
+    }
 
     func clientGit() -> SafeGit {
         SafeGit(environment: ProviderContext.overlaying(ProcessInfo.processInfo.environment))

@@ -27,6 +27,16 @@ public protocol NephoAPI: Sendable {
     func cloudletUninstall(_ params: CloudletUninstallParams) async throws -> CloudletUninstallResult
     func registryManage(_ params: RegistryManageParams) async throws -> RegistryManageResult
     func registryBuild(_ params: RegistryBuildParams) async throws -> RegistryBuildResult
+
+    // Formations (docs/formations.md).
+    func formationCreate(_ params: FormationCreateParams) async throws -> BuildSummary
+    func formationList(_ params: NoParams) async throws -> FormationListResult
+    func formationDescribe(_ params: FormationRef) async throws -> FormationDetail
+    func formationUpdate(_ params: FormationUpdateParams) async throws -> FormationUpdateResult
+    func formationDestroy(_ params: FormationActionParams) async throws -> BuildSummary
+    func formationCancel(_ params: FormationActionParams) async throws -> BuildSummary
+    func formationWatch(_ params: FormationWatchParams) async throws -> FormationWatchResult
+    func formationLogs(_ params: FormationRef) async throws -> FormationLogsResult
 }
 
 /// A method of `NephoAPI` as it goes over the wire: its name, its typed params and
@@ -96,13 +106,15 @@ public enum API {
     }
     public enum ParameterSet: NephoMethod {
         public static let name = "parameter.set"
-        public static func invoke(_ api: any NephoAPI, _ p: UserParameter) async throws -> ParameterListResult {
+        public static func invoke(_ api: any NephoAPI, _ p: UserParameter) async throws -> ParameterListResult
+        {
             try await api.parameterSet(p)
         }
     }
     public enum ParameterUnset: NephoMethod {
         public static let name = "parameter.unset"
-        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> ParameterListResult {
+        public static func invoke(_ api: any NephoAPI, _ p: ParameterKey) async throws -> ParameterListResult
+        {
             try await api.parameterUnset(p)
         }
     }
@@ -142,6 +154,65 @@ public enum API {
             -> RegistryBuildResult
         { try await api.registryBuild(p) }
     }
+    public enum FormationCreate: NephoMethod {
+        public static let name = "formation.create"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationCreateParams) async throws
+            -> BuildSummary
+        {
+            try await api.formationCreate(p)
+        }
+    }
+    public enum FormationList: NephoMethod {
+        public static let name = "formation.list"
+        public static func invoke(_ api: any NephoAPI, _ p: NoParams) async throws -> FormationListResult {
+            try await api.formationList(p)
+        }
+    }
+    public enum FormationDescribe: NephoMethod {
+        public static let name = "formation.describe"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationRef) async throws -> FormationDetail {
+            try await api.formationDescribe(p)
+        }
+    }
+    public enum FormationUpdate: NephoMethod {
+        public static let name = "formation.update"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationUpdateParams) async throws
+            -> FormationUpdateResult
+        {
+            try await api.formationUpdate(p)
+        }
+    }
+    public enum FormationDestroy: NephoMethod {
+        public static let name = "formation.destroy"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws
+            -> BuildSummary
+        {
+            try await api.formationDestroy(p)
+        }
+    }
+    public enum FormationCancel: NephoMethod {
+        public static let name = "formation.cancel"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationActionParams) async throws
+            -> BuildSummary
+        {
+            try await api.formationCancel(p)
+        }
+    }
+    public enum FormationWatch: NephoMethod {
+        public static let name = "formation.watch"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationWatchParams) async throws
+            -> FormationWatchResult
+        {
+            try await api.formationWatch(p)
+        }
+    }
+    public enum FormationLogs: NephoMethod {
+        public static let name = "formation.logs"
+        public static func invoke(_ api: any NephoAPI, _ p: FormationRef) async throws -> FormationLogsResult
+        {
+            try await api.formationLogs(p)
+        }
+    }
 
     /// Every method, for routers and documentation checks.
     public static let all: [any NephoMethod.Type] = [
@@ -150,5 +221,7 @@ public enum API {
         ParameterGet.self, ParameterSet.self, ParameterUnset.self,
         RegistrySearch.self, CloudletInstall.self, CloudletUpdate.self, CloudletUninstall.self,
         RegistryManage.self, RegistryBuild.self,
+        FormationCreate.self, FormationList.self, FormationDescribe.self, FormationUpdate.self,
+        FormationDestroy.self, FormationCancel.self, FormationWatch.self, FormationLogs.self,
     ]
 }

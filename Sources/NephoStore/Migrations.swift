@@ -40,7 +40,24 @@ public enum Migrations {
             reason TEXT,
             PRIMARY KEY (build_id, seq)
         ) WITHOUT ROWID;
+        """,
+        // 2: what build monitors share per account and region (a "scope"): a request budget
+        // (token bucket) and the last listing of every stack's status.
         """
+        CREATE TABLE request_budget (
+            scope TEXT PRIMARY KEY,
+            tokens_milli INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            listed_ms INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE stack_listing (
+            scope TEXT NOT NULL,
+            stack_id TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            listed_ms INTEGER NOT NULL,
+            PRIMARY KEY (scope, stack_id)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this nepho writes.

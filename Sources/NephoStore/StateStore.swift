@@ -116,6 +116,17 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// Replaces a formation's stored (non-secret) parameters, a JSON object text.
+    public func updateFormationParameters(id: Int64, parameters: String) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    "UPDATE formations SET parameters = ?, updated_at = ? WHERE id = ?",
+                    [.text(parameters), .text(Self.timestamp()), .integer(id)])
+            }
+        }
+    }
+
     public func deleteFormation(id: Int64) throws {
         try lock.withLock {
             _ = try database.write {
@@ -238,6 +249,40 @@ public final class StateStore: @unchecked Sendable {
                     status: row[6].text, reason: row[7].text)
             }
         }
+    }
+
+    /// The provider event id stored last for any build of a formation: where a monitor's
+    /// next DescribeStackEvents may stop paging back.
+    public func lastEventID(formationID: Int64) throws -> String? {
+        try lock.withLock {
+            try database.query(
+                """
+                SELECT e.provider_event_id FROM events e JOIN builds b ON b.id = e.build_id
+                WHERE b.formation_id = ? ORDER BY b.id DESC, e.seq DESC LIMIT 1
+                """, [.integer(formationID)]
+            ).first?.first?.text
+        }
+    }
+
+    /// The highest sequence number of a build's log (0 when empty).
+    public func lastSequence(buildID: Int64) throws -> Int64 {
+        try lock.withLock {
+            try database.scalar(
+                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE build_id = ?", [.integer(buildID)])
+        }
+    }
+
+    /// Every formation with its id, as stored (for lookups by id).
+    public func formation(id: Int64) throws -> FormationRecord? {
+        try lock.withLock {
+            try database.query(Self.formationColumns + " WHERE id = ?", [.integer(id)]).first.map(
+                Self.formation)
+        }
+    }
+
+    /// Runs `body` on the connection under the store's lock (for extensions in this module).
+    func withDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        try lock.withLock { try body(database) }
     }
 
     /// Counts of rows per table, for `daemon:status`.

@@ -7,7 +7,7 @@ import Foundation
 /// Starts a long-lived program (nephod) that outlives its starter: `posix_spawn` in a new
 /// session (`setsid`, so no terminal signal reaches it), a clean signal mask and default
 /// handlers (see `ChildProcess`), stdin from /dev/null, stdout and stderr appended to a
-/// log file, and optionally one more descriptor passed as fd 3.
+/// log file, and optionally one more descriptor passed as fd 3 (and another as stdin).
 public enum DetachedProcess {
     /// glibc's POSIX_SPAWN_SETSID (not exported to Swift).
     private static let spawnSetSID: Int32 = 0x80
@@ -16,7 +16,7 @@ public enum DetachedProcess {
     /// starter (a test) never keeps a zombie.
     public static func spawn(
         path: String, arguments: [String], environment: [String: String], logFile: String,
-        descriptor3: Int32? = nil
+        descriptor3: Int32? = nil, standardInput: Int32? = nil
     ) throws -> pid_t {
         let command = [path] + arguments
         let log = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
@@ -32,7 +32,7 @@ public enum DetachedProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, null, 0)
+        posix_spawn_file_actions_adddup2(&actions, standardInput ?? null, 0)
         posix_spawn_file_actions_adddup2(&actions, log, 1)
         posix_spawn_file_actions_adddup2(&actions, log, 2)
         if let descriptor3 { posix_spawn_file_actions_adddup2(&actions, descriptor3, 3) }

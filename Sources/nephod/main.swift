@@ -1,4 +1,14 @@
+import Foundation
 import NephoDaemon
 import NephoEngine
 
-await Nephod.main(arguments: Array(CommandLine.arguments.dropFirst())) { paths in LocalAPI(paths: paths) }
+let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "monitor" {
+    // One build's monitor (docs/daemon.md): spawned by the daemon, context on stdin.
+    signal(SIGPIPE, SIG_IGN)
+    exit(await BuildMonitor.main(buildArgument: arguments.dropFirst().first))
+}
+await Nephod.main(arguments: arguments) { paths in
+    MonitorSupervisor.shared(paths).superviseForever()
+    return LocalAPI(paths: paths)
+}

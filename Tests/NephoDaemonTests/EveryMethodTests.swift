@@ -63,20 +63,45 @@ import Testing
             await record("missing " + API.ParameterGet.name) {
                 try await api.parameterGet(.init(key: "KeyName"))
             })
-        // The registry methods (issue 6), on a home with no registries configured.
-        outcomes.append(await record(API.RegistrySearch.name) { try await api.registrySearch(.init(query: "wiki")) })
+        // The registry and formation methods, with calls that need no network or AWS account.
         outcomes.append(
-            await record(API.CloudletInstall.name) { try await api.cloudletInstall(.init(source: "ext::sh -c id")) })
-        outcomes.append(await record(API.CloudletUpdate.name) { try await api.cloudletUpdate(.init(name: "demo")) })
+            await record(API.RegistrySearch.name) { try await api.registrySearch(.init(query: "demo")) })
+        outcomes.append(
+            await record(API.CloudletInstall.name) {
+                try await api.cloudletInstall(.init(source: "ftp://example.invalid/x"))
+            })
+        outcomes.append(
+            await record(API.CloudletUpdate.name) {
+                try await api.cloudletUpdate(.init(name: "no-such-cloudlet"))
+            })
         outcomes.append(
             await record(API.CloudletUninstall.name) {
-                try await api.cloudletUninstall(.init(name: "demo", dryRun: true))
+                try await api.cloudletUninstall(.init(name: "no-such-cloudlet", dryRun: true))
             })
-        outcomes.append(await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
+        outcomes.append(
+            await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
         outcomes.append(
             await record(API.RegistryBuild.name) {
-                try await api.registryBuild(.init(sources: [], output: home.appendingPathComponent("site").path))
+                try await api.registryBuild(
+                    .init(sources: [], output: home.appendingPathComponent("site").path))
             })
+        outcomes.append(
+            await record(API.FormationCreate.name) {
+                try await api.formationCreate(.init(cloudlet: "no-such-cloudlet"))
+            })
+        outcomes.append(await record(API.FormationList.name) { try await api.formationList(NoParams()) })
+        outcomes.append(
+            await record(API.FormationDescribe.name) { try await api.formationDescribe(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationUpdate.name) { try await api.formationUpdate(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationDestroy.name) { try await api.formationDestroy(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationCancel.name) { try await api.formationCancel(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationWatch.name) { try await api.formationWatch(.init(name: "nope")) })
+        outcomes.append(
+            await record(API.FormationLogs.name) { try await api.formationLogs(.init(name: "nope")) })
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
             a, _ in a
         }

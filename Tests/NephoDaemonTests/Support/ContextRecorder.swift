@@ -75,5 +75,29 @@ final class ContextRecorder: @unchecked Sendable {
         func registryBuild(_ p: RegistryBuildParams) async throws -> RegistryBuildResult {
             try await local.registryBuild(p)
         }
+        func formationCreate(_ p: FormationCreateParams) async throws -> BuildSummary {
+            try await local.formationCreate(p)
+        }
+        func formationList(_ p: NoParams) async throws -> FormationListResult {
+            try await local.formationList(p)
+        }
+        func formationDescribe(_ p: FormationRef) async throws -> FormationDetail {
+            try await local.formationDescribe(p)
+        }
+        func formationUpdate(_ p: FormationUpdateParams) async throws -> FormationUpdateResult {
+            try await local.formationUpdate(p)
+        }
+        func formationDestroy(_ p: FormationActionParams) async throws -> BuildSummary {
+            try await local.formationDestroy(p)
+        }
+        func formationCancel(_ p: FormationActionParams) async throws -> BuildSummary {
+            try await local.formationCancel(p)
+        }
+        func formationWatch(_ p: FormationWatchParams) async throws -> FormationWatchResult {
+            try await local.formationWatch(p)
+        }
+        func formationLogs(_ p: FormationRef) async throws -> FormationLogsResult {
+            try await local.formationLogs(p)
+        }
     }
 }

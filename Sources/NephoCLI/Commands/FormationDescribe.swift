@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import NephoProtocol
+
+extension Nepho {
+    struct FormationDescribe: APICommand {
+        static let configuration = CommandConfiguration(
+            commandName: "formation:describe",
+            abstract: "Show a formation: status, scenario, parameters, outputs, builds and the last timeline."
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The formation.") var name: String
+
+        func run(api: any NephoAPI, renderer: Renderer) async throws {
+            let detail = try await api.formationDescribe(FormationRef(name: name))
+            try renderer.emit(detail) { out in
+                out.fields([
+                    ("Name", detail.name), ("Status", detail.status), ("Cloudlet", detail.cloudlet),
+                    ("Scenario", detail.scenario), ("Region", detail.region), ("Stack", detail.stackID),
+                ])
+                if !detail.parameters.isEmpty {
+                    out.line("Parameters:")
+                    out.table(
+                        detail.parameters.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }, indent: "  ")
+                }
+                if !detail.outputs.isEmpty {
+                    out.line("Outputs:")
+                    out.table(
+                        detail.outputs.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }, indent: "  ")
+                }
+                out.line("Builds:")
+                out.table(
+                    detail.builds.map {
+                        [
+                            "\($0.id)", $0.operation, $0.status, $0.startedAt, $0.finishedAt ?? "running",
+                            $0.error ?? "",
+                        ]
+                    }, indent: "  ")
+                if !detail.timeline.isEmpty {
+                    out.line("Timeline of the last build:")
+                    for event in detail.timeline { out.line("  " + BuildWatcher.line(event.event)) }
+                }
+            }
+        }
+    }
+
+    struct FormationLogs: APICommand {
+        static let configuration = CommandConfiguration(
+            commandName: "formation:logs",
+            abstract: "Print the stored event log of every build of a formation.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The formation.") var name: String
+
+        func run(api: any NephoAPI, renderer: Renderer) async throws {
+            let logs = try await api.formationLogs(FormationRef(name: name))
+            try renderer.emit(logs) { out in
+                for log in logs.builds {
+                    out.line(out.bold("build \(log.build.id): \(log.build.operation) \(log.build.status)"))
+                    for event in log.events {
+                        out.line("  \(event.sequence). " + BuildWatcher.line(event.event))
+                    }
+                }
+            }
+        }
+    }
+}

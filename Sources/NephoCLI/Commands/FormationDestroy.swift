@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import NephoProtocol
+
+extension Nepho {
+    struct FormationDestroy: APICommand {
+        static let configuration = CommandConfiguration(
+            commandName: "formation:destroy",
+            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The formation.") var name: String
+        @Flag(help: "Do not ask.") var yes = false
+        @Flag(help: "Start the deletion and return without watching it.") var detach = false
+
+        func run(api: any NephoAPI, renderer: Renderer) async throws {
+            guard try Confirmation.ask("Destroy formation \(name) and every resource in it?", yes: yes) else {
+                BuildWatcher.say("nothing destroyed")
+                return
+            }
+            let build = try await api.formationDestroy(FormationActionParams(name: name))
+            if detach || global.output != .text {
+                try renderer.emit(build) { out in out.line("\(name): destroying (build \(build.id))") }
+                if detach { return }
+            }
+            let status = try await BuildWatcher(api: api, name: name, build: build.id, format: global.output)
+                .run()
+            if status != 0 { throw ExitCode(status) }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import NephoProtocol
+
+extension Nepho {
+    struct FormationList: APICommand {
+        static let configuration = CommandConfiguration(
+            commandName: "formation:list",
+            abstract: "List formations: nepho's own and nepho-tagged stacks in the account and region.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run(api: any NephoAPI, renderer: Renderer) async throws {
+            let result = try await api.formationList(NoParams())
+            try renderer.emit(result) { out in
+                if result.formations.isEmpty {
+                    out.line("no formations (create one with `nepho create CLOUDLET`)")
+                }
+                var rows = [["NAME", "CLOUDLET", "SCENARIO", "STATUS", "AGE", "SOURCE"]]
+                for formation in result.formations {
+                    rows.append([
+                        formation.name, formation.cloudlet ?? "-", formation.scenario ?? "-",
+                        formation.status,
+                        FormationAge.text(formation.createdAt), formation.source,
+                    ])
+                }
+                if !result.formations.isEmpty { out.table(rows) }
+                for warning in result.warnings { out.line(out.yellow("warning: ") + warning) }
+            }
+        }
+    }
+}
+
+/// `3m`, `2h`, `5d`: how long ago an ISO 8601 time was.
+enum FormationAge {
+    static func text(_ stamp: String) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let date = formatter.date(from: stamp) ?? ISO8601DateFormatter().date(from: stamp) else {
+            return "-"
+        }
+        let seconds = Int(max(0, Date().timeIntervalSince(date)))
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3600 { return "\(seconds / 60)m" }
+        if seconds < 86400 { return "\(seconds / 3600)h" }
+        return "\(seconds / 86400)d"
+    }
+}

@@ -1,0 +1,247 @@
+import ArgumentParser
+import Foundation
+import NephoProtocol
+import NephoSupport
+
+/// Follows a build through `formation.watch` (a long poll resumed after the last
+/// sequence number seen): replays its history, then prints events as they arrive until
+/// the build ends. On a terminal (text output) a live table redrawn in place; elsewhere
+/// one line per event; with `-o json` one JSON object per line (docs/formations.md).
+/// Ctrl-C stops watching only: the build goes on, and the way back is printed.
+struct BuildWatcher {
+    var api: any NephoAPI
+    var name: String
+    var build: Int64?
+    var format: OutputFormat
+    var live: Bool
+
+    init(api: any NephoAPI, name: String, build: Int64? = nil, format: OutputFormat) {
+        self.api = api
+        self.name = name
+        self.build = build
+        self.format = format
+        live =
+            format == .text && isatty(STDOUT_FILENO) == 1
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    }
+
+    /// Watches to the end; returns the exit status (0: the build succeeded).
+    func run() async throws -> Int32 {
+        let interrupt = Self.detachOnInterrupt(name: name)
+        defer { interrupt.cancel() }
+        var after: Int64 = 0
+        var table = LiveTable(name: name)
+        var buildID = build
+        while true {
+            let result = try await api.formationWatch(
+                FormationWatchParams(name: name, build: buildID, after: after, wait: 20))
+            buildID = result.build.id
+            for event in result.events {
+                after = event.sequence
+                table.add(event.event)
+                switch format {
+                case .json, .yaml: Self.printJSON(WatchLine(type: "event", formation: name, item: event))
+                case .text where !live: Self.say(Self.line(event.event))
+                default: break
+                }
+            }
+            if live { table.draw(status: result.build.status) }
+            if result.build.finishedAt != nil {
+                return finish(result, table: table)
+            }
+        }
+    }
+
+    private func finish(_ result: FormationWatchResult, table: LiveTable) -> Int32 {
+        let ok = result.build.succeeded == true
+        switch format {
+        case .json, .yaml:
+            Self.printJSON(
+                WatchEnd(type: "end", formation: name, build: result.build, outputs: result.outputs))
+        case .text:
+            if ok {
+                Self.say("\(name): \(result.build.operation) finished: \(result.build.status)")
+                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key })
+                where result.build.operation != "destroy" { Self.say("  \(key): \(value)") }
+            } else {
+                FileHandle.standardError.write(
+                    Data(
+                        "error: \(name): \(result.build.operation) failed (\(result.build.status)): \(result.build.error ?? "see `nepho formation:logs \(name)`")\n"
+                            .utf8))
+            }
+        }
+        return ok ? 0 : 1
+    }
+
+    /// One line per event: time, resource, type, status, reason.
+    static func line(_ event: BuildEvent) -> String {
+        let time =
+            event.timestamp.count >= 19 ? String(event.timestamp.dropFirst(11).prefix(8)) : event.timestamp
+        var text = "\(time)  \(event.logicalID ?? "-")  \(event.resourceType ?? "-")  \(event.status ?? "-")"
+        if let reason = event.reason, !reason.isEmpty { text += "  \(reason)" }
+        return text
+    }
+
+    struct WatchLine: Encodable {
+        let type: String
+        let formation: String
+        let item: SequencedEvent
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(formation, forKey: .formation)
+            try container.encode(item.build, forKey: .build)
+            try container.encode(item.sequence, forKey: .sequence)
+            try container.encode(item.event.eventID, forKey: .eventID)
+            try container.encode(item.event.timestamp, forKey: .timestamp)
+            try container.encodeIfPresent(item.event.logicalID, forKey: .logicalID)
+            try container.encodeIfPresent(item.event.resourceType, forKey: .resourceType)
+            try container.encodeIfPresent(item.event.status, forKey: .status)
+            try container.encodeIfPresent(item.event.reason, forKey: .reason)
+        }
+        enum Keys: String, CodingKey {
+            case type, formation, build, sequence, eventID, timestamp, logicalID, resourceType, status, reason
+        }
+    }
+
+    struct WatchEnd: Encodable {
+        let type: String
+        let formation: String
+        let build: BuildSummary
+        let outputs: [String: String]
+    }
+
+    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+    static func printJSON<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(value) {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+
+    /// Ctrl-C: say how to come back, and leave; the build is not touched.
+    static func detachOnInterrupt(name: String) -> DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            FileHandle.standardError.write(
+                Data("\ndetached; the build goes on. Reattach with: nepho formation:watch \(name)\n".utf8))
+            exit(130)
+        }
+        source.resume()
+        return source
+    }
+}
+
+/// The live view: one row per resource (latest status, reason, time since its first
+/// event), the provisioner's phases, and a progress bar; redrawn in place.
+struct LiveTable {
+    var name: String
+    var rows: [(id: String, type: String, status: String, reason: String, first: Date, last: Date)] = []
+    var phases: [String] = []
+    var phaseTotal = 0
+    var drawnLines = 0
+    let started = Date()
+
+    init(name: String) { self.name = name }
+
+    mutating func add(_ event: BuildEvent) {
+        let date = Self.date(event.timestamp) ?? Date()
+        let id = event.logicalID ?? "-"
+        if let phase = ProvisionerPhase(reason: event.reason) {
+            phases.append("\(phase.number)/\(phase.total) \(phase.text)")
+            phaseTotal = phase.total
+        }
+        if let index = rows.firstIndex(where: { $0.id == id }) {
+            rows[index].status = event.status ?? rows[index].status
+            rows[index].reason = event.reason ?? ""
+            rows[index].last = date
+        } else {
+            rows.append((id, event.resourceType ?? "-", event.status ?? "-", event.reason ?? "", date, date))
+        }
+    }
+
+    mutating func draw(status: String) {
+        var lines: [String] = []
+        lines.append("\(name)  \(status)  \(Int(Date().timeIntervalSince(started))) s")
+        for row in rows {
+            let elapsed = Int(row.last.timeIntervalSince(row.first))
+            lines.append(
+                "  \(pad(row.id, 24)) \(pad(row.type, 32)) \(pad(row.status, 22)) \(pad("\(elapsed) s", 6)) \(String(row.reason.prefix(60)))"
+            )
+        }
+        if !phases.isEmpty { lines.append("  provisioner: " + (phases.last ?? "")) }
+        let done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
+        let total = max(rows.count, 1)
+        let width = 30
+        let filled = width * done / total
+        lines.append(
+            "  [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+                + "] \(done)/\(total)")
+        var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : ""
+        text += lines.joined(separator: "\n") + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+        drawnLines = lines.count
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width
+            ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+}
+
+/// A provisioner phase as CloudFormation records its signal: the reason of a wait
+/// condition event, `Received SUCCESS signal with UniqueId phase-2-of-6` or the phase's
+/// own text `NEPHO_PHASE 2/6 Installing packages` (docs/provisioners.md).
+struct ProvisionerPhase {
+    var number: Int
+    var total: Int
+    var text: String
+
+    init?(reason: String?) {
+        guard let reason else { return nil }
+        if let range = reason.range(of: "NEPHO_PHASE ") {
+            let rest = reason[range.upperBound...]
+            let parts = rest.split(separator: " ", maxSplits: 1)
+            let fraction = parts.first?.split(separator: "/") ?? []
+            guard fraction.count == 2, let number = Int(fraction[0]), let total = Int(fraction[1]) else {
+                return nil
+            }
+            self.number = number
+            self.total = total
+            text = parts.count > 1 ? String(parts[1]) : ""
+            return
+        }
+        if let range = reason.range(of: "UniqueId phase-") {
+            let parts = reason[range.upperBound...].split(separator: "-")
+            guard parts.count >= 3, let number = Int(parts[0]), parts[1] == "of",
+                let total = Int(parts[2].prefix { $0.isNumber })
+            else { return nil }
+            self.number = number
+            self.total = total
+            text = "phase \(number) of \(total)"
+            return
+        }
+        return nil
+    }
+}
+
+/// Asks a yes/no question on the terminal; without one, `--yes` is required.
+enum Confirmation {
+    static func ask(_ question: String, yes: Bool) throws -> Bool {
+        if yes { return true }
+        guard let terminal = Terminal.interactive() else {
+            throw NephoError(.invalidInput, "\(question) — no terminal to ask on: pass --yes")
+        }
+        let answer = terminal.readLine(prompt: "\(question) [y/N] ") ?? ""
+        return ["y", "yes"].contains(answer.lowercased())
+    }
+}

@@ -1,0 +1,253 @@
+import Foundation
+import NephoAWS
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// `nephod monitor BUILD`: watches one build until it reaches a terminal state. It
+/// holds the build's lock file, reads its provider context (credentials included) as
+/// JSON on standard input, and polls CloudFormation: DescribeStackEvents paged back
+/// only to the last stored event id, then DescribeStacks for the status and outputs.
+/// Every event is stored once (the store ignores an event id it has), oldest first, so
+/// a monitor killed at any point resumes where the last one stopped. The interval adapts:
+/// 1 s after something changed, growing to `maximumInterval` while nothing does; a
+/// throttled or failed call slows it further and never ends it.
+public struct BuildMonitor {
+    public var paths: NephoPaths
+    public var buildID: Int64
+    public var environment: [String: String]
+    /// Seconds between this monitor's looks at its events while they change.
+    public var activeInterval: Double
+    /// The longest pause between looks while nothing changes.
+    public var quietInterval: Double
+    /// How often (seconds) the shared listing of the scope's stacks is refreshed.
+    public var listingAge: Double
+    /// Calls per second all monitors of a scope may make together.
+    public var budget: Double
+    /// How often (seconds) the monitor reads the shared listing (no call).
+    public var wake = 0.5
+
+    public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
+        self.paths = paths
+        self.buildID = buildID
+        self.environment = environment
+        activeInterval = Double(environment["NEPHO_MONITOR_ACTIVE_INTERVAL"] ?? "") ?? 2
+        quietInterval = Double(environment["NEPHO_MONITOR_QUIET_INTERVAL"] ?? "") ?? 60
+        listingAge = Double(environment["NEPHO_MONITOR_LISTING_INTERVAL"] ?? "") ?? 1
+        budget = Double(environment["NEPHO_MONITOR_BUDGET"] ?? "") ?? 4
+    }
+
+    /// The program: returns its exit status (0 also when another monitor holds the lock).
+    public static func main(buildArgument: String?) async -> Int32 {
+        guard let text = buildArgument, let build = Int64(text) else {
+            FileHandle.standardError.write(
+                Data("usage: nephod monitor BUILD_ID (context as JSON on stdin)\n".utf8))
+            return 2
+        }
+        let input = FileHandle.standardInput.readDataToEndOfFile()
+        let context = (try? JSONDecoder().decode([String: String].self, from: input)) ?? [:]
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        for (key, value) in context { environment[key] = value }
+        let paths = NephoPaths(environment: ProcessInfo.processInfo.environment)
+        let monitor = BuildMonitor(paths: paths, buildID: build, environment: environment)
+        do {
+            return try await monitor.run()
+        } catch {
+            log("monitor of build \(build) failed: \(SystemError.reason(error))")
+            return 1
+        }
+    }
+
+    static func log(_ line: String) {
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
+    }
+
+    /// Watches the build to its end.
+    public func run() async throws -> Int32 {
+        let lockPath = MonitorSupervisor.lockFile(paths, build: buildID)
+        try FileManager.default.createDirectory(
+            atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            Self.log("build \(buildID) is watched by another monitor")
+            return 0
+        }
+        defer { close(fd) }
+        // The lock file names its holder, for people and tests (`cat builds/ID.lock`).
+        let pid = Data("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        let store = try StateStore(path: paths.database.path)
+        let configuration = try AWSConfiguration.resolve(environment: environment)
+        let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
+        Self.log("monitoring build \(buildID)")
+        let scope = Self.scope(environment: environment, configuration: configuration)
+        var lastSignature: String?
+        var nextLook = Date()
+        var quiet = activeInterval
+        var backoff = 0.0
+        while true {
+            guard let build = try store.build(id: buildID), build.finishedAt == nil,
+                let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
+            else { return 0 }
+            do {
+                // One monitor per scope and second lists every stack (one call for all builds).
+                if try store.claimListing(scope: scope, age: listingAge) {
+                    try await spend(store, scope, urgent: true)
+                    let stacks = try await cloudFormation.describeStacks()
+                    try store.storeListing(
+                        scope: scope,
+                        stacks: Dictionary(
+                            stacks.map {
+                                ($0.stackId, "\($0.status)|\($0.lastUpdatedTime?.timeIntervalSince1970 ?? 0)")
+                            },
+                            uniquingKeysWith: { first, _ in first }))
+                }
+                let signature = try store.listedSignature(scope: scope, stackID: stackID)
+                // Moved: the listing shows a status other than the one recorded (or, for a
+                // destroy, no stack any more).
+                let listedStatus = signature.map { String($0.prefix { $0 != "|" }) }
+                let moved =
+                    signature != lastSignature
+                    && (listedStatus == "absent"
+                        ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
+                if moved || Date() >= nextLook {
+                    // A routine look yields to the listing and to builds that moved.
+                    try await spend(store, scope, urgent: moved)
+                    let changed = try await pollEvents(
+                        cloudFormation, store: store, build: build, stackID: stackID)
+                    if moved || changed {
+                        try await spend(store, scope, urgent: true)
+                        let stack = try await cloudFormation.describeStacks(stackID).first
+                        if try await record(
+                            stack, cloudFormation: cloudFormation, store: store, build: build,
+                            formation: formation,
+                            stackID: stackID, changed: changed)
+                        {
+                            return 0
+                        }
+                    }
+                    lastSignature = signature
+                    quiet = changed ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    nextLook = Date().addingTimeInterval(quiet)
+                }
+                backoff = 0
+            } catch let error as AWSError where error.isStackMissing {
+                try store.updateFormation(id: formation.id, status: "DELETE_COMPLETE")
+                let gone = build.operation == .destroy ? nil : "the stack was deleted outside nepho"
+                try store.updateBuild(id: buildID, status: "DELETE_COMPLETE", finished: true, error: gone)
+                return 0
+            } catch {
+                backoff = min(30, max(backoff * 2, 2))
+                let what =
+                    (error as? AWSError)?.isThrottling == true ? "throttled" : SystemError.reason(error)
+                Self.log("build \(buildID): \(what); slowing down for \(backoff) s")
+            }
+            try await Task.sleep(nanoseconds: UInt64((wake + backoff) * 1e9))
+        }
+    }
+
+    /// Records the stack's status and outputs; at a terminal status, finishes the build
+    /// (after one more look at the events) and returns true.
+    private func record(
+        _ stack: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
+        formation: FormationRecord, stackID: String, changed: Bool
+    ) async throws -> Bool {
+        let status = stack?.status ?? "DELETE_COMPLETE"
+        let outputs = Dictionary(
+            (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let outputText = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
+        if status != build.status || changed {
+            try store.updateFormation(id: formation.id, status: status, outputs: outputText)
+            try store.updateBuild(id: buildID, status: status, finished: false)
+        }
+        guard !status.hasSuffix("_IN_PROGRESS") else { return false }
+        // One more look at the events at once, for those stored after the first look.
+        _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+        if let stack, build.operation == .update {
+            // The values the stack now has; NoEcho ones come back masked.
+            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+        }
+        try finish(store: store, build: build, status: status)
+        return true
+    }
+
+    /// Waits for a call from the scope's shared budget.
+    private func spend(_ store: StateStore, _ scope: String, urgent: Bool) async throws {
+        let burst = max(4, budget * 2)
+        while true {
+            let wait = try store.takeRequestToken(
+                scope: scope, rate: budget, burst: burst, reserve: urgent ? 0 : burst / 2)
+            if wait <= 0 { return }
+            try await Task.sleep(nanoseconds: UInt64(min(wait, urgent ? 0.25 : 5) * 1e9))
+        }
+    }
+
+    /// The account and region the budget is shared by: a hash of the key id (or profile),
+    /// the region and the endpoint; no credential is stored.
+    static func scope(environment: [String: String], configuration: AWSConfiguration) -> String {
+        let who = environment["AWS_ACCESS_KEY_ID"] ?? environment["AWS_PROFILE"] ?? configuration.profile
+        let endpoint = (try? configuration.endpoint(for: .cloudFormation).absoluteString) ?? ""
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in "\(who)|\(configuration.region ?? "")|\(endpoint)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// Stores the events newer than the last stored one; true when there were any.
+    private func pollEvents(
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, stackID: String
+    ) async throws -> Bool {
+        let last = try store.lastEventID(formationID: build.formationID)
+        var events = try await cloudFormation.describeStackEvents(stackID, stopAt: last)
+        if last == nil && build.operation != .create, let start = Self.date(build.startedAt) {
+            events = events.filter { $0.timestamp >= start.addingTimeInterval(-5) }
+        }
+        var stored = false
+        for event in events.reversed() {
+            let record = EventRecord(
+                buildID: buildID, providerEventID: event.eventId, timestamp: Self.stamp(event.timestamp),
+                logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
+                reason: event.statusReason)
+            if try store.appendEvent(record) != nil { stored = true }
+        }
+        return stored
+    }
+
+    private func finish(store: StateStore, build: BuildRecord, status: String) throws {
+        let wanted: String
+        switch build.operation {
+        case .create: wanted = "CREATE_COMPLETE"
+        case .update: wanted = "UPDATE_COMPLETE"
+        case .destroy: wanted = "DELETE_COMPLETE"
+        }
+        var error: String?
+        if status != wanted {
+            let events = try store.events(buildID: buildID)
+            let failed = events.first { ($0.status ?? "").hasSuffix("_FAILED") && $0.reason != nil }
+            error =
+                failed.map { "\($0.logicalID ?? "stack"): \($0.reason ?? "")" }
+                ?? "the build ended in \(status)"
+        }
+        try store.updateBuild(id: buildID, status: status, finished: true, error: error)
+        Self.log("build \(buildID) ended: \(status)")
+    }
+
+    static func stamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

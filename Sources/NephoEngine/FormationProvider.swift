@@ -1,0 +1,121 @@
+import Foundation
+import NephoAWS
+import NephoCore
+import NephoProtocol
+
+/// Turns a cloudlet's scenario and its resolved parameters into a CloudFormation stack
+/// request: the pattern as template (inline, or through S3 when larger than
+/// CloudFormation takes inline), only the parameters the template declares, nepho's
+/// tags, and the capabilities the template needs.
+struct FormationProvider {
+    var cloudlet: Cloudlet
+    var scenario: Scenario
+    var values: [ResolvedValue]
+
+    /// The tag every nepho stack carries; `formation:list` finds stacks by it.
+    static let createdByTag = StackTag(key: "CreatedBy", value: "nepho")
+
+    var templateURL: URL {
+        cloudlet.folder.appendingPathComponent("patterns").appendingPathComponent(scenario.pattern ?? "")
+    }
+
+    /// The template's text and what nepho reads of it.
+    func template() throws -> (text: String, parsed: CloudFormationTemplate) {
+        guard scenario.provider == "aws", scenario.pattern != nil else {
+            throw NephoError(
+                .invalidInput,
+                "scenario \(scenario.name) of \(cloudlet.name) uses provider \(scenario.provider); formations build aws scenarios only"
+            )
+        }
+        var problems: [CloudletProblem] = []
+        guard let text = try? String(contentsOf: templateURL, encoding: .utf8),
+            let parsed = CloudFormationTemplate.read(templateURL, problems: &problems),
+            !problems.contains(where: { $0.severity == .error })
+        else {
+            throw NephoError(
+                .invalidInput, "pattern \(scenario.pattern ?? "") of \(cloudlet.name) cannot be read",
+                details: problems.map(\.description))
+        }
+        return (text, parsed)
+    }
+
+    /// The tags of the stack.
+    var tags: [StackTag] {
+        [
+            Self.createdByTag, StackTag(key: "nepho:cloudlet", value: cloudlet.name),
+            StackTag(key: "nepho:scenario", value: scenario.name),
+            StackTag(key: "nepho:version", value: NephoVersion.current),
+        ]
+    }
+
+    /// The parameters to pass: those the template declares and some layer gave a value.
+    func parameters(declared: [ParameterSpec]) -> [StackParameter] {
+        let names = Set(declared.map(\.name))
+        return values.compactMap { value in
+            guard names.contains(value.name), let text = value.value else { return nil }
+            return StackParameter(key: value.name, value: text)
+        }
+    }
+
+    /// The non-secret parameter values, for the state database.
+    func storableParameters(declared: [ParameterSpec]) -> [String: String] {
+        let names = Set(declared.map(\.name))
+        var stored: [String: String] = [:]
+        for value in values where names.contains(value.name) {
+            guard let text = value.value else { continue }
+            stored[value.name] = value.secret ? LocalAPI.mask : text
+        }
+        return stored
+    }
+
+    /// Capabilities the template needs, read from its resources: IAM resources need
+    /// `CAPABILITY_IAM` (`CAPABILITY_NAMED_IAM` when they are named), a `Transform` or a
+    /// nested stack needs `CAPABILITY_AUTO_EXPAND`.
+    static func capabilities(text: String, parsed: CloudFormationTemplate) -> [String] {
+        var found: [String] = []
+        let types = parsed.resources.map(\.type)
+        if types.contains(where: { $0.hasPrefix("AWS::IAM::") }) {
+            found.append("CAPABILITY_IAM")
+            let named = ["RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"]
+            if named.contains(where: { text.contains("\($0):") || text.contains("\"\($0)\"") }) {
+                found.append("CAPABILITY_NAMED_IAM")
+            }
+        }
+        if text.contains("Transform") && (text.contains("\nTransform:") || text.contains("\"Transform\""))
+            || types.contains("AWS::CloudFormation::Stack")
+            || types.contains(where: { $0.hasPrefix("AWS::Serverless::") })
+        {
+            found.append("CAPABILITY_AUTO_EXPAND")
+        }
+        return found
+    }
+
+    /// The whole CreateStack request; `validated` are the capabilities ValidateTemplate named.
+    func request(
+        stackName: String, source: TemplateSource, text: String, parsed: CloudFormationTemplate,
+        validated: [String]
+    ) -> StackRequest {
+        var request = StackRequest(stackName: stackName, template: source)
+        request.parameters = parameters(declared: parsed.parameters)
+        request.tags = tags
+        var capabilities = Self.capabilities(text: text, parsed: parsed)
+        for capability in validated where !capabilities.contains(capability) {
+            capabilities.append(capability)
+        }
+        request.capabilities = capabilities
+        request.onFailure = .rollback
+        return request
+    }
+
+    /// A stack name from a formation name: letters, digits and hyphens, starting with a letter.
+    static func stackName(_ name: String) throws -> String {
+        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        guard allowed, let first = name.first, first.isLetter, name.count <= 128 else {
+            throw NephoError(
+                .invalidInput,
+                "\"\(name)\" is not a valid formation name: use letters, digits and hyphens, starting with a letter (at most 128)"
+            )
+        }
+        return name
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// Keeps one `nephod monitor BUILD` process alive for every unfinished build of a
+/// `NEPHO_HOME`. A monitor holds an exclusive `flock` on its build's lock file
+/// (`$NEPHO_HOME/builds/ID.lock`) for as long as it runs, so a free lock means nobody
+/// watches the build: the supervisor then starts a monitor and hands it the provider
+/// context (credentials included) through a pipe on its standard input, never in its
+/// arguments, environment or a file. Monitors run in their own session, so they outlive
+/// the daemon; a new daemon (or the next command) adopts them by finding their locks held.
+public final class MonitorSupervisor: @unchecked Sendable {
+    public let paths: NephoPaths
+    private let lock = NSLock()
+    /// The provider context each build was started with (memory only).
+    private var contexts: [Int64: [String: String]] = [:]
+    /// The last context any client brought: used for builds adopted after a restart.
+    private var fallback: [String: String]?
+    private var spawned: [Int64: (pid: pid_t, at: Date)] = [:]
+    private var ticking = false
+
+    private static let registryLock = NSLock()
+    nonisolated(unsafe) private static var registry: [String: MonitorSupervisor] = [:]
+
+    /// The supervisor of `paths.home` in this process.
+    public static func shared(_ paths: NephoPaths) -> MonitorSupervisor {
+        registryLock.withLock {
+            if let existing = registry[paths.home.path] { return existing }
+            let supervisor = MonitorSupervisor(paths: paths)
+            registry[paths.home.path] = supervisor
+            return supervisor
+        }
+    }
+
+    init(paths: NephoPaths) { self.paths = paths }
+
+    /// `$NEPHO_HOME/builds/ID.lock`.
+    public static func lockFile(_ paths: NephoPaths, build: Int64) -> String {
+        paths.home.appendingPathComponent("builds").appendingPathComponent("\(build).lock").path
+    }
+
+    /// Remembers the context a build runs with (and as the fallback for adopted builds).
+    public func remember(build: Int64?, context: [String: String]) {
+        lock.withLock {
+            if let build { contexts[build] = context }
+            if !context.isEmpty { fallback = context }
+        }
+    }
+
+    /// The number of unfinished builds whose monitor runs.
+    public func runningMonitors() -> Int {
+        guard let store = try? StateStore(path: paths.database.path),
+            let builds = try? store.unfinishedBuilds()
+        else { return 0 }
+        return builds.filter { Self.isHeld(Self.lockFile(paths, build: $0.id)) }.count
+    }
+
+    /// Starts a monitor for every unfinished build nobody watches. Returns the builds started.
+    @discardableResult
+    public func ensureMonitors() -> [Int64] {
+        guard FileManager.default.fileExists(atPath: paths.database.path),
+            let store = try? StateStore(path: paths.database.path),
+            let builds = try? store.unfinishedBuilds()
+        else { return [] }
+        var started: [Int64] = []
+        for build in builds where !Self.isHeld(Self.lockFile(paths, build: build.id)) {
+            let context: [String: String]? = lock.withLock {
+                if let recent = spawned[build.id], kill(recent.pid, 0) == 0,
+                    Date().timeIntervalSince(recent.at) < 5
+                {
+                    return nil  // just started; its lock is not taken yet
+                }
+                return contexts[build.id] ?? fallback
+            }
+            guard let context else { continue }
+            if let pid = try? spawn(build: build.id, context: context) {
+                lock.withLock { spawned[build.id] = (pid, Date()) }
+                try? store.updateBuild(id: build.id, status: build.status, finished: false, monitorPID: pid)
+                started.append(build.id)
+            }
+        }
+        return started
+    }
+
+    /// Checks every `interval` seconds (the daemon calls this once): a monitor killed is
+    /// replaced within about that long.
+    public func superviseForever(interval: Double = 0.5) {
+        let start = lock.withLock { () -> Bool in
+            defer { ticking = true }
+            return !ticking
+        }
+        guard start else { return }
+        Thread.detachNewThread { [self] in
+            while true {
+                ensureMonitors()
+                Thread.sleep(forTimeInterval: interval)
+            }
+        }
+    }
+
+    /// True when some process holds `path`'s exclusive lock.
+    static func isHeld(_ path: String) -> Bool {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return false
+        }
+        return true
+    }
+
+    private func spawn(build: Int64, context: [String: String]) throws -> pid_t {
+        let executable = try Self.monitorExecutable()
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw NephoError(.internalError, "pipe: \(SystemError.errnoText())") }
+        defer { close(fds[0]) }
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        environment["NEPHO_HOME"] = paths.home.path
+        environment["XDG_RUNTIME_DIR"] = paths.runtimeDirectory.path
+        let logs = paths.home.appendingPathComponent("log")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let pid = try DetachedProcess.spawn(
+            path: executable, arguments: ["monitor", "\(build)"], environment: environment,
+            logFile: logs.appendingPathComponent("monitor-\(build).log").path, standardInput: fds[0])
+        let data = (try? JSONEncoder().encode(context)) ?? Data("{}".utf8)
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fds[1], buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { break }
+                offset += written
+            }
+        }
+        close(fds[1])
+        return pid
+    }
+
+    /// `nephod`: this program when it is nephod, else `$NEPHOD_PATH`, beside this program, or on PATH.
+    static func monitorExecutable() throws -> String {
+        let me =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        if (me as NSString).lastPathComponent == "nephod" { return me }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["NEPHOD_PATH"], FileManager.default.isExecutableFile(atPath: path) {
+            return path
+        }
+        let beside = ((me as NSString).deletingLastPathComponent as NSString).appendingPathComponent("nephod")
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        for folder in (environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(folder)/nephod"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw NephoError(
+            .internalError,
+            "cannot find nephod to monitor the build: install it beside nepho or set NEPHOD_PATH")
+    }
+}

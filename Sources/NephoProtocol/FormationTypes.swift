@@ -1,0 +1,239 @@
+/// `formation.create`: which cloudlet and scenario to build, under which name, with
+/// which command-line parameters (docs/formations.md).
+public struct FormationCreateParams: Codable, Sendable, Equatable {
+    public var cloudlet: String
+    /// `default` when nil.
+    public var scenario: String?
+    /// The formation's (and stack's) name; `CLOUDLET-SCENARIO` when nil.
+    public var name: String?
+    /// The command-line layer (`-p KEY=VALUE`) plus answers to prompts.
+    public var overrides: [String: String]
+
+    public init(
+        cloudlet: String, scenario: String? = nil, name: String? = nil, overrides: [String: String] = [:]
+    ) {
+        self.cloudlet = cloudlet
+        self.scenario = scenario
+        self.name = name
+        self.overrides = overrides
+    }
+}
+
+/// A formation by name.
+public struct FormationRef: Codable, Sendable, Equatable {
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// `formation.destroy` and `formation.cancel`.
+public struct FormationActionParams: Codable, Sendable, Equatable {
+    public var name: String
+    public init(name: String) { self.name = name }
+}
+
+/// `formation.update`: new parameters; `execute` false only plans the change set.
+public struct FormationUpdateParams: Codable, Sendable, Equatable {
+    public var name: String
+    public var overrides: [String: String]
+    /// The change set to execute (from a previous plan); nil: plan a new one.
+    public var changeSet: String?
+
+    public init(name: String, overrides: [String: String] = [:], changeSet: String? = nil) {
+        self.name = name
+        self.overrides = overrides
+        self.changeSet = changeSet
+    }
+}
+
+/// One planned change of an update.
+public struct FormationChange: Codable, Sendable, Equatable {
+    /// `Add`, `Modify`, `Remove`.
+    public var action: String
+    public var logicalID: String
+    public var resourceType: String
+    /// `True`, `False`, `Conditional` for a modification; nil otherwise.
+    public var replacement: String?
+
+    public init(action: String, logicalID: String, resourceType: String, replacement: String?) {
+        self.action = action
+        self.logicalID = logicalID
+        self.resourceType = resourceType
+        self.replacement = replacement
+    }
+}
+
+/// What `formation.update` planned (no build yet) or started (a build).
+public struct FormationUpdateResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var changeSet: String
+    public var changes: [FormationChange]
+    /// Set once the change set is executed.
+    public var build: BuildSummary?
+
+    public init(name: String, changeSet: String, changes: [FormationChange], build: BuildSummary?) {
+        self.name = name
+        self.changeSet = changeSet
+        self.changes = changes
+        self.build = build
+    }
+}
+
+/// One create, update or destroy of a formation.
+public struct BuildSummary: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var formation: String
+    /// `create`, `update`, `destroy`.
+    public var operation: String
+    /// The stack's status as last seen (`CREATE_IN_PROGRESS`, …).
+    public var status: String
+    public var startedAt: String
+    public var finishedAt: String?
+    /// True when it ended well (`CREATE_COMPLETE`, `UPDATE_COMPLETE`, `DELETE_COMPLETE`).
+    public var succeeded: Bool?
+    public var error: String?
+
+    public init(
+        id: Int64, formation: String, operation: String, status: String, startedAt: String,
+        finishedAt: String?, succeeded: Bool?, error: String?
+    ) {
+        self.id = id
+        self.formation = formation
+        self.operation = operation
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.succeeded = succeeded
+        self.error = error
+    }
+}
+
+/// One formation in a listing.
+public struct FormationSummary: Codable, Sendable, Equatable {
+    public var name: String
+    public var cloudlet: String?
+    public var scenario: String?
+    public var status: String
+    public var stackID: String?
+    public var createdAt: String
+    /// `nepho` (in this machine's state) or `aws` (a nepho-tagged stack found in the account).
+    public var source: String
+
+    public init(
+        name: String, cloudlet: String?, scenario: String?, status: String, stackID: String?,
+        createdAt: String,
+        source: String
+    ) {
+        self.name = name
+        self.cloudlet = cloudlet
+        self.scenario = scenario
+        self.status = status
+        self.stackID = stackID
+        self.createdAt = createdAt
+        self.source = source
+    }
+}
+
+public struct FormationListResult: Codable, Sendable, Equatable {
+    public var formations: [FormationSummary]
+    /// e.g. that the account could not be asked (no credentials).
+    public var warnings: [String]
+    public init(formations: [FormationSummary], warnings: [String] = []) {
+        self.formations = formations
+        self.warnings = warnings
+    }
+}
+
+/// `formation.describe`.
+public struct FormationDetail: Codable, Sendable, Equatable {
+    public var name: String
+    public var cloudlet: String
+    public var scenario: String
+    public var status: String
+    public var stackID: String?
+    public var region: String?
+    /// Secrets show as `********`.
+    public var parameters: [String: String]
+    public var outputs: [String: String]
+    public var builds: [BuildSummary]
+    /// The last build's events.
+    public var timeline: [SequencedEvent]
+
+    public init(
+        name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
+        parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
+        timeline: [SequencedEvent]
+    ) {
+        self.name = name
+        self.cloudlet = cloudlet
+        self.scenario = scenario
+        self.status = status
+        self.stackID = stackID
+        self.region = region
+        self.parameters = parameters
+        self.outputs = outputs
+        self.builds = builds
+        self.timeline = timeline
+    }
+}
+
+/// An event with its place in the build's log.
+public struct SequencedEvent: Codable, Sendable, Equatable {
+    public var build: Int64
+    /// 1, 2, 3… per build.
+    public var sequence: Int64
+    public var event: BuildEvent
+    public init(build: Int64, sequence: Int64, event: BuildEvent) {
+        self.build = build
+        self.sequence = sequence
+        self.event = event
+    }
+}
+
+/// `formation.watch`: the events of a build after `after`, waiting up to `wait` seconds
+/// for some to arrive (a long poll; resume with the last sequence number seen).
+public struct FormationWatchParams: Codable, Sendable, Equatable {
+    public var name: String
+    /// The build; the formation's latest when nil.
+    public var build: Int64?
+    public var after: Int64
+    public var wait: Double
+
+    public init(name: String, build: Int64? = nil, after: Int64 = 0, wait: Double = 0) {
+        self.name = name
+        self.build = build
+        self.after = after
+        self.wait = wait
+    }
+}
+
+public struct FormationWatchResult: Codable, Sendable, Equatable {
+    public var build: BuildSummary
+    public var events: [SequencedEvent]
+    /// The formation's outputs once known.
+    public var outputs: [String: String]
+
+    public init(build: BuildSummary, events: [SequencedEvent], outputs: [String: String]) {
+        self.build = build
+        self.events = events
+        self.outputs = outputs
+    }
+}
+
+/// `formation.logs`: every build with its events.
+public struct FormationLogsResult: Codable, Sendable, Equatable {
+    public var name: String
+    public var builds: [BuildLog]
+    public init(name: String, builds: [BuildLog]) {
+        self.name = name
+        self.builds = builds
+    }
+}
+
+public struct BuildLog: Codable, Sendable, Equatable {
+    public var build: BuildSummary
+    public var events: [SequencedEvent]
+    public init(build: BuildSummary, events: [SequencedEvent]) {
+        self.build = build
+        self.events = events
+    }
+}
