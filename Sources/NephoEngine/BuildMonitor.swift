@@ -91,6 +91,11 @@ public struct BuildMonitor {
         var quiet = activeInterval
         var backoff = 0.0
         while true {
+            // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
+            guard FileManager.default.fileExists(atPath: paths.database.path) else {
+                Self.log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
+                return 0
+            }
             guard let build = try store.build(id: buildID), build.finishedAt == nil,
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
