@@ -25,7 +25,7 @@ public struct BuildMonitor {
     /// Calls per second all monitors of a scope may make together.
     public var budget: Double
     /// How often (seconds) the monitor reads the shared listing (no call).
-    public var wake = 0.5
+    public var wake = 0.25
 
     public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
         self.paths = paths
@@ -121,23 +121,29 @@ public struct BuildMonitor {
                     && (listedStatus == "absent"
                         ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
                 if moved || Date() >= nextLook {
-                    // A routine look yields to the listing and to builds that moved.
-                    try await spend(store, scope, urgent: moved)
-                    let changed = try await pollEvents(
-                        cloudFormation, store: store, build: build, stackID: stackID)
+                    // A routine look yields to the listing and to builds that moved. A build
+                    // that moved asks for its status first (a terminal one reads the events
+                    // right after); its events are read on the next look otherwise.
+                    var changed = false
+                    if !moved {
+                        try await spend(store, scope, urgent: false)
+                        changed = try await pollEvents(
+                            cloudFormation, store: store, build: build, stackID: stackID)
+                    }
                     if moved || changed {
                         try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
                         if try await record(
                             stack, cloudFormation: cloudFormation, store: store, build: build,
                             formation: formation,
-                            stackID: stackID, changed: changed)
+                            stackID: stackID, changed: changed || moved)
                         {
                             return 0
                         }
                     }
                     lastSignature = signature
-                    quiet = changed ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    quiet = changed || moved ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    if moved { quiet = 0 }  // read the events at the next wake
                     nextLook = Date().addingTimeInterval(quiet)
                 }
                 backoff = 0
