@@ -28,7 +28,8 @@ public enum Nephod {
 
     /// Runs nephod with `arguments` (without the program name) and exits.
     public static func main(
-        arguments: [String], makeEngine: @escaping @Sendable (NephoPaths) throws -> any NephoAPI
+        arguments: [String], makeEngine: @escaping @Sendable (NephoPaths) throws -> any NephoAPI,
+        monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
     ) async -> Never {
         let environment = ProcessInfo.processInfo.environment
         var rest = arguments
@@ -46,7 +47,10 @@ public enum Nephod {
                     exit(0)
                 }
                 let options = try ServeOptions(rest, environment: environment)
-                exit(await serve(options, environment: environment, makeEngine: makeEngine))
+                exit(
+                    await serve(
+                        options, environment: environment, makeEngine: makeEngine, monitorCount: monitorCount)
+                )
             case "install-units":
                 try installUnits(rest, environment: environment)
                 exit(0)
@@ -117,7 +121,8 @@ public enum Nephod {
 
     private static func serve(
         _ options: ServeOptions, environment: [String: String],
-        makeEngine: @Sendable (NephoPaths) throws -> any NephoAPI
+        makeEngine: @Sendable (NephoPaths) throws -> any NephoAPI,
+        monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
     ) async -> Int32 {
         let level = options.logLevel
         LoggingSystem.bootstrap { label in
@@ -145,6 +150,7 @@ public enum Nephod {
             let store = try StateStore(path: paths.database.path)
             let engine = try makeEngine(paths)
             server = DaemonServer(configuration: configuration, engine: engine, store: store, logger: logger)
+            if let monitorCount { server.monitorCount = { monitorCount(paths) } }
             try server.start()
         } catch let error as AlreadyRunningError {
             logger.notice("\(error); this one exits")

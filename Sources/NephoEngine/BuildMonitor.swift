@@ -25,7 +25,7 @@ public struct BuildMonitor {
     /// Calls per second all monitors of a scope may make together.
     public var budget: Double
     /// How often (seconds) the monitor reads the shared listing (no call).
-    public var wake = 0.5
+    public var wake = 0.25
 
     public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
         self.paths = paths
@@ -91,6 +91,11 @@ public struct BuildMonitor {
         var quiet = activeInterval
         var backoff = 0.0
         while true {
+            // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
+            guard FileManager.default.fileExists(atPath: paths.database.path) else {
+                Self.log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
+                return 0
+            }
             guard let build = try store.build(id: buildID), build.finishedAt == nil,
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
@@ -116,23 +121,29 @@ public struct BuildMonitor {
                     && (listedStatus == "absent"
                         ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
                 if moved || Date() >= nextLook {
-                    // A routine look yields to the listing and to builds that moved.
-                    try await spend(store, scope, urgent: moved)
-                    let changed = try await pollEvents(
-                        cloudFormation, store: store, build: build, stackID: stackID)
+                    // A routine look yields to the listing and to builds that moved. A build
+                    // that moved asks for its status first (a terminal one reads the events
+                    // right after); its events are read on the next look otherwise.
+                    var changed = false
+                    if !moved {
+                        try await spend(store, scope, urgent: false)
+                        changed = try await pollEvents(
+                            cloudFormation, store: store, build: build, stackID: stackID)
+                    }
                     if moved || changed {
                         try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
                         if try await record(
                             stack, cloudFormation: cloudFormation, store: store, build: build,
                             formation: formation,
-                            stackID: stackID, changed: changed)
+                            stackID: stackID, changed: changed || moved)
                         {
                             return 0
                         }
                     }
                     lastSignature = signature
-                    quiet = changed ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    quiet = changed || moved ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    if moved { quiet = 0 }  // read the events at the next wake
                     nextLook = Date().addingTimeInterval(quiet)
                 }
                 backoff = 0

@@ -19,6 +19,17 @@ public final class MonitorSupervisor: @unchecked Sendable {
     private var fallback: [String: String]?
     private var spawned: [Int64: (pid: pid_t, at: Date)] = [:]
     private var ticking = false
+    private var openedStore: StateStore?
+
+    /// One connection for the supervisor's checks (opening a store takes a write lock).
+    private func store() -> StateStore? {
+        lock.withLock {
+            if openedStore == nil, FileManager.default.fileExists(atPath: paths.database.path) {
+                openedStore = try? StateStore(path: paths.database.path)
+            }
+            return openedStore
+        }
+    }
 
     private static let registryLock = NSLock()
     nonisolated(unsafe) private static var registry: [String: MonitorSupervisor] = [:]
@@ -50,19 +61,14 @@ public final class MonitorSupervisor: @unchecked Sendable {
 
     /// The number of unfinished builds whose monitor runs.
     public func runningMonitors() -> Int {
-        guard let store = try? StateStore(path: paths.database.path),
-            let builds = try? store.unfinishedBuilds()
-        else { return 0 }
+        guard let store = store(), let builds = try? store.unfinishedBuilds() else { return 0 }
         return builds.filter { Self.isHeld(Self.lockFile(paths, build: $0.id)) }.count
     }
 
     /// Starts a monitor for every unfinished build nobody watches. Returns the builds started.
     @discardableResult
     public func ensureMonitors() -> [Int64] {
-        guard FileManager.default.fileExists(atPath: paths.database.path),
-            let store = try? StateStore(path: paths.database.path),
-            let builds = try? store.unfinishedBuilds()
-        else { return [] }
+        guard let store = store(), let builds = try? store.unfinishedBuilds() else { return [] }
         var started: [Int64] = []
         for build in builds where !Self.isHeld(Self.lockFile(paths, build: build.id)) {
             let context: [String: String]? = lock.withLock {

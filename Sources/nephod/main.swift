@@ -8,7 +8,10 @@ if arguments.first == "monitor" {
     signal(SIGPIPE, SIG_IGN)
     exit(await BuildMonitor.main(buildArgument: arguments.dropFirst().first))
 }
-await Nephod.main(arguments: arguments) { paths in
-    MonitorSupervisor.shared(paths).superviseForever()
-    return LocalAPI(paths: paths)
-}
+await Nephod.main(
+    arguments: arguments,
+    makeEngine: { paths in
+        MonitorSupervisor.shared(paths).superviseForever()
+        return LocalAPI(paths: paths)
+    },
+    monitorCount: { paths in MonitorSupervisor.shared(paths).runningMonitors() })
