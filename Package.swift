@@ -67,11 +67,11 @@ let package = Package(
             dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
-        .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport"]),
+        .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport", "NephoTestBench"]),
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(
             name: "NephoEngineTests",
-            dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP"]),
+            dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP", "NephoTestBench"]),
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),

@@ -3,6 +3,7 @@ import NephoCore
 import NephoEngine
 import NephoProtocol
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// The registry cache against a real HTTP server with ETag / Last-Modified.

@@ -3,6 +3,7 @@ import NephoCore
 import NephoEngine
 import NephoProtocol
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// Hostile or broken input: each gets a clear error, and neither the cloudlet

@@ -3,6 +3,7 @@ import NephoCore
 import NephoEngine
 import NephoProtocol
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// A registry served over HTTP on loopback, git repositories made by the tests, and

@@ -3,6 +3,7 @@ import NephoCore
 import NephoEngine
 import NephoProtocol
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// `registry:build`'s page in headless Chromium: the list renders (`--dump-dom`),

@@ -1,5 +1,6 @@
 import Foundation
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// Real git repositories in a temporary folder, made with plain git (not `SafeGit`).

@@ -5,13 +5,13 @@ import NephoSupport
     import Glibc
 #endif
 
-/// Test peer: `Fixtures/registry/serve.py` (Python's http.server with ETag/304, an
+/// Test peer shared by the test targets: `Fixtures/registry/serve.py` (Python's http.server with ETag/304, an
 /// optional 401 mode and TLS) on a free loopback port, stopped by `stop()`.
-final class TestHTTPServer: @unchecked Sendable {
-    let process: ChildProcess
-    let port: Int
-    let log: URL
-    let certificate: URL?
+public final class TestHTTPServer: @unchecked Sendable {
+    public let process: ChildProcess
+    public let port: Int
+    public let log: URL
+    public let certificate: URL?
 
     private init(process: ChildProcess, port: Int, log: URL, certificate: URL?) {
         self.process = process
@@ -20,12 +20,12 @@ final class TestHTTPServer: @unchecked Sendable {
         self.certificate = certificate
     }
 
-    static var fixtures: URL {
+    public static var fixtures: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true)
+    public static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true)
         async throws
         -> TestHTTPServer
     {
@@ -70,11 +70,11 @@ final class TestHTTPServer: @unchecked Sendable {
     }
 
     /// "METHOD PATH STATUS" for each request answered so far.
-    func requests() -> [String] {
+    public func requests() -> [String] {
         ((try? String(contentsOf: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
 
-    func stop() { process.signal(SIGKILL) }
+    public func stop() { process.signal(SIGKILL) }
 }
 
-enum TestServerError: Error { case noPython, didNotStart }
+public enum TestServerError: Error { case noPython, didNotStart }
