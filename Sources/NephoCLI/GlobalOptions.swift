@@ -18,7 +18,9 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(help: "Run in this process instead of through the nephod daemon.")
     public var foreground = false
 
-    @Flag(name: .customLong("no-autostart"), help: "Do not start nephod when none is running (also NEPHO_NO_AUTOSTART=1).")
+    @Flag(
+        name: .customLong("no-autostart"),
+        help: "Do not start nephod when none is running (also NEPHO_NO_AUTOSTART=1).")
     public var noAutostart = false
 
     public init() {}

@@ -21,11 +21,14 @@ public struct CloudFormationTemplate: Sendable {
     }
 
     static let sections = [
-        "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings", "Conditions",
+        "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules", "Mappings",
+        "Conditions",
         "Transform", "Resources", "Outputs",
     ]
 
-    static func check(_ root: YAMLNode, file: String, problems: inout [CloudletProblem]) -> CloudFormationTemplate? {
+    static func check(_ root: YAMLNode, file: String, problems: inout [CloudletProblem])
+        -> CloudFormationTemplate?
+    {
         var reader = FieldReader(file: file)
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: "a CloudFormation template") else { return nil }
@@ -55,7 +58,8 @@ public struct CloudFormationTemplate: Sendable {
                 resources.append((id, type))
             }
         } else {
-            reader.error(map["Resources"] ?? map, "a template needs a Resources section with at least one resource")
+            reader.error(
+                map["Resources"] ?? map, "a template needs a Resources section with at least one resource")
         }
         var parameters: [ParameterSpec] = []
         if let node = map["Parameters"], !node.isNull {
@@ -66,10 +70,13 @@ public struct CloudFormationTemplate: Sendable {
                         reader.error(pair.value, "parameter \(name) must be a mapping with a Type")
                         continue
                     }
-                    if pair.value["Type"]?.scalar == nil { reader.error(pair.key, "parameter \(name) has no Type") }
+                    if pair.value["Type"]?.scalar == nil {
+                        reader.error(pair.key, "parameter \(name) has no Type")
+                    }
                     var spec = ParameterSpec(name: name, file: file, mark: pair.key.mark)
                     if let value = pair.value["Default"] {
-                        spec.defaultValue = ParameterSpec.scalarText(value, reader: &reader, what: "Default of \(name)")
+                        spec.defaultValue = ParameterSpec.scalarText(
+                            value, reader: &reader, what: "Default of \(name)")
                     }
                     spec.description = pair.value["Description"]?.scalar
                     spec.allowedValues = pair.value["AllowedValues"]?.sequence?.compactMap(\.scalar) ?? []
@@ -81,6 +88,7 @@ public struct CloudFormationTemplate: Sendable {
                 reader.error(node, "Parameters must be a mapping")
             }
         }
-        return CloudFormationTemplate(file: file, document: root, parameters: parameters, resources: resources)
+        return CloudFormationTemplate(
+            file: file, document: root, parameters: parameters, resources: resources)
     }
 }

@@ -38,7 +38,8 @@ public struct Cloudlet: Sendable {
         guard scenarioNames.contains(name) else {
             throw CloudletError(
                 .notFound,
-                "cloudlet \(self.name) has no scenario \"\(name)\" (it has: \(scenarioNames.joined(separator: ", ")))")
+                "cloudlet \(self.name) has no scenario \"\(name)\" (it has: \(scenarioNames.joined(separator: ", ")))"
+            )
         }
         var problems: [CloudletProblem] = []
         let scenario = Scenario.read(scenarioFile(name), problems: &problems)

@@ -51,7 +51,8 @@ public struct CloudletCatalog: Sendable {
             for name in names.sorted() where !name.hasPrefix(".") {
                 let folder = directory.url.appendingPathComponent(name)
                 var isFolder: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue
+                guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder),
+                    isFolder.boolValue
                 else { continue }
                 var entry: Entry
                 do {
@@ -82,9 +83,13 @@ public struct CloudletCatalog: Sendable {
         if CloudletName.problem(name) == nil {
             for directory in directories {
                 let folder = directory.url.appendingPathComponent(CloudletName.folderName(name))
-                guard FileManager.default.fileExists(atPath: folder.appendingPathComponent(CloudletManifest.fileName).path)
+                guard
+                    FileManager.default.fileExists(
+                        atPath: folder.appendingPathComponent(CloudletManifest.fileName).path)
                 else { continue }
-                if let cloudlet = try? Cloudlet.open(folder), cloudlet.name == name || folder.lastPathComponent == name {
+                if let cloudlet = try? Cloudlet.open(folder),
+                    cloudlet.name == name || folder.lastPathComponent == name
+                {
                     return cloudlet
                 }
                 break
@@ -117,6 +122,7 @@ public struct CloudletCatalog: Sendable {
         if let broken { throw broken }
         throw CloudletError(
             .notFound,
-            "no installed cloudlet named \"\(name)\" (see `nepho cloudlet:list`, or install one with `nepho cloudlet:install`)")
+            "no installed cloudlet named \"\(name)\" (see `nepho cloudlet:list`, or install one with `nepho cloudlet:install`)"
+        )
     }
 }

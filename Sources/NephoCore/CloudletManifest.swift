@@ -17,7 +17,8 @@ public struct CloudletManifest: Sendable, Equatable {
 
     public static let fileName = "cloudlet.yaml"
     static let keys = [
-        "name", "version", "source", "author", "license", "summary", "description", "project_page", "keywords",
+        "name", "version", "source", "author", "license", "summary", "description", "project_page",
+        "keywords",
         "parameters", "submodules",
     ]
 
@@ -26,7 +27,8 @@ public struct CloudletManifest: Sendable, Equatable {
         let url = folder.appendingPathComponent(fileName)
         let file = url.path
         guard FileManager.default.fileExists(atPath: file) else {
-            problems.append(CloudletProblem(file: file, message: "missing \(fileName): every cloudlet needs one"))
+            problems.append(
+                CloudletProblem(file: file, message: "missing \(fileName): every cloudlet needs one"))
             return nil
         }
         guard let root = CloudletProblem.parse(url, into: &problems) else { return nil }
@@ -65,7 +67,8 @@ public enum CloudletName {
             guard part.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || "-_.".contains($0)) }),
                 !part.contains("..")
             else {
-                return "cloudlet name \"\(name)\" may use only lower-case letters, digits, \"-\", \"_\" and \".\""
+                return
+                    "cloudlet name \"\(name)\" may use only lower-case letters, digits, \"-\", \"_\" and \".\""
             }
             if part.count > 100 { return "cloudlet name \"\(name)\" is too long" }
         }

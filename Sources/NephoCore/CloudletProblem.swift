@@ -10,7 +10,10 @@ public struct CloudletProblem: Sendable, Equatable, CustomStringConvertible {
     public var severity: Severity
     public var message: String
 
-    public init(file: String, mark: YAMLMark = YAMLMark(line: 0, column: 0), severity: Severity = .error, message: String) {
+    public init(
+        file: String, mark: YAMLMark = YAMLMark(line: 0, column: 0), severity: Severity = .error,
+        message: String
+    ) {
         self.file = file
         self.mark = mark
         self.severity = severity
@@ -109,7 +112,11 @@ struct FieldReader {
         }
         var result: [String] = []
         for item in items {
-            if let text = item.scalar { result.append(text) } else { error(item, "items of \"\(key)\" must be text, found \(item.kindDescription)") }
+            if let text = item.scalar {
+                result.append(text)
+            } else {
+                error(item, "items of \"\(key)\" must be text, found \(item.kindDescription)")
+            }
         }
         return result
     }
@@ -117,7 +124,10 @@ struct FieldReader {
     mutating func bool(_ map: YAMLNode, _ key: String) -> Bool? {
         guard let value = map[key], !value.isNull else { return nil }
         if case .bool(let flag) = value.resolved { return flag }
-        error(value, "\"\(key)\" must be true or false, found \(value.scalar.map { "\"\($0)\"" } ?? value.kindDescription)")
+        error(
+            value,
+            "\"\(key)\" must be true or false, found \(value.scalar.map { "\"\($0)\"" } ?? value.kindDescription)"
+        )
         return nil
     }
 
@@ -130,7 +140,8 @@ struct FieldReader {
             }
             if !known.contains(key) {
                 let hint = known.min { editDistance($0, key) < editDistance($1, key) }
-                let suggestion = hint.flatMap { editDistance($0, key) <= 2 ? " (did you mean \"\($0)\"?)" : nil } ?? ""
+                let suggestion =
+                    hint.flatMap { editDistance($0, key) <= 2 ? " (did you mean \"\($0)\"?)" : nil } ?? ""
                 warning(pair.key, "unknown key \"\(key)\" in \(what)\(suggestion)")
             }
         }
@@ -146,7 +157,8 @@ func editDistance(_ a: String, _ b: String) -> Int {
     for i in 1...a.count {
         var current = [i] + Array(repeating: 0, count: b.count)
         for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            current[j] = min(
+                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
         }
         previous = current
     }

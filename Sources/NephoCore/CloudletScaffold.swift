@@ -13,7 +13,8 @@ public enum CloudletScaffold {
         if FileManager.default.fileExists(atPath: folder.path) {
             throw CloudletError(.conflict, "\(folder.path) already exists: choose another name or --dir")
         }
-        let staging = directory.appendingPathComponent(".create-\(CloudletName.folderName(name))-\(UUID().uuidString)")
+        let staging = directory.appendingPathComponent(
+            ".create-\(CloudletName.folderName(name))-\(UUID().uuidString)")
         let files = files(name: name)
         do {
             for (path, text) in files {

@@ -34,7 +34,8 @@ public struct CloudletValidator: Sendable {
         for name in names {
             let file = folder.appendingPathComponent("scenarios/\(name).yaml")
             guard let scenario = Scenario.read(file, problems: &problems) else { continue }
-            checkScenario(scenario, folder: folder, manifest: manifest, templates: templates, problems: &problems)
+            checkScenario(
+                scenario, folder: folder, manifest: manifest, templates: templates, problems: &problems)
         }
         return problems
     }
@@ -55,7 +56,9 @@ public struct CloudletValidator: Sendable {
             }
         }
         guard let pattern = scenario.pattern else {
-            error("pattern", "scenario \"\(scenario.name)\" names no pattern (e.g. pattern: aws/single-host.cf)")
+            error(
+                "pattern", "scenario \"\(scenario.name)\" names no pattern (e.g. pattern: aws/single-host.cf)"
+            )
             return
         }
         guard RelativePath.problem(pattern) == nil else { return }
@@ -66,25 +69,34 @@ public struct CloudletValidator: Sendable {
         }
         let expectedFolder = scenario.provider + "/"
         if !pattern.hasPrefix(expectedFolder) {
-            error("pattern", "a \(scenario.provider) scenario's pattern must be under patterns/\(expectedFolder)")
+            error(
+                "pattern",
+                "a \(scenario.provider) scenario's pattern must be under patterns/\(expectedFolder)")
             return
         }
         guard scenario.provider == "aws", let template = templates[pattern] else { return }
         let declared = Set(template.parameters.map(\.name))
         for spec in scenario.parameters where !declared.contains(spec.name) {
-            let hint = template.parameters.map(\.name).min { editDistance($0, spec.name) < editDistance($1, spec.name) }
-            let suggestion = hint.flatMap { editDistance($0, spec.name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            let hint = template.parameters.map(\.name).min {
+                editDistance($0, spec.name) < editDistance($1, spec.name)
+            }
+            let suggestion =
+                hint.flatMap { editDistance($0, spec.name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
             problems.append(
                 CloudletProblem(
                     file: file, mark: spec.mark,
-                    message: "unknown parameter \(spec.name): pattern \(pattern) declares no such parameter\(suggestion)"))
+                    message:
+                        "unknown parameter \(spec.name): pattern \(pattern) declares no such parameter\(suggestion)"
+                ))
         }
         let given = Set(scenario.parameters.map(\.name) + (manifest?.parameters.map(\.name) ?? []))
         for spec in template.parameters where spec.defaultValue == nil && !given.contains(spec.name) {
             problems.append(
                 CloudletProblem(
                     file: file, mark: fields.keyNode("parameters")?.mark ?? fields.mark,
-                    message: "missing parameter \(spec.name): pattern \(pattern) requires it (it has no Default); declare it under parameters"))
+                    message:
+                        "missing parameter \(spec.name): pattern \(pattern) requires it (it has no Default); declare it under parameters"
+                ))
         }
     }
 }

@@ -25,7 +25,8 @@ public struct NephoConfig: Sendable {
             document = root
         } else {
             throw YAMLError(
-                file: file.path, mark: root.mark, message: "the configuration must be a mapping, found \(root.kindDescription)")
+                file: file.path, mark: root.mark,
+                message: "the configuration must be a mapping, found \(root.kindDescription)")
         }
     }
 
@@ -34,11 +35,13 @@ public struct NephoConfig: Sendable {
         guard let node = document[Self.cloudletDirsKey], !node.isNull else { return [] }
         guard let items = node.sequence else {
             throw YAMLError(
-                file: file.path, mark: node.mark, message: "\"\(Self.cloudletDirsKey)\" must be a list of folders")
+                file: file.path, mark: node.mark,
+                message: "\"\(Self.cloudletDirsKey)\" must be a list of folders")
         }
         return try items.map { item in
             guard let path = item.scalar, !path.isEmpty else {
-                throw YAMLError(file: file.path, mark: item.mark, message: "each cloudlet directory must be a path")
+                throw YAMLError(
+                    file: file.path, mark: item.mark, message: "each cloudlet directory must be a path")
             }
             return path
         }

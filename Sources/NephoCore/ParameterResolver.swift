@@ -44,7 +44,8 @@ public struct ParameterResolver: Sendable {
     public var commandLine: [String: String]
 
     public init(
-        template: [ParameterSpec], cloudlet: [ParameterSpec], scenario: [ParameterSpec], user: [String: String],
+        template: [ParameterSpec], cloudlet: [ParameterSpec], scenario: [ParameterSpec],
+        user: [String: String],
         commandLine: [String: String]
     ) {
         self.template = template
@@ -65,14 +66,19 @@ public struct ParameterResolver: Sendable {
         let unknown = commandLine.keys.filter { !names.contains($0) }.sorted()
         if !unknown.isEmpty {
             throw ParameterError(
-                message: "unknown parameter\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", "))",
-                details: ["this scenario takes: " + (names.isEmpty ? "no parameters" : names.joined(separator: ", "))])
+                message:
+                    "unknown parameter\(unknown.count == 1 ? "" : "s") \(unknown.joined(separator: ", "))",
+                details: [
+                    "this scenario takes: "
+                        + (names.isEmpty ? "no parameters" : names.joined(separator: ", "))
+                ])
         }
         var values: [ResolvedValue] = []
         var problems: [String] = []
         for name in names {
             let layers: [(ParameterSource, ParameterSpec)] =
-                [(.template, template), (.cloudlet, cloudlet), (.scenario, scenario)].compactMap { source, specs in
+                [(.template, template), (.cloudlet, cloudlet), (.scenario, scenario)].compactMap {
+                    source, specs in
                     specs.first { $0.name == name }.map { (source, $0) }
                 }
             var resolved = ResolvedValue(
@@ -99,10 +105,13 @@ public struct ParameterResolver: Sendable {
                 resolved.source = .commandLine
             }
             resolved.required = explicitRequired ?? true
-            if let value = resolved.value, !resolved.allowedValues.isEmpty, !resolved.allowedValues.contains(value) {
+            if let value = resolved.value, !resolved.allowedValues.isEmpty,
+                !resolved.allowedValues.contains(value)
+            {
                 let shown = resolved.secret ? "the given value" : "\"\(value)\""
                 problems.append(
-                    "\(name): \(shown) (from the \(resolved.source.map(Self.layerName) ?? "") layer) is not one of: \(resolved.allowedValues.joined(separator: ", "))")
+                    "\(name): \(shown) (from the \(resolved.source.map(Self.layerName) ?? "") layer) is not one of: \(resolved.allowedValues.joined(separator: ", "))"
+                )
             }
             values.append(resolved)
         }
@@ -132,7 +141,8 @@ public struct ParameterResolver: Sendable {
         let missing = values.filter(\.isMissing)
         if !missing.isEmpty {
             throw ParameterError(
-                message: "missing required parameter\(missing.count == 1 ? "" : "s"): \(missing.map(\.name).joined(separator: ", "))",
+                message:
+                    "missing required parameter\(missing.count == 1 ? "" : "s"): \(missing.map(\.name).joined(separator: ", "))",
                 details: missing.map { value in
                     "\(value.name)" + (value.description.map { ": \($0)" } ?? "")
                         + " (give it with -p \(value.name)=VALUE or `nepho parameter:set \(value.name) VALUE`)"

@@ -16,7 +16,8 @@ public struct ParameterSpec: Sendable, Equatable {
 
     public init(
         name: String, defaultValue: String? = nil, description: String? = nil, allowedValues: [String] = [],
-        required: Bool? = nil, secret: Bool = false, file: String = "", mark: YAMLMark = YAMLMark(line: 0, column: 0)
+        required: Bool? = nil, secret: Bool = false, file: String = "",
+        mark: YAMLMark = YAMLMark(line: 0, column: 0)
     ) {
         self.name = name
         self.defaultValue = defaultValue
@@ -34,7 +35,9 @@ public struct ParameterSpec: Sendable, Equatable {
     static func readAll(_ map: YAMLNode, key: String, reader: inout FieldReader) -> [ParameterSpec] {
         guard let node = map[key], !node.isNull else { return [] }
         guard let pairs = node.mapping else {
-            reader.error(node, "\"\(key)\" must map each parameter name to its settings, found \(node.kindDescription)")
+            reader.error(
+                node, "\"\(key)\" must map each parameter name to its settings, found \(node.kindDescription)"
+            )
             return []
         }
         var specs: [ParameterSpec] = []
@@ -63,7 +66,10 @@ public struct ParameterSpec: Sendable, Equatable {
                 if let node = value["default"], let text = spec.defaultValue, !spec.allowedValues.isEmpty,
                     !spec.allowedValues.contains(text)
                 {
-                    reader.error(node, "default \"\(text)\" of \(name) is not one of the allowed values: \(spec.allowedValues.joined(separator: ", "))")
+                    reader.error(
+                        node,
+                        "default \"\(text)\" of \(name) is not one of the allowed values: \(spec.allowedValues.joined(separator: ", "))"
+                    )
                 }
             }
             specs.append(spec)

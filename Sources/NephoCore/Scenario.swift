@@ -25,7 +25,9 @@ public struct Scenario: Sendable, Equatable {
     public var document: YAMLNode
 
     public static let providers = ["aws", "vagrant"]
-    static let keys = ["summary", "description", "provider", "pattern", "provisioner", "parameters", "outputs", "url"]
+    static let keys = [
+        "summary", "description", "provider", "pattern", "provisioner", "parameters", "outputs", "url",
+    ]
     static let outputKeys = ["url", "ssh_endpoint", "ssh_user"]
 
     /// Reads `file`; problems go to `problems`, nil when it is unusable.
@@ -38,7 +40,8 @@ public struct Scenario: Sendable, Equatable {
         reader.checkKeys(map, known: keys, what: "scenario \"\(name)\"")
         let provider = reader.string(map, "provider") ?? "aws"
         if !providers.contains(provider), let node = map["provider"] {
-            reader.error(node, "unknown provider \"\(provider)\" (nepho knows: \(providers.joined(separator: ", ")))")
+            reader.error(
+                node, "unknown provider \"\(provider)\" (nepho knows: \(providers.joined(separator: ", ")))")
         }
         let pattern = reader.string(map, "pattern")
         if let pattern, let node = map["pattern"], let problem = RelativePath.problem(pattern) {
@@ -50,7 +53,9 @@ public struct Scenario: Sendable, Equatable {
         }
         var outputs: [String: String] = [:]
         if let node = map["outputs"], !node.isNull {
-            if provider != "aws" { reader.error(map.keyNode("outputs")!, "\"outputs\" applies to aws scenarios only") }
+            if provider != "aws" {
+                reader.error(map.keyNode("outputs")!, "\"outputs\" applies to aws scenarios only")
+            }
             if node.mapping != nil {
                 reader.checkKeys(node, known: outputKeys, what: "outputs")
                 for key in outputKeys { outputs[key] = reader.string(node, key) }
@@ -60,12 +65,15 @@ public struct Scenario: Sendable, Equatable {
         }
         let url = reader.string(map, "url")
         if url != nil && provider != "vagrant" {
-            reader.error(map.keyNode("url")!, "\"url\" applies to vagrant scenarios only (aws scenarios use outputs)")
+            reader.error(
+                map.keyNode("url")!, "\"url\" applies to vagrant scenarios only (aws scenarios use outputs)")
         }
         return Scenario(
-            name: name, summary: reader.string(map, "summary"), description: reader.string(map, "description"),
+            name: name, summary: reader.string(map, "summary"),
+            description: reader.string(map, "description"),
             provider: provider, pattern: pattern, provisioner: provisioner,
-            parameters: ParameterSpec.readAll(map, key: "parameters", reader: &reader), outputs: outputs, url: url,
+            parameters: ParameterSpec.readAll(map, key: "parameters", reader: &reader), outputs: outputs,
+            url: url,
             file: file, document: root)
     }
 }
@@ -75,7 +83,9 @@ enum RelativePath {
     static func problem(_ path: String) -> String? {
         if path.isEmpty { return "must not be empty" }
         if path.hasPrefix("/") { return "\"\(path)\" must be relative to the cloudlet" }
-        if path.split(separator: "/").contains("..") { return "\"\(path)\" must not leave the cloudlet with \"..\"" }
+        if path.split(separator: "/").contains("..") {
+            return "\"\(path)\" must not leave the cloudlet with \"..\""
+        }
         return nil
     }
 }

@@ -24,7 +24,9 @@ public struct UserParameters: Sendable {
                 throw YAMLError(file: file.path, mark: pair.key.mark, message: "parameter names must be text")
             }
             var reader = FieldReader(file: file.path)
-            guard let value = ParameterSpec.scalarText(pair.value, reader: &reader, what: "the value of \(key)") else {
+            guard
+                let value = ParameterSpec.scalarText(pair.value, reader: &reader, what: "the value of \(key)")
+            else {
                 let problem = reader.problems.first!
                 throw YAMLError(file: file.path, mark: problem.mark, message: problem.message)
             }

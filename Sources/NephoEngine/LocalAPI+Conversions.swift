@@ -25,7 +25,8 @@ extension LocalAPI {
         } catch let error as YAMLError {
             throw NephoError(.invalidInput, error.description)
         } catch let error as ParameterError {
-            let code: NephoError.Code = error.message.hasPrefix("missing") ? .missingParameters : .invalidInput
+            let code: NephoError.Code =
+                error.message.hasPrefix("missing") ? .missingParameters : .invalidInput
             throw NephoError(code, error.message, details: error.details)
         } catch let error as FileWriteError {
             throw NephoError(.internalError, error.message)

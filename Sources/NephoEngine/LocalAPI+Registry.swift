@@ -10,7 +10,8 @@ extension LocalAPI {
     /// builds table (uninstall refuses while a formation of the cloudlet is being built).
     func registryService() -> RegistryService {
         let api = self
-        return RegistryService(paths: paths, git: clientGit(), activeBuild: { name in api.activeBuild(cloudlet: name) })
+        return RegistryService(
+            paths: paths, git: clientGit(), activeBuild: { name in api.activeBuild(cloudlet: name) })
     }
 
     func clientGit() -> SafeGit {

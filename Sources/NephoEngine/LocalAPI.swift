@@ -29,17 +29,21 @@ public struct LocalAPI: NephoAPI {
                     case .success(let cloudlet):
                         if let winner = entry.shadowedBy {
                             warnings.append(
-                                "duplicate cloudlet \(cloudlet.name): \(entry.folder.path) is hidden by \(winner.path)")
+                                "duplicate cloudlet \(cloudlet.name): \(entry.folder.path) is hidden by \(winner.path)"
+                            )
                         }
                         return CloudletSummary(
-                            name: cloudlet.name, version: cloudlet.manifest.version, summary: cloudlet.manifest.summary,
+                            name: cloudlet.name, version: cloudlet.manifest.version,
+                            summary: cloudlet.manifest.summary,
                             path: entry.folder.path, shadowedBy: entry.shadowedBy?.path)
                     case .failure(let error):
                         let reason = error.problems.first.map { "\($0)" } ?? error.message
-                        return CloudletSummary(name: entry.folder.lastPathComponent, path: entry.folder.path, problem: reason)
+                        return CloudletSummary(
+                            name: entry.folder.lastPathComponent, path: entry.folder.path, problem: reason)
                     }
                 }
-                return CloudletDirectoryListing(path: directory.url.path, exists: exists, cloudlets: cloudlets)
+                return CloudletDirectoryListing(
+                    path: directory.url.path, exists: exists, cloudlets: cloudlets)
             }
             return CloudletListResult(directories: directories, warnings: warnings)
         }
@@ -108,7 +112,8 @@ public struct LocalAPI: NephoAPI {
                 let normalized = URL(fileURLWithPath: path).standardizedFileURL.path
                 if normalized == paths.cloudlets.path {
                     throw NephoError(
-                        .conflict, "\(normalized) is the default cloudlet directory; it is always searched first")
+                        .conflict,
+                        "\(normalized) is the default cloudlet directory; it is always searched first")
                 }
                 if params.action == .add {
                     if extra.contains(normalized) {
@@ -117,17 +122,22 @@ public struct LocalAPI: NephoAPI {
                     extra.append(normalized)
                 } else {
                     guard let index = extra.firstIndex(of: normalized) else {
-                        throw NephoError(.notFound, "\(normalized) is not a cloudlet directory (see `nepho cloudlet:dirs`)")
+                        throw NephoError(
+                            .notFound, "\(normalized) is not a cloudlet directory (see `nepho cloudlet:dirs`)"
+                        )
                     }
                     extra.remove(at: index)
                 }
-                config.set(NephoConfig.cloudletDirsKey, extra.isEmpty ? nil : YAMLNode(.sequence(extra.map { .string($0) })))
+                config.set(
+                    NephoConfig.cloudletDirsKey,
+                    extra.isEmpty ? nil : YAMLNode(.sequence(extra.map { .string($0) })))
                 try config.save()
             }
             let all = [(paths.cloudlets.path, true)] + extra.map { ($0, false) }
             return CloudletDirsResult(
                 directories: all.map {
-                    CloudletDirectory(path: $0.0, isDefault: $0.1, exists: FileManager.default.fileExists(atPath: $0.0))
+                    CloudletDirectory(
+                        path: $0.0, isDefault: $0.1, exists: FileManager.default.fileExists(atPath: $0.0))
                 })
         }
     }
@@ -145,7 +155,8 @@ public struct LocalAPI: NephoAPI {
         try translatingErrors {
             let cloudlet = try catalog().find(params.cloudlet)
             let scenario = try cloudlet.scenario(params.scenario ?? "default")
-            let values = try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides).resolve()
+            let values = try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides)
+                .resolve()
             let parameters = values.map(Self.wire)
             return ScenarioDetail(
                 cloudlet: cloudlet.name, name: scenario.name, summary: scenario.summary,
@@ -166,7 +177,8 @@ public struct LocalAPI: NephoAPI {
             guard let parsed = CloudFormationTemplate.read(url, problems: &problems),
                 !problems.contains(where: { $0.severity == .error })
             else {
-                throw CloudletError(.invalid, "pattern \(pattern) of \(cloudlet.name) cannot be read", problems: problems)
+                throw CloudletError(
+                    .invalid, "pattern \(pattern) of \(cloudlet.name) cannot be read", problems: problems)
             }
             template = parsed.parameters
         }
@@ -178,7 +190,8 @@ public struct LocalAPI: NephoAPI {
     func scenarioSummaries(_ cloudlet: Cloudlet) -> [ScenarioSummary] {
         cloudlet.scenarioNames.map { name in
             ScenarioSummary(
-                name: name, summary: (try? cloudlet.scenario(name))?.summary, path: cloudlet.scenarioFile(name).path)
+                name: name, summary: (try? cloudlet.scenario(name))?.summary,
+                path: cloudlet.scenarioFile(name).path)
         }
     }
 
@@ -191,7 +204,8 @@ public struct LocalAPI: NephoAPI {
     public func parameterGet(_ params: ParameterKey) async throws -> UserParameter {
         try translatingErrors {
             guard let value = try UserParameters(file: paths.userParameters)[params.key] else {
-                throw NephoError(.notFound, "parameter \(params.key) is not set in \(paths.userParameters.path)")
+                throw NephoError(
+                    .notFound, "parameter \(params.key) is not set in \(paths.userParameters.path)")
             }
             return UserParameter(key: params.key, value: value)
         }
@@ -199,7 +213,9 @@ public struct LocalAPI: NephoAPI {
 
     public func parameterSet(_ params: UserParameter) async throws -> ParameterListResult {
         try translatingErrors {
-            if let problem = UserParameters.keyProblem(params.key) { throw NephoError(.invalidInput, problem) }
+            if let problem = UserParameters.keyProblem(params.key) {
+                throw NephoError(.invalidInput, problem)
+            }
             var user = try UserParameters(file: paths.userParameters)
             user.set(params.key, params.value)
             try user.save()
@@ -211,7 +227,8 @@ public struct LocalAPI: NephoAPI {
         try translatingErrors {
             var user = try UserParameters(file: paths.userParameters)
             guard user.unset(params.key) else {
-                throw NephoError(.notFound, "parameter \(params.key) is not set in \(paths.userParameters.path)")
+                throw NephoError(
+                    .notFound, "parameter \(params.key) is not set in \(paths.userParameters.path)")
             }
             try user.save()
             return listing(user)

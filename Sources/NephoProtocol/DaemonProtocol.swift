@@ -79,12 +79,14 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
 
     /// Variables besides `AWS_*` that travel with a request.
     public static let carriedVariables: Set<String> = [
-        "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY",
+        "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
+        "ALL_PROXY",
     ]
 
     /// Keeps the provider variables of `environment`.
     public static func capture(from environment: [String: String]) -> ProviderContext {
-        ProviderContext(environment: environment.filter { $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) })
+        ProviderContext(
+            environment: environment.filter { $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) })
     }
 
     /// `base` (normally the process's own environment) with the carried non-AWS variables

@@ -39,13 +39,15 @@ public final class ChildProcess: @unchecked Sendable {
         func pipePair() throws -> (Int32, Int32) {
             var fds: [Int32] = [-1, -1]
             guard GNUExtensions.pipe2(&fds, O_CLOEXEC) == 0 else {
-                throw ProcessError(result: nil, arguments: command, reason: "pipe: \(String(cString: strerror(errno)))")
+                throw ProcessError(
+                    result: nil, arguments: command, reason: "pipe: \(String(cString: strerror(errno)))")
             }
             return (fds[0], fds[1])
         }
         let out = try pipePair()
         let err = try pipePair()
-        let inp: (Int32, Int32) = captureInput ? try pipePair() : (open("/dev/null", O_RDONLY | O_CLOEXEC), -1)
+        let inp: (Int32, Int32) =
+            captureInput ? try pipePair() : (open("/dev/null", O_RDONLY | O_CLOEXEC), -1)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -129,7 +131,8 @@ enum CleanSpawn {
         var allSignals = sigset_t()
         sigfillset(&allSignals)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | extraFlags))
+        posix_spawnattr_setflags(
+            &attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | extraFlags))
         let env = environment.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
         let rc = withCStrings(command) { argv in
@@ -149,11 +152,14 @@ private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer
 /// glibc functions that Swift's Glibc module hides behind `_GNU_SOURCE`, looked up once.
 private enum GNUExtensions {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    typealias AddChdir =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
 
-    static let pipe2: Pipe2 = unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2")!, to: Pipe2.self)
+    static let pipe2: Pipe2 = unsafeBitCast(
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "pipe2")!, to: Pipe2.self)
     static let addChdirSymbol: AddChdir = unsafeBitCast(
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")!, to: AddChdir.self)
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np")!,
+        to: AddChdir.self)
 
     static func addChdir(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ path: String) {
         _ = addChdirSymbol(actions, path)

@@ -38,7 +38,8 @@ public enum DetachedProcess {
         if let descriptor3 { posix_spawn_file_actions_adddup2(&actions, descriptor3, 3) }
 
         let (pid, rc) = CleanSpawn.spawn(
-            path: path, command: command, environment: environment, actions: &actions, extraFlags: spawnSetSID)
+            path: path, command: command, environment: environment, actions: &actions, extraFlags: spawnSetSID
+        )
         guard rc == 0 else {
             throw ProcessError(result: nil, arguments: command, reason: String(cString: strerror(rc)))
         }

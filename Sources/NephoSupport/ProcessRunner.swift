@@ -86,10 +86,12 @@ public enum ProcessRunner {
             executable, arguments, environment: environment, currentDirectory: currentDirectory,
             input: input, timeout: timeout)
         if result.timedOut {
-            throw ProcessError(result: result, arguments: result.arguments, reason: "timed out after \(timeout ?? 0) s")
+            throw ProcessError(
+                result: result, arguments: result.arguments, reason: "timed out after \(timeout ?? 0) s")
         }
         if result.status != 0 {
-            throw ProcessError(result: result, arguments: result.arguments, reason: "exited with status \(result.status)")
+            throw ProcessError(
+                result: result, arguments: result.arguments, reason: "exited with status \(result.status)")
         }
         return result
     }
@@ -97,7 +99,8 @@ public enum ProcessRunner {
     /// The full path of `name`, searching `PATH` when it has no slash.
     public static func resolve(_ name: String, environment: [String: String]? = nil) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
-        let path = (environment ?? ProcessInfo.processInfo.environment)["PATH"]
+        let path =
+            (environment ?? ProcessInfo.processInfo.environment)["PATH"]
             ?? ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/\(name)"

@@ -25,7 +25,9 @@ public final class TestHTTPServer: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    public static func start(root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true)
+    public static func start(
+        root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true
+    )
         async throws
         -> TestHTTPServer
     {

@@ -24,7 +24,10 @@ import Testing
         nepho.installDemo("mediawiki", version: "0.7.2")
         nepho.write(["cloudlets/broken/cloudlet.yaml": "name: broken\nversion: [\n"])
         let extra = nepho.home.appendingPathComponent("extra")
-        nepho.write(["extra/copy/cloudlet.yaml": "name: mediawiki\n", "extra/copy/scenarios/default.yaml": "summary: x\n"])
+        nepho.write([
+            "extra/copy/cloudlet.yaml": "name: mediawiki\n",
+            "extra/copy/scenarios/default.yaml": "summary: x\n",
+        ])
         try await nepho.run(["cloudlet:dirs", "add", extra.path])
         let result = try await nepho.run(["cloudlet", "list"])
         let root = nepho.home.path
@@ -46,9 +49,15 @@ import Testing
         nepho.installDemo()
         let result = try await nepho.run(["cloudlet:describe", "demo"])
         #expect(result.status == 0)
-        #expect(result.output.hasPrefix("Name: demo\nVersion: 1.2.0\nSummary: a demo cloudlet\nDescription: Demonstrates things.\n"))
-        #expect(result.output.contains("Project URL: https://example.com/demo\nRepository: https://example.com/demo.git\n"))
-        #expect(result.output.contains("Scenarios:\n  default        a single host\n  multi-tenant   elastic scaling"))
+        #expect(
+            result.output.hasPrefix(
+                "Name: demo\nVersion: 1.2.0\nSummary: a demo cloudlet\nDescription: Demonstrates things.\n"))
+        #expect(
+            result.output.contains(
+                "Project URL: https://example.com/demo\nRepository: https://example.com/demo.git\n"))
+        #expect(
+            result.output.contains(
+                "Scenarios:\n  default        a single host\n  multi-tenant   elastic scaling"))
     }
 
     @Test func jsonAndYAMLOutputsCarryTheSameData() async throws {
@@ -58,7 +67,10 @@ import Testing
         let object = try JSONSerialization.jsonObject(with: json.standardOutput) as! [String: Any]
         #expect(object["name"] as? String == "demo")
         #expect(object["projectPage"] as? String == "https://example.com/demo")
-        #expect((object["scenarios"] as? [[String: Any]])?.map { $0["name"] as? String } == ["default", "multi-tenant"])
+        #expect(
+            (object["scenarios"] as? [[String: Any]])?.map { $0["name"] as? String } == [
+                "default", "multi-tenant",
+            ])
         let yaml = try await nepho.run(["cloudlet:describe", "demo", "--output", "yaml"])
         let node = try YAMLParser().parse(yaml.output)
         #expect(node["name"]?.scalar == "demo")
@@ -100,8 +112,11 @@ import Testing
     @Test func validateListsProblemsRelativeToTheCurrentFolderAndFails() async throws {
         let nepho = NephoBinary()
         nepho.installDemo()
-        nepho.write(["cloudlets/demo/scenarios/broken.yaml": "pattern: aws/host.cf\nparameters:\n  KeyNam: x\n"])
-        let result = try await nepho.run(["cloudlet:validate", "demo"], in: nepho.home.appendingPathComponent("cloudlets"))
+        nepho.write([
+            "cloudlets/demo/scenarios/broken.yaml": "pattern: aws/host.cf\nparameters:\n  KeyNam: x\n"
+        ])
+        let result = try await nepho.run(
+            ["cloudlet:validate", "demo"], in: nepho.home.appendingPathComponent("cloudlets"))
         #expect(result.status == 1)
         #expect(
             result.output == """
@@ -130,7 +145,9 @@ import Testing
         let nepho = NephoBinary()
         nepho.installDemo("mediawiki")
         #expect(try await nepho.run(["parameter:set", "Size", "large"]).status == 0)
-        let result = try await nepho.run(["scenario:describe", "mediawiki/multi-tenant", "-p", "DBPassword=s3cret"])
+        let result = try await nepho.run([
+            "scenario:describe", "mediawiki/multi-tenant", "-p", "DBPassword=s3cret",
+        ])
         #expect(result.status == 0)
         #expect(result.output.hasPrefix("Name: multi-tenant\nCloudlet: mediawiki\nSummary: elastic scaling"))
         #expect(result.output.contains("  KeyName: ops            # scenario\n"))
@@ -139,7 +156,8 @@ import Testing
         #expect(!result.output.contains("s3cret") && !result.output.contains("hunter2"))
         #expect(
             result.output.hasSuffix(
-                "Modify these options by editing the scenario file:\n\(nepho.home.path)/cloudlets/mediawiki/scenarios/multi-tenant.yaml\n"))
+                "Modify these options by editing the scenario file:\n\(nepho.home.path)/cloudlets/mediawiki/scenarios/multi-tenant.yaml\n"
+            ))
         let missing = try await nepho.run(["scenario:describe", "mediawiki"])
         #expect(missing.output.contains("  KeyName:                # missing: required\n"))
     }
@@ -149,10 +167,14 @@ import Testing
         nepho.installDemo()
         let unknown = try await nepho.run(["scenario:describe", "demo", "-p", "Sise=large"])
         #expect(unknown.status == 4)
-        #expect(unknown.errorOutput == "error: unknown parameter Sise\n  this scenario takes: KeyName, Size, DBPassword\n")
+        #expect(
+            unknown.errorOutput
+                == "error: unknown parameter Sise\n  this scenario takes: KeyName, Size, DBPassword\n")
         let bad = try await nepho.run(["scenario:describe", "demo", "-p", "Size=huge"])
         #expect(bad.status == 4)
-        #expect(bad.errorOutput.contains("Size: \"huge\" (from the command-line layer) is not one of: small, large"))
+        #expect(
+            bad.errorOutput.contains(
+                "Size: \"huge\" (from the command-line layer) is not one of: small, large"))
         let malformed = try await nepho.run(["scenario:describe", "demo", "-p", "novalue"])
         #expect(malformed.status == 64)
         #expect(malformed.errorOutput.contains("-p takes KEY=VALUE, got \"novalue\""))

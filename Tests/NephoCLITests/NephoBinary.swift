@@ -21,11 +21,13 @@ final class NephoBinary: @unchecked Sendable {
 
     /// The repository's root folder.
     static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
     }
 
     init() {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-cli-\(UUID().uuidString)")
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-cli-\(UUID().uuidString)")
         home = base.appendingPathComponent("home")
         runtime = base.appendingPathComponent("run")
         try! FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
@@ -43,7 +45,8 @@ final class NephoBinary: @unchecked Sendable {
 
     /// Runs `nepho ARGUMENTS` and returns its status and output.
     @discardableResult
-    func run(_ arguments: [String], input: String? = nil, in folder: URL? = nil) async throws -> ProcessResult {
+    func run(_ arguments: [String], input: String? = nil, in folder: URL? = nil) async throws -> ProcessResult
+    {
         try await ProcessRunner.run(
             Self.executable, arguments, environment: environment, currentDirectory: folder,
             input: input.map { Data($0.utf8) }, timeout: 60)
@@ -53,7 +56,8 @@ final class NephoBinary: @unchecked Sendable {
     func write(_ files: [String: String]) {
         for (path, text) in files {
             let url = home.appendingPathComponent(path)
-            try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try! FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try! Data(text.utf8).write(to: url)
         }
     }
@@ -62,34 +66,34 @@ final class NephoBinary: @unchecked Sendable {
     func installDemo(_ name: String = "demo", version: String = "1.2.0") {
         write([
             "cloudlets/\(name)/cloudlet.yaml": """
-                name: \(name)
-                version: \(version)
-                summary: a demo cloudlet
-                description: Demonstrates things.
-                project_page: https://example.com/\(name)
-                source: https://example.com/\(name).git
-                """,
+            name: \(name)
+            version: \(version)
+            summary: a demo cloudlet
+            description: Demonstrates things.
+            project_page: https://example.com/\(name)
+            source: https://example.com/\(name).git
+            """,
             "cloudlets/\(name)/scenarios/default.yaml": """
-                summary: a single host
-                pattern: aws/host.cf
-                parameters:
-                  KeyName:
-                    description: SSH key pair
-                """,
+            summary: a single host
+            pattern: aws/host.cf
+            parameters:
+              KeyName:
+                description: SSH key pair
+            """,
             "cloudlets/\(name)/scenarios/multi-tenant.yaml": """
-                summary: elastic scaling multi-tenant load-balanced service
-                pattern: aws/host.cf
-                parameters:
-                  KeyName: ops
-                """,
+            summary: elastic scaling multi-tenant load-balanced service
+            pattern: aws/host.cf
+            parameters:
+              KeyName: ops
+            """,
             "cloudlets/\(name)/patterns/aws/host.cf": """
-                Parameters:
-                  KeyName: {Type: String}
-                  Size: {Type: String, Default: small, AllowedValues: [small, large]}
-                  DBPassword: {Type: String, NoEcho: true, Default: hunter2}
-                Resources:
-                  Bucket: {Type: "AWS::S3::Bucket"}
-                """,
+            Parameters:
+              KeyName: {Type: String}
+              Size: {Type: String, Default: small, AllowedValues: [small, large]}
+              DBPassword: {Type: String, NoEcho: true, Default: hunter2}
+            Resources:
+              Bucket: {Type: "AWS::S3::Bucket"}
+            """,
         ])
     }
 }

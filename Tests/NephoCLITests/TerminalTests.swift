@@ -68,16 +68,19 @@ final class PseudoTerminal {
 @Suite struct ParameterPromptTests {
     let parameters = [
         ResolvedParameter(
-            name: "KeyName", value: nil, layer: nil, description: "SSH key pair", defaultValue: nil, allowedValues: [],
+            name: "KeyName", value: nil, layer: nil, description: "SSH key pair", defaultValue: nil,
+            allowedValues: [],
             required: true, secret: false),
         ResolvedParameter(
-            name: "Size", value: nil, layer: nil, description: nil, defaultValue: nil, allowedValues: ["small", "large"],
+            name: "Size", value: nil, layer: nil, description: nil, defaultValue: nil,
+            allowedValues: ["small", "large"],
             required: true, secret: false),
         ResolvedParameter(
             name: "DBPassword", value: nil, layer: nil, description: "database password", defaultValue: nil,
             allowedValues: [], required: true, secret: true),
         ResolvedParameter(
-            name: "Region", value: "us-east-1", layer: .user, description: nil, defaultValue: nil, allowedValues: [],
+            name: "Region", value: "us-east-1", layer: .user, description: nil, defaultValue: nil,
+            allowedValues: [],
             required: true, secret: false),
     ]
 
@@ -88,7 +91,9 @@ final class PseudoTerminal {
         let asking = Task.detached { try ParameterPrompter(terminal: terminal).answers(for: parameters) }
         var screen = ""
         // Answer each prompt only once it is shown, as a person would.
-        for (prompt, answer) in [("KeyName: ", "ops"), ("Size: ", "huge"), ("choose one of", "large"), ("(hidden): ", "hunter2")] {
+        for (prompt, answer) in [
+            ("KeyName: ", "ops"), ("Size: ", "huge"), ("choose one of", "large"), ("(hidden): ", "hunter2"),
+        ] {
             let deadline = Date().addingTimeInterval(30)
             while !screen.contains(prompt) && Date() < deadline {
                 try await Task.sleep(nanoseconds: 10_000_000)
@@ -133,7 +138,8 @@ final class PseudoTerminal {
         environment["TERM"] = "xterm"
         if noColor { environment["NO_COLOR"] = "1" }
         let result = try await ProcessRunner.run(
-            "script", ["-qec", "\(NephoBinary.executable) \(command)", "/dev/null"], environment: environment, timeout: 60)
+            "script", ["-qec", "\(NephoBinary.executable) \(command)", "/dev/null"], environment: environment,
+            timeout: 60)
         return result.output
     }
 
@@ -160,10 +166,16 @@ final class PseudoTerminal {
             try nepho scenario:describe mediawiki/
             """
         var environment = nepho.environment
-        environment["PATH"] = URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":" + (environment["PATH"] ?? "")
-        let result = try await ProcessRunner.run("bash", ["-c", harness], environment: environment, timeout: 60)
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
         let lines = result.output.split(separator: "\n").map(String.init)
-        #expect(lines == ["cloudlet:describe cloudlet:dirs", "mediawiki", "mediawiki/default mediawiki/multi-tenant"], "\(result.errorOutput)")
+        #expect(
+            lines == [
+                "cloudlet:describe cloudlet:dirs", "mediawiki", "mediawiki/default mediawiki/multi-tenant",
+            ], "\(result.errorOutput)")
     }
 
     /// fish's `complete -C` cannot run the generated script's `commandline` calls outside an

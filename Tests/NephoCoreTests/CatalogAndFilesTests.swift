@@ -10,10 +10,13 @@ import Testing
         fixture.write(Fixture.cloudlet(name: "demo", version: "2.0.0"), under: "second/demo-copy")
         fixture.write(["cloudlet.yaml": "name: [broken\n"], under: "second/broken")
         let catalog = CloudletCatalog(directories: [
-            .init(url: fixture.url("first"), isDefault: true), .init(url: fixture.url("second"), isDefault: false),
+            .init(url: fixture.url("first"), isDefault: true),
+            .init(url: fixture.url("second"), isDefault: false),
         ])
         let scan = catalog.scan()
-        #expect(scan[1].entries.first { $0.folder.lastPathComponent == "demo-copy" }?.shadowedBy?.path == fixture.url("first/demo").path)
+        #expect(
+            scan[1].entries.first { $0.folder.lastPathComponent == "demo-copy" }?.shadowedBy?.path
+                == fixture.url("first/demo").path)
         let broken = scan[1].entries.first { $0.folder.lastPathComponent == "broken" }!
         guard case .failure(let error) = broken.result else {
             Issue.record("broken cloudlet was accepted")
@@ -33,7 +36,8 @@ import Testing
         #expect {
             _ = try catalog.find("mediawiki")
         } throws: { error in
-            (error as! CloudletError).message == "\"mediawiki\" could mean huit/mediawiki or tfhartmann/mediawiki: give the full name"
+            (error as! CloudletError).message
+                == "\"mediawiki\" could mean huit/mediawiki or tfhartmann/mediawiki: give the full name"
         }
     }
 
@@ -68,13 +72,16 @@ import Testing
         #expect {
             _ = try UserParameters(file: fixture.url("params.yaml"))
         } throws: { error in
-            (error as! YAMLError).description == "\(fixture.url("params.yaml").path):3:3: the value of Nested must be text or a list of text, found a mapping"
+            (error as! YAMLError).description
+                == "\(fixture.url("params.yaml").path):3:3: the value of Nested must be text or a list of text, found a mapping"
         }
     }
 
     @Test func configKeepsOtherSectionsWhenDirectoriesChange() throws {
         let fixture = Fixture()
-        fixture.write(["config.yaml": "registries:\n  - https://example.com/index.json\ncloudlet_dirs: [/a]\n"])
+        fixture.write([
+            "config.yaml": "registries:\n  - https://example.com/index.json\ncloudlet_dirs: [/a]\n"
+        ])
         var config = try NephoConfig(file: fixture.url("config.yaml"))
         #expect(try config.cloudletDirectories() == ["/a"])
         config.set(NephoConfig.cloudletDirsKey, YAMLNode(.sequence([.string("/a"), .string("/b")])))

@@ -4,7 +4,9 @@ import NephoSupport
 import Testing
 
 @Suite struct CloudletValidatorTests {
-    func problems(_ files: [String: String], replacing: [String: String] = [:]) -> (Fixture, [CloudletProblem]) {
+    func problems(_ files: [String: String], replacing: [String: String] = [:]) -> (
+        Fixture, [CloudletProblem]
+    ) {
         let fixture = Fixture()
         var all = Fixture.cloudlet()
         for (path, text) in replacing { all[path] = text }
@@ -35,7 +37,8 @@ import Testing
     }
 
     @Test func malformedMetadataIsReportedWithItsPosition() {
-        let (fixture, found) = problems([:], replacing: ["cloudlet.yaml": "name: demo\nsummary: [oops\nversion: 1\n"])
+        let (fixture, found) = problems(
+            [:], replacing: ["cloudlet.yaml": "name: demo\nsummary: [oops\nversion: 1\n"])
         #expect(found.count == 1)
         #expect(found[0].file == fixture.url("demo/cloudlet.yaml").path)
         #expect(found[0].mark.line == 3)
@@ -43,12 +46,15 @@ import Testing
     }
 
     @Test func wrongTypesAndMissingNamesNameTheField() {
-        let (_, found) = problems([:], replacing: ["cloudlet.yaml": "summary: s\nkeywords: {a: b}\nversion: 1.0.0\n"])
+        let (_, found) = problems(
+            [:], replacing: ["cloudlet.yaml": "summary: s\nkeywords: {a: b}\nversion: 1.0.0\n"])
         let messages = found.map(\.description)
-        #expect(messages.contains { $0.hasSuffix("cloudlet.yaml:1:1: error: missing required field \"name\"") })
+        #expect(
+            messages.contains { $0.hasSuffix("cloudlet.yaml:1:1: error: missing required field \"name\"") })
         #expect(
             found.contains {
-                $0.message == "\"keywords\" must be a list, found a mapping" && $0.mark == YAMLMark(line: 2, column: 11)
+                $0.message == "\"keywords\" must be a list, found a mapping"
+                    && $0.mark == YAMLMark(line: 2, column: 11)
             })
     }
 
@@ -75,36 +81,49 @@ import Testing
         ])
         #expect(
             found.contains {
-                $0.message.hasPrefix("pattern \"aws/nope.cf\" not found") && $0.mark == YAMLMark(line: 2, column: 10)
+                $0.message.hasPrefix("pattern \"aws/nope.cf\" not found")
+                    && $0.mark == YAMLMark(line: 2, column: 10)
             })
         #expect(
             found.contains {
-                $0.message.hasPrefix("provisioner \"setup.sh\" not found") && $0.mark == YAMLMark(line: 3, column: 14)
+                $0.message.hasPrefix("provisioner \"setup.sh\" not found")
+                    && $0.mark == YAMLMark(line: 3, column: 14)
             })
     }
 
     @Test func pathsMayNotLeaveTheCloudlet() {
         let (_, found) = problems(["scenarios/big.yaml": "pattern: ../../etc/passwd\n"])
-        #expect(found.contains { $0.message == "pattern \"../../etc/passwd\" must not leave the cloudlet with \"..\"" })
+        #expect(
+            found.contains {
+                $0.message == "pattern \"../../etc/passwd\" must not leave the cloudlet with \"..\""
+            })
     }
 
     @Test func unknownScenarioParametersAreFlaggedWithASuggestion() {
-        let (_, found) = problems(["scenarios/big.yaml": "pattern: aws/host.cf\nparameters:\n  KeyNme: ops\n  Size: large\n"])
+        let (_, found) = problems([
+            "scenarios/big.yaml": "pattern: aws/host.cf\nparameters:\n  KeyNme: ops\n  Size: large\n"
+        ])
         #expect(
             found.contains {
-                $0.message == "unknown parameter KeyNme: pattern aws/host.cf declares no such parameter (did you mean KeyName?)"
+                $0.message
+                    == "unknown parameter KeyNme: pattern aws/host.cf declares no such parameter (did you mean KeyName?)"
                     && $0.mark == YAMLMark(line: 3, column: 3)
             })
     }
 
     @Test func templateParametersWithoutDefaultMustBeDeclared() {
-        let (_, found) = problems(["scenarios/big.yaml": "pattern: aws/host.cf\nparameters:\n  Size: large\n"])
-        #expect(found.contains { $0.message.hasPrefix("missing parameter KeyName: pattern aws/host.cf requires it") })
+        let (_, found) = problems(["scenarios/big.yaml": "pattern: aws/host.cf\nparameters:\n  Size: large\n"]
+        )
+        #expect(
+            found.contains {
+                $0.message.hasPrefix("missing parameter KeyName: pattern aws/host.cf requires it")
+            })
     }
 
     @Test func aMalformedJSONTemplateIsReportedWithItsPosition() {
         let (fixture, found) = problems([
-            "patterns/aws/host.cf": "{\n  \"Resources\": {\n    \"A\": {\"Type\": \"AWS::S3::Bucket\"},,\n  }\n}\n"
+            "patterns/aws/host.cf":
+                "{\n  \"Resources\": {\n    \"A\": {\"Type\": \"AWS::S3::Bucket\"},,\n  }\n}\n"
         ])
         #expect(
             found.contains { $0.file == fixture.url("demo/patterns/aws/host.cf").path && $0.mark.line == 3 })
@@ -112,28 +131,43 @@ import Testing
 
     @Test func templateStructureIsChecked() {
         let (_, found) = problems([
-            "patterns/aws/host.cf": "Resourcez: {}\nParameters:\n  KeyName: {Type: String}\n  Size: {Type: String}\n"
+            "patterns/aws/host.cf":
+                "Resourcez: {}\nParameters:\n  KeyName: {Type: String}\n  Size: {Type: String}\n"
         ])
         #expect(found.contains { $0.message == "\"Resourcez\" is not a CloudFormation template section" })
-        #expect(found.contains { $0.message == "a template needs a Resources section with at least one resource" })
+        #expect(
+            found.contains { $0.message == "a template needs a Resources section with at least one resource" }
+        )
     }
 
     @Test func aDefaultOutsideTheAllowedValuesIsAnError() {
         let (_, found) = problems([
-            "scenarios/big.yaml": "pattern: aws/host.cf\nparameters:\n  KeyName: k\n  Size:\n    default: huge\n    allowed: [small]\n"
+            "scenarios/big.yaml":
+                "pattern: aws/host.cf\nparameters:\n  KeyName: k\n  Size:\n    default: huge\n    allowed: [small]\n"
         ])
-        #expect(found.contains { $0.message == "default \"huge\" of Size is not one of the allowed values: small" })
+        #expect(
+            found.contains {
+                $0.message == "default \"huge\" of Size is not one of the allowed values: small"
+            })
     }
 
     @Test func outputsAndURLBelongToTheirProviders() throws {
         let (_, found) = problems([
-            "scenarios/big.yaml": "pattern: aws/host.cf\nurl: http://x\noutputs: {url: AdminURL, ssh: X}\nparameters: {KeyName: k, Size: large}\n"
+            "scenarios/big.yaml":
+                "pattern: aws/host.cf\nurl: http://x\noutputs: {url: AdminURL, ssh: X}\nparameters: {KeyName: k, Size: large}\n"
         ])
-        #expect(found.contains { $0.message.hasPrefix("\"url\" applies to vagrant scenarios only") && $0.mark.line == 2 })
-        #expect(found.contains { $0.severity == .warning && $0.message.hasPrefix("unknown key \"ssh\" in outputs") })
+        #expect(
+            found.contains {
+                $0.message.hasPrefix("\"url\" applies to vagrant scenarios only") && $0.mark.line == 2
+            })
+        #expect(
+            found.contains {
+                $0.severity == .warning && $0.message.hasPrefix("unknown key \"ssh\" in outputs")
+            })
         let fixture = Fixture()
         var files = Fixture.cloudlet()
-        files["scenarios/big.yaml"] = "pattern: aws/host.cf\noutputs: {url: AdminURL}\nparameters: {KeyName: k, Size: large}\n"
+        files["scenarios/big.yaml"] =
+            "pattern: aws/host.cf\noutputs: {url: AdminURL}\nparameters: {KeyName: k, Size: large}\n"
         let cloudlet = try Cloudlet.open(fixture.write(files, under: "demo"))
         #expect(try cloudlet.scenario("big").outputs == ["url": "AdminURL"])
     }

@@ -5,7 +5,8 @@ final class Fixture {
     let root: URL
 
     init() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-test-\(UUID().uuidString)")
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-test-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
@@ -17,7 +18,8 @@ final class Fixture {
         let base = folder.isEmpty ? root : root.appendingPathComponent(folder)
         for (path, text) in files {
             let url = base.appendingPathComponent(path)
-            try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try! FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try! Data(text.utf8).write(to: url)
         }
         return base
@@ -31,53 +33,53 @@ final class Fixture {
     static func cloudlet(name: String = "demo", version: String = "1.0.0") -> [String: String] {
         [
             "cloudlet.yaml": """
-                name: \(name)
-                version: \(version)
-                summary: a demo cloudlet
-                source: https://example.com/\(name).git
-                parameters:
-                  InstanceType:
-                    default: t3.micro
-                """,
+            name: \(name)
+            version: \(version)
+            summary: a demo cloudlet
+            source: https://example.com/\(name).git
+            parameters:
+              InstanceType:
+                default: t3.micro
+            """,
             "scenarios/default.yaml": """
-                summary: one host
-                provider: aws
-                pattern: aws/host.cf
-                provisioner: bootstrap.sh
-                parameters:
-                  KeyName:
-                    description: SSH key pair
-                  Size:
-                    default: small
-                    allowed: [small, large]
-                """,
+            summary: one host
+            provider: aws
+            pattern: aws/host.cf
+            provisioner: bootstrap.sh
+            parameters:
+              KeyName:
+                description: SSH key pair
+              Size:
+                default: small
+                allowed: [small, large]
+            """,
             "scenarios/big.yaml": """
-                summary: a bigger host
-                pattern: aws/host.cf
-                parameters:
-                  KeyName:
-                    default: ops
-                  Size:
-                    default: large
-                """,
+            summary: a bigger host
+            pattern: aws/host.cf
+            parameters:
+              KeyName:
+                default: ops
+              Size:
+                default: large
+            """,
             "patterns/aws/host.cf": """
-                AWSTemplateFormatVersion: "2010-09-09"
-                Parameters:
-                  InstanceType:
-                    Type: String
-                    Default: t2.nano
-                  KeyName:
-                    Type: String
-                  Size:
-                    Type: String
-                  DBPassword:
-                    Type: String
-                    NoEcho: true
-                    Default: hunter2
-                Resources:
-                  Bucket:
-                    Type: AWS::S3::Bucket
-                """,
+            AWSTemplateFormatVersion: "2010-09-09"
+            Parameters:
+              InstanceType:
+                Type: String
+                Default: t2.nano
+              KeyName:
+                Type: String
+              Size:
+                Type: String
+              DBPassword:
+                Type: String
+                NoEcho: true
+                Default: hunter2
+            Resources:
+              Bucket:
+                Type: AWS::S3::Bucket
+            """,
             "provisioners/bootstrap.sh": "#!/bin/sh\necho NEPHO_PHASE 1/1 done\n",
         ]
     }

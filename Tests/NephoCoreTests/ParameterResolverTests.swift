@@ -4,20 +4,25 @@ import NephoSupport
 import Testing
 
 @Suite struct ParameterResolverTests {
-    func resolver(user: [String: String] = [:], commandLine: [String: String] = [:]) throws -> ParameterResolver {
+    func resolver(user: [String: String] = [:], commandLine: [String: String] = [:]) throws
+        -> ParameterResolver
+    {
         let fixture = Fixture()
         let folder = fixture.write(Fixture.cloudlet(), under: "demo")
         let cloudlet = try Cloudlet.open(folder)
         let scenario = try cloudlet.scenario("default")
         var problems: [CloudletProblem] = []
-        let template = CloudFormationTemplate.read(folder.appendingPathComponent("patterns/aws/host.cf"), problems: &problems)!
+        let template = CloudFormationTemplate.read(
+            folder.appendingPathComponent("patterns/aws/host.cf"), problems: &problems)!
         return ParameterResolver(
-            template: template.parameters, cloudlet: cloudlet.manifest.parameters, scenario: scenario.parameters,
+            template: template.parameters, cloudlet: cloudlet.manifest.parameters,
+            scenario: scenario.parameters,
             user: user, commandLine: commandLine)
     }
 
     @Test func eachValueComesFromTheHighestLayerThatGivesOne() throws {
-        let values = try resolver(user: ["Size": "large", "Unrelated": "x"], commandLine: ["KeyName": "ops"]).resolve()
+        let values = try resolver(user: ["Size": "large", "Unrelated": "x"], commandLine: ["KeyName": "ops"])
+            .resolve()
         let byName = Dictionary(uniqueKeysWithValues: values.map { ($0.name, $0) })
         #expect(values.map(\.name) == ["InstanceType", "KeyName", "Size", "DBPassword"])
         #expect(byName["InstanceType"]?.value == "t3.micro")
@@ -67,7 +72,9 @@ import Testing
         #expect {
             _ = try resolver(commandLine: ["Size": "huge", "KeyName": "k"]).resolve()
         } throws: { error in
-            (error as! ParameterError).details == ["Size: \"huge\" (from the command-line layer) is not one of: small, large"]
+            (error as! ParameterError).details == [
+                "Size: \"huge\" (from the command-line layer) is not one of: small, large"
+            ]
         }
     }
 }

@@ -11,7 +11,8 @@ final class Home {
     let api: LocalAPI
 
     init() {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-home-\(UUID().uuidString)")
+        root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-home-\(UUID().uuidString)")
         paths = NephoPaths(environment: ["NEPHO_HOME": root.path, "HOME": root.path])
         api = LocalAPI(paths: paths)
         let files: [String: String] = [
@@ -28,11 +29,14 @@ final class Home {
 
     func write(_ path: String, _ text: String) {
         let url = root.appendingPathComponent(path)
-        try! FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try! FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try! Data(text.utf8).write(to: url)
     }
 
-    func read(_ path: String) -> String? { try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+    func read(_ path: String) -> String? {
+        try? String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
+    }
 }
 
 @Suite struct LocalAPITests {
@@ -56,7 +60,8 @@ final class Home {
             _ = try await home.api.parameterSet(UserParameter(key: "Size", value: "large"))
         } throws: { error in
             let nepho = error as! NephoError
-            return nepho.code == .invalidInput && nepho.message.hasPrefix(home.paths.userParameters.path + ":3:1:")
+            return nepho.code == .invalidInput
+                && nepho.message.hasPrefix(home.paths.userParameters.path + ":3:1:")
         }
         #expect(home.read("params.yaml") == original)
     }
@@ -68,7 +73,8 @@ final class Home {
         await #expect {
             _ = try await home.api.cloudletDirs(CloudletDirsParams(action: .add, path: "/srv/cloudlets"))
         } throws: { error in
-            (error as! NephoError).message == "\(home.paths.config.path):1:16: \"cloudlet_dirs\" must be a list of folders"
+            (error as! NephoError).message
+                == "\(home.paths.config.path):1:16: \"cloudlet_dirs\" must be a list of folders"
         }
         #expect(home.read("config.yaml") == original)
     }
@@ -81,17 +87,20 @@ final class Home {
         await #expect(throws: NephoError.self) {
             _ = try await home.api.cloudletDirs(CloudletDirsParams(action: .add, path: "/srv/cloudlets"))
         }
-        let removed = try await home.api.cloudletDirs(CloudletDirsParams(action: .remove, path: "/srv/cloudlets"))
+        let removed = try await home.api.cloudletDirs(
+            CloudletDirsParams(action: .remove, path: "/srv/cloudlets"))
         #expect(removed.directories.count == 1)
     }
 
     @Test func unknownCloudletsAndScenariosAreNotFound() async throws {
         let home = Home()
         await #expect {
-            _ = try await home.api.scenarioDescribe(ScenarioDescribeParams(cloudlet: "demo", scenario: "nope"))
+            _ = try await home.api.scenarioDescribe(
+                ScenarioDescribeParams(cloudlet: "demo", scenario: "nope"))
         } throws: { error in
             let nepho = error as! NephoError
-            return nepho.code == .notFound && nepho.message == "cloudlet demo has no scenario \"nope\" (it has: default)"
+            return nepho.code == .notFound
+                && nepho.message == "cloudlet demo has no scenario \"nope\" (it has: default)"
         }
     }
 
@@ -109,20 +118,31 @@ final class Home {
 @Suite struct HostileUserFilesTests {
     static let hostile: [(String, String, Int)] = [
         ("duplicate keys", "KeyName: a\nKeyName: b\n", 2),
-        ("billion laughs", "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + (1...9).map { "a\($0): &a\($0) [" + Array(repeating: "*a\($0 == 1 ? "" : String($0 - 1))", count: 10).joined(separator: ", ") + "]\n" }.joined(), 0),
+        (
+            "billion laughs",
+            "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+                + (1...9).map {
+                    "a\($0): &a\($0) ["
+                        + Array(repeating: "*a\($0 == 1 ? "" : String($0 - 1))", count: 10).joined(
+                            separator: ", ") + "]\n"
+                }.joined(), 0
+        ),
         ("deep nesting", String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "\n", 1),
         ("not a mapping", "- just\n- a list\n", 1),
     ]
 
     @Test(arguments: hostile)
-    func aHostileParamsFileIsRefusedWithItsPositionAndKept(_ name: String, _ text: String, _ line: Int) async throws {
+    func aHostileParamsFileIsRefusedWithItsPositionAndKept(_ name: String, _ text: String, _ line: Int)
+        async throws
+    {
         let home = Home()
         home.write("params.yaml", text)
         await #expect {
             _ = try await home.api.parameterSet(UserParameter(key: "Size", value: "large"))
         } throws: { error in
             let message = (error as! NephoError).message
-            return message.hasPrefix(home.paths.userParameters.path + ":") && (line == 0 || message.contains(":\(line):"))
+            return message.hasPrefix(home.paths.userParameters.path + ":")
+                && (line == 0 || message.contains(":\(line):"))
         }
         #expect(home.read("params.yaml") == text, "\(name): the file must be left as it was")
     }
@@ -131,12 +151,16 @@ final class Home {
 @Suite struct FullDiskTests {
     /// A 64 KiB tmpfs, mounted for the test (needs root, as in CI; skipped elsewhere with a reason).
     @Test func aFullDiskLeavesTheOldFileAndSaysWhy() async throws {
-        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent("nepho-full-\(UUID().uuidString)")
+        let mountPoint = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-full-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: mountPoint, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: mountPoint) }
-        let mount = try await ProcessRunner.run("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
+        let mount = try await ProcessRunner.run(
+            "mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", mountPoint.path])
         guard mount.succeeded else {
-            print("skipped: cannot mount a small tmpfs here (\(mount.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)))")
+            print(
+                "skipped: cannot mount a small tmpfs here (\(mount.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)))"
+            )
             return
         }
         do {
@@ -153,12 +177,16 @@ final class Home {
         _ = try await api.parameterSet(UserParameter(key: "KeyName", value: "ops"))
         let before = try String(contentsOf: paths.userParameters, encoding: .utf8)
         await #expect {
-            _ = try await api.parameterSet(UserParameter(key: "Blob", value: String(repeating: "x", count: 200_000)))
+            _ = try await api.parameterSet(
+                UserParameter(key: "Blob", value: String(repeating: "x", count: 200_000)))
         } throws: { error in
-            (error as! NephoError).message == "cannot write \(paths.userParameters.path): No space left on device"
+            (error as! NephoError).message
+                == "cannot write \(paths.userParameters.path): No space left on device"
         }
         #expect(try String(contentsOf: paths.userParameters, encoding: .utf8) == before)
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: mountPoint.path).filter { $0.hasSuffix(".tmp") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: mountPoint.path).filter {
+            $0.hasSuffix(".tmp")
+        }
         #expect(leftovers.isEmpty)
     }
 }

@@ -127,9 +127,14 @@ import Testing
         ])
         #expect(context.environment.keys.sorted() == ["SSH_AUTH_SOCK", "https_proxy"])
         let daemon = ["PATH": "/usr/bin", "SSH_AUTH_SOCK": "/tmp/daemon-agent", "http_proxy": "http://old"]
-        #expect(ProviderContext.overlaying(daemon) == daemon, "outside a request the process environment stands")
+        #expect(
+            ProviderContext.overlaying(daemon) == daemon, "outside a request the process environment stands")
         let merged = ProviderContext.$current.withValue(context) { ProviderContext.overlaying(daemon) }
-        #expect(merged == ["PATH": "/usr/bin", "SSH_AUTH_SOCK": "/run/user/1000/agent", "https_proxy": "http://proxy:3128"])
+        #expect(
+            merged == [
+                "PATH": "/usr/bin", "SSH_AUTH_SOCK": "/run/user/1000/agent",
+                "https_proxy": "http://proxy:3128",
+            ])
     }
 }
 

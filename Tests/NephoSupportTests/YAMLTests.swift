@@ -84,7 +84,8 @@ import Testing
         #expect {
             _ = try YAMLParser(limits: limits).parse(big, file: "big.yaml")
         } throws: { error in
-            (error as! YAMLError).description.contains("big.yaml: document is 2200 bytes, over the limit of 1024")
+            (error as! YAMLError).description.contains(
+                "big.yaml: document is 2200 bytes, over the limit of 1024")
         }
     }
 
@@ -94,7 +95,8 @@ import Testing
             _ = try parser.parse(deep, file: "deep.yaml")
         } throws: { error in
             let yaml = error as! YAMLError
-            return yaml.message == "nesting deeper than 128 levels" && yaml.mark == YAMLMark(line: 1, column: 129)
+            return yaml.message == "nesting deeper than 128 levels"
+                && yaml.mark == YAMLMark(line: 1, column: 129)
         }
     }
 
@@ -136,7 +138,8 @@ import Testing
 
 @Suite struct YAMLEmitterTests {
     @Test func jsonBecomesNaturalYAMLAndKeepsTypes() throws {
-        let json = #"{"name":"mediawiki","version":"1.0","count":3,"on":true,"literal":"true","empty":"","lines":"a\nb","list":["x"],"none":null}"#
+        let json =
+            #"{"name":"mediawiki","version":"1.0","count":3,"on":true,"literal":"true","empty":"","lines":"a\nb","list":["x"],"none":null}"#
         let text = try YAMLEmitter.emit(try YAMLNode.fromJSON(Data(json.utf8)))
         #expect(text.hasPrefix("name: mediawiki\n"))
         #expect(text.contains("version: \"1.0\"") || text.contains("version: '1.0'"))

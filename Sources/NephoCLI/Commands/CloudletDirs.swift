@@ -22,20 +22,25 @@ extension Nepho {
         var path: String?
 
         func validate() throws {
-            if action != .list && path == nil { throw ValidationError("cloudlet:dirs \(action.rawValue) needs a PATH") }
+            if action != .list && path == nil {
+                throw ValidationError("cloudlet:dirs \(action.rawValue) needs a PATH")
+            }
             if action == .list && path != nil { throw ValidationError("cloudlet:dirs list takes no PATH") }
         }
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let params = CloudletDirsParams(
-                action: CloudletDirsParams.Action(rawValue: action.rawValue)!, path: path.map(CommandPath.absolute))
+                action: CloudletDirsParams.Action(rawValue: action.rawValue)!,
+                path: path.map(CommandPath.absolute))
             let result = try await api.cloudletDirs(params)
             try renderer.emit(result) { out in
                 for directory in result.directories {
                     var notes: [String] = []
                     if directory.isDefault { notes.append("default") }
                     if !directory.exists { notes.append("does not exist") }
-                    out.line(directory.path + (notes.isEmpty ? "" : out.dim(" (\(notes.joined(separator: ", ")))")))
+                    out.line(
+                        directory.path + (notes.isEmpty ? "" : out.dim(" (\(notes.joined(separator: ", ")))"))
+                    )
                 }
             }
         }

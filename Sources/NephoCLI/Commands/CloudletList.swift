@@ -13,7 +13,8 @@ extension Nepho {
             let result = try await api.cloudletList(NoParams())
             try renderer.emit(result) { out in
                 for directory in result.directories {
-                    out.line(out.bold(directory.path) + (directory.exists ? "" : out.dim(" (does not exist)")))
+                    out.line(
+                        out.bold(directory.path) + (directory.exists ? "" : out.dim(" (does not exist)")))
                     if directory.cloudlets.isEmpty {
                         out.line("└── " + out.dim("(no cloudlets)"))
                     }

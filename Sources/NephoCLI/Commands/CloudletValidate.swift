@@ -7,7 +7,9 @@ extension Nepho {
         static let configuration = CommandConfiguration(
             commandName: "cloudlet:validate",
             abstract: "Check a cloudlet: metadata, scenarios, patterns and parameters.",
-            discussion: "Lists every problem as file:line:column. Exits 0 when no errors were found (warnings allowed), 1 otherwise.")
+            discussion:
+                "Lists every problem as file:line:column. Exits 0 when no errors were found (warnings allowed), 1 otherwise."
+        )
 
         @OptionGroup var global: GlobalOptions
         @Argument(
@@ -16,7 +18,9 @@ extension Nepho {
         var path: String = "."
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let target = FileManager.default.fileExists(atPath: path) || path.contains("/") ? CommandPath.absolute(path) : path
+            let target =
+                FileManager.default.fileExists(atPath: path) || path.contains("/")
+                ? CommandPath.absolute(path) : path
             let report = try await api.cloudletValidate(CloudletValidateParams(path: target))
             try renderer.emit(report) { out in
                 for problem in report.problems {
@@ -29,9 +33,13 @@ extension Nepho {
                 let warnings = report.problems.count - errors
                 let name = report.name ?? CommandPath.display(report.path)
                 if errors == 0 {
-                    out.line(out.green("\(name) is valid") + (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : ""))
+                    out.line(
+                        out.green("\(name) is valid")
+                            + (warnings > 0 ? " (\(warnings) warning\(warnings == 1 ? "" : "s"))" : ""))
                 } else {
-                    out.line("\(name): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")")
+                    out.line(
+                        "\(name): \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")"
+                    )
                 }
             }
             if !report.valid { throw ExitCode(1) }

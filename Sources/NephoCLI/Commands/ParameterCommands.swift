@@ -36,7 +36,8 @@ extension Nepho {
         static let configuration = CommandConfiguration(
             commandName: "parameter:set",
             abstract: "Set a parameter value for every scenario that takes it.",
-            discussion: "Values set here override cloudlet and scenario defaults; -p on a command overrides them.")
+            discussion:
+                "Values set here override cloudlet and scenario defaults; -p on a command overrides them.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The parameter's name.") var key: String

@@ -15,9 +15,13 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "CLOUDLET or CLOUDLET/SCENARIO (default scenario: default).", completion: .custom(Completions.scenarios))
+        @Argument(
+            help: "CLOUDLET or CLOUDLET/SCENARIO (default scenario: default).",
+            completion: .custom(Completions.scenarios))
         var reference: String
-        @Option(name: .customShort("p"), help: ArgumentHelp("Set a parameter for this view.", valueName: "KEY=VALUE"))
+        @Option(
+            name: .customShort("p"),
+            help: ArgumentHelp("Set a parameter for this view.", valueName: "KEY=VALUE"))
         var parameters: [String] = []
 
         func validate() throws { _ = try ParameterAssignments.parse(parameters) }
@@ -25,7 +29,9 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let (cloudlet, scenario) = ScenarioReference.split(reference)
             let detail = try await api.scenarioDescribe(
-                ScenarioDescribeParams(cloudlet: cloudlet, scenario: scenario, overrides: try ParameterAssignments.parse(parameters)))
+                ScenarioDescribeParams(
+                    cloudlet: cloudlet, scenario: scenario,
+                    overrides: try ParameterAssignments.parse(parameters)))
             try renderer.emit(detail) { out in
                 let rule = String(repeating: "-", count: 48)
                 out.fields([
@@ -96,7 +102,9 @@ enum ScenarioConfigurationText {
                 note = parameter.required ? "# missing: required" : "# not set"
             }
             if parameter.secret { note += ", secret" }
-            if !parameter.allowedValues.isEmpty { note += "; one of \(parameter.allowedValues.joined(separator: ", "))" }
+            if !parameter.allowedValues.isEmpty {
+                note += "; one of \(parameter.allowedValues.joined(separator: ", "))"
+            }
             return ("  \(parameter.name): \(value)", note)
         }
         let width = min(rows.map(\.0.count).max() ?? 0, 48)
@@ -112,10 +120,14 @@ enum ScenarioConfigurationText {
         case .null: return YAMLNode(.scalar("null", .plain))
         case .bool(let flag): return YAMLNode(.scalar(flag ? "true" : "false", .plain))
         case .number(let number):
-            return YAMLNode(.scalar(number == number.rounded() && abs(number) < 1e15 ? "\(Int64(number))" : "\(number)", .plain))
+            return YAMLNode(
+                .scalar(
+                    number == number.rounded() && abs(number) < 1e15 ? "\(Int64(number))" : "\(number)",
+                    .plain))
         case .string(let text): return .string(text)
         case .array(let items): return YAMLNode(.sequence(items.map(yamlNode)))
-        case .object(let pairs): return YAMLNode(.mapping(pairs.map { YAMLPair(key: .string($0.0), value: yamlNode($0.1)) }))
+        case .object(let pairs):
+            return YAMLNode(.mapping(pairs.map { YAMLPair(key: .string($0.0), value: yamlNode($0.1)) }))
         }
     }
 

@@ -21,7 +21,8 @@ public struct Renderer: Sendable {
         case .json:
             FileHandle.standardOutput.write(try Self.json(value) + Data("\n".utf8))
         case .yaml:
-            FileHandle.standardOutput.write(Data(try YAMLEmitter.emit(try YAMLNode.fromJSON(try Self.json(value))).utf8))
+            FileHandle.standardOutput.write(
+                Data(try YAMLEmitter.emit(try YAMLNode.fromJSON(try Self.json(value))).utf8))
         case .text:
             var output = TextOutput(color: color)
             text(&output)
@@ -104,7 +105,8 @@ public struct TextOutput: Sendable {
             var rendered = indent
             for (index, cell) in row.enumerated() {
                 rendered +=
-                    index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + gap, withPad: " ", startingAt: 0)
+                    index == row.count - 1
+                    ? cell : cell.padding(toLength: widths[index] + gap, withPad: " ", startingAt: 0)
             }
             while rendered.last == " " { rendered.removeLast() }
             line(rendered)

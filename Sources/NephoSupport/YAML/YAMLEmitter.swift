@@ -51,7 +51,8 @@ public enum YAMLEmitter {
             let ok = withOptionalCString(tag) { tagPointer in
                 text.withCString { value in
                     yaml_scalar_event_initialize(
-                        &event, nil, tagPointer, UnsafeMutableRawPointer(mutating: value).assumingMemoryBound(to: UInt8.self),
+                        &event, nil, tagPointer,
+                        UnsafeMutableRawPointer(mutating: value).assumingMemoryBound(to: UInt8.self),
                         Int32(text.utf8.count), plainImplicit, quotedImplicit, style)
                 }
             }
@@ -112,5 +113,7 @@ public enum YAMLEmitter {
 
 private func withOptionalCString<R>(_ string: String?, _ body: (UnsafeMutablePointer<UInt8>?) -> R) -> R {
     guard let string else { return body(nil) }
-    return string.withCString { body(UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: UInt8.self)) }
+    return string.withCString {
+        body(UnsafeMutableRawPointer(mutating: $0).assumingMemoryBound(to: UInt8.self))
+    }
 }

@@ -20,7 +20,8 @@ extension YAMLNode {
         case .sequence(let items):
             copy.kind = .sequence(items.map { $0.unquotingStrings() })
         case .mapping(let pairs):
-            copy.kind = .mapping(pairs.map { YAMLPair(key: $0.key.unquotingStrings(), value: $0.value.unquotingStrings()) })
+            copy.kind = .mapping(
+                pairs.map { YAMLPair(key: $0.key.unquotingStrings(), value: $0.value.unquotingStrings()) })
         }
         return copy
     }

@@ -37,7 +37,8 @@ public struct YAMLNode: Sendable, Equatable {
     /// double-quoted where a plain scalar would mean another type (`"true"`, `"42"`).
     public static func string(_ value: String, tag: String? = nil) -> YAMLNode {
         let style: ScalarStyle =
-            value.contains("\n") ? .literal : YAMLScalarValue.plainReadsAsString(value) ? .plain : .doubleQuoted
+            value.contains("\n")
+            ? .literal : YAMLScalarValue.plainReadsAsString(value) ? .plain : .doubleQuoted
         return YAMLNode(.scalar(value, style), tag: tag)
     }
 
@@ -133,7 +134,8 @@ public enum YAMLScalarValue: Sendable, Equatable {
         switch tag {
         case strTag: return .string(text)
         case nullTag: return .null
-        case boolTag: return resolvePlain(text).flatMap { if case .bool = $0 { $0 } else { nil } } ?? .string(text)
+        case boolTag:
+            return resolvePlain(text).flatMap { if case .bool = $0 { $0 } else { nil } } ?? .string(text)
         case intTag, floatTag: return resolvePlain(text) ?? .string(text)
         case nil, "!": break
         default: return .string(text)
@@ -161,8 +163,9 @@ public enum YAMLScalarValue: Sendable, Equatable {
         case ".nan", ".NaN", ".NAN": return .float(.nan)
         default: break
         }
-        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-            || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+        guard let first = text.utf8.first,
+            first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+                || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
         else { return nil }
         if text.hasPrefix("0x"), let value = Int(text.dropFirst(2), radix: 16) { return .int(value) }
         if text.hasPrefix("0o"), let value = Int(text.dropFirst(2), radix: 8) { return .int(value) }

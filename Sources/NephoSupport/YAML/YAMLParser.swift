@@ -53,7 +53,9 @@ public struct YAMLParser: Sendable {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw YAMLError(file: path, mark: YAMLMark(line: 0, column: 0), message: "cannot read: \(SystemError.reason(error))")
+            throw YAMLError(
+                file: path, mark: YAMLMark(line: 0, column: 0),
+                message: "cannot read: \(SystemError.reason(error))")
         }
         return try parse(data, file: path)
     }
@@ -111,7 +113,8 @@ public struct YAMLParser: Sendable {
         if let context = parser.context.map({ String(cString: $0) }) {
             message = "\(context): \(problem)"
         }
-        let mark = YAMLMark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+        let mark = YAMLMark(
+            line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
         return YAMLError(file: file, mark: mark, message: message)
     }
 }
@@ -150,7 +153,8 @@ private struct TreeBuilder {
             aliasNodes = 0
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
-            let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+            let text = String(
+                decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
             let style: YAMLNode.ScalarStyle
             switch scalar.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
@@ -163,10 +167,14 @@ private struct TreeBuilder {
             try add(node, anchor: Self.string(scalar.anchor))
         case YAML_SEQUENCE_START_EVENT:
             let start = event.data.sequence_start
-            try open(YAMLNode(.sequence([]), tag: Self.string(start.tag), mark: mark), anchor: Self.string(start.anchor))
+            try open(
+                YAMLNode(.sequence([]), tag: Self.string(start.tag), mark: mark),
+                anchor: Self.string(start.anchor))
         case YAML_MAPPING_START_EVENT:
             let start = event.data.mapping_start
-            try open(YAMLNode(.mapping([]), tag: Self.string(start.tag), mark: mark), anchor: Self.string(start.anchor))
+            try open(
+                YAMLNode(.mapping([]), tag: Self.string(start.tag), mark: mark),
+                anchor: Self.string(start.anchor))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             let closed = stack.removeLast()
             var node = closed.node
@@ -181,7 +189,9 @@ private struct TreeBuilder {
             if aliasNodes > limits.maxAliasNodes {
                 throw YAMLError(
                     file: file, mark: mark,
-                    message: "aliases expand to more than \(limits.maxAliasNodes) nodes (possible \"billion laughs\" document)")
+                    message:
+                        "aliases expand to more than \(limits.maxAliasNodes) nodes (possible \"billion laughs\" document)"
+                )
             }
             var node = target.node
             node.mark = mark
@@ -193,7 +203,8 @@ private struct TreeBuilder {
 
     private mutating func open(_ node: YAMLNode, anchor: String?) throws {
         if stack.count >= limits.maxDepth {
-            throw YAMLError(file: file, mark: node.mark, message: "nesting deeper than \(limits.maxDepth) levels")
+            throw YAMLError(
+                file: file, mark: node.mark, message: "nesting deeper than \(limits.maxDepth) levels")
         }
         let isMapping: Bool
         if case .mapping = node.kind { isMapping = true } else { isMapping = false }
@@ -217,7 +228,8 @@ private struct TreeBuilder {
                 let key = (node.tag ?? "") + text
                 if let line = stack[top].keyLines[key] {
                     throw YAMLError(
-                        file: file, mark: node.mark, message: "duplicate key \"\(text)\" (first defined at line \(line))")
+                        file: file, mark: node.mark,
+                        message: "duplicate key \"\(text)\" (first defined at line \(line))")
                 }
                 stack[top].keyLines[key] = node.mark.line
             }
