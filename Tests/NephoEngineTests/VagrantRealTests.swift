@@ -1,5 +1,6 @@
 import Foundation
 import NephoSupport
+import NephoTestBench
 import Testing
 
 @testable import NephoEngine
@@ -29,15 +30,13 @@ import Testing
     }
 
     /// A folder on PATH holding the stand-in VBoxManage.
-    static func standInVirtualBox(_ home: VagrantTestHome) throws -> String {
+    static func standInVirtualBox(_ home: VagrantTestHome) async throws -> String {
         let bin = home.root.appendingPathComponent("stand-in-bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let script = bin.appendingPathComponent("VBoxManage")
-        try Data(
-            "#!/bin/sh\n# Test double for VirtualBox's VBoxManage: answers the version probe only.\ncase \"$1\" in --version) echo 7.0.20r163906; exit 0;; esac\necho \"stand-in VBoxManage: $*\" >&2\nexit 1\n"
-                .utf8
-        ).write(to: script)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        try await ExecutableFile.write(
+            "#!/bin/sh\n# Test double for VirtualBox's VBoxManage: answers the version probe only.\ncase \"$1\" in --version) echo 7.0.20r163906; exit 0;; esac\necho \"stand-in VBoxManage: $*\" >&2\nexit 1\n",
+            to: script)
         return bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
     }
 
@@ -81,7 +80,7 @@ import Testing
         let home = VagrantTestHome()
         let environment = try home.mediawiki(formation: "wiki")
         let runner = VagrantRunner(
-            environment: environment, baseEnvironment: Self.base(home, path: try Self.standInVirtualBox(home))
+            environment: environment, baseEnvironment: Self.base(home, path: try await Self.standInVirtualBox(home))
         )
         let statuses = try await runner.status()
         #expect(statuses.map(\.name) == ["default"])

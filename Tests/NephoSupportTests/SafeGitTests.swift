@@ -84,8 +84,7 @@ struct GitSandbox {
         try FileManager.default.createDirectory(at: hooks, withIntermediateDirectories: true)
         let marker = sandbox.root.appendingPathComponent("hook-ran")
         let hook = hooks.appendingPathComponent("post-checkout")
-        try "#!/bin/sh\ntouch '\(marker.path)'\n".write(to: hook, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: hook.path)
+        try await ExecutableFile.write("#!/bin/sh\ntouch '\(marker.path)'\n", to: hook)
         try "[core]\n\thooksPath = \(hooks.path)\n".write(
             to: sandbox.home.appendingPathComponent(".gitconfig"), atomically: true, encoding: .utf8)
 
