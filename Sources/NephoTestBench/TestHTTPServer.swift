@@ -77,6 +77,10 @@ public final class TestHTTPServer: @unchecked Sendable {
     }
 
     public func stop() { process.signal(SIGKILL) }
+
+    /// A server is never left running when a test ends early (a failed `try` before its
+    /// `defer { stop() }`, or a replaced server).
+    deinit { process.signal(SIGKILL) }
 }
 
 public enum TestServerError: Error { case noPython, didNotStart }
