@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
-        .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore"]),
+        .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore", "NephoSupport"]),
         .testTarget(
             name: "NephoDaemonTests",
             dependencies: [

@@ -67,11 +67,14 @@ public final class DaemonServer: @unchecked Sendable {
             ])
         Thread.detachNewThread { [self] in acceptLoop() }
         startWatch(idle: configuration.idleTimeout)
-        // Events that build monitors stored reach subscribers within a quarter second.
+        // Events that build monitors store reach subscribers as soon as they are committed
+        // (an inotify watch on the database; a quarter-second poll where there is none).
+        let changes = StoreChangeSignal.shared(databasePath: configuration.paths.database.path)
         Thread.detachNewThread { [events] in
+            var seen = changes.current
             while true {
+                seen = changes.wait(after: seen, timeout: changes.isWatching ? 5 : 0.25)
                 if events.hasSubscriptions { events.catchUp() }
-                Thread.sleep(forTimeInterval: 0.25)
             }
         }
         if let ready = configuration.readinessDescriptor {

@@ -203,6 +203,9 @@ extension LocalAPI {
                 .notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
         }
         let deadline = Date().addingTimeInterval(min(max(params.wait, 0), 60))
+        // Woken as soon as a monitor commits (docs/daemon.md, "Streaming").
+        let changes = StoreChangeSignal.shared(databasePath: paths.database.path)
+        var seen = changes.current
         while true {
             let events = try store.events(buildID: build.id, after: params.after)
             let current = try store.build(id: build.id) ?? build
@@ -213,7 +216,8 @@ extension LocalAPI {
                     events: events.map(Self.sequenced),
                     outputs: outputs)
             }
-            try await Task.sleep(nanoseconds: 200_000_000)
+            let left = deadline.timeIntervalSinceNow
+            seen = await changes.changed(after: seen, timeout: changes.isWatching ? left : min(left, 0.2))
         }
     }
 

@@ -1,0 +1,54 @@
+import Foundation
+import NephoStore
+import NephoSupport
+import Testing
+
+/// The daemon learns of what monitors (other processes) commit to the state database
+/// from `StoreChangeSignal`, not from a timer: a commit by another process wakes a
+/// waiter at once.
+@Suite struct StoreChangeSignalTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "nepho-signal-\(UUID().uuidString)")
+
+    /// Commits one row from another process (python's sqlite3, as a monitor would from nephod).
+    func commitElsewhere(_ path: String) async throws {
+        let script = """
+            import sqlite3, sys
+            db = sqlite3.connect(sys.argv[1])
+            db.execute("CREATE TABLE IF NOT EXISTS t (x)")
+            db.execute("INSERT INTO t VALUES (1)")
+            db.commit()
+            """
+        let result = try await ProcessRunner.run("python3", ["-c", script, path], timeout: 120)
+        #expect(result.status == 0, "\(result.errorOutput)")
+    }
+
+    @Test func aCommitInAnotherProcessWakesAWaiterBeforeItsTimeout() async throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("state.db").path
+        _ = try StateStore(path: path)  // WAL mode, as nephod opens it
+        let signal = StoreChangeSignal.shared(databasePath: path)
+        #expect(signal.isWatching, "inotify is available on Linux")
+        let seen = signal.current
+        let started = Date()
+        async let woken = signal.changed(after: seen, timeout: 300)
+        try await commitElsewhere(path)
+        let generation = await woken
+        #expect(generation != seen)
+        // The wait ended because of the commit, long before its five-minute timeout.
+        #expect(Date().timeIntervalSince(started) < 240)
+    }
+
+    @Test func aBlockingWaiterIsWokenToo() async throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("state.db").path
+        _ = try StateStore(path: path)
+        let signal = StoreChangeSignal.shared(databasePath: path)
+        let seen = signal.current
+        let waiter = Task.detached { signal.wait(after: seen, timeout: 300) }
+        try await commitElsewhere(path)
+        #expect(await waiter.value != seen)
+    }
+}
