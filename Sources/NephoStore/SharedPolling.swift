@@ -37,7 +37,11 @@ extension StateStore {
     /// older than `age` seconds); the others read what it stores.
     public func claimListing(scope: String, age: Double) throws -> Bool {
         try withDatabase { database in
-            try database.write {
+            // Most callers find the listing fresh: a read tells them without the write lock.
+            let listed = try database.scalar(
+                "SELECT listed_ms FROM request_budget WHERE scope = ?", [.text(scope)])
+            if listed > 0 && Self.nowMilliseconds() - listed < Int64(age * 1000) { return false }
+            return try database.write {
                 let now = Self.nowMilliseconds()
                 try database.query(
                     "INSERT INTO request_budget (scope, tokens_milli, updated_ms, listed_ms) VALUES (?, 0, ?, 0) ON CONFLICT (scope) DO NOTHING",
