@@ -46,6 +46,12 @@ public struct BuildMonitor {
         }
         let input = FileHandle.standardInput.readDataToEndOfFile()
         let context = (try? JSONDecoder().decode([String: String].self, from: input)) ?? [:]
+        return await main(build: build, context: context)
+    }
+
+    /// Watches build `build` with the provider context `context` (what `nephod monitor`
+    /// reads on its standard input, or what `MonitorHost` hands a forked monitor).
+    public static func main(build: Int64, context: [String: String]) async -> Int32 {
         var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         for (key, value) in context { environment[key] = value }
         let paths = NephoPaths(environment: ProcessInfo.processInfo.environment)

@@ -117,7 +117,117 @@ public final class MonitorSupervisor: @unchecked Sendable {
         return true
     }
 
+    /// The running `nephod monitor-host` (docs/daemon.md, "Memory"): its pid, the pipe
+    /// its requests go to, the pipe its answers come from.
+    private var host: (pid: pid_t, requests: Int32, answers: Int32)?
+    private let hostLock = NSLock()
+    /// False once the host failed: monitors are then started the plain way.
+    private var hostUsable = ProcessInfo.processInfo.environment["NEPHO_MONITOR_HOST"] != "0"
+
     private func spawn(build: Int64, context: [String: String]) throws -> pid_t {
+        let logs = paths.home.appendingPathComponent("log")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let log = logs.appendingPathComponent("monitor-\(build).log").path
+        if let pid = hostLock.withLock({ forkThroughHost(build: build, context: context, log: log) }) {
+            return pid
+        }
+        return try spawnProcess(build: build, context: context)
+    }
+
+    /// Asks the host for a monitor (starting the host first when needed); nil when it
+    /// cannot, after which the host is not used again.
+    private func forkThroughHost(build: Int64, context: [String: String], log: String) -> pid_t? {
+        guard hostUsable else { return nil }
+        if let running = host, kill(running.pid, 0) != 0 { stopHost() }
+        if host == nil { host = try? startHost() }
+        guard let host else {
+            hostUsable = false
+            return nil
+        }
+        let request = MonitorHost.Request(build: build, log: log, context: context)
+        var line = (try? JSONEncoder().encode(request)) ?? Data()
+        line.append(UInt8(ascii: "\n"))
+        defer { line.resetBytes(in: 0..<line.count) }
+        var answer: [UInt8] = []
+        if Self.writeAll(host.requests, line) {
+            answer = Self.readLine(host.answers, timeout: 10)
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        if let pid = pid_t(text), pid > 0 { return pid }
+        FileHandle.standardError.write(
+            Data(
+                "nephod: monitor host: \(text.isEmpty ? "no answer" : text); starting monitors directly\n"
+                    .utf8))
+        stopHost()
+        hostUsable = false
+        return nil
+    }
+
+    private func startHost() throws -> (pid: pid_t, requests: Int32, answers: Int32) {
+        let executable = try Self.monitorExecutable()
+        var requests: [Int32] = [-1, -1]
+        var answers: [Int32] = [-1, -1]
+        guard pipe(&requests) == 0 else {
+            throw NephoError(.internalError, "pipe: \(SystemError.errnoText())")
+        }
+        guard pipe(&answers) == 0 else {
+            close(requests[0])
+            close(requests[1])
+            throw NephoError(.internalError, "pipe: \(SystemError.errnoText())")
+        }
+        for fd in [requests[1], answers[0]] { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer {
+            close(requests[0])
+            close(answers[1])
+        }
+        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
+        environment["NEPHO_HOME"] = paths.home.path
+        environment["XDG_RUNTIME_DIR"] = paths.runtimeDirectory.path
+        let pid = try DetachedProcess.spawn(
+            path: executable,
+            // The last argument leaves room to show `nephod monitor ID` in each forked monitor.
+            arguments: ["monitor-host", "(forks-one-monitor-per-build)"], environment: environment,
+            logFile: paths.home.appendingPathComponent("log/monitor-host.log").path,
+            descriptor3: answers[1], standardInput: requests[0])
+        return (pid, requests[1], answers[0])
+    }
+
+    private func stopHost() {
+        guard let running = host else { return }
+        close(running.requests)
+        close(running.answers)
+        host = nil
+    }
+
+    private static func writeAll(_ fd: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                if written <= 0 { return false }
+                offset += written
+            }
+            return true
+        }
+    }
+
+    /// One line (without its newline) from `fd`, or what came before `timeout` seconds passed.
+    private static func readLine(_ fd: Int32, timeout: Double) -> [UInt8] {
+        var line: [UInt8] = []
+        let deadline = Date().addingTimeInterval(timeout)
+        var byte: UInt8 = 0
+        while true {
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let left = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
+            let ready = poll(&entry, 1, left)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0, read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") else { return line }
+            line.append(byte)
+        }
+    }
+
+    private func spawnProcess(build: Int64, context: [String: String]) throws -> pid_t {
         let executable = try Self.monitorExecutable()
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw NephoError(.internalError, "pipe: \(SystemError.errnoText())") }

@@ -20,6 +20,10 @@ public final class CurlHTTPClient: HTTPClient, @unchecked Sendable {
     private let lock = NSLock()
     private var idleHandles: [UnsafeMutableRawPointer] = []
     private static let maxIdleHandles = 8
+    /// Loads libcurl (and its TLS libraries) now rather than at the first request: a
+    /// process about to fork workers does it once for all of them.
+    public static func preload() { _ = curl.pointee.ready }
+
     public init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }

@@ -3,6 +3,10 @@ import NephoDaemon
 import NephoEngine
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "monitor-host" {
+    // Forks build monitors for the daemon (docs/daemon.md, "Memory"); before any thread exists.
+    exit(MonitorHost.main())
+}
 if arguments.first == "monitor" {
     // One build's monitor (docs/daemon.md): spawned by the daemon, context on stdin.
     signal(SIGPIPE, SIG_IGN)

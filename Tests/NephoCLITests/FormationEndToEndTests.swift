@@ -211,6 +211,51 @@ struct FormationEndToEndTests {
         try await expectEventsExactlyOnce(nepho, bench, name)
     }
 
+    /// The parent of `pid` and the arguments `ps` shows for a process.
+    func parentAndArguments(_ pid: pid_t) -> (parent: pid_t, arguments: String) {
+        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+        let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+        let command = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()
+        let arguments = String(decoding: command, as: UTF8.self).split(separator: "\0").joined(separator: " ")
+        return (fields.count > 1 ? pid_t(fields[1]) ?? 0 : 0, arguments)
+    }
+
+    /// Monitors are forked by `nephod monitor-host` (so they share its loaded pages); a
+    /// monitor outlives a killed host, and a new host forks the next one.
+    @Test func monitorsAreForkedByTheHostAndOutliveIt() async throws {
+        let (nepho, bench, arn) = try await setUp()
+        defer { Task { await stop(nepho) } }
+        let name = Self.unique("host")
+        let create = try await nepho.run([
+            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
+        ])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let build =
+            try #require(
+                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
+                    as? [[String: Any]]
+            ).last?["id"] as? Int ?? 0
+        let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+        let monitor = try await waitForMonitor(lock, not: nil)
+        let (host, shown) = parentAndArguments(monitor)
+        #expect(shown.hasSuffix("nephod monitor \(build)"), "ps shows the monitor's build: \(shown)")
+        #expect(parentAndArguments(host).arguments.contains("nephod monitor-host"))
+
+        kill(host, SIGKILL)
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(kill(monitor, 0) == 0, "a monitor does not die with its host")
+        kill(monitor, SIGKILL)
+        let next = try await waitForMonitor(lock, not: monitor)
+        let nextHost = parentAndArguments(next).parent
+        #expect(nextHost != host)
+        #expect(parentAndArguments(nextHost).arguments.contains("nephod monitor-host"))
+
+        try await bench.release(stackId: try await stackID(nepho, name), data: ["Message": "done"])
+        let watch = try await nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.errorOutput)")
+        try await expectEventsExactlyOnce(nepho, bench, name)
+    }
+
     @Test func noDaemonNoMonitorsTheNextCommandResumes() async throws {
         let (nepho, bench, arn) = try await setUp()
         defer { Task { await stop(nepho) } }
