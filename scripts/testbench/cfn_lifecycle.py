@@ -52,6 +52,38 @@ def resources_of(stack):
     return found
 
 
+def hold_here(stack, script, operation, logical):
+    """Waits, when the script holds `operation` at `logical`, until the bench releases
+    the stack (`/_bench/release-hold`) or an update is cancelled; at most an hour."""
+    if (script.get("hold") or {}).get(operation) != logical:
+        return
+    released = threading.Event()
+    stack.nepho_hold = (logical, released)
+    if getattr(stack, "nepho_cancel", False):
+        released.set()
+    released.wait(3600)
+    stack.nepho_hold = None
+
+
+def release_hold(stack):
+    """Lets a held scripted operation go on; False when nothing is held."""
+    held = getattr(stack, "nepho_hold", None)
+    if not held:
+        return False
+    held[1].set()
+    return True
+
+
+def signal_event(stack, logical, unique_id, status="SUCCESS"):
+    """The event CloudFormation records when a wait condition receives a signal."""
+    resources = {entry[0]: entry for entry in resources_of(stack)}
+    if logical not in resources:
+        raise ValueError(f"stack has no resource {logical}")
+    _, rtype, physical = resources[logical]
+    phase = "CREATE_IN_PROGRESS" if stack.status.startswith("CREATE") else "UPDATE_IN_PROGRESS"
+    add_event(stack, phase, logical, rtype, physical, f"Received {status} signal with UniqueId {unique_id}")
+
+
 def run_create(stack, script):
     step = float(script.get("step_seconds", 0.2))
     fail = (script.get("fail") or {}).get("create")
@@ -59,6 +91,7 @@ def run_create(stack, script):
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
         add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
+        hold_here(stack, script, "create", logical)
         time.sleep(step)
         if logical == fail:
             reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
@@ -93,6 +126,7 @@ def run_update(stack, script):
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
         add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
+        hold_here(stack, script, "update", logical)
         time.sleep(step)
         cancelled = getattr(stack, "nepho_cancel", False)
         if logical == fail or cancelled:
