@@ -31,8 +31,22 @@ struct FormationFixture {
         return FormationFixture(nepho: nepho, bench: bench)
     }
 
-    /// Stops the daemon this home started (its monitors end with their builds).
-    func stop() async { _ = try? await nepho.run(["daemon:stop"]) }
+    /// Stops the daemon this home started, and any monitor still following a build of
+    /// this home (a test that failed may leave a build held open).
+    func stop() async {
+        _ = try? await nepho.run(["daemon:stop"])
+        let builds = nepho.home.appendingPathComponent("builds")
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: builds.path)) ?? []
+        where file.hasSuffix(".lock") {
+            guard
+                let text = try? String(contentsOf: builds.appendingPathComponent(file), encoding: .utf8),
+                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                let command = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8),
+                command.contains("monitor"), command.contains("nephod")
+            else { continue }
+            kill(pid, SIGTERM)
+        }
+    }
 
     static func unique(_ prefix: String) -> String { "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())" }
 

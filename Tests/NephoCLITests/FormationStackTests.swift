@@ -7,6 +7,13 @@ import Testing
 /// Formations end to end against the test bench, for what the stack itself gets: a
 /// template too large to pass inline goes through nepho's S3 bucket; an update held in
 /// progress by the bench is cancelled and rolls back.
+///
+/// moto 5.2.1 has no CancelUpdateStack at all, and applies every update (UpdateStack,
+/// ExecuteChangeSet) at once, so no update is ever in progress in moto itself. The bench
+/// scripts the stack's update over time, holds it at a resource, and answers
+/// CancelUpdateStack itself with CloudFormation's rollback sequence (docs/testbench.md):
+/// what is tested is nepho's side — the call it makes, the build it follows, the exit
+/// status — against that emulation, not moto's.
 @Suite(.serialized)
 struct FormationStackTests {
     @Test func aTemplateOverTheInlineLimitGoesThroughS3() async throws {
