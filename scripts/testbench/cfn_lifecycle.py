@@ -52,13 +52,17 @@ def resources_of(stack):
     return found
 
 
-def hold_here(stack, script, operation, logical):
-    """Waits, when the script holds `operation` at `logical`, until the bench releases
-    the stack (`/_bench/release-hold`) or an update is cancelled; at most an hour."""
+def start_step(stack, script, operation, logical, announce):
+    """Calls `announce` (which adds the resource's IN_PROGRESS event); then, when the
+    script holds `operation` at `logical`, waits until the bench releases the stack
+    (`/_bench/release-hold`) or an update is cancelled, at most an hour. The hold is in
+    place before the event is, so whoever sees the event can release it."""
     if (script.get("hold") or {}).get(operation) != logical:
+        announce()
         return
     released = threading.Event()
     stack.nepho_hold = (logical, released)
+    announce()
     if getattr(stack, "nepho_cancel", False):
         released.set()
     released.wait(3600)
@@ -90,8 +94,9 @@ def run_create(stack, script):
     created = []
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
-        add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
-        hold_here(stack, script, "create", logical)
+        start_step(
+            stack, script, "create", logical, lambda: add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
+        )
         time.sleep(step)
         if logical == fail:
             reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
@@ -125,8 +130,9 @@ def run_update(stack, script):
     stack.nepho_cancel = False
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
-        add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
-        hold_here(stack, script, "update", logical)
+        start_step(
+            stack, script, "update", logical, lambda: add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
+        )
         time.sleep(step)
         cancelled = getattr(stack, "nepho_cancel", False)
         if logical == fail or cancelled:
