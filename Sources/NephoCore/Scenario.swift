@@ -28,7 +28,7 @@ public struct Scenario: Sendable, Equatable {
     static let keys = [
         "summary", "description", "provider", "pattern", "provisioner", "parameters", "outputs", "url",
     ]
-    static let outputKeys = ["url", "ssh_endpoint", "ssh_user"]
+    static let outputKeys = ["url", "ssh_endpoint", "ssh_user", "ssh_port"]
 
     /// Reads `file`; problems go to `problems`, nil when it is unusable.
     static func read(_ file: URL, problems: inout [CloudletProblem]) -> Scenario? {
@@ -60,7 +60,8 @@ public struct Scenario: Sendable, Equatable {
                 reader.checkKeys(node, known: outputKeys, what: "outputs")
                 for key in outputKeys { outputs[key] = reader.string(node, key) }
             } else {
-                reader.error(node, "\"outputs\" must map url, ssh_endpoint or ssh_user to output names")
+                reader.error(
+                    node, "\"outputs\" must map url, ssh_endpoint, ssh_user or ssh_port to output names")
             }
         }
         let url = reader.string(map, "url")

@@ -179,12 +179,33 @@ public final class CloudFormationBench: @unchecked Sendable {
     /// resource (template order; reversed for deletes) gets its IN_PROGRESS event, then
     /// `stepSeconds` later its COMPLETE one. `failing[op]` names a resource that fails
     /// in that operation, followed by the rollback CloudFormation would do.
-    public func script(stack name: String, stepSeconds: Double = 0.2, failing: [Operation: String] = [:])
+    /// `holding[op]` names a resource where that operation stops after its IN_PROGRESS
+    /// event, until `releaseHold(stack:)` (or, for an update, CancelUpdateStack).
+    public func script(
+        stack name: String, stepSeconds: Double = 0.2, failing: [Operation: String] = [:],
+        holding: [Operation: String] = [:]
+    )
         async throws
     {
         var fail: [String: String] = [:]
         for (operation, resource) in failing { fail[operation.rawValue] = resource }
-        _ = try await post("/_bench/lifecycle", ["stack": name, "step_seconds": stepSeconds, "fail": fail])
+        var hold: [String: String] = [:]
+        for (operation, resource) in holding { hold[operation.rawValue] = resource }
+        _ = try await post(
+            "/_bench/lifecycle", ["stack": name, "step_seconds": stepSeconds, "fail": fail, "hold": hold])
+    }
+
+    /// Lets the held scripted operation of stack `name` (a name or stack id) go on.
+    public func releaseHold(stack name: String) async throws {
+        _ = try await post("/_bench/release-hold", ["stack": name, "region": region])
+    }
+
+    /// Records a wait-condition signal on `logicalId` of stack `name` as CloudFormation
+    /// does: an IN_PROGRESS event, reason `Received SUCCESS signal with UniqueId ID`.
+    public func signal(stack name: String, logicalId: String, uniqueId: String) async throws {
+        _ = try await post(
+            "/_bench/signal",
+            ["stack": name, "logical_id": logicalId, "unique_id": uniqueId, "region": region])
     }
 
     // MARK: held builds
@@ -236,6 +257,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         public var path: String
         public var fault: String?
         public var status: Int?
+        /// The `TemplateURL` parameter of a CloudFormation call that had one.
+        public var templateURL: String? = nil
     }
 
     /// Every request since the start (or the last `reset`), oldest first.
@@ -245,7 +268,7 @@ public final class CloudFormationBench: @unchecked Sendable {
             Call(
                 action: $0["action"] as? String ?? "", path: $0["path"] as? String ?? "",
                 fault: $0["fault"] as? String,
-                status: $0["status"] as? Int)
+                status: $0["status"] as? Int, templateURL: $0["template_url"] as? String)
         }
         return action.map { name in calls.filter { $0.action == name } } ?? calls
     }

@@ -1,6 +1,7 @@
 import Foundation
 import NephoProtocol
 import NephoSupport
+import NephoTestBench
 import Testing
 
 @testable import NephoCLI
@@ -8,62 +9,6 @@ import Testing
 #if canImport(Glibc)
     import Glibc
 #endif
-
-/// A real pseudo-terminal: the prompter talks to the child side, the test types on
-/// the parent side and reads what was shown.
-final class PseudoTerminal {
-    let parent: Int32
-    let child: Int32
-
-    // glibc's pty functions, which Swift's Glibc module leaves out (they need _XOPEN_SOURCE).
-    typealias OpenPT = @convention(c) (Int32) -> Int32
-    typealias PTName = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
-    static func symbol<T>(_ name: String, as type: T.Type) -> T {
-        unsafeBitCast(dlsym(UnsafeMutableRawPointer(bitPattern: 0), name)!, to: type)
-    }
-
-    init() throws {
-        parent = Self.symbol("posix_openpt", as: OpenPT.self)(O_RDWR | O_NOCTTY)
-        let grantpt = Self.symbol("grantpt", as: OpenPT.self)
-        let unlockpt = Self.symbol("unlockpt", as: OpenPT.self)
-        let ptsname = Self.symbol("ptsname", as: PTName.self)
-        guard parent >= 0, grantpt(parent) == 0, unlockpt(parent) == 0, let name = ptsname(parent) else {
-            throw NephoError(.internalError, "no pseudo-terminal: \(SystemError.errnoText())")
-        }
-        child = open(name, O_RDWR | O_NOCTTY)
-        guard child >= 0 else { throw NephoError(.internalError, "cannot open \(String(cString: name))") }
-    }
-
-    deinit {
-        close(child)
-        close(parent)
-    }
-
-    func type(_ text: String) {
-        _ = text.withCString { write(parent, $0, strlen($0)) }
-    }
-
-    /// Everything the terminal showed so far.
-    func screen() -> String {
-        var flags = fcntl(parent, F_GETFL)
-        flags |= O_NONBLOCK
-        _ = fcntl(parent, F_SETFL, flags)
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(parent, &buffer, buffer.count)
-            if count <= 0 { break }
-            data += buffer[0..<count]
-        }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    var echoIsOn: Bool {
-        var settings = termios()
-        tcgetattr(child, &settings)
-        return settings.c_lflag & tcflag_t(ECHO) != 0
-    }
-}
 
 @Suite struct ParameterPromptTests {
     let parameters = [
@@ -97,7 +42,7 @@ final class PseudoTerminal {
             let deadline = Date().addingTimeInterval(30)
             while !screen.contains(prompt) && Date() < deadline {
                 try await Task.sleep(nanoseconds: 10_000_000)
-                screen += pty.screen()
+                screen = pty.screen()
             }
             #expect(screen.contains(prompt))
             if prompt == "(hidden): " { #expect(!pty.echoIsOn, "echo must be off while a secret is typed") }
@@ -108,7 +53,7 @@ final class PseudoTerminal {
             }
         }
         let answers = try await asking.value
-        screen += pty.screen()
+        screen = pty.screen()
         #expect(answers == ["KeyName": "ops", "Size": "large", "DBPassword": "hunter2"])
         #expect(screen.contains("KeyName — SSH key pair"))
         #expect(screen.contains("one of: small, large"))

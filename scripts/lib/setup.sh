@@ -58,6 +58,12 @@ nepho_install_registry_test_tools() {
     nepho_install_system_packages openssl python3 chromium fonts-dejavu-core
 }
 
+# formation:ssh's end-to-end test: OpenSSH's server (run by the test on a loopback port
+# as the current user, never as a system service) and client.
+nepho_install_ssh() {
+    nepho_install_system_packages openssh-server openssh-client
+}
+
 # The Vagrant provider's tests (issue 7): Debian's vagrant, installed with
 # --no-install-recommends (like every package here), so no VirtualBox or libvirt
 # comes with it; the tests run `vagrant validate -p` and `vagrant status`, which need none.

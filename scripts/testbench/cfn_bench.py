@@ -42,7 +42,9 @@ from cfn_lifecycle import (
     backend,
     create_hold_function,
     pending_custom_resources,
+    release_hold,
     run_delete,
+    signal_event,
     start_lifecycle,
     take_over_create,
     take_over_update,
@@ -159,6 +161,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params.update({k: v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k == "Action"})
         action = params.get("Action") or f"{self.command} {urllib.parse.urlsplit(path).path}"
         entry = {"action": action, "method": self.command, "path": path, "fault": None, "status": None}
+        if params.get("TemplateURL"):
+            entry["template_url"] = params["TemplateURL"]
         self._body_for_forward = body
         rule = self.bench.take_fault(action, self.command, path)
         if rule and rule["fault"] == "drop":
@@ -209,6 +213,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             stack_id = self.stack_id_from(answer)
             if stack_id:
                 (take_over_create if action == "CreateStack" else take_over_update)(region, stack_id, script)
+        if status == 200 and script and action == "ExecuteChangeSet" and params.get("StackName"):
+            # moto applies a change set at once; a scripted stack's update runs over time.
+            take_over_update(region, params["StackName"], script)
         if status == 200 and action in self.bench.paging:
             answer = self.first_page(action, answer)
         skip = {"content-length", "transfer-encoding", "connection", "server", "date"}
@@ -323,6 +330,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ),
             )
         stack.nepho_cancel = True
+        release_hold(stack)
         body = f'<CancelUpdateStackResponse xmlns="{CFN_NS}"><ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata></CancelUpdateStackResponse>'
         self.reply(200, body.encode())
 
@@ -426,6 +434,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return {"resources": pending_custom_resources(request.get("region", "us-east-1"), request["stack_id"])}
         if path == "/_bench/release":
             return self.release(request)
+        if path == "/_bench/release-hold":
+            stack = backend(request.get("region", "us-east-1")).get_stack(request["stack"])
+            if not release_hold(stack):
+                raise ValueError(f"stack {request['stack']} has no held operation")
+            return {"ok": True}
+        if path == "/_bench/signal":
+            stack = backend(request.get("region", "us-east-1")).get_stack(request["stack"])
+            signal_event(stack, request["logical_id"], request["unique_id"], request.get("status", "SUCCESS"))
+            return {"ok": True}
         raise ValueError(f"no such bench call {path}")
 
     def release(self, request):

@@ -52,13 +52,51 @@ def resources_of(stack):
     return found
 
 
+def start_step(stack, script, operation, logical, announce):
+    """Calls `announce` (which adds the resource's IN_PROGRESS event); then, when the
+    script holds `operation` at `logical`, waits until the bench releases the stack
+    (`/_bench/release-hold`) or an update is cancelled, at most an hour. The hold is in
+    place before the event is, so whoever sees the event can release it."""
+    if (script.get("hold") or {}).get(operation) != logical:
+        announce()
+        return
+    released = threading.Event()
+    stack.nepho_hold = (logical, released)
+    announce()
+    if getattr(stack, "nepho_cancel", False):
+        released.set()
+    released.wait(3600)
+    stack.nepho_hold = None
+
+
+def release_hold(stack):
+    """Lets a held scripted operation go on; False when nothing is held."""
+    held = getattr(stack, "nepho_hold", None)
+    if not held:
+        return False
+    held[1].set()
+    return True
+
+
+def signal_event(stack, logical, unique_id, status="SUCCESS"):
+    """The event CloudFormation records when a wait condition receives a signal."""
+    resources = {entry[0]: entry for entry in resources_of(stack)}
+    if logical not in resources:
+        raise ValueError(f"stack has no resource {logical}")
+    _, rtype, physical = resources[logical]
+    phase = "CREATE_IN_PROGRESS" if stack.status.startswith("CREATE") else "UPDATE_IN_PROGRESS"
+    add_event(stack, phase, logical, rtype, physical, f"Received {status} signal with UniqueId {unique_id}")
+
+
 def run_create(stack, script):
     step = float(script.get("step_seconds", 0.2))
     fail = (script.get("fail") or {}).get("create")
     created = []
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
-        add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
+        start_step(
+            stack, script, "create", logical, lambda: add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
+        )
         time.sleep(step)
         if logical == fail:
             reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
@@ -92,7 +130,9 @@ def run_update(stack, script):
     stack.nepho_cancel = False
     for logical, rtype, physical in resources_of(stack):
         time.sleep(step)
-        add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
+        start_step(
+            stack, script, "update", logical, lambda: add_event(stack, "UPDATE_IN_PROGRESS", logical, rtype, physical)
+        )
         time.sleep(step)
         cancelled = getattr(stack, "nepho_cancel", False)
         if logical == fail or cancelled:

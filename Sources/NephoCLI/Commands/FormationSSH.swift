@@ -7,11 +7,19 @@ extension Nepho {
     struct FormationSSH: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:ssh",
-            abstract: "ssh to a formation (its SSHEndpoint and SSHUser outputs; shortcut: nepho ssh).")
+            abstract:
+                "ssh to a formation (its SSHEndpoint, SSHUser and SSHPort outputs; shortcut: nepho ssh).")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
         @Flag(help: "Only print the address.") var printOnly = false
+        @Option(
+            name: [.customShort("i"), .customLong("identity")], help: "ssh's -i: the private key to use.")
+        var identity: String?
+        @Option(
+            name: [.customShort("F"), .customLong("ssh-config")], help: "ssh's -F: an ssh configuration file."
+        )
+        var sshConfig: String?
         @Argument(parsing: .postTerminator, help: "A command to run there (after --).") var command:
             [String] = []
 
@@ -25,15 +33,22 @@ extension Nepho {
             }
             let user = detail.outputs[names["ssh_user"] ?? "SSHUser"]
             let address = user.map { "\($0)@\(endpoint)" } ?? endpoint
-            FileHandle.standardError.write(Data("ssh \(address)\n".utf8))
+            // A port other than 22 (SSHPort, or the output the scenario's outputs.ssh_port names).
+            let port = detail.outputs[names["ssh_port"] ?? "SSHPort"].flatMap { UInt16($0) }
+            var options: [String] = port.map { ["-p", String($0)] } ?? []
+            if let sshConfig { options += ["-F", sshConfig] }
+            if let identity { options += ["-i", identity] }
+            FileHandle.standardError.write(Data("ssh \((options + [address]).joined(separator: " "))\n".utf8))
             if printOnly || global.output != .text {
-                try renderer.emit(["address": address]) { out in out.line(address) }
+                var printed = ["address": address]
+                if let port { printed["port"] = String(port) }
+                try renderer.emit(printed) { out in out.line(port.map { "\(address) -p \($0)" } ?? address) }
                 return
             }
             guard let ssh = ScenarioOutputs.which("ssh") else {
                 throw NephoError(.notFound, "ssh is not installed; the address is \(address)")
             }
-            let arguments = [ssh, address] + command
+            let arguments = [ssh] + options + [address] + command
             let argv = arguments.map { strdup($0) } + [nil]
             execv(ssh, argv)
             throw NephoError(.internalError, "cannot run ssh: \(SystemError.errnoText())")

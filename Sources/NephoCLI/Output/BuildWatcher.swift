@@ -14,6 +14,8 @@ struct BuildWatcher {
     var build: Int64?
     var format: OutputFormat
     var live: Bool
+    /// Colour in the live table: on a terminal, never with NO_COLOR.
+    var color: Bool
 
     init(api: any NephoAPI, name: String, build: Int64? = nil, format: OutputFormat) {
         self.api = api
@@ -23,6 +25,7 @@ struct BuildWatcher {
         live =
             format == .text && isatty(STDOUT_FILENO) == 1
             && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+        color = live && Renderer(format: format).color
     }
 
     /// Watches to the end; returns the exit status (0: the build succeeded).
@@ -30,7 +33,7 @@ struct BuildWatcher {
         let interrupt = Self.detachOnInterrupt(name: name)
         defer { interrupt.cancel() }
         var after: Int64 = 0
-        var table = LiveTable(name: name)
+        var table = LiveTable(name: name, color: color)
         var buildID = build
         while true {
             let result = try await api.formationWatch(
@@ -132,69 +135,6 @@ struct BuildWatcher {
         }
         source.resume()
         return source
-    }
-}
-
-/// The live view: one row per resource (latest status, reason, time since its first
-/// event), the provisioner's phases, and a progress bar; redrawn in place.
-struct LiveTable {
-    var name: String
-    var rows: [(id: String, type: String, status: String, reason: String, first: Date, last: Date)] = []
-    var phases: [String] = []
-    var phaseTotal = 0
-    var drawnLines = 0
-    let started = Date()
-
-    init(name: String) { self.name = name }
-
-    mutating func add(_ event: BuildEvent) {
-        let date = Self.date(event.timestamp) ?? Date()
-        let id = event.logicalID ?? "-"
-        if let phase = ProvisionerPhase(reason: event.reason) {
-            phases.append("\(phase.number)/\(phase.total) \(phase.text)")
-            phaseTotal = phase.total
-        }
-        if let index = rows.firstIndex(where: { $0.id == id }) {
-            rows[index].status = event.status ?? rows[index].status
-            rows[index].reason = event.reason ?? ""
-            rows[index].last = date
-        } else {
-            rows.append((id, event.resourceType ?? "-", event.status ?? "-", event.reason ?? "", date, date))
-        }
-    }
-
-    mutating func draw(status: String) {
-        var lines: [String] = []
-        lines.append("\(name)  \(status)  \(Int(Date().timeIntervalSince(started))) s")
-        for row in rows {
-            let elapsed = Int(row.last.timeIntervalSince(row.first))
-            lines.append(
-                "  \(pad(row.id, 24)) \(pad(row.type, 32)) \(pad(row.status, 22)) \(pad("\(elapsed) s", 6)) \(String(row.reason.prefix(60)))"
-            )
-        }
-        if !phases.isEmpty { lines.append("  provisioner: " + (phases.last ?? "")) }
-        let done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
-        let total = max(rows.count, 1)
-        let width = 30
-        let filled = width * done / total
-        lines.append(
-            "  [" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-                + "] \(done)/\(total)")
-        var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : ""
-        text += lines.joined(separator: "\n") + "\n"
-        FileHandle.standardOutput.write(Data(text.utf8))
-        drawnLines = lines.count
-    }
-
-    private func pad(_ text: String, _ width: Int) -> String {
-        text.count >= width
-            ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
-    }
-
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
     }
 }
 
