@@ -7,7 +7,9 @@ extension Nepho {
     struct FormationSSH: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:ssh",
-            abstract: "ssh to a formation (its SSHEndpoint and SSHUser outputs; shortcut: nepho ssh).")
+            abstract:
+                "ssh to a formation (its SSHEndpoint and SSHUser outputs, or `vagrant ssh`; shortcut: nepho ssh)."
+        )
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
@@ -17,6 +19,11 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let detail = try await api.formationDescribe(FormationRef(name: name))
+            if detail.provider == "vagrant" {
+                try await VagrantSSH(detail: detail, command: command).run(
+                    printOnly: printOnly || global.output != .text, renderer: renderer)
+                return
+            }
             let names = await ScenarioOutputs.names(api: api, detail: detail)
             let endpointKey = names["ssh_endpoint"] ?? "SSHEndpoint"
             guard let endpoint = detail.outputs[endpointKey] else {
