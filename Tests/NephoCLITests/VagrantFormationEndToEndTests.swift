@@ -50,8 +50,8 @@ struct VagrantFormationEndToEndTests {
     ) async throws -> String {
         var lines = [
             "#!/bin/sh",
-            "# Test double for vagrant: replays Fixtures/vagrant/\(transcript) (see replay-vagrant).",
-            "export NEPHO_VAGRANT_TRANSCRIPT='\(Self.fixtures.appendingPathComponent(transcript).path)'",
+            "# Test double for vagrant: replays the transcript \(transcript) (see Fixtures/vagrant/replay-vagrant).",
+            "export NEPHO_VAGRANT_TRANSCRIPT='\(transcript.hasPrefix("/") ? transcript : Self.fixtures.appendingPathComponent(transcript).path)'",
             "export NEPHO_VAGRANT_EXIT=\(exit)",
         ]
         if let holdAfter, let release {
@@ -62,7 +62,8 @@ struct VagrantFormationEndToEndTests {
         }
         if let record { lines.append("export NEPHO_VAGRANT_RECORD='\(record.path)'") }
         lines.append("exec '\(Self.fixtures.appendingPathComponent("replay-vagrant").path)' \"$@\"")
-        let script = scratch(nepho, "vagrant-\(transcript)-\(UUID().uuidString.prefix(6))")
+        let script = scratch(
+            nepho, "vagrant-\((transcript as NSString).lastPathComponent)-\(UUID().uuidString.prefix(6))")
         try await ExecutableFile.write(lines.joined(separator: "\n") + "\n", to: script)
         return script.path
     }
@@ -119,6 +120,15 @@ struct VagrantFormationEndToEndTests {
         throw CancellationError()
     }
 
+    /// Waits until `count` events of `name` are stored.
+    func waitForEvents(_ nepho: NephoBinary, _ name: String, atLeast count: Int) async throws {
+        for _ in 0..<600 {
+            if try await storedEventIDs(nepho, name).count >= count { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw CancellationError()
+    }
+
     /// Every file under `folder` that contains `text`.
     func files(under folder: URL, containing text: String) -> [String] {
         guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else {
@@ -155,9 +165,7 @@ struct VagrantFormationEndToEndTests {
         // Mid-build (vagrant is held after 20 lines): kill the monitor; the daemon starts another.
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
         let first = try await waitForMonitor(lock, not: nil)
-        for _ in 0..<600 where try await storedEventIDs(nepho, "wiki").count < 10 {
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
+        try await waitForEvents(nepho, "wiki", atLeast: 10)
         kill(first, SIGKILL)
         let second = try await waitForMonitor(lock, not: first)
         #expect(second != first)
@@ -267,6 +275,108 @@ struct VagrantFormationEndToEndTests {
         #expect(
             !FileManager.default.fileExists(
                 atPath: nepho.home.appendingPathComponent("formations/nothing").path))
+    }
+
+    /// The build's detached run, as the daemon saved it (pid, log and status files).
+    func savedRun(_ nepho: NephoBinary, _ name: String, build: Int) async throws -> [String: Any] {
+        let file = nepho.home.appendingPathComponent("formations/\(name)/nepho/builds/\(build).run.json")
+        for _ in 0..<600 {
+            if let data = FileManager.default.contents(atPath: file.path),
+                let run = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["run"]
+                    as? [String: Any]
+            {
+                return run
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw CancellationError()
+    }
+
+    @Test func daemonAndMonitorKilledTheNextCommandResumesWithEveryEventOnce() async throws {
+        let nepho = try setUp()
+        defer { Task { await stop(nepho) } }
+        let release = scratch(nepho, "release")
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
+            nepho, "up-success.txt", holdAfter: 25, release: release)
+        let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "restart", "--detach"])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let build = try await lastBuild(nepho, "restart")
+        let monitor = try await waitForMonitor(
+            nepho.home.appendingPathComponent("builds/\(build).lock"), not: nil)
+        try await waitForEvents(nepho, "restart", atLeast: 10)
+        // No daemon and no monitor (as after a crash); vagrant goes on in its own session.
+        let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
+        kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
+        kill(monitor, SIGKILL)
+        _ = FileManager.default.createFile(atPath: release.path, contents: Data())
+        let watch = try await nepho.run(["formation:watch", "restart"])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        #expect(
+            try await storedEventIDs(nepho, "restart")
+                == (try expectedEventIDs("up-success.txt", build: build)))
+    }
+
+    @Test func vagrantGoneWithoutAStatusFailsTheBuildWithTheExplanation() async throws {
+        let nepho = try setUp()
+        defer { Task { await stop(nepho) } }
+        let release = scratch(nepho, "never")
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
+            nepho, "up-success.txt", holdAfter: 5, release: release)
+        let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "vanished", "--detach"])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let build = try await lastBuild(nepho, "vanished")
+        // As when the computer restarts: vagrant and its wrapper are gone, no status written.
+        let run = try await savedRun(nepho, "vanished", build: build)
+        kill(-pid_t(try #require(run["pid"] as? Int)), SIGKILL)
+        let watch = try await nepho.run(["formation:watch", "vanished"])
+        #expect(watch.status == 1)
+        #expect(
+            watch.errorOutput.contains("vagrant stopped without reporting how it ended"),
+            "\(watch.errorOutput)")
+    }
+
+    @Test func providerFlagRunsAnAWSScenarioOnVagrantAndASecretPrintedIsRedacted() async throws {
+        let nepho = try setUp()
+        defer { Task { await stop(nepho) } }
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, "up-success.txt")
+        let flagged = try await nepho.run([
+            "create", "mediawiki", "--provider", "vagrant", "--name", "flagged", "-p", "KeyName=ops", "-p",
+            "SSHLocation=192.0.2.1/32",
+        ])
+        #expect(flagged.status == 0, "\(flagged.errorOutput)")
+        let describe = try await nepho.run(["formation:describe", "flagged"])
+        #expect(
+            describe.output.contains("Provider: vagrant") && describe.output.contains("Scenario: default"))
+        let vagrantfile = try String(
+            contentsOf: nepho.home.appendingPathComponent("formations/flagged/Vagrantfile"), encoding: .utf8)
+        #expect(
+            vagrantfile.contains("nepho mediawiki/vagrant"), "the cloudlet's patterns/vagrant/Vagrantfile")
+        let wrong = try await nepho.run(["create", "mediawiki", "--provider", "gcp"])
+        #expect(wrong.status != 0 && wrong.errorOutput.contains("aws or vagrant"))
+
+        // A provisioner that prints the secret (it must not): the stored events hold <redacted>.
+        let secret = "Printed-s3cret-\(UUID().uuidString.prefix(8))"
+        let original = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("up-success.txt"), encoding: .utf8)
+        let leaky = original.replacingOccurrences(
+            of: "default: Last metadata expiration check",
+            with: "default: the password is \(secret); last metadata")
+        #expect(leaky != original)
+        let transcript = scratch(nepho, "leaky.txt")
+        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, transcript.path)
+        let leaking = try await nepho.run([
+            "create", "mediawiki/vagrant", "--name", "leaky", "-p", "AdminPassword=\(secret)",
+        ])
+        #expect(leaking.status == 0, "\(leaking.errorOutput)")
+        let logs = try await nepho.run(["formation:logs", "leaky"])
+        #expect(logs.output.contains("the password is <redacted>"), "\(logs.output)")
+        #expect(!logs.output.contains(secret))
+        for file in ["state.db", "state.db-wal"] {
+            let data =
+                FileManager.default.contents(atPath: nepho.home.appendingPathComponent(file).path) ?? Data()
+            #expect(data.range(of: Data(secret.utf8)) == nil, "the secret reached \(file)")
+        }
     }
 
     /// The real vagrant (Debian's package, installed by scripts/test): with no provider
