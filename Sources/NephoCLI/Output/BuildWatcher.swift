@@ -142,6 +142,7 @@ struct LiveTable {
     var rows: [(id: String, type: String, status: String, reason: String, first: Date, last: Date)] = []
     var phases: [String] = []
     var phaseTotal = 0
+    var phaseDone = 0
     var drawnLines = 0
     let started = Date()
 
@@ -153,6 +154,7 @@ struct LiveTable {
         if let phase = ProvisionerPhase(reason: event.reason) {
             phases.append("\(phase.number)/\(phase.total) \(phase.text)")
             phaseTotal = phase.total
+            phaseDone = phase.number
         }
         if let index = rows.firstIndex(where: { $0.id == id }) {
             rows[index].status = event.status ?? rows[index].status
@@ -173,8 +175,16 @@ struct LiveTable {
             )
         }
         if !phases.isEmpty { lines.append("  provisioner: " + (phases.last ?? "")) }
-        let done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
-        let total = max(rows.count, 1)
+        var done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
+        var total = max(rows.count, 1)
+        // A vagrant build has no resources that complete: its phases are the progress.
+        let hasResources = rows.contains {
+            $0.status.hasSuffix("_IN_PROGRESS") || $0.status.hasSuffix("_COMPLETE")
+        }
+        if !hasResources && phaseTotal > 0 {
+            done = phaseDone
+            total = phaseTotal
+        }
         let width = 30
         let filled = width * done / total
         lines.append(
