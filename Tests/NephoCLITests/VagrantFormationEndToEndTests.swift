@@ -199,6 +199,13 @@ struct VagrantFormationEndToEndTests {
         let address = try await ProcessRunner.run(
             NephoBinary.executable, ["ssh", "wiki", "--print-only"], environment: ssh, timeout: 60)
         #expect(address.output == "vagrant@127.0.0.1 -p 2222\n", "\(address.output)\(address.errorOutput)")
+        // Without --print-only, nepho hands over to `vagrant ssh -- CMD` (the stand-in records its arguments).
+        let sshRecord = scratch(nepho, "ssh-record.txt")
+        ssh["NEPHO_VAGRANT"] = try await standIn(nepho, "ssh-config.txt", record: sshRecord)
+        let exec = try await ProcessRunner.run(
+            NephoBinary.executable, ["ssh", "wiki", "--", "uptime"], environment: ssh, timeout: 60)
+        #expect(exec.status == 0, "\(exec.errorOutput)")
+        #expect(try String(contentsOf: sshRecord, encoding: .utf8).contains("args: ssh -- uptime"))
         let update = try await nepho.run(["formation:update", "wiki", "-p", "HTTPPort=8081", "--yes"])
         #expect(update.status != 0 && update.errorOutput.contains("destroy it and create it again"))
 
