@@ -73,7 +73,8 @@ let package = Package(
             name: "NephoEngineTests",
             dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP", "NephoTestBench"]),
         .testTarget(
-            name: "NephoCLITests", dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS"]),
+            name: "NephoCLITests",
+            dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS", "NephoEngine"]),
         .testTarget(name: "NephoProtocolTests", dependencies: ["NephoProtocol"]),
         .testTarget(name: "NephoStoreTests", dependencies: ["NephoStore", "NephoSupport"]),
         .testTarget(

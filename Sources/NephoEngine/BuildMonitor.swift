@@ -88,6 +88,12 @@ public struct BuildMonitor {
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         let store = try StateStore(path: paths.database.path)
+        if let build = try store.build(id: buildID),
+            try store.formation(id: build.formationID)?.provider == "vagrant"
+        {
+            return try await VagrantBuildMonitor(paths: paths, buildID: buildID, environment: environment)
+                .run(store: store)
+        }
         let configuration = try AWSConfiguration.resolve(environment: environment)
         let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
         Self.log("monitoring build \(buildID)")

@@ -12,6 +12,7 @@ extension LocalAPI {
         resumeBuilds()
         let store = try store()
         let formation = try formationRecord(params.name, in: store)
+        if formation.provider == "vagrant" { throw vagrantUpdateRefusal(formation) }
         // Change sets go by stack name (moto does not find them by stack id).
         guard formation.stackID != nil else {
             throw NephoError(.conflict, "formation \(params.name) has no stack")

@@ -44,6 +44,9 @@ extension LocalAPI {
             let cloudlet = try catalog().find(params.cloudlet)
             return (cloudlet, try cloudlet.scenario(params.scenario ?? "default"))
         }
+        if try Self.provider(params.provider, scenario: scenario) == "vagrant" {
+            return try await formationCreateVagrant(params, cloudlet: cloudlet, scenario: scenario)
+        }
         let name = try FormationProvider.stackName(params.name ?? "\(cloudlet.name)-\(scenario.name)")
         let values = try translatingErrors {
             try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides).resolve()
@@ -142,13 +145,15 @@ extension LocalAPI {
             name: formation.name, cloudlet: formation.cloudlet, scenario: formation.scenario,
             status: formation.status, stackID: formation.stackID, region: formation.region,
             parameters: Self.dictionary(formation.parameters), outputs: Self.dictionary(formation.outputs),
-            builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline)
+            builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline,
+            provider: formation.provider)
     }
 
     public func formationDestroy(_ params: FormationActionParams) async throws -> BuildSummary {
         resumeBuilds()
         let store = try store()
         let formation = try formationRecord(params.name, in: store)
+        if formation.provider == "vagrant" { return try formationDestroyVagrant(formation, store: store) }
         guard let stackID = formation.stackID else {
             throw NephoError(.conflict, "formation \(params.name) has no stack")
         }
@@ -173,6 +178,7 @@ extension LocalAPI {
         resumeBuilds()
         let store = try store()
         let formation = try formationRecord(params.name, in: store)
+        if formation.provider == "vagrant" { return try formationCancelVagrant(formation, store: store) }
         guard let build = try store.builds(formationID: formation.id).last, build.finishedAt == nil,
             let stackID = formation.stackID
         else {

@@ -86,7 +86,16 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
     /// Keeps the provider variables of `environment`.
     public static func capture(from environment: [String: String]) -> ProviderContext {
         ProviderContext(
-            environment: environment.filter { $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) })
+            environment: environment.filter {
+                $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) || isVagrantVariable($0.key)
+            })
+    }
+
+    /// Variables a Vagrant build takes from the client (docs/vagrant.md): `PATH` (where
+    /// vagrant is), `VAGRANT_*` (its home, default provider…) and `NEPHO_VAGRANT` (the
+    /// vagrant program to run, a test hook).
+    public static func isVagrantVariable(_ name: String) -> Bool {
+        name == "PATH" || name == "NEPHO_VAGRANT" || name.hasPrefix("VAGRANT_")
     }
 
     /// `base` (normally the process's own environment) with the carried non-AWS variables

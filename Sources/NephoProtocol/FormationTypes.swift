@@ -8,14 +8,18 @@ public struct FormationCreateParams: Codable, Sendable, Equatable {
     public var name: String?
     /// The command-line layer (`-p KEY=VALUE`) plus answers to prompts.
     public var overrides: [String: String]
+    /// `aws` or `vagrant` (`--provider`); the scenario's own provider when nil.
+    public var provider: String?
 
     public init(
-        cloudlet: String, scenario: String? = nil, name: String? = nil, overrides: [String: String] = [:]
+        cloudlet: String, scenario: String? = nil, name: String? = nil, overrides: [String: String] = [:],
+        provider: String? = nil
     ) {
         self.cloudlet = cloudlet
         self.scenario = scenario
         self.name = name
         self.overrides = overrides
+        self.provider = provider
     }
 }
 
@@ -157,12 +161,15 @@ public struct FormationDetail: Codable, Sendable, Equatable {
     public var builds: [BuildSummary]
     /// The last build's events.
     public var timeline: [SequencedEvent]
+    /// `aws` or `vagrant` (nil from a daemon older than the Vagrant provider: aws).
+    public var provider: String?
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
         parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
-        timeline: [SequencedEvent]
+        timeline: [SequencedEvent], provider: String? = nil
     ) {
+        self.provider = provider
         self.name = name
         self.cloudlet = cloudlet
         self.scenario = scenario

@@ -10,7 +10,8 @@ extension Nepho {
             abstract: "Build a formation from a cloudlet's scenario (shortcut: nepho create).",
             discussion: """
                 Resolves the scenario's parameters (asking on a terminal for missing ones), checks the \
-                template with CloudFormation, starts the build and watches it. Ctrl-C stops watching \
+                template with CloudFormation (or lays out the Vagrant machine's folder for a vagrant \
+                scenario, docs/vagrant.md), starts the build and watches it. Ctrl-C stops watching \
                 only; the build goes on (`nepho formation:watch NAME`). See docs/formations.md.
                 """)
 
@@ -23,8 +24,18 @@ extension Nepho {
         @Option(name: .customShort("p"), help: ArgumentHelp("Set a parameter.", valueName: "KEY=VALUE"))
         var parameters: [String] = []
         @Flag(help: "Start the build and return without watching it.") var detach = false
+        @Option(
+            help:
+                "aws or vagrant (default: the scenario's provider); vagrant needs the cloudlet's patterns/vagrant/Vagrantfile."
+        )
+        var provider: String?
 
-        func validate() throws { _ = try ParameterAssignments.parse(parameters) }
+        func validate() throws {
+            _ = try ParameterAssignments.parse(parameters)
+            if let provider, !["aws", "vagrant"].contains(provider) {
+                throw ValidationError("--provider must be aws or vagrant, not \(provider)")
+            }
+        }
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let (cloudlet, scenario) = ScenarioReference.split(reference)
@@ -36,7 +47,8 @@ extension Nepho {
             for (key, value) in answers { overrides[key] = value }
             let build = try await api.formationCreate(
                 FormationCreateParams(
-                    cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides))
+                    cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides,
+                    provider: provider))
             if detach || global.output != .text {
                 try renderer.emit(build) { out in
                     out.line(

@@ -16,7 +16,8 @@ extension Nepho {
             let detail = try await api.formationDescribe(FormationRef(name: name))
             try renderer.emit(detail) { out in
                 out.fields([
-                    ("Name", detail.name), ("Status", detail.status), ("Cloudlet", detail.cloudlet),
+                    ("Name", detail.name), ("Status", detail.status), ("Provider", detail.provider),
+                    ("Cloudlet", detail.cloudlet),
                     ("Scenario", detail.scenario), ("Region", detail.region), ("Stack", detail.stackID),
                 ])
                 if !detail.parameters.isEmpty {

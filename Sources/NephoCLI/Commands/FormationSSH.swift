@@ -8,7 +8,8 @@ extension Nepho {
         static let configuration = CommandConfiguration(
             commandName: "formation:ssh",
             abstract:
-                "ssh to a formation (its SSHEndpoint, SSHUser and SSHPort outputs; shortcut: nepho ssh).")
+                "ssh to a formation (its SSHEndpoint, SSHUser and SSHPort outputs, or `vagrant ssh`; shortcut: nepho ssh)."
+        )
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The formation.") var name: String
@@ -25,6 +26,11 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let detail = try await api.formationDescribe(FormationRef(name: name))
+            if detail.provider == "vagrant" {
+                try await VagrantSSH(detail: detail, command: command).run(
+                    printOnly: printOnly || global.output != .text, renderer: renderer)
+                return
+            }
             let names = await ScenarioOutputs.names(api: api, detail: detail)
             let endpointKey = names["ssh_endpoint"] ?? "SSHEndpoint"
             guard let endpoint = detail.outputs[endpointKey] else {

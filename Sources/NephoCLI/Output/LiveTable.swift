@@ -17,6 +17,8 @@ struct LiveTable {
     var color: Bool
     var rows: [(id: String, type: String, status: String, reason: String, first: Date, last: Date)] = []
     var phases: [String] = []
+    var phaseTotal = 0
+    var phaseDone = 0
     var drawnLines = 0
     let started = Date()
 
@@ -30,6 +32,8 @@ struct LiveTable {
         let id = event.logicalID ?? "-"
         if let phase = ProvisionerPhase(reason: event.reason) {
             phases.append("\(phase.number)/\(phase.total) \(phase.text)")
+            phaseTotal = phase.total
+            phaseDone = phase.number
         }
         if let index = rows.firstIndex(where: { $0.id == id }) {
             rows[index].status = event.status ?? rows[index].status
@@ -78,8 +82,16 @@ struct LiveTable {
         }
         if hidden > 0 { lines.append(fit([("  … \(hidden) more finished", "2")], width)) }
         if let phase = phases.last { lines.append(fit([("  provisioner: ", nil), (phase, "36")], width)) }
-        let done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
-        let total = max(rows.count, 1)
+        var done = rows.filter { $0.status.hasSuffix("_COMPLETE") }.count
+        var total = max(rows.count, 1)
+        // A vagrant build has no resources that complete: its phases are the progress.
+        let hasResources = rows.contains {
+            $0.status.hasSuffix("_IN_PROGRESS") || $0.status.hasSuffix("_COMPLETE")
+        }
+        if !hasResources && phaseTotal > 0 {
+            done = phaseDone
+            total = phaseTotal
+        }
         let barWidth = 30
         let filled = barWidth * done / total
         lines.append(

@@ -34,8 +34,13 @@ public struct VagrantDetachedRun: Codable, Sendable, Equatable {
 
 extension VagrantRunner {
     /// Starts `command` detached; `build` names its log and status files (a build id).
-    /// Secrets are in vagrant's environment only, as for `run`.
-    public func startDetached(_ command: VagrantCommand, build: String) throws -> VagrantDetachedRun {
+    /// Secrets are in vagrant's environment only, as for `run`. With `after`, the
+    /// wrapper first waits until that run has ended (its status written, or its wrapper
+    /// gone): vagrant runs one action per machine at a time, so a destroy that cancels
+    /// an interrupted `up` starts once the `up` has stopped.
+    public func startDetached(
+        _ command: VagrantCommand, build: String, after previous: VagrantDetachedRun? = nil
+    ) throws -> VagrantDetachedRun {
         let vagrant = try vagrantPath()
         let folder = environment.folder.appendingPathComponent("nepho/builds", isDirectory: true)
         try FileManager.default.createDirectory(
@@ -45,8 +50,15 @@ extension VagrantRunner {
         for stale in [log, status, status + ".tmp"] { try? FileManager.default.removeItem(atPath: stale) }
         var variables = commandEnvironment
         variables["NEPHO_VAGRANT_STATUS"] = status
+        var wait = ""
+        if let previous {
+            variables["NEPHO_VAGRANT_AFTER_STATUS"] = previous.statusFile
+            wait =
+                "while [ ! -e \"$NEPHO_VAGRANT_AFTER_STATUS\" ] && kill -0 \(previous.pid) 2>/dev/null; do sleep 0.2; done; "
+        }
         let wrapper =
-            "\"$@\"; status=$?; printf '%s\\n' \"$status\" > \"$NEPHO_VAGRANT_STATUS.tmp\" && mv \"$NEPHO_VAGRANT_STATUS.tmp\" \"$NEPHO_VAGRANT_STATUS\""
+            wait
+            + "\"$@\"; status=$?; printf '%s\\n' \"$status\" > \"$NEPHO_VAGRANT_STATUS.tmp\" && mv \"$NEPHO_VAGRANT_STATUS.tmp\" \"$NEPHO_VAGRANT_STATUS\""
         let pid = try DetachedProcess.spawn(
             path: "/bin/sh", arguments: ["-c", wrapper, "nepho-vagrant", vagrant] + command.arguments,
             environment: variables, logFile: log)

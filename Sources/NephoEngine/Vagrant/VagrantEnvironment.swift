@@ -75,11 +75,12 @@ public struct VagrantEnvironment: Sendable, Equatable {
 
     /// `vagrant ssh [-- COMMAND…]` in this folder: the program, its arguments and its
     /// environment, for a command that hands the terminal over (exec) to it. Secrets
-    /// are not needed and not given.
+    /// are not needed and not given. `NEPHO_VAGRANT` in `base` names another vagrant
+    /// program (a test hook, docs/vagrant.md).
     public func sshInvocation(
         command: [String] = [], base: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> (path: String, arguments: [String], environment: [String: String]) {
-        guard let path = ProcessRunner.resolve("vagrant", environment: base) else {
+        guard let path = ProcessRunner.resolve(base["NEPHO_VAGRANT"] ?? "vagrant", environment: base) else {
             throw VagrantProblem.notInstalled
         }
         return (path, ["ssh"] + (command.isEmpty ? [] : ["--"] + command), commandEnvironment(base: base))

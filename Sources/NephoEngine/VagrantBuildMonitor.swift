@@ -1,0 +1,178 @@
+import Foundation
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// The body of `nephod monitor BUILD` for a vagrant formation (`BuildMonitor.run`
+/// dispatches here, holding the build's lock). vagrant itself was started detached by
+/// the daemon (`LocalAPI.startVagrantBuild`), which saved the run in
+/// `nepho/builds/BUILD.run.json` of the formation's folder; the monitor follows its log
+/// with `VagrantLogFollower`, resuming after the line of the build's last stored event
+/// (event ids are `vagrant-BUILD-LINE-N`, so re-reading a line stores nothing twice),
+/// stores each event redacted, keeps the formation's outputs (`MachineState`,
+/// `SSHAddress`, `SSHUser`, `URL`, `Folder`) and finishes the build with vagrant's result.
+struct VagrantBuildMonitor: Sendable {
+    var paths: NephoPaths
+    var buildID: Int64
+    /// The provider context; secrets of the build under `secretPrefix` (memory only).
+    var environment: [String: String]
+
+    /// Context keys holding the build's secret values, for redaction.
+    static let secretPrefix = "NEPHO_VAGRANT_SECRET:"
+    /// How long a build may wait for its run to be saved before it counts as never started.
+    static let startGrace = 60.0
+
+    /// What `BUILD.run.json` holds: the run, and the boot it was started in (a pid
+    /// from an earlier boot means nothing: the run is gone).
+    struct RunFile: Codable {
+        var run: VagrantDetachedRun
+        var bootID: String?
+    }
+
+    static func runFile(folder: URL, build: Int64) -> URL {
+        folder.appendingPathComponent("nepho/builds/\(build).run.json")
+    }
+
+    static func save(_ run: VagrantDetachedRun, folder: URL, build: Int64) throws {
+        let data = try JSONEncoder().encode(RunFile(run: run, bootID: bootID()))
+        try AtomicFile.write(data, to: runFile(folder: folder, build: build), mode: 0o600)
+    }
+
+    /// The run of `build`, or nil when none was saved. A run of an earlier boot comes back
+    /// with a pid no process has, so that following it ends at once ("stopped without reporting").
+    static func load(folder: URL, build: Int64) -> VagrantDetachedRun? {
+        guard let data = FileManager.default.contents(atPath: runFile(folder: folder, build: build).path),
+            let file = try? JSONDecoder().decode(RunFile.self, from: data)
+        else { return nil }
+        var run = file.run
+        if let boot = file.bootID, let now = bootID(), boot != now { run.pid = Int32.max }
+        return run
+    }
+
+    static func bootID() -> String? {
+        (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Follows the build to its end; returns the monitor's exit status.
+    func run(store: StateStore) async throws -> Int32 {
+        guard let build = try store.build(id: buildID), build.finishedAt == nil,
+            let formation = try store.formation(id: build.formationID)
+        else { return 0 }
+        let folder = VagrantEnvironment.folder(paths: paths, formation: formation.name)
+        let started = BuildMonitor.date(build.startedAt) ?? Date()
+        var found: VagrantDetachedRun?
+        while found == nil {
+            guard try stillWanted(store) else { return 0 }
+            found = Self.load(folder: folder, build: buildID)
+            if found == nil {
+                guard Date().timeIntervalSince(started) < Self.startGrace else {
+                    try finish(
+                        store: store, build: build, formation: formation,
+                        status: VagrantBuildStatus.word(build.operation.rawValue) + "_FAILED",
+                        error:
+                            "vagrant was never started for this build (nepho stopped while starting it). Run the command again.",
+                        outputs: nil)
+                    return 0
+                }
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+        guard let run = found else { return 0 }
+        BuildMonitor.log("following vagrant (pid \(run.pid)) for build \(buildID)")
+        let outcome = try await withThrowingTaskGroup(of: Followed?.self) { group in
+            group.addTask {
+                try await follow(
+                    run, folder: folder, store: store, formation: formation, status: build.status)
+            }
+            group.addTask {
+                // Superseded (a destroy), or the home removed: stop following.
+                while try stillWanted(store) { try await Task.sleep(nanoseconds: 500_000_000) }
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let outcome, try stillWanted(store) else { return 0 }
+        var outputs = outcome.outputs
+        if let state = outcome.result.summary.state { outputs["MachineState"] = state.rawValue }
+        let (status, error) = VagrantBuildStatus.finished(
+            operation: build.operation.rawValue, result: outcome.result)
+        try finish(
+            store: store, build: build, formation: formation, status: status, error: error, outputs: outputs)
+        if status == "DELETE_COMPLETE" {
+            // The machine is gone; its events stay in the database.
+            try? FileManager.default.removeItem(at: folder)
+        }
+        return 0
+    }
+
+    /// What following a run gave: vagrant's result and the outputs seen on the way.
+    struct Followed: Sendable {
+        var result: VagrantRunResult
+        var outputs: [String: String]
+    }
+
+    private func follow(
+        _ run: VagrantDetachedRun, folder: URL, store: StateStore, formation: FormationRecord, status: String
+    ) async throws -> Followed {
+        let secrets = environment.filter { $0.key.hasPrefix(Self.secretPrefix) }.map { Secret($0.value) }
+        let last = try store.events(
+            buildID: buildID, after: max(0, try store.lastSequence(buildID: buildID) - 1)
+        )
+        .last
+        // The line of the last stored event is read again: its later events may not be stored yet.
+        let resumeLine = max(
+            0, (last.flatMap { VagrantLogEntry.line(ofEventID: $0.providerEventID) } ?? 1) - 1)
+        var outputs = LocalAPI.dictionary(formation.outputs)
+        var storeError: Error?
+        let follower = VagrantLogFollower(run: run, folder: folder.path)
+        let result = try await follower.follow(build: "\(buildID)", resumingAfter: resumeLine) { entry in
+            guard storeError == nil else { return }
+            let entry = entry.redacting(secrets)
+            do {
+                try store.appendEvent(
+                    EventRecord(
+                        buildID: buildID, providerEventID: entry.eventID,
+                        timestamp: BuildMonitor.stamp(
+                            Date(timeIntervalSince1970: TimeInterval(entry.timestamp))),
+                        logicalID: entry.logicalID, resourceType: entry.resourceType, status: entry.status,
+                        reason: entry.reason))
+                var seen = outputs
+                if entry.status.hasPrefix("STATE_") {
+                    seen["MachineState"] = entry.status.dropFirst("STATE_".count).lowercased()
+                }
+                for (prefix, key) in [("SSH address: ", "SSHAddress"), ("SSH username: ", "SSHUser")] {
+                    if let reason = entry.reason, reason.hasPrefix(prefix) {
+                        seen[key] = String(reason.dropFirst(prefix.count))
+                    }
+                }
+                if seen != outputs {
+                    outputs = seen
+                    try store.updateFormation(
+                        id: formation.id, status: status, outputs: LocalAPI.jsonText(outputs))
+                }
+            } catch {
+                storeError = error
+            }
+        }
+        if let storeError { throw storeError }
+        return Followed(result: result, outputs: outputs)
+    }
+
+    /// False once the build is finished by someone else or the home is gone.
+    private func stillWanted(_ store: StateStore) throws -> Bool {
+        guard FileManager.default.fileExists(atPath: paths.database.path) else { return false }
+        return try store.build(id: buildID)?.finishedAt == nil
+    }
+
+    private func finish(
+        store: StateStore, build: BuildRecord, formation: FormationRecord, status: String, error: String?,
+        outputs: [String: String]?
+    ) throws {
+        try store.updateFormation(id: formation.id, status: status, outputs: outputs.map(LocalAPI.jsonText))
+        try store.updateBuild(id: buildID, status: status, finished: true, error: error)
+        BuildMonitor.log("build \(buildID) ended: \(status)\(error.map { " (\($0))" } ?? "")")
+    }
+}
