@@ -151,15 +151,19 @@ struct LiveTable {
         let date = Self.date(event.timestamp) ?? Date()
         let id = event.logicalID ?? "-"
         if let phase = ProvisionerPhase(reason: event.reason) {
-            phases.append("\(phase.number)/\(phase.total) \(phase.text)")
+            phases.append(phase.summary)
             phaseTotal = phase.total
         }
         if let index = rows.firstIndex(where: { $0.id == id }) {
             rows[index].status = event.status ?? rows[index].status
-            rows[index].reason = event.reason ?? ""
+            rows[index].reason = Self.oneLine(event.reason ?? "")
             rows[index].last = date
         } else {
-            rows.append((id, event.resourceType ?? "-", event.status ?? "-", event.reason ?? "", date, date))
+            rows.append(
+                (
+                    id, event.resourceType ?? "-", event.status ?? "-", Self.oneLine(event.reason ?? ""),
+                    date, date
+                ))
         }
     }
 
@@ -191,46 +195,16 @@ struct LiveTable {
             ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
     }
 
+    /// A reason on one line: the redraw counts the lines it wrote (a FAILURE signal's
+    /// reason carries the log's last lines).
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
     static func date(_ text: String) -> Date? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
-    }
-}
-
-/// A provisioner phase as CloudFormation records its signal: the reason of a wait
-/// condition event, `Received SUCCESS signal with UniqueId phase-2-of-6` or the phase's
-/// own text `NEPHO_PHASE 2/6 Installing packages` (docs/provisioners.md).
-struct ProvisionerPhase {
-    var number: Int
-    var total: Int
-    var text: String
-
-    init?(reason: String?) {
-        guard let reason else { return nil }
-        if let range = reason.range(of: "NEPHO_PHASE ") {
-            let rest = reason[range.upperBound...]
-            let parts = rest.split(separator: " ", maxSplits: 1)
-            let fraction = parts.first?.split(separator: "/") ?? []
-            guard fraction.count == 2, let number = Int(fraction[0]), let total = Int(fraction[1]) else {
-                return nil
-            }
-            self.number = number
-            self.total = total
-            text = parts.count > 1 ? String(parts[1]) : ""
-            return
-        }
-        if let range = reason.range(of: "UniqueId phase-") {
-            let parts = reason[range.upperBound...].split(separator: "-")
-            guard parts.count >= 3, let number = Int(parts[0]), parts[1] == "of",
-                let total = Int(parts[2].prefix { $0.isNumber })
-            else { return nil }
-            self.number = number
-            self.total = total
-            text = "phase \(number) of \(total)"
-            return
-        }
-        return nil
     }
 }
 
