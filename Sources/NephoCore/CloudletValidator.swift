@@ -5,8 +5,10 @@ import NephoSupport
 ///
 /// Checks the metadata; that a default scenario exists; for each scenario that its
 /// pattern and provisioner exist and stay inside the cloudlet; that each AWS pattern
-/// parses as a CloudFormation template; and that scenario parameters match the
-/// template's `Parameters` (unknown names, and required ones nobody declares).
+/// parses as a CloudFormation template; that scenario parameters match the
+/// template's `Parameters` (unknown names, and required ones nobody declares); and
+/// (a warning) that a wait condition the hand-off signals waits for every phase of the
+/// scenario's provisioner and the final signal (`ProvisionerPhases`).
 public struct CloudletValidator: Sendable {
     public init() {}
 
@@ -49,10 +51,13 @@ public struct CloudletValidator: Sendable {
         func error(_ key: String, _ message: String) {
             problems.append(CloudletProblem(file: file, mark: (fields[key] ?? fields).mark, message: message))
         }
+        var provisionerFile: URL?
         if let provisioner = scenario.provisioner, RelativePath.problem(provisioner) == nil {
             let path = folder.appendingPathComponent("provisioners").appendingPathComponent(provisioner)
             if !FileManager.default.fileExists(atPath: path.path) {
                 error("provisioner", "provisioner \"\(provisioner)\" not found: expected \(path.path)")
+            } else {
+                provisionerFile = path
             }
         }
         guard let pattern = scenario.pattern else {
@@ -75,6 +80,13 @@ public struct CloudletValidator: Sendable {
             return
         }
         guard scenario.provider == "aws", let template = templates[pattern] else { return }
+        if let provisionerFile, let name = scenario.provisioner {
+            for problem in ProvisionerPhases.countProblems(
+                template: template, provisioner: provisionerFile, provisionerName: name)
+            where !problems.contains(problem) {
+                problems.append(problem)
+            }
+        }
         let declared = Set(template.parameters.map(\.name))
         for spec in scenario.parameters where !declared.contains(spec.name) {
             let hint = template.parameters.map(\.name).min {

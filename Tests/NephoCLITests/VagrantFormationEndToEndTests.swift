@@ -361,7 +361,7 @@ struct VagrantFormationEndToEndTests {
         // On a terminal (`script` gives one), the live view's progress is the provisioner's phases.
         let live = try await ProcessRunner.run(
             "script", ["-qec", "\(NephoBinary.executable) formation:watch flagged", "/dev/null"],
-            environment: nepho.environment, timeout: 60)
+            environment: nepho.environment.merging(["NO_COLOR": "1"]) { $1 }, timeout: 60)
         #expect(live.output.contains("provisioner: 6/6 Starting the web server"), "\(live.output)")
         #expect(live.output.contains("] 6/6"), "\(live.output)")
         let wrong = try await nepho.run(["create", "mediawiki", "--provider", "gcp"])

@@ -138,42 +138,6 @@ struct BuildWatcher {
     }
 }
 
-/// A provisioner phase as CloudFormation records its signal: the reason of a wait
-/// condition event, `Received SUCCESS signal with UniqueId phase-2-of-6` or the phase's
-/// own text `NEPHO_PHASE 2/6 Installing packages` (docs/provisioners.md).
-struct ProvisionerPhase {
-    var number: Int
-    var total: Int
-    var text: String
-
-    init?(reason: String?) {
-        guard let reason else { return nil }
-        if let range = reason.range(of: "NEPHO_PHASE ") {
-            let rest = reason[range.upperBound...]
-            let parts = rest.split(separator: " ", maxSplits: 1)
-            let fraction = parts.first?.split(separator: "/") ?? []
-            guard fraction.count == 2, let number = Int(fraction[0]), let total = Int(fraction[1]) else {
-                return nil
-            }
-            self.number = number
-            self.total = total
-            text = parts.count > 1 ? String(parts[1]) : ""
-            return
-        }
-        if let range = reason.range(of: "UniqueId phase-") {
-            let parts = reason[range.upperBound...].split(separator: "-")
-            guard parts.count >= 3, let number = Int(parts[0]), parts[1] == "of",
-                let total = Int(parts[2].prefix { $0.isNumber })
-            else { return nil }
-            self.number = number
-            self.total = total
-            text = "phase \(number) of \(total)"
-            return
-        }
-        return nil
-    }
-}
-
 /// Asks a yes/no question on the terminal; without one, `--yes` is required.
 enum Confirmation {
     static func ask(_ question: String, yes: Bool) throws -> Bool {

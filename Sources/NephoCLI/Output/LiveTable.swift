@@ -31,16 +31,20 @@ struct LiveTable {
         let date = Self.date(event.timestamp) ?? Date()
         let id = event.logicalID ?? "-"
         if let phase = ProvisionerPhase(reason: event.reason) {
-            phases.append("\(phase.number)/\(phase.total) \(phase.text)")
+            phases.append(phase.summary)
             phaseTotal = phase.total
             phaseDone = phase.number
         }
         if let index = rows.firstIndex(where: { $0.id == id }) {
             rows[index].status = event.status ?? rows[index].status
-            rows[index].reason = event.reason ?? ""
+            rows[index].reason = Self.oneLine(event.reason ?? "")
             rows[index].last = date
         } else {
-            rows.append((id, event.resourceType ?? "-", event.status ?? "-", event.reason ?? "", date, date))
+            rows.append(
+                (
+                    id, event.resourceType ?? "-", event.status ?? "-", Self.oneLine(event.reason ?? ""),
+                    date, date
+                ))
         }
     }
 
@@ -156,5 +160,11 @@ struct LiveTable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+    }
+
+    /// A reason on one line: the redraw counts the lines it wrote (a FAILURE signal's
+    /// reason carries the log's last lines).
+    static func oneLine(_ text: String) -> String {
+        text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }
