@@ -141,8 +141,20 @@ extension LocalAPI {
             return Self.summary(running, formation: formation.name)
         }
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation.name)
-        guard let environment = try? VagrantEnvironment.open(folder) else {
-            // The folder is gone (removed by hand): no machine nepho can reach is left.
+        let running = builds.contains {
+            $0.finishedAt == nil
+                && VagrantBuildMonitor.load(folder: folder, build: $0.id).map {
+                    $0.exitStatus() == nil && $0.isAlive
+                }
+                    ?? false
+        }
+        // The folder is gone (removed by hand), or vagrant never made a machine (no
+        // provider, a missing box): nothing is left for `vagrant destroy`, which would
+        // itself need a provider. The folder goes and the name is free again.
+        guard let environment = try? VagrantEnvironment.open(folder),
+            running || Self.machineExists(in: folder)
+        else {
+            try? FileManager.default.removeItem(at: folder)
             for build in builds where build.finishedAt == nil {
                 try store.updateBuild(
                     id: build.id, status: build.status, finished: true, error: "superseded by destroy")
@@ -168,6 +180,22 @@ extension LocalAPI {
         return try startVagrantBuild(
             store: store, formation: formation, runner: runner, operation: .destroy, command: .destroy,
             after: previous)
+    }
+
+    /// True when vagrant recorded a machine in `folder` (`.vagrant/machines/NAME/PROVIDER/id`).
+    static func machineExists(in folder: URL) -> Bool {
+        let machines = folder.appendingPathComponent(".vagrant/machines")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: machines.path)) ?? []
+        for name in names {
+            let providers = machines.appendingPathComponent(name)
+            for provider in (try? FileManager.default.contentsOfDirectory(atPath: providers.path)) ?? []
+            where FileManager.default.fileExists(
+                atPath: providers.appendingPathComponent(provider).appendingPathComponent("id").path)
+            {
+                return true
+            }
+        }
+        return false
     }
 
     /// `formation.cancel` of a vagrant formation: a create in progress is interrupted

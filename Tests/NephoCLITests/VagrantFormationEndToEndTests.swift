@@ -404,5 +404,13 @@ struct VagrantFormationEndToEndTests {
         #expect(create.status == 1, "\(create.output)\(create.errorOutput)")
         #expect(create.errorOutput.contains("no usable provider"), "\(create.errorOutput)")
         #expect(create.errorOutput.contains("Install VirtualBox"), "\(create.errorOutput)")
+        // No machine was made, so destroying needs no provider: the name is free again.
+        let destroy = try await nepho.run(["destroy", "real", "--yes"])
+        #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+        #expect(
+            !FileManager.default.fileExists(atPath: nepho.home.appendingPathComponent("formations/real").path)
+        )
+        let again = try await nepho.run(["create", "mediawiki/vagrant", "--name", "real", "--detach"])
+        #expect(again.status == 0, "\(again.errorOutput)")
     }
 }
