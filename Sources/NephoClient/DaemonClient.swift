@@ -56,6 +56,27 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     @discardableResult
     private func connectLocked() throws -> HandshakeResult {
         if let handshakeResult { return handshakeResult }
+        // A daemon that is going away (killed, or leaving when idle) can still accept a
+        // connection it will never answer: the handshake has no effect, so a connection
+        // closed before its answer is tried again, starting a daemon when none is left.
+        var attempt = 0
+        while true {
+            do {
+                return try connectOnce()
+            } catch let interrupted as HandshakeInterrupted {
+                attempt += 1
+                guard attempt < 4 else { throw interrupted.error }
+                usleep(UInt32(100_000 * attempt))
+            }
+        }
+    }
+
+    /// The connection closed before the handshake's answer.
+    private struct HandshakeInterrupted: Error {
+        var error: NephoError
+    }
+
+    private func connectOnce() throws -> HandshakeResult {
         fd = try launcher.connect()
         let result: HandshakeResult
         do {
@@ -76,6 +97,9 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
             buffer = []
+            if let error = error as? NephoError, error.code == .daemonUnavailable {
+                throw HandshakeInterrupted(error: error)
+            }
             throw error
         }
         handshakeResult = result

@@ -43,6 +43,30 @@ import Testing
         #expect(again.output.contains("not running"))
     }
 
+    /// A daemon going away (killed, or leaving when idle) can accept a connection and
+    /// close it unanswered. A stand-in for such a dying daemon accepts one connection on
+    /// the socket, closes it and its socket, and removes the socket file: the command
+    /// must not fail for it, but connect again and start a daemon.
+    @Test func aDaemonThatDiesDuringTheHandshakeIsReplaced() async throws {
+        let home = TestHome()
+        try FileManager.default.createDirectory(
+            atPath: (home.socket as NSString).deletingLastPathComponent, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
+        let listener = try UnixSocket.listen(path: home.socket, mode: 0o600)
+        let dying = Thread {
+            if let connection = UnixSocket.accept(listener) {
+                unlink(home.socket)
+                close(listener)
+                close(connection)
+            }
+        }
+        dying.start()
+        let list = try await NephoProgram.run(["cloudlet:list"], home: home)
+        #expect(list.status == 0, "\(list.errorOutput)")
+        #expect(home.log.contains("listening"), "a real daemon was started")
+        _ = try await NephoProgram.run(["daemon:stop"], home: home)
+    }
+
     @Test func autoStartCanBeTurnedOff() async throws {
         let home = TestHome()
         let flag = try await NephoProgram.run(["cloudlet:list", "--no-autostart"], home: home)
