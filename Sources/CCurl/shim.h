@@ -9,6 +9,7 @@
 #define NEPHO_CCURL_SHIM_H
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -108,6 +109,20 @@ static inline CURLcode nepho_curl_setopt_data_callback(const nepho_curl_api *api
 static inline CURLcode nepho_curl_setopt_progress_callback(const nepho_curl_api *api, CURL *handle, CURLoption option,
                                                            nepho_curl_progress_callback callback) {
     return api->easy_setopt(handle, option, callback);
+}
+
+/// Marks each socket libcurl opens close-on-exec, so that no program nepho starts (a
+/// monitor, vagrant, ssh) inherits a pooled connection.
+static inline int nepho_curl_cloexec_socket(void *clientp, curl_socket_t fd, curlsocktype purpose) {
+    (void)clientp;
+    (void)purpose;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    return CURL_SOCKOPT_OK;
+}
+
+static inline CURLcode nepho_curl_setopt_cloexec_sockets(const nepho_curl_api *api, CURL *handle) {
+    return api->easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, nepho_curl_cloexec_socket);
 }
 
 static inline CURLcode nepho_curl_getinfo_long(const nepho_curl_api *api, CURL *handle, CURLINFO info, long *value) {

@@ -41,6 +41,9 @@ public enum MonitorHost {
     public static func main() -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGCHLD, SIG_IGN)  // monitors are reaped by the kernel
+        // Whatever the daemon had open without close-on-exec (libcurl's pooled
+        // connections…) is not the host's business, nor its monitors'.
+        closeDescriptors(above: 3)
         warmUp()
         let home = NephoPaths(environment: ProcessInfo.processInfo.environment).home.path
         var pending: [UInt8] = []
@@ -102,9 +105,7 @@ public enum MonitorHost {
         dup2(null, 0)
         dup2(log, 1)
         dup2(log, 2)
-        if null > 3 { close(null) }
-        close(log)
-        close(3)  // the host's answers
+        closeDescriptors(above: 2)  // the log's first descriptor, the host's pipes
         signal(SIGCHLD, SIG_DFL)
         retitle("monitor \(request.build)")
         let finished = DispatchSemaphore(value: 0)
@@ -115,6 +116,12 @@ public enum MonitorHost {
         }
         finished.wait()
         exit(status.value)
+    }
+
+    /// Closes every open descriptor numbered above `highest`.
+    static func closeDescriptors(above highest: Int32) {
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap({ Int32($0) }) where fd > highest { close(fd) }
     }
 
     private final class ExitStatus: @unchecked Sendable { var value: Int32 = 1 }

@@ -126,6 +126,7 @@ final class CurlTransfer: @unchecked Sendable {
                     nepho_curl_setopt_pointer(curl, handle, CURLOPT_PROTOCOLS_STR, $0)
                 }
                 nepho_curl_setopt_long(curl, handle, CURLOPT_NOSIGNAL, 1)
+                nepho_curl_setopt_cloexec_sockets(curl, handle)
                 nepho_curl_setopt_long(curl, handle, CURLOPT_SSL_VERIFYPEER, 1)
                 nepho_curl_setopt_long(curl, handle, CURLOPT_SSL_VERIFYHOST, 2)
                 nepho_curl_setopt_long(curl, handle, CURLOPT_FOLLOWLOCATION, 0)
