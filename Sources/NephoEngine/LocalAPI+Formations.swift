@@ -100,7 +100,8 @@ extension LocalAPI {
     public func formationList(_ params: NoParams) async throws -> FormationListResult {
         resumeBuilds()
         let store = try store()
-        var summaries = try store.formations().map {
+        let records = try store.formations()
+        var summaries = records.map {
             FormationSummary(
                 name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status,
                 stackID: $0.stackID,
@@ -121,7 +122,11 @@ extension LocalAPI {
                         createdAt: BuildMonitor.stamp(stack.creationTime), source: "aws"))
             }
         } catch let error as NephoError {
-            warnings.append("stacks in the account not listed: \(error.message)")
+            // Someone who builds only on vagrant has no AWS account to list: say nothing then.
+            let vagrantOnly = !records.isEmpty && records.allSatisfy { $0.provider == "vagrant" }
+            if !(vagrantOnly && error.code == .missingCredentials) {
+                warnings.append("stacks in the account not listed: \(error.message)")
+            }
         } catch {
             warnings.append("stacks in the account not listed: \(SystemError.reason(error))")
         }

@@ -60,6 +60,13 @@ struct VagrantBuildMonitor: Sendable {
             let formation = try store.formation(id: build.formationID)
         else { return 0 }
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation.name)
+        if build.operation == .destroy && !FileManager.default.fileExists(atPath: folder.path) {
+            // Only a destroy that succeeded removes the folder: finish what a stopped monitor began.
+            try finish(
+                store: store, build: build, formation: formation, status: "DELETE_COMPLETE", error: nil,
+                outputs: nil)
+            return 0
+        }
         let started = BuildMonitor.date(build.startedAt) ?? Date()
         var found: VagrantDetachedRun?
         while found == nil {
@@ -99,12 +106,14 @@ struct VagrantBuildMonitor: Sendable {
         if let state = outcome.result.summary.state { outputs["MachineState"] = state.rawValue }
         let (status, error) = VagrantBuildStatus.finished(
             operation: build.operation.rawValue, result: outcome.result)
-        try finish(
-            store: store, build: build, formation: formation, status: status, error: error, outputs: outputs)
         if status == "DELETE_COMPLETE" {
-            // The machine is gone; its events stay in the database.
+            // The machine is gone; its events stay in the database. The folder goes first,
+            // so that whoever sees the build finished finds it gone (a monitor stopped in
+            // between finishes the build when it finds no folder, above).
             try? FileManager.default.removeItem(at: folder)
         }
+        try finish(
+            store: store, build: build, formation: formation, status: status, error: error, outputs: outputs)
         return 0
     }
 

@@ -171,6 +171,8 @@ struct VagrantFormationEndToEndTests {
         #expect(second != first)
         let list = try await nepho.run(["formation:list"])
         #expect(list.output.contains("wiki") && list.output.contains("CREATE_IN_PROGRESS"), "\(list.output)")
+        // No AWS account here, and only vagrant formations: no warning about listing stacks.
+        #expect(!list.errorOutput.contains("not listed"), "\(list.errorOutput)")
 
         let watching = Task { try await nepho.run(["formation:watch", "wiki", "-o", "json"]) }
         _ = FileManager.default.createFile(atPath: release.path, contents: Data())
