@@ -54,15 +54,7 @@ extension LocalAPI {
         let provider = FormationProvider(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
         let store = try store()
-        if let existing = try store.formation(named: name) {
-            guard existing.status == "DELETE_COMPLETE" else {
-                throw NephoError(
-                    .conflict,
-                    "a formation named \(name) already exists (\(existing.status)): choose another with --name, or destroy it first"
-                )
-            }
-            try store.deleteFormation(id: existing.id)
-        }
+        try claimFormationName(name, in: store)
         let session = try cloudFormationSession()
         let cloudFormation = try session.cloudFormation()
         let stackID: String = try await translatingAWSErrors(stack: name) {
@@ -131,6 +123,18 @@ extension LocalAPI {
             warnings.append("stacks in the account not listed: \(SystemError.reason(error))")
         }
         return FormationListResult(formations: summaries.sorted { $0.name < $1.name }, warnings: warnings)
+    }
+
+    /// Refuses a name a formation still has; a destroyed formation's name is taken over.
+    func claimFormationName(_ name: String, in store: StateStore) throws {
+        guard let existing = try store.formation(named: name) else { return }
+        guard existing.status == "DELETE_COMPLETE" else {
+            throw NephoError(
+                .conflict,
+                "a formation named \(name) already exists (\(existing.status)): choose another with --name, or destroy it first"
+            )
+        }
+        try store.deleteFormation(id: existing.id)
     }
 
     func formationRecord(_ name: String, in store: StateStore) throws -> FormationRecord {

@@ -65,15 +65,7 @@ extension LocalAPI {
         // Up front: no vagrant is one clear line, and nothing is written.
         try requireVagrant()
         let store = try store()
-        if let existing = try store.formation(named: name) {
-            guard existing.status == "DELETE_COMPLETE" else {
-                throw NephoError(
-                    .conflict,
-                    "a formation named \(name) already exists (\(existing.status)): choose another with --name, or destroy it first"
-                )
-            }
-            try store.deleteFormation(id: existing.id)
-        }
+        try claimFormationName(name, in: store)
         let environment = try vagrantErrors {
             try VagrantEnvironmentWriter(paths: paths).write(
                 formation: name, cloudlet: cloudlet, scenario: scenario, values: values)

@@ -117,8 +117,8 @@ public final class ChildProcess: @unchecked Sendable {
 
 /// `posix_spawn` with an empty signal mask and every signal at its default action, so a
 /// child never inherits what the spawning thread blocked or ignored.
-enum CleanSpawn {
-    static func spawn(
+public enum CleanSpawn {
+    public static func spawn(
         path: String, command: [String], environment: [String: String],
         actions: inout posix_spawn_file_actions_t, extraFlags: Int32 = 0
     ) -> (pid: pid_t, status: Int32) {

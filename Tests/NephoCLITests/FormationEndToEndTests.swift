@@ -13,16 +13,26 @@ struct FormationEndToEndTests {
 
     /// A private home with the bench-demo cloudlet, pointed at the bench.
     func setUp() async throws -> (NephoBinary, CloudFormationBench, String) {
-        let bench = try await Self.benches.bench()
-        let nepho = NephoBinary()
-        for (key, value) in bench.environment where key != "HOME" { nepho.environment[key] = value }
-        nepho.environment["NEPHOD_PATH"] =
-            (NephoBinary.executable as NSString).deletingLastPathComponent + "/nephod"
-        let fixture = NephoBinary.repository.appendingPathComponent("Fixtures/cloudlets/bench-demo")
-        try FileManager.default.copyItem(
-            at: fixture, to: nepho.home.appendingPathComponent("cloudlets/bench-demo"))
-        let arn = try await bench.holdFunction()
-        return (nepho, bench, arn)
+        // Its own bench: the throttling test injects faults into it.
+        let fixture = try await FormationFixture.make(on: Self.benches)
+        return (fixture.nepho, fixture.bench, try await fixture.bench.holdFunction())
+    }
+
+    /// Creates a held build `PREFIX-…` with --detach; its name, build id and lock file.
+    func createHeld(_ nepho: NephoBinary, _ arn: String, _ prefix: String) async throws -> (
+        name: String, build: Int, lock: URL
+    ) {
+        let name = Self.unique(prefix)
+        let create = try await nepho.run([
+            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
+        ])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let build =
+            try #require(
+                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
+                    as? [[String: Any]]
+            ).last?["id"] as? Int ?? 0
+        return (name, build, nepho.home.appendingPathComponent("builds/\(build).lock"))
     }
 
     func stop(_ nepho: NephoBinary) async {
@@ -185,17 +195,7 @@ struct FormationEndToEndTests {
     @Test func killedMonitorIsReplacedAndKilledDaemonIsAdopted() async throws {
         let (nepho, bench, arn) = try await setUp()
         defer { Task { await stop(nepho) } }
-        let name = Self.unique("crash")
-        let create = try await nepho.run([
-            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
-        ])
-        #expect(create.succeeded, "\(create.errorOutput)")
-        let build =
-            try #require(
-                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
-                    as? [[String: Any]]
-            ).last?["id"] as? Int ?? 0
-        let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+        let (name, _, lock) = try await createHeld(nepho, arn, "crash")
         let firstMonitor = try await waitForMonitor(lock, not: nil)
         kill(firstMonitor, SIGKILL)
         let secondMonitor = try await waitForMonitor(lock, not: firstMonitor)
@@ -225,17 +225,7 @@ struct FormationEndToEndTests {
     @Test func monitorsAreForkedByTheHostAndOutliveIt() async throws {
         let (nepho, bench, arn) = try await setUp()
         defer { Task { await stop(nepho) } }
-        let name = Self.unique("host")
-        let create = try await nepho.run([
-            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
-        ])
-        #expect(create.succeeded, "\(create.errorOutput)")
-        let build =
-            try #require(
-                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
-                    as? [[String: Any]]
-            ).last?["id"] as? Int ?? 0
-        let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+        let (name, build, lock) = try await createHeld(nepho, arn, "host")
         let monitor = try await waitForMonitor(lock, not: nil)
         let (host, shown) = parentAndArguments(monitor)
         #expect(shown.hasSuffix("nephod monitor \(build)"), "ps shows the monitor's build: \(shown)")
@@ -259,18 +249,8 @@ struct FormationEndToEndTests {
     @Test func noDaemonNoMonitorsTheNextCommandResumes() async throws {
         let (nepho, bench, arn) = try await setUp()
         defer { Task { await stop(nepho) } }
-        let name = Self.unique("restart")
-        #expect(
-            try await nepho.run([
-                "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
-            ]).succeeded)
-        let build =
-            try #require(
-                json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)["builds"]
-                    as? [[String: Any]]
-            ).last?["id"] as? Int ?? 0
-        let monitor = try await waitForMonitor(
-            nepho.home.appendingPathComponent("builds/\(build).lock"), not: nil)
+        let (name, _, lock) = try await createHeld(nepho, arn, "restart")
+        let monitor = try await waitForMonitor(lock, not: nil)
         let daemon = json(try await nepho.run(["daemon:status", "-o", "json"]).output)["pid"] as? Int ?? 0
         kill(pid_t(daemon), SIGKILL)
         kill(monitor, SIGKILL)
@@ -300,17 +280,4 @@ struct FormationEndToEndTests {
         for name in names { try await expectEventsExactlyOnce(nepho, bench, name) }
     }
 
-    /// The pid in a build's lock file once a live monitor (other than `not`) holds it.
-    func waitForMonitor(_ lock: URL, not previous: pid_t?) async throws -> pid_t {
-        for _ in 0..<200 {
-            if let text = try? String(contentsOf: lock, encoding: .utf8),
-                let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != previous,
-                kill(pid, 0) == 0
-            {
-                return pid
-            }
-            try await Task.sleep(nanoseconds: 100_000_000)
-        }
-        throw CancellationError()
-    }
 }

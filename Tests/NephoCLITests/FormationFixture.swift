@@ -19,8 +19,9 @@ struct FormationFixture {
     let nepho: NephoBinary
     let bench: CloudFormationBench
 
-    static func make() async throws -> FormationFixture {
-        let bench = try await benches.bench()
+    /// `shared`: the suite's bench; a suite that injects faults passes its own.
+    static func make(on shared: SharedCloudFormationBench = benches) async throws -> FormationFixture {
+        let bench = try await shared.bench()
         let nepho = NephoBinary()
         for (key, value) in bench.environment where key != "HOME" { nepho.environment[key] = value }
         nepho.environment["NEPHOD_PATH"] =

@@ -97,3 +97,17 @@ final class NephoBinary: @unchecked Sendable {
         ])
     }
 }
+
+/// The pid in a build's lock file once a live monitor (other than `previous`) holds it.
+func waitForMonitor(_ lock: URL, not previous: pid_t?) async throws -> pid_t {
+    for _ in 0..<600 {
+        if let text = try? String(contentsOf: lock, encoding: .utf8),
+            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid != previous,
+            kill(pid, 0) == 0
+        {
+            return pid
+        }
+        try await Task.sleep(nanoseconds: 100_000_000)
+    }
+    throw CancellationError()
+}
