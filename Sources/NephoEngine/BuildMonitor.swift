@@ -200,7 +200,11 @@ public struct BuildMonitor {
         await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
-            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            var values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            // The phase record's URL is a secret even where NoEcho is not honoured (moto).
+            if values[PhaseChannel.parameterName] != nil {
+                values[PhaseChannel.parameterName] = LocalAPI.mask
+            }
             try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
         }
         try finish(store: store, build: build, status: status)
