@@ -1,6 +1,7 @@
 import Foundation
 import NephoAWS
 import NephoCore
+import NephoProtocol
 import NephoStore
 import NephoSupport
 
@@ -33,11 +34,20 @@ public enum PhaseChannel {
     }
 
     /// Makes sure nepho's bucket exists and presigns a PUT of a fresh key for `stackName`.
+    /// No permission for the bucket is an error that says how to go without the record.
     static func prepare(session: AWSSession, stackName: String) async throws -> Prepared {
         let s3 = try session.s3()
         let account = try await session.sts().getCallerIdentity().account
         let bucket = TemplateUploader.bucketName(account: account, region: s3.region)
-        try await s3.createBucket(bucket)
+        do {
+            try await s3.createBucket(bucket)
+        } catch let error as AWSError where ["AccessDenied", "AllAccessDisabled"].contains(error.code) {
+            throw NephoError(
+                .permissionDenied,
+                "no permission for the phase record's bucket \(bucket): \(error.message) (the pattern declares \(parameterName); "
+                    + "allow s3:CreateBucket, s3:PutObject and s3:GetObject on it, or pass -p \(parameterName)=none to build without the record)"
+            )
+        }
         var random = SystemRandomNumberGenerator()
         let suffix = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &random)) }
             .joined()
