@@ -95,7 +95,12 @@ public struct BuildMonitor {
                 .run(store: store)
         }
         let configuration = try AWSConfiguration.resolve(environment: environment)
-        let cloudFormation = try AWSSession(configuration: configuration).cloudFormation()
+        let session = AWSSession(configuration: configuration)
+        let cloudFormation = try session.cloudFormation()
+        // The provisioner's phase record, when the build has one (docs/provisioners.md).
+        let phases = PhaseRecordReader(
+            store: store, buildID: buildID, s3: try? session.s3(),
+            interval: Double(environment["NEPHO_MONITOR_PHASE_INTERVAL"] ?? "") ?? 5)
         Self.log("monitoring build \(buildID)")
         let scope = Self.scope(environment: environment, configuration: configuration)
         var lastSignature: String?
@@ -132,6 +137,7 @@ public struct BuildMonitor {
                     signature != lastSignature
                     && (listedStatus == "absent"
                         ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
+                await phases.look()
                 if moved || Date() >= nextLook {
                     // A routine look yields to the listing and to builds that moved. A build
                     // that moved asks for its status first (a terminal one reads the events
@@ -148,7 +154,7 @@ public struct BuildMonitor {
                         if try await record(
                             stack, cloudFormation: cloudFormation, store: store, build: build,
                             formation: formation,
-                            stackID: stackID, changed: changed || moved)
+                            stackID: stackID, changed: changed || moved, phases: phases)
                         {
                             return 0
                         }
@@ -178,7 +184,7 @@ public struct BuildMonitor {
     /// (after one more look at the events) and returns true.
     private func record(
         _ stack: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
-        formation: FormationRecord, stackID: String, changed: Bool
+        formation: FormationRecord, stackID: String, changed: Bool, phases: PhaseRecordReader
     ) async throws -> Bool {
         let status = stack?.status ?? "DELETE_COMPLETE"
         let outputs = Dictionary(
@@ -191,9 +197,14 @@ public struct BuildMonitor {
         guard !status.hasSuffix("_IN_PROGRESS") else { return false }
         // One more look at the events at once, for those stored after the first look.
         _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+        await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
-            let values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            var values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            // The phase record's URL is a secret even where NoEcho is not honoured (moto).
+            if values[PhaseChannel.parameterName] != nil {
+                values[PhaseChannel.parameterName] = LocalAPI.mask
+            }
             try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
         }
         try finish(store: store, build: build, status: status)

@@ -57,6 +57,12 @@ extension LocalAPI {
         try claimFormationName(name, in: store)
         let session = try cloudFormationSession()
         let cloudFormation = try session.cloudFormation()
+        // A pattern that declares NephoPhaseURL gets a presigned URL for its phase record.
+        let phaseObject: PhaseChannel.Prepared? =
+            PhaseChannel.wanted(declared: parsed.parameters, values: values)
+            ? try await translatingAWSErrors(stack: name) {
+                try await PhaseChannel.prepare(session: session, stackName: name)
+            } : nil
         let stackID: String = try await translatingAWSErrors(stack: name) {
             let source: TemplateSource =
                 text.utf8.count > CloudFormationClient.maxTemplateBodyBytes
@@ -64,16 +70,23 @@ extension LocalAPI {
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             let request = provider.request(
                 stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
-            return try await cloudFormation.createStack(request)
+            return try await cloudFormation.createStack(
+                phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
         }
-        let parameters = provider.storableParameters(declared: parsed.parameters)
+        var parameters = provider.storableParameters(declared: parsed.parameters)
+        if phaseObject != nil { parameters[PhaseChannel.parameterName] = Self.mask }
         let formation = try store.insertFormation(
             FormationRecord(
                 name: name, provider: "aws", cloudlet: cloudlet.name, scenario: scenario.name,
                 region: session.configuration.region, stackID: stackID, status: "CREATE_IN_PROGRESS",
                 parameters: Self.jsonText(parameters)))
-        return try startBuild(
+        let build = try startBuild(
             store: store, formation: formation, operation: .create, status: "CREATE_IN_PROGRESS")
+        if let phaseObject {
+            try store.setPhaseObject(
+                PhaseObjectRecord(buildID: build.id, bucket: phaseObject.bucket, key: phaseObject.key))
+        }
+        return build
     }
 
     func startBuild(

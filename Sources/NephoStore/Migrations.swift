@@ -58,6 +58,16 @@ public enum Migrations {
             PRIMARY KEY (scope, stack_id)
         ) WITHOUT ROWID;
         """,
+        // 3: where a build's provisioner writes its phase record (an S3 object nepho
+        // presigned a PUT for; docs/provisioners.md), and the ETag last read of it.
+        """
+        CREATE TABLE phase_objects (
+            build_id INTEGER PRIMARY KEY REFERENCES builds(id) ON DELETE CASCADE,
+            bucket TEXT NOT NULL,
+            object_key TEXT NOT NULL,
+            etag TEXT
+        );
+        """,
     ]
 
     /// The schema version this nepho writes.
