@@ -154,7 +154,7 @@ public struct BuildMonitor {
                         if try await record(
                             stack, cloudFormation: cloudFormation, store: store, build: build,
                             formation: formation,
-                            stackID: stackID, changed: changed || moved, phases: phases)
+                            stackID: stackID, changed: changed || moved, phases: phases, scope: scope)
                         {
                             return 0
                         }
@@ -184,7 +184,7 @@ public struct BuildMonitor {
     /// (after one more look at the events) and returns true.
     private func record(
         _ stack: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
-        formation: FormationRecord, stackID: String, changed: Bool, phases: PhaseRecordReader
+        formation: FormationRecord, stackID: String, changed: Bool, phases: PhaseRecordReader, scope: String
     ) async throws -> Bool {
         let status = stack?.status ?? "DELETE_COMPLETE"
         let outputs = Dictionary(
@@ -206,6 +206,13 @@ public struct BuildMonitor {
                 values[PhaseChannel.parameterName] = LocalAPI.mask
             }
             try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+        }
+        if stack != nil && build.operation != .destroy {
+            // What the stack is made of now, for `formation:describe` (one call per build).
+            try await spend(store, scope, urgent: true)
+            if let listed = try? await cloudFormation.listStackResources(stackID) {
+                try store.setResources(formationID: formation.id, json: Self.resourcesJSON(listed))
+            }
         }
         try finish(store: store, build: build, status: status)
         return true
@@ -271,6 +278,16 @@ public struct BuildMonitor {
         }
         try store.updateBuild(id: buildID, status: status, finished: true, error: error)
         Self.log("build \(buildID) ended: \(status)")
+    }
+
+    /// Listed resources as the JSON array `formation:describe` answers with.
+    static func resourcesJSON(_ resources: [StackResource]) -> String {
+        let rows = resources.map {
+            FormationResource(
+                logicalID: $0.logicalResourceId, resourceType: $0.resourceType, status: $0.status,
+                reason: $0.statusReason, updatedAt: $0.lastUpdated.map(stamp) ?? "")
+        }
+        return String(decoding: (try? JSONEncoder().encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
     }
 
     static func stamp(_ date: Date) -> String {

@@ -168,7 +168,43 @@ extension LocalAPI {
             status: formation.status, stackID: formation.stackID, region: formation.region,
             parameters: Self.dictionary(formation.parameters), outputs: Self.dictionary(formation.outputs),
             builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline,
-            provider: formation.provider)
+            provider: formation.provider,
+            resources: formation.provider == "vagrant"
+                ? [] : try Self.resources(formation: formation, builds: builds, store: store))
+    }
+
+    /// The stack's resources: as listed when the last build ended (ListStackResources),
+    /// else, during a build or where none were listed, from the stored events.
+    static func resources(formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
+        -> [FormationResource]
+    {
+        let fromEvents = try resources(builds: builds, store: store)
+        let finished = builds.last.map { $0.finishedAt != nil && $0.operation != .destroy } ?? false
+        guard finished || fromEvents.isEmpty, let text = try store.resources(formationID: formation.id),
+            let listed = try? JSONDecoder().decode([FormationResource].self, from: Data(text.utf8)),
+            !listed.isEmpty
+        else { return fromEvents }
+        return listed
+    }
+
+    /// Each resource of the stack with its latest stored event, in the order they first
+    /// appeared: the stack itself and nepho's own rows (the provisioner's phases) left out.
+    private static func resources(builds: [BuildRecord], store: StateStore) throws -> [FormationResource] {
+        var order: [String] = []
+        var latest: [String: FormationResource] = [:]
+        for build in builds {
+            for event in try store.events(buildID: build.id) {
+                guard let id = event.logicalID, event.resourceType != "AWS::CloudFormation::Stack",
+                    !(event.resourceType ?? "").hasPrefix("Nepho::")
+                else { continue }
+                if latest[id] == nil { order.append(id) }
+                latest[id] = FormationResource(
+                    logicalID: id, resourceType: event.resourceType, status: event.status,
+                    reason: event.reason,
+                    updatedAt: event.timestamp)
+            }
+        }
+        return order.compactMap { latest[$0] }
     }
 
     public func formationDestroy(_ params: FormationActionParams) async throws -> BuildSummary {

@@ -163,13 +163,17 @@ public struct FormationDetail: Codable, Sendable, Equatable {
     public var timeline: [SequencedEvent]
     /// `aws` or `vagrant` (nil from a daemon older than the Vagrant provider: aws).
     public var provider: String?
+    /// The stack's resources, each with its latest status from the stored events (nil
+    /// from an older daemon; empty for a vagrant formation, whose machine state is an output).
+    public var resources: [FormationResource]?
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
         parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
-        timeline: [SequencedEvent], provider: String? = nil
+        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil
     ) {
         self.provider = provider
+        self.resources = resources
         self.name = name
         self.cloudlet = cloudlet
         self.scenario = scenario
@@ -180,6 +184,25 @@ public struct FormationDetail: Codable, Sendable, Equatable {
         self.outputs = outputs
         self.builds = builds
         self.timeline = timeline
+    }
+}
+
+/// One resource of a formation's stack as its last stored event left it.
+public struct FormationResource: Codable, Sendable, Equatable {
+    public var logicalID: String
+    public var resourceType: String?
+    public var status: String?
+    public var reason: String?
+    /// The time of that event.
+    public var updatedAt: String
+
+    public init(logicalID: String, resourceType: String?, status: String?, reason: String?, updatedAt: String)
+    {
+        self.logicalID = logicalID
+        self.resourceType = resourceType
+        self.status = status
+        self.reason = reason
+        self.updatedAt = updatedAt
     }
 }
 

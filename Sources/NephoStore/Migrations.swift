@@ -68,6 +68,15 @@ public enum Migrations {
             etag TEXT
         );
         """,
+        // 4: a formation's stack resources as ListStackResources gave them when its last
+        // build ended (a JSON array), for `formation:describe`.
+        """
+        CREATE TABLE formation_resources (
+            formation_id INTEGER PRIMARY KEY REFERENCES formations(id) ON DELETE CASCADE,
+            resources TEXT NOT NULL,
+            listed_at TEXT NOT NULL
+        );
+        """,
     ]
 
     /// The schema version this nepho writes.

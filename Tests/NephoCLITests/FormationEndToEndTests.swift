@@ -111,6 +111,14 @@ struct FormationEndToEndTests {
         let describe = try await nepho.run(["formation:describe", name])
         #expect(describe.output.contains("CREATE_COMPLETE"))
         #expect(describe.output.contains("AdminPassword") && describe.output.contains("********"))
+        // The stack's resources, each with the status its last event left it in.
+        let resources = json(try await nepho.run(["formation:describe", name, "-o", "json"]).output)[
+            "resources"]
+        let rows = try #require(resources as? [[String: Any]])
+        #expect(
+            Set(rows.compactMap { $0["logicalID"] as? String }) == ["Topic", "Setting", "Hold"], "\(rows)")
+        #expect(rows.allSatisfy { $0["status"] as? String == "CREATE_COMPLETE" }, "\(rows)")
+        #expect(describe.output.contains("Resources:") && describe.output.contains("Custom::Hold"))
         #expect(!describe.output.contains("s3cret-value"))
         let database = try Data(contentsOf: nepho.home.appendingPathComponent("state.db"))
         #expect(database.range(of: Data("s3cret-value".utf8)) == nil, "a secret reached the state database")

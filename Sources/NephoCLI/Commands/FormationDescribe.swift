@@ -6,7 +6,8 @@ extension Nepho {
     struct FormationDescribe: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:describe",
-            abstract: "Show a formation: status, scenario, parameters, outputs, builds and the last timeline."
+            abstract:
+                "Show a formation: status, scenario, parameters, outputs, resources, builds and the last timeline."
         )
 
         @OptionGroup var global: GlobalOptions
@@ -29,6 +30,19 @@ extension Nepho {
                     out.line("Outputs:")
                     out.table(
                         detail.outputs.sorted { $0.key < $1.key }.map { [$0.key, $0.value] }, indent: "  ")
+                }
+                if let resources = detail.resources, !resources.isEmpty {
+                    out.line("Resources:")
+                    out.table(
+                        resources.map {
+                            [
+                                $0.logicalID, $0.resourceType ?? "-", $0.status ?? "-",
+                                String(
+                                    ($0.reason ?? "").split(whereSeparator: \.isNewline).joined(
+                                        separator: " "
+                                    ).prefix(80)),
+                            ]
+                        }, indent: "  ")
                 }
                 out.line("Builds:")
                 out.table(
