@@ -49,6 +49,24 @@ struct VagrantBuildMonitor: Sendable {
         return run
     }
 
+    /// The values of `names` in the environment process `pid` started with, read from
+    /// `/proc/PID/environ` (memory only; nothing when the process is gone).
+    static func secrets(named names: [String], inEnvironmentOf pid: Int32) -> [Secret] {
+        // Read to the end: /proc files report a size of 0.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/\(pid)/environ") else { return [] }
+        defer { try? handle.close() }
+        let data = handle.readDataToEndOfFile()
+        let wanted = Set(names)
+        return data.split(separator: 0).compactMap { entry in
+            let text = String(decoding: entry, as: UTF8.self)
+            guard let equals = text.firstIndex(of: "="), wanted.contains(String(text[..<equals])) else {
+                return nil
+            }
+            let value = String(text[text.index(after: equals)...])
+            return value.isEmpty ? nil : Secret(value)
+        }
+    }
+
     static func bootID() -> String? {
         (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -126,7 +144,14 @@ struct VagrantBuildMonitor: Sendable {
     private func follow(
         _ run: VagrantDetachedRun, folder: URL, store: StateStore, formation: FormationRecord, status: String
     ) async throws -> Followed {
-        let secrets = environment.filter { $0.key.hasPrefix(Self.secretPrefix) }.map { Secret($0.value) }
+        var secrets = environment.filter { $0.key.hasPrefix(Self.secretPrefix) }.map { Secret($0.value) }
+        if secrets.isEmpty, let names = try? VagrantEnvironment.open(folder).record.secretParameters,
+            !names.isEmpty
+        {
+            // Adopted after a daemon restart: the context that brought the secrets is gone,
+            // but vagrant's wrapper still holds them in its environment (same user).
+            secrets = Self.secrets(named: names, inEnvironmentOf: run.pid)
+        }
         let last = try store.events(
             buildID: buildID, after: max(0, try store.lastSequence(buildID: buildID) - 1)
         )

@@ -311,6 +311,44 @@ struct VagrantFormationEndToEndTests {
                 == (try expectedEventIDs("up-success.txt", build: build)))
     }
 
+    /// A monitor adopted after the daemon and the first monitor died has no context with
+    /// the secrets any more: it reads them from vagrant's wrapper and still redacts.
+    @Test func aMonitorAdoptedAfterARestartStillRedactsASecretPrinted() async throws {
+        let nepho = try setUp()
+        defer { Task { await stop(nepho) } }
+        let secret = "Adopted-s3cret-\(UUID().uuidString.prefix(8))"
+        let original = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("up-success.txt"), encoding: .utf8)
+        let leaky = original.replacingOccurrences(
+            of: "default: Last metadata expiration check",
+            with: "default: the password is \(secret); last metadata")
+        #expect(leaky != original)
+        let transcript = scratch(nepho, "leaky-adopted.txt")
+        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
+        let release = scratch(nepho, "release-adopted")
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
+            nepho, transcript.path, holdAfter: 5, release: release)
+        let create = try await nepho.run([
+            "create", "mediawiki/vagrant", "--name", "adopted", "-p", "AdminPassword=\(secret)", "--detach",
+        ])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let build = try await lastBuild(nepho, "adopted")
+        let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+        let monitor = try await waitForMonitor(lock, not: nil)
+        let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
+        kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
+        kill(monitor, SIGKILL)
+        // The next command starts a daemon, which adopts the build with its own context.
+        #expect(try await nepho.run(["formation:list"]).succeeded)
+        _ = try await waitForMonitor(lock, not: monitor)
+        _ = FileManager.default.createFile(atPath: release.path, contents: Data())
+        let watch = try await nepho.run(["formation:watch", "adopted"])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        let logs = try await nepho.run(["formation:logs", "adopted"])
+        #expect(logs.output.contains("the password is <redacted>"), "\(logs.output)")
+        #expect(!logs.output.contains(secret))
+    }
+
     @Test func vagrantGoneWithoutAStatusFailsTheBuildWithTheExplanation() async throws {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
