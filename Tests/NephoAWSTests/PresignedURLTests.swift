@@ -12,7 +12,7 @@ import Testing
 @Suite struct PresignedURLTests {
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/testbench/botocore_presign.py").path
+        .deletingLastPathComponent().appendingPathComponent("scripts/testbench/botocore_sign.py").path
 
     /// moto does not check presigned signatures (any signature, even an expired date, is
     /// accepted), so the signature itself is checked against botocore's presigner.
@@ -29,7 +29,7 @@ import Testing
         var spec: [String: Any] = [
             "access_key_id": credentials.accessKeyId,
             "secret_access_key": credentials.secretAccessKey.reveal(),
-            "region": "eu-west-1", "method": "PUT",
+            "presign": true, "region": "eu-west-1", "method": "PUT",
             "url": s3.url(bucket: "nepho-templates-1-eu-west-1", key: key).absoluteString,
             "expires": withSessionToken
                 ? SigV4Presigner.temporaryCredentialsExpiry : SigV4Presigner.maximumExpiry,

@@ -287,6 +287,15 @@ struct VagrantFormationEndToEndTests {
         throw CancellationError()
     }
 
+    /// kill -9 of the daemon and of the build's monitor, as a crash would; the monitor's pid.
+    func killDaemonAndMonitor(_ nepho: NephoBinary, _ lock: URL) async throws -> pid_t {
+        let monitor = try await waitForMonitor(lock, not: nil)
+        let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
+        kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
+        kill(monitor, SIGKILL)
+        return monitor
+    }
+
     @Test func daemonAndMonitorKilledTheNextCommandResumesWithEveryEventOnce() async throws {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
@@ -296,13 +305,11 @@ struct VagrantFormationEndToEndTests {
         let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "restart", "--detach"])
         #expect(create.succeeded, "\(create.errorOutput)")
         let build = try await lastBuild(nepho, "restart")
-        let monitor = try await waitForMonitor(
-            nepho.home.appendingPathComponent("builds/\(build).lock"), not: nil)
+        let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+        _ = try await waitForMonitor(lock, not: nil)
         try await waitForEvents(nepho, "restart", atLeast: 10)
         // No daemon and no monitor (as after a crash); vagrant goes on in its own session.
-        let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
-        kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
-        kill(monitor, SIGKILL)
+        _ = try await killDaemonAndMonitor(nepho, lock)
         _ = FileManager.default.createFile(atPath: release.path, contents: Data())
         let watch = try await nepho.run(["formation:watch", "restart"])
         #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
@@ -334,10 +341,7 @@ struct VagrantFormationEndToEndTests {
         #expect(create.succeeded, "\(create.errorOutput)")
         let build = try await lastBuild(nepho, "adopted")
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
-        let monitor = try await waitForMonitor(lock, not: nil)
-        let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
-        kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
-        kill(monitor, SIGKILL)
+        let monitor = try await killDaemonAndMonitor(nepho, lock)
         // The next command starts a daemon, which adopts the build with its own context.
         #expect(try await nepho.run(["formation:list"]).succeeded)
         _ = try await waitForMonitor(lock, not: monitor)
