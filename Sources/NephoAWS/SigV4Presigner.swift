@@ -63,16 +63,10 @@ public struct SigV4Presigner: Sendable {
             "host",
             "UNSIGNED-PAYLOAD",
         ].joined(separator: "\n")
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", stamp, scope,
-            SigV4Signer.hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
-        ].joined(separator: "\n")
-        var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey.reveal())".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
-        }
-        let signature = SigV4Signer.hex(
-            HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = SigV4Signer.signature(
+            SigV4Signer.stringToSign(canonicalRequest: canonicalRequest, stamp: stamp, scope: scope),
+            day: day,
+            region: region, service: service, secretKey: credentials.secretAccessKey)
         var result = components ?? URLComponents()
         result.percentEncodedQuery = existing + "&X-Amz-Signature=\(signature)"
         return result.url ?? url

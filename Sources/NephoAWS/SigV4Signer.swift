@@ -82,15 +82,9 @@ public struct SigV4Signer: Sendable {
             payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", stamp, scope,
-            Self.hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
-        ].joined(separator: "\n")
-        var key = SymmetricKey(data: Data("AWS4\(credentials.secretAccessKey.reveal())".utf8))
-        for part in [day, region, service, "aws4_request"] {
-            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
-        }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let stringToSign = Self.stringToSign(canonicalRequest: canonicalRequest, stamp: stamp, scope: scope)
+        let signature = Self.signature(
+            stringToSign, day: day, region: region, service: service, secretKey: credentials.secretAccessKey)
         added.append(
             (
                 "Authorization",
@@ -123,6 +117,26 @@ public struct SigV4Signer: Sendable {
     ]
 
     /// `20150830T123600Z`.
+    /// What is signed: the algorithm, the time, the scope and the canonical request's hash.
+    static func stringToSign(canonicalRequest: String, stamp: String, scope: String) -> String {
+        [
+            "AWS4-HMAC-SHA256", stamp, scope, hex(SHA256.hash(data: Data(canonicalRequest.utf8))),
+        ].joined(separator: "\n")
+    }
+
+    /// `stringToSign` signed with the key derived from the secret, day, region and service.
+    static func signature(
+        _ stringToSign: String, day: String, region: String, service: String, secretKey: Secret
+    )
+        -> String
+    {
+        var key = SymmetricKey(data: Data("AWS4\(secretKey.reveal())".utf8))
+        for part in [day, region, service, "aws4_request"] {
+            key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
+        }
+        return hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+    }
+
     public static func timestamp(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
