@@ -71,7 +71,10 @@ let package = Package(
         .testTarget(name: "NephoCoreTests", dependencies: ["NephoCore", "NephoSupport"]),
         .testTarget(
             name: "NephoEngineTests",
-            dependencies: ["NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP", "NephoTestBench"]),
+            dependencies: [
+                "NephoEngine", "NephoProtocol", "NephoSupport", "NephoCore", "NephoHTTP", "NephoTestBench",
+                "NephoStore",
+            ]),
         .testTarget(
             name: "NephoCLITests",
             dependencies: ["NephoCLI", "NephoSupport", "NephoTestBench", "NephoAWS", "NephoEngine"]),

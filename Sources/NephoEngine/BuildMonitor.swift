@@ -72,8 +72,13 @@ public struct BuildMonitor {
     /// Watches the build to its end.
     public func run() async throws -> Int32 {
         let lockPath = MonitorSupervisor.lockFile(paths, build: buildID)
-        try FileManager.default.createDirectory(
-            atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        // Within an existing home only: one removed meanwhile is not made again.
+        guard FileManager.default.fileExists(atPath: paths.database.path) else {
+            Self.log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
+            return 0
+        }
+        try? FileManager.default.createDirectory(
+            atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: false)
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())")

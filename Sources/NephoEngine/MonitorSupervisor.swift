@@ -22,11 +22,15 @@ public final class MonitorSupervisor: @unchecked Sendable {
     private var openedStore: StateStore?
 
     /// One connection for the supervisor's checks (opening a store takes a write lock).
+    /// nil once the database is gone (the home removed): nothing is started for it then,
+    /// and no folder of the removed home is made again.
     private func store() -> StateStore? {
         lock.withLock {
-            if openedStore == nil, FileManager.default.fileExists(atPath: paths.database.path) {
-                openedStore = try? StateStore(path: paths.database.path)
+            guard FileManager.default.fileExists(atPath: paths.database.path) else {
+                openedStore = nil
+                return nil
             }
+            if openedStore == nil { openedStore = try? StateStore(path: paths.database.path) }
             return openedStore
         }
     }
@@ -45,6 +49,16 @@ public final class MonitorSupervisor: @unchecked Sendable {
     }
 
     init(paths: NephoPaths) { self.paths = paths }
+
+    /// Makes `folder` inside its existing parent (the home): a home removed meanwhile is
+    /// not made again.
+    static func makeFolder(_ folder: URL) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue {
+            return
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false)
+    }
 
     /// `$NEPHO_HOME/builds/ID.lock`.
     public static func lockFile(_ paths: NephoPaths, build: Int64) -> String {
@@ -126,7 +140,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
 
     private func spawn(build: Int64, context: [String: String]) throws -> pid_t {
         let logs = paths.home.appendingPathComponent("log")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try Self.makeFolder(logs)
         let log = logs.appendingPathComponent("monitor-\(build).log").path
         if let pid = hostLock.withLock({ forkThroughHost(build: build, context: context, log: log) }) {
             return pid
@@ -237,7 +251,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
         environment["NEPHO_HOME"] = paths.home.path
         environment["XDG_RUNTIME_DIR"] = paths.runtimeDirectory.path
         let logs = paths.home.appendingPathComponent("log")
-        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try Self.makeFolder(logs)
         let pid = try DetachedProcess.spawn(
             path: executable, arguments: ["monitor", "\(build)"], environment: environment,
             logFile: logs.appendingPathComponent("monitor-\(build).log").path, standardInput: fds[0])

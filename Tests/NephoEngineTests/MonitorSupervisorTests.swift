@@ -1,0 +1,44 @@
+import Foundation
+import NephoEngine
+import NephoStore
+import NephoSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The supervisor that keeps a monitor per unfinished build.
+@Suite struct MonitorSupervisorTests {
+    /// `rm -rf` of a home while its daemon supervises: the next check starts nothing and
+    /// makes no folder of the removed home again.
+    @Test func aRemovedHomeIsNotMadeAgainForItsBuilds() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-supervisor-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let home = root.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let paths = NephoPaths(environment: [
+            "NEPHO_HOME": home.path, "XDG_RUNTIME_DIR": root.appendingPathComponent("run").path,
+        ])
+        let store = try StateStore(path: paths.database.path)
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        // The test holds the build's lock, as its running monitor would.
+        try FileManager.default.createDirectory(
+            at: home.appendingPathComponent("builds"), withIntermediateDirectories: true)
+        let lock = open(MonitorSupervisor.lockFile(paths, build: build.id), O_RDWR | O_CREAT, 0o600)
+        #expect(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        let supervisor = MonitorSupervisor.shared(paths)
+        supervisor.remember(build: build.id, context: ["AWS_REGION": "us-east-1"])
+        #expect(supervisor.ensureMonitors().isEmpty, "a build whose lock is held needs no monitor")
+
+        try FileManager.default.removeItem(at: home)
+        #expect(supervisor.ensureMonitors().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: home.path), "the removed home was made again")
+    }
+}
