@@ -104,11 +104,14 @@ struct VagrantBuildMonitor: Sendable {
             }
         }
         guard let run = found else { return 0 }
+        // First, while vagrant still runs: what to redact (see `secrets(folder:run:)`).
+        let secrets = secrets(folder: folder, run: run)
         BuildMonitor.log("following vagrant (pid \(run.pid)) for build \(buildID)")
         let outcome = try await withThrowingTaskGroup(of: Followed?.self) { group in
             group.addTask {
                 try await follow(
-                    run, folder: folder, store: store, formation: formation, status: build.status)
+                    run, folder: folder, store: store, formation: formation, status: build.status,
+                    secrets: secrets)
             }
             group.addTask {
                 // Superseded (a destroy), or the home removed: stop following.
@@ -141,17 +144,21 @@ struct VagrantBuildMonitor: Sendable {
         var outputs: [String: String]
     }
 
-    private func follow(
-        _ run: VagrantDetachedRun, folder: URL, store: StateStore, formation: FormationRecord, status: String
-    ) async throws -> Followed {
-        var secrets = environment.filter { $0.key.hasPrefix(Self.secretPrefix) }.map { Secret($0.value) }
-        if secrets.isEmpty, let names = try? VagrantEnvironment.open(folder).record.secretParameters,
+    /// The secret values to redact: from the context the daemon handed this monitor, or,
+    /// for a build adopted after a daemon restart (that context is gone), from the
+    /// environment of vagrant's wrapper, which holds them while vagrant runs (same user).
+    private func secrets(folder: URL, run: VagrantDetachedRun) -> [Secret] {
+        let given = environment.filter { $0.key.hasPrefix(Self.secretPrefix) }.map { Secret($0.value) }
+        guard given.isEmpty, let names = try? VagrantEnvironment.open(folder).record.secretParameters,
             !names.isEmpty
-        {
-            // Adopted after a daemon restart: the context that brought the secrets is gone,
-            // but vagrant's wrapper still holds them in its environment (same user).
-            secrets = Self.secrets(named: names, inEnvironmentOf: run.pid)
-        }
+        else { return given }
+        return Self.secrets(named: names, inEnvironmentOf: run.pid)
+    }
+
+    private func follow(
+        _ run: VagrantDetachedRun, folder: URL, store: StateStore, formation: FormationRecord, status: String,
+        secrets: [Secret]
+    ) async throws -> Followed {
         let last = try store.events(
             buildID: buildID, after: max(0, try store.lastSequence(buildID: buildID) - 1)
         )

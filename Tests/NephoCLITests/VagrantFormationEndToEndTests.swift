@@ -342,9 +342,16 @@ struct VagrantFormationEndToEndTests {
         let build = try await lastBuild(nepho, "adopted")
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
         let monitor = try await killDaemonAndMonitor(nepho, lock)
-        // The next command starts a daemon, which adopts the build with its own context.
+        // The next command starts a daemon, which adopts the build with its own context;
+        // vagrant is released once the new monitor follows it (as it would be still running).
         #expect(try await nepho.run(["formation:list"]).succeeded)
         _ = try await waitForMonitor(lock, not: monitor)
+        let log = nepho.home.appendingPathComponent("log/monitor-\(build).log")
+        for _ in 0..<600 {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if text.components(separatedBy: "following vagrant").count > 2 { break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
         _ = FileManager.default.createFile(atPath: release.path, contents: Data())
         let watch = try await nepho.run(["formation:watch", "adopted"])
         #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
