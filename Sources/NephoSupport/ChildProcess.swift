@@ -19,12 +19,11 @@ public final class ChildProcess: @unchecked Sendable {
     public let standardOutput: FileHandle
     public let standardError: FileHandle
 
-    private let lock = NSLock()
-    private var status: Int32?
-    private var waiters: [CheckedContinuation<Int32, Never>] = []
+    private let exit: ProcessExit
 
     private init(pid: pid_t, input: FileHandle?, output: FileHandle, error: FileHandle) {
         self.pid = pid
+        exit = ProcessExit(reaping: pid)
         standardInput = input
         standardOutput = output
         standardError = error
@@ -76,43 +75,19 @@ public final class ChildProcess: @unchecked Sendable {
             input: inp.1 >= 0 ? FileHandle(fileDescriptor: inp.1, closeOnDealloc: true) : nil,
             output: FileHandle(fileDescriptor: out.0, closeOnDealloc: true),
             error: FileHandle(fileDescriptor: err.0, closeOnDealloc: true))
-        Thread.detachNewThread { child.reap() }
         return child
     }
 
     /// True until the child has exited and been reaped.
-    public var isRunning: Bool { lock.withLock { status == nil } }
+    public var isRunning: Bool { exit.isRunning }
 
     /// Sends `signal` to the child while it runs.
     public func signal(_ signal: Int32) {
-        lock.withLock {
-            if status == nil { _ = kill(pid, signal) }
-        }
+        exit.whileRunning { _ = kill(pid, signal) }
     }
 
     /// The exit status (128 + signal number for a child killed by a signal).
-    public func exitStatus() async -> Int32 {
-        await withCheckedContinuation { continuation in
-            let done: Int32? = lock.withLock {
-                if let status { return status }
-                waiters.append(continuation)
-                return nil
-            }
-            if let done { continuation.resume(returning: done) }
-        }
-    }
-
-    private func reap() {
-        var raw: Int32 = 0
-        while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-        let code: Int32 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-        let pending = lock.withLock {
-            status = code
-            defer { waiters = [] }
-            return waiters
-        }
-        for waiter in pending { waiter.resume(returning: code) }
-    }
+    public func exitStatus() async -> Int32 { await exit.value() }
 }
 
 /// `posix_spawn` with an empty signal mask and every signal at its default action, so a

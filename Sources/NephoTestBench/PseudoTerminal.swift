@@ -59,38 +59,17 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// A program running on the terminal.
     public final class Program: @unchecked Sendable {
         public let pid: pid_t
-        private let lock = NSLock()
-        private var status: Int32?
-        private var waiters: [CheckedContinuation<Int32, Never>] = []
+        private let exit: ProcessExit
 
         init(pid: pid_t) {
             self.pid = pid
-            Thread.detachNewThread { [self] in
-                var raw: Int32 = 0
-                while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}
-                let code: Int32 = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
-                let pending = lock.withLock {
-                    status = code
-                    defer { waiters = [] }
-                    return waiters
-                }
-                for waiter in pending { waiter.resume(returning: code) }
-            }
+            exit = ProcessExit(reaping: pid)
         }
 
-        public var isRunning: Bool { lock.withLock { status == nil } }
+        public var isRunning: Bool { exit.isRunning }
 
         /// The exit status (128 + signal number when a signal ended it).
-        public func exitStatus() async -> Int32 {
-            await withCheckedContinuation { continuation in
-                let done: Int32? = lock.withLock {
-                    if let status { return status }
-                    waiters.append(continuation)
-                    return nil
-                }
-                if let done { continuation.resume(returning: done) }
-            }
-        }
+        public func exitStatus() async -> Int32 { await exit.value() }
 
         /// The exit status, or nil (after SIGKILL) when it has not ended within `timeout` seconds.
         public func exitStatus(timeout: Double) async -> Int32? {

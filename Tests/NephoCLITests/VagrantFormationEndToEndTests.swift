@@ -239,11 +239,7 @@ struct VagrantFormationEndToEndTests {
     @Test func cancelInterruptsACreateAndDestroysTheMachine() async throws {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
-        let release = scratch(nepho, "never")
-        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
-            nepho, "up-success.txt", holdAfter: 10, release: release)
-        let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "held", "--detach"])
-        #expect(create.succeeded, "\(create.errorOutput)")
+        _ = try await createHeld(nepho, "held", holdAfter: 10)
         nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, "destroy.txt")
         let cancel = try await nepho.run(["formation:cancel", "held", "--yes"])
         #expect(cancel.status == 0, "\(cancel.errorOutput)")
@@ -296,15 +292,38 @@ struct VagrantFormationEndToEndTests {
         return monitor
     }
 
+    /// `create mediawiki/vagrant --name NAME --detach` (plus `extra`), vagrant held after
+    /// `holdAfter` lines of `transcript` until the returned file exists; and the build id.
+    func createHeld(
+        _ nepho: NephoBinary, _ name: String, transcript: String = "up-success.txt", holdAfter: Int,
+        extra: [String] = []
+    ) async throws -> (build: Int, release: URL) {
+        let release = scratch(nepho, "release-\(name)")
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
+            nepho, transcript, holdAfter: holdAfter, release: release)
+        let create = try await nepho.run(
+            ["create", "mediawiki/vagrant", "--name", name, "--detach"] + extra)
+        #expect(create.succeeded, "\(create.errorOutput)")
+        return (try await lastBuild(nepho, name), release)
+    }
+
+    /// up-success.txt with a provisioner line that prints `secret` (which it must not).
+    func leakyTranscript(_ nepho: NephoBinary, printing secret: String, _ name: String) throws -> URL {
+        let original = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("up-success.txt"), encoding: .utf8)
+        let leaky = original.replacingOccurrences(
+            of: "default: Last metadata expiration check",
+            with: "default: the password is \(secret); last metadata")
+        #expect(leaky != original)
+        let transcript = scratch(nepho, name)
+        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
+        return transcript
+    }
+
     @Test func daemonAndMonitorKilledTheNextCommandResumesWithEveryEventOnce() async throws {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
-        let release = scratch(nepho, "release")
-        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
-            nepho, "up-success.txt", holdAfter: 25, release: release)
-        let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "restart", "--detach"])
-        #expect(create.succeeded, "\(create.errorOutput)")
-        let build = try await lastBuild(nepho, "restart")
+        let (build, release) = try await createHeld(nepho, "restart", holdAfter: 25)
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
         _ = try await waitForMonitor(lock, not: nil)
         try await waitForEvents(nepho, "restart", atLeast: 10)
@@ -324,22 +343,10 @@ struct VagrantFormationEndToEndTests {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
         let secret = "Adopted-s3cret-\(UUID().uuidString.prefix(8))"
-        let original = try String(
-            contentsOf: Self.fixtures.appendingPathComponent("up-success.txt"), encoding: .utf8)
-        let leaky = original.replacingOccurrences(
-            of: "default: Last metadata expiration check",
-            with: "default: the password is \(secret); last metadata")
-        #expect(leaky != original)
-        let transcript = scratch(nepho, "leaky-adopted.txt")
-        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
-        let release = scratch(nepho, "release-adopted")
-        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
-            nepho, transcript.path, holdAfter: 5, release: release)
-        let create = try await nepho.run([
-            "create", "mediawiki/vagrant", "--name", "adopted", "-p", "AdminPassword=\(secret)", "--detach",
-        ])
-        #expect(create.succeeded, "\(create.errorOutput)")
-        let build = try await lastBuild(nepho, "adopted")
+        let transcript = try leakyTranscript(nepho, printing: secret, "leaky-adopted.txt")
+        let (build, release) = try await createHeld(
+            nepho, "adopted", transcript: transcript.path, holdAfter: 5,
+            extra: ["-p", "AdminPassword=\(secret)"])
         let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
         let monitor = try await killDaemonAndMonitor(nepho, lock)
         // The next command starts a daemon, which adopts the build with its own context;
@@ -363,12 +370,7 @@ struct VagrantFormationEndToEndTests {
     @Test func vagrantGoneWithoutAStatusFailsTheBuildWithTheExplanation() async throws {
         let nepho = try setUp()
         defer { Task { await stop(nepho) } }
-        let release = scratch(nepho, "never")
-        nepho.environment["NEPHO_VAGRANT"] = try await standIn(
-            nepho, "up-success.txt", holdAfter: 5, release: release)
-        let create = try await nepho.run(["create", "mediawiki/vagrant", "--name", "vanished", "--detach"])
-        #expect(create.succeeded, "\(create.errorOutput)")
-        let build = try await lastBuild(nepho, "vanished")
+        let (build, _) = try await createHeld(nepho, "vanished", holdAfter: 5)
         // As when the computer restarts: vagrant and its wrapper are gone, no status written.
         let run = try await savedRun(nepho, "vanished", build: build)
         kill(-pid_t(try #require(run["pid"] as? Int)), SIGKILL)
@@ -406,14 +408,7 @@ struct VagrantFormationEndToEndTests {
 
         // A provisioner that prints the secret (it must not): the stored events hold <redacted>.
         let secret = "Printed-s3cret-\(UUID().uuidString.prefix(8))"
-        let original = try String(
-            contentsOf: Self.fixtures.appendingPathComponent("up-success.txt"), encoding: .utf8)
-        let leaky = original.replacingOccurrences(
-            of: "default: Last metadata expiration check",
-            with: "default: the password is \(secret); last metadata")
-        #expect(leaky != original)
-        let transcript = scratch(nepho, "leaky.txt")
-        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
+        let transcript = try leakyTranscript(nepho, printing: secret, "leaky.txt")
         nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, transcript.path)
         let leaking = try await nepho.run([
             "create", "mediawiki/vagrant", "--name", "leaky", "-p", "AdminPassword=\(secret)",
