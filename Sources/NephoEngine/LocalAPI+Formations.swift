@@ -178,13 +178,14 @@ extension LocalAPI {
     static func resources(formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
         -> [FormationResource]
     {
-        let fromEvents = try resources(builds: builds, store: store)
+        let listed = try store.resources(formationID: formation.id).flatMap {
+            try? JSONDecoder().decode([FormationResource].self, from: Data($0.utf8))
+        }
         let finished = builds.last.map { $0.finishedAt != nil && $0.operation != .destroy } ?? false
-        guard finished || fromEvents.isEmpty, let text = try store.resources(formationID: formation.id),
-            let listed = try? JSONDecoder().decode([FormationResource].self, from: Data(text.utf8)),
-            !listed.isEmpty
-        else { return fromEvents }
-        return listed
+        if finished, let listed, !listed.isEmpty { return listed }
+        let fromEvents = try resources(builds: builds, store: store)
+        if fromEvents.isEmpty, let listed { return listed }
+        return fromEvents
     }
 
     /// Each resource of the stack with its latest stored event, in the order they first
