@@ -45,8 +45,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
-        .executableTarget(
-            name: "nephod", dependencies: ["NephoDaemon", "NephoEngine"]),
+        .target(name: "NephodProgram", dependencies: ["NephoDaemon", "NephoEngine"]),
+        .executableTarget(name: "nephod", dependencies: ["NephodProgram"]),
         .executableTarget(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
             path: "bench/daemon-rpc/Sources"),
@@ -62,6 +62,13 @@ let package = Package(
             ]),
         .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
         .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        // nephod with a test-only third provider (`local`, docs/providers.md), for the tests.
+        .executableTarget(
+            name: "nephod-local",
+            dependencies: [
+                "NephodProgram", "NephoEngine", "NephoCore", "NephoStore", "NephoSupport", "NephoProtocol",
+            ],
+            path: "Tests/LocalProvider"),
         .testTarget(
             name: "NephoHTTPTests",
             dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),

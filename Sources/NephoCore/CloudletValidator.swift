@@ -27,10 +27,11 @@ public struct CloudletValidator: Sendable {
         }
         // Every AWS pattern is read once, whether or not a scenario uses it.
         var templates: [String: CloudFormationTemplate] = [:]
-        let awsPatterns = folder.appendingPathComponent("patterns/aws")
+        let templateFolder = Providers.cloudFormation.patternFolder
+        let awsPatterns = folder.appendingPathComponent("patterns").appendingPathComponent(templateFolder)
         for file in ((try? FileManager.default.contentsOfDirectory(atPath: awsPatterns.path)) ?? []).sorted()
         where !file.hasPrefix(".") {
-            templates["aws/\(file)"] = CloudFormationTemplate.read(
+            templates["\(templateFolder)/\(file)"] = CloudFormationTemplate.read(
                 awsPatterns.appendingPathComponent(file), problems: &problems)
         }
         for name in names {
@@ -72,14 +73,17 @@ public struct CloudletValidator: Sendable {
             error("pattern", "pattern \"\(pattern)\" not found: expected \(path.path)")
             return
         }
-        let expectedFolder = scenario.provider + "/"
+        let expectedFolder =
+            (Providers.traits(scenario.provider)?.patternFolder ?? scenario.provider.id) + "/"
         if !pattern.hasPrefix(expectedFolder) {
             error(
                 "pattern",
                 "a \(scenario.provider) scenario's pattern must be under patterns/\(expectedFolder)")
             return
         }
-        guard scenario.provider == "aws", let template = templates[pattern] else { return }
+        guard Providers.traits(scenario.provider)?.readsTemplateParameters == true,
+            let template = templates[pattern]
+        else { return }
         if let provisionerFile, let name = scenario.provisioner {
             for problem in ProvisionerPhases.countProblems(
                 template: template, provisioner: provisionerFile, provisionerName: name)

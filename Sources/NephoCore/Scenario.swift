@@ -6,8 +6,8 @@ public struct Scenario: Sendable, Equatable {
     public var name: String
     public var summary: String?
     public var description: String?
-    /// `aws` (CloudFormation) or `vagrant`.
-    public var provider: String
+    /// `aws` (CloudFormation), `vagrant`, or a registered provider (`Providers`).
+    public var provider: Provider
     /// Path under the cloudlet's `patterns/`, e.g. `aws/single-host.cf`.
     public var pattern: String?
     /// File name under the cloudlet's `provisioners/`, e.g. `bootstrap.sh`.
@@ -24,10 +24,7 @@ public struct Scenario: Sendable, Equatable {
     /// The whole document, for `scenario:describe`.
     public var document: YAMLNode
 
-    public static let providers = ["aws", "vagrant"]
-    static let keys = [
-        "summary", "description", "provider", "pattern", "provisioner", "parameters", "outputs", "url",
-    ]
+    static let keys = ["summary", "description", "provider", "pattern", "provisioner", "parameters"]
     static let outputKeys = ["url", "ssh_endpoint", "ssh_user", "ssh_port"]
 
     /// Reads `file`; problems go to `problems`, nil when it is unusable.
@@ -37,11 +34,19 @@ public struct Scenario: Sendable, Equatable {
         var reader = FieldReader(file: file.path)
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: "a scenario") else { return nil }
-        reader.checkKeys(map, known: keys, what: "scenario \"\(name)\"")
-        let provider = reader.string(map, "provider") ?? "aws"
-        if !providers.contains(provider), let node = map["provider"] {
+        let provider = Provider(reader.string(map, "provider") ?? Providers.cloudFormation.provider.id)
+        let traits = Providers.traits(provider)
+        if traits == nil, let node = map["provider"] {
+            reader.error(node, Providers.unknown(provider.id))
+        }
+        // Every provider's own keys are known words; one that is not this provider's is said below.
+        reader.checkKeys(
+            map, known: keys + Providers.known.flatMap(\.scenarioKeys).sorted(), what: "scenario \"\(name)\"")
+        func providerKey(_ key: String, _ hint: String = "") {
+            guard traits != nil, traits?.scenarioKeys.contains(key) != true, let keyNode = map.keyNode(key)
+            else { return }
             reader.error(
-                node, "unknown provider \"\(provider)\" (nepho knows: \(providers.joined(separator: ", ")))")
+                keyNode, "\"\(key)\" applies to \(Providers.names(reading: key)) scenarios only\(hint)")
         }
         let pattern = reader.string(map, "pattern")
         if let pattern, let node = map["pattern"], let problem = RelativePath.problem(pattern) {
@@ -53,9 +58,7 @@ public struct Scenario: Sendable, Equatable {
         }
         var outputs: [String: String] = [:]
         if let node = map["outputs"], !node.isNull {
-            if provider != "aws" {
-                reader.error(map.keyNode("outputs")!, "\"outputs\" applies to aws scenarios only")
-            }
+            providerKey("outputs")
             if node.mapping != nil {
                 reader.checkKeys(node, known: outputKeys, what: "outputs")
                 for key in outputKeys { outputs[key] = reader.string(node, key) }
@@ -65,10 +68,7 @@ public struct Scenario: Sendable, Equatable {
             }
         }
         let url = reader.string(map, "url")
-        if url != nil && provider != "vagrant" {
-            reader.error(
-                map.keyNode("url")!, "\"url\" applies to vagrant scenarios only (aws scenarios use outputs)")
-        }
+        if url != nil { providerKey("url", " (aws scenarios use outputs)") }
         return Scenario(
             name: name, summary: reader.string(map, "summary"),
             description: reader.string(map, "description"),

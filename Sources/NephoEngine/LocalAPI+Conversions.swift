@@ -3,37 +3,37 @@ import NephoCore
 import NephoProtocol
 import NephoSupport
 
+/// Runs `body`, turning the lower layers' errors into `NephoError`s for the wire.
+func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as NephoError {
+        throw error
+    } catch let error as CloudletError {
+        let code: NephoError.Code
+        switch error.kind {
+        case .notFound: code = .notFound
+        case .invalid: code = .invalidInput
+        case .conflict: code = .conflict
+        case .io: code = .internalError
+        }
+        throw NephoError(code, error.message, details: error.problems.map(\.description))
+    } catch let error as YAMLError {
+        throw NephoError(.invalidInput, error.description)
+    } catch let error as ParameterError {
+        let code: NephoError.Code =
+            error.message.hasPrefix("missing") ? .missingParameters : .invalidInput
+        throw NephoError(code, error.message, details: error.details)
+    } catch let error as FileWriteError {
+        throw NephoError(.internalError, error.message)
+    } catch {
+        throw NephoError(.internalError, "\(error)")
+    }
+}
+
 extension LocalAPI {
     /// What a secret's value shows as anywhere outside the provider call.
-    static let mask = "********"
-
-    /// Runs `body`, turning the lower layers' errors into `NephoError`s for the wire.
-    func translatingErrors<T>(_ body: () throws -> T) throws -> T {
-        do {
-            return try body()
-        } catch let error as NephoError {
-            throw error
-        } catch let error as CloudletError {
-            let code: NephoError.Code
-            switch error.kind {
-            case .notFound: code = .notFound
-            case .invalid: code = .invalidInput
-            case .conflict: code = .conflict
-            case .io: code = .internalError
-            }
-            throw NephoError(code, error.message, details: error.problems.map(\.description))
-        } catch let error as YAMLError {
-            throw NephoError(.invalidInput, error.description)
-        } catch let error as ParameterError {
-            let code: NephoError.Code =
-                error.message.hasPrefix("missing") ? .missingParameters : .invalidInput
-            throw NephoError(code, error.message, details: error.details)
-        } catch let error as FileWriteError {
-            throw NephoError(.internalError, error.message)
-        } catch {
-            throw NephoError(.internalError, "\(error)")
-        }
-    }
+    static let mask = FormationLifecycle.mask
 
     static func wire(_ value: ResolvedValue) -> ResolvedParameter {
         ResolvedParameter(

@@ -7,8 +7,13 @@ import NephoSupport
 /// `nepho --foreground` uses directly.
 public struct LocalAPI: NephoAPI {
     public let paths: NephoPaths
+    /// The providers formations are built with.
+    public let providers: ProviderRegistry
 
-    public init(paths: NephoPaths) { self.paths = paths }
+    public init(paths: NephoPaths, providers: ProviderRegistry = .standard) {
+        self.paths = paths
+        self.providers = providers
+    }
 
     func catalog() throws -> CloudletCatalog {
         try CloudletCatalog(paths: paths, config: try NephoConfig(file: paths.config))
@@ -152,7 +157,8 @@ public struct LocalAPI: NephoAPI {
     }
 
     public func scenarioDescribe(_ params: ScenarioDescribeParams) async throws -> ScenarioDetail {
-        try translatingErrors {
+        if let provider = params.provider { _ = try providers.driver(for: Provider(provider)) }
+        return try translatingErrors {
             let cloudlet = try catalog().find(params.cloudlet)
             let scenario = try cloudlet.scenario(params.scenario ?? "default")
             let values = try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides)
@@ -160,7 +166,7 @@ public struct LocalAPI: NephoAPI {
             let parameters = values.map(Self.wire)
             return ScenarioDetail(
                 cloudlet: cloudlet.name, name: scenario.name, summary: scenario.summary,
-                description: scenario.description, provider: scenario.provider, pattern: scenario.pattern,
+                description: scenario.description, provider: scenario.provider.id, pattern: scenario.pattern,
                 provisioner: scenario.provisioner, path: scenario.file.path, parameters: parameters,
                 configuration: Self.configuration(scenario.document, parameters: parameters))
         }
@@ -170,21 +176,8 @@ public struct LocalAPI: NephoAPI {
     public func resolver(cloudlet: Cloudlet, scenario: Scenario, overrides: [String: String]) throws
         -> ParameterResolver
     {
-        var template: [ParameterSpec] = []
-        if scenario.provider == "aws", let pattern = scenario.pattern {
-            var problems: [CloudletProblem] = []
-            let url = cloudlet.folder.appendingPathComponent("patterns").appendingPathComponent(pattern)
-            guard let parsed = CloudFormationTemplate.read(url, problems: &problems),
-                !problems.contains(where: { $0.severity == .error })
-            else {
-                throw CloudletError(
-                    .invalid, "pattern \(pattern) of \(cloudlet.name) cannot be read", problems: problems)
-            }
-            template = parsed.parameters
-        }
-        return ParameterResolver(
-            template: template, cloudlet: cloudlet.manifest.parameters, scenario: scenario.parameters,
-            user: try UserParameters(file: paths.userParameters).dictionary, commandLine: overrides)
+        try FormationLifecycle.resolver(
+            paths: paths, providers: providers, cloudlet: cloudlet, scenario: scenario, overrides: overrides)
     }
 
     func scenarioSummaries(_ cloudlet: Cloudlet) -> [ScenarioSummary] {

@@ -8,7 +8,7 @@ public struct FormationCreateParams: Codable, Sendable, Equatable {
     public var name: String?
     /// The command-line layer (`-p KEY=VALUE`) plus answers to prompts.
     public var overrides: [String: String]
-    /// `aws` or `vagrant` (`--provider`); the scenario's own provider when nil.
+    /// A provider's identifier (`--provider`: `aws`, `vagrant`, …); the scenario's own when nil.
     public var provider: String?
 
     public init(
@@ -166,13 +166,17 @@ public struct FormationDetail: Codable, Sendable, Equatable {
     /// The stack's resources, each with its latest status from the stored events (nil
     /// from an older daemon; empty for a vagrant formation, whose machine state is an output).
     public var resources: [FormationResource]?
+    /// How `formation:ssh` reaches it (nil from an older daemon: by its outputs).
+    public var sshRoute: SSHRoute?
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
         parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
-        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil
+        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil,
+        sshRoute: SSHRoute? = nil
     ) {
         self.provider = provider
+        self.sshRoute = sshRoute
         self.resources = resources
         self.name = name
         self.cloudlet = cloudlet
@@ -266,4 +270,12 @@ public struct BuildLog: Codable, Sendable, Equatable {
         self.build = build
         self.events = events
     }
+}
+
+/// How `formation:ssh` reaches a formation: ssh to the address its outputs give
+/// (`SSHEndpoint`, `SSHUser`, `SSHPort`), or the provider's own tool in the
+/// formation's folder (`vagrant ssh`).
+public enum SSHRoute: String, Codable, Sendable {
+    case outputs
+    case providerTool = "provider-tool"
 }

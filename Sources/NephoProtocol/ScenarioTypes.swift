@@ -14,11 +14,17 @@ public struct ScenarioDescribeParams: Codable, Sendable, Equatable {
     public var scenario: String?
     /// The command-line layer (`-p KEY=VALUE`).
     public var overrides: [String: String]
+    /// The provider a create would use (`--provider`): refused here when unknown, before
+    /// anyone is prompted for values.
+    public var provider: String?
 
-    public init(cloudlet: String, scenario: String?, overrides: [String: String] = [:]) {
+    public init(
+        cloudlet: String, scenario: String?, overrides: [String: String] = [:], provider: String? = nil
+    ) {
         self.cloudlet = cloudlet
         self.scenario = scenario
         self.overrides = overrides
+        self.provider = provider
     }
 }
 

@@ -327,10 +327,5 @@ public final class StateStore: @unchecked Sendable {
 
     private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
 
-    /// UTC, ISO 8601 with milliseconds.
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
-    }
+    static func timestamp() -> String { Timestamp.now() }
 }

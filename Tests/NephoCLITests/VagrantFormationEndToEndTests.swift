@@ -404,7 +404,10 @@ struct VagrantFormationEndToEndTests {
         #expect(live.output.contains("provisioner: 6/6 Starting the web server"), "\(live.output)")
         #expect(live.output.contains("] 6/6"), "\(live.output)")
         let wrong = try await nepho.run(["create", "mediawiki", "--provider", "gcp"])
-        #expect(wrong.status != 0 && wrong.errorOutput.contains("aws or vagrant"))
+        #expect(
+            wrong.status != 0
+                && wrong.errorOutput.contains("unknown provider \"gcp\" (nepho knows: aws, vagrant)"),
+            "\(wrong.errorOutput)")
 
         // A provisioner that prints the secret (it must not): the stored events hold <redacted>.
         let secret = "Printed-s3cret-\(UUID().uuidString.prefix(8))"

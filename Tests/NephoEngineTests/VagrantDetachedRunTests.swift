@@ -122,10 +122,10 @@ import Testing
         let error = try #require(all.last)
         #expect(error.status == "ERROR" && error.logicalID == "vagrant")
         #expect(error.reason?.hasPrefix("Vagrant::Errors::VagrantError: The SSH command responded") == true)
-        let (status, message) = VagrantBuildStatus.finished(operation: "create", result: result)
+        let (status, message) = VagrantBuildStatus.finished(operation: .create, result: result)
         #expect(status == "CREATE_FAILED")
         #expect(message?.hasPrefix("the provisioner (the scenario's bootstrap script) failed. ") == true)
-        #expect(VagrantBuildStatus.inProgress(operation: "destroy") == "DELETE_IN_PROGRESS")
+        #expect(BuildStatus.word(.destroy, .inProgress) == "DELETE_IN_PROGRESS")
     }
 
     @Test func attachedRunStreamsTheReplayedEvents() async throws {

@@ -86,7 +86,7 @@ import Testing
 
     @Test func generatedVagrantfileBakesInNonSecretValues() throws {
         let home = VagrantTestHome()
-        let environment = try home.generated(formation: "web_1", secret: Self.secret)
+        let environment = try home.generated(formation: "web-1", secret: Self.secret)
         let text = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
         #expect(text.contains("'Box' => 'debian/bookworm64',"))
         #expect(text.contains("'ForwardedPorts' => '8081:80,2201:22',"))

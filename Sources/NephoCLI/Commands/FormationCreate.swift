@@ -26,22 +26,20 @@ extension Nepho {
         @Flag(help: "Start the build and return without watching it.") var detach = false
         @Option(
             help:
-                "aws or vagrant (default: the scenario's provider); vagrant needs the cloudlet's patterns/vagrant/Vagrantfile."
+                "A provider: aws or vagrant (default: the scenario's provider); vagrant needs the cloudlet's patterns/vagrant/Vagrantfile."
         )
         var provider: String?
 
         func validate() throws {
             _ = try ParameterAssignments.parse(parameters)
-            if let provider, !["aws", "vagrant"].contains(provider) {
-                throw ValidationError("--provider must be aws or vagrant, not \(provider)")
-            }
         }
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let (cloudlet, scenario) = ScenarioReference.split(reference)
             var overrides = try ParameterAssignments.parse(parameters)
             let detail = try await api.scenarioDescribe(
-                ScenarioDescribeParams(cloudlet: cloudlet, scenario: scenario, overrides: overrides))
+                ScenarioDescribeParams(
+                    cloudlet: cloudlet, scenario: scenario, overrides: overrides, provider: provider))
             let answers = try ParameterPrompter(terminal: Terminal.interactive()).answers(
                 for: detail.parameters)
             for (key, value) in answers { overrides[key] = value }

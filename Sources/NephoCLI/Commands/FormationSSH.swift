@@ -26,7 +26,7 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let detail = try await api.formationDescribe(FormationRef(name: name))
-            if detail.provider == "vagrant" {
+            if detail.sshRoute == .providerTool {
                 try await VagrantSSH(detail: detail, command: command).run(
                     printOnly: printOnly || global.output != .text, renderer: renderer)
                 return

@@ -1,4 +1,5 @@
 import Foundation
+import NephoStore
 import NephoSupport
 
 /// One vagrant event as a row of a build's event log, in the columns CloudFormation
@@ -20,7 +21,7 @@ public struct VagrantLogEntry: Sendable, Equatable {
     public var reason: String?
 
     public init(build: String, line: Int, index: Int, event: VagrantEvent) {
-        eventID = "vagrant-\(build)-\(line)-\(index)"
+        eventID = "\(Self.eventIDPrefix)-\(build)-\(line)-\(index)"
         timestamp = event.timestamp
         logicalID = event.machine.isEmpty ? "vagrant" : event.machine
         resourceType = event.machine.isEmpty ? "Vagrant::Environment" : "Vagrant::Machine"
@@ -69,11 +70,14 @@ public struct VagrantLogEntry: Sendable, Equatable {
         return copy
     }
 
+    /// What every event id of a vagrant build starts with.
+    static let eventIDPrefix = "vagrant"
+
     /// The log line an event id came from: a resumed follower starts after the line of
     /// the last stored event (`VagrantLogFollower.follow(resumingAfter:)`).
     public static func line(ofEventID id: String) -> Int? {
         let parts = id.split(separator: "-")
-        guard parts.count >= 4, parts[0] == "vagrant" else { return nil }
+        guard parts.count >= 4, parts[0] == Self.eventIDPrefix else { return nil }
         return Int(parts[parts.count - 2])
     }
 }
@@ -81,27 +85,16 @@ public struct VagrantLogEntry: Sendable, Equatable {
 /// A vagrant build's status in the words CloudFormation builds use, so that the build
 /// log, `formation:list` and exit statuses treat both providers alike.
 public enum VagrantBuildStatus {
-    /// While the build runs: `CREATE_IN_PROGRESS`, `UPDATE_IN_PROGRESS` or `DELETE_IN_PROGRESS`.
-    public static func inProgress(operation: String) -> String { "\(word(operation))_IN_PROGRESS" }
-
     /// When it has ended: `…_COMPLETE`, or `…_FAILED` with the one-line error to store
     /// (the problem's message and what to do; never a secret: vagrant's messages do
     /// not carry the provisioner's environment).
-    public static func finished(operation: String, result: VagrantRunResult) -> (
+    public static func finished(operation: BuildRecord.Operation, result: VagrantRunResult) -> (
         status: String, error: String?
     ) {
         if let problem = result.problem {
-            return ("\(word(operation))_FAILED", "\(problem.message). \(problem.remedy)")
+            return (BuildStatus.word(operation, .failed), "\(problem.message). \(problem.remedy)")
         }
-        return ("\(word(operation))_COMPLETE", nil)
-    }
-
-    static func word(_ operation: String) -> String {
-        switch operation {
-        case "destroy": return "DELETE"
-        case "update": return "UPDATE"
-        default: return "CREATE"
-        }
+        return (BuildStatus.word(operation, .complete), nil)
     }
 }
 

@@ -21,7 +21,7 @@ public struct VagrantEnvironmentWriter: Sendable {
     public func write(
         formation: String, cloudlet: Cloudlet, scenario: Scenario, values: [ResolvedValue]
     ) throws -> VagrantEnvironment {
-        try Self.checkName(formation)
+        if let problem = FormationName.problem(formation) { throw VagrantEnvironmentError(problem) }
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation)
         let machines = folder.appendingPathComponent(".vagrant/machines")
         if FileManager.default.fileExists(atPath: machines.path) {
@@ -32,11 +32,11 @@ public struct VagrantEnvironmentWriter: Sendable {
         let patterns = cloudlet.folder.appendingPathComponent("patterns")
         let cloudletVagrantfile = patterns.appendingPathComponent("vagrant/Vagrantfile")
         var source: URL?
-        if scenario.provider == "vagrant", let pattern = scenario.pattern {
+        if scenario.provider == Providers.vagrant.provider, let pattern = scenario.pattern {
             source = patterns.appendingPathComponent(pattern)
         } else if FileManager.default.fileExists(atPath: cloudletVagrantfile.path) {
             source = cloudletVagrantfile
-        } else if scenario.provider != "vagrant" {
+        } else if scenario.provider != Providers.vagrant.provider {
             // `--provider vagrant` on another provider's scenario needs the cloudlet's Vagrantfile.
             throw VagrantEnvironmentError(
                 "scenario \(cloudlet.name)/\(scenario.name) is for \(scenario.provider), and \(cloudlet.name) has no patterns/vagrant/Vagrantfile to run it with vagrant"
@@ -92,15 +92,6 @@ public struct VagrantEnvironmentWriter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(record), to: environment.recordFile, mode: 0o600)
         return environment
-    }
-
-    static func checkName(_ name: String) throws {
-        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        guard !name.isEmpty, allowed, !name.hasPrefix("."), name.count <= 100 else {
-            throw VagrantEnvironmentError(
-                "formation name \"\(name)\" must be letters, digits, '-', '_' or '.' (not first), at most 100 characters"
-            )
-        }
     }
 
     static func isEnvironmentName(_ name: String) -> Bool {

@@ -7,7 +7,7 @@ import NephoProtocol
 /// request: the pattern as template (inline, or through S3 when larger than
 /// CloudFormation takes inline), only the parameters the template declares, nepho's
 /// tags, and the capabilities the template needs.
-struct FormationProvider {
+struct StackPlan {
     var cloudlet: Cloudlet
     var scenario: Scenario
     var values: [ResolvedValue]
@@ -21,10 +21,11 @@ struct FormationProvider {
 
     /// The template's text and what nepho reads of it.
     func template() throws -> (text: String, parsed: CloudFormationTemplate) {
-        guard scenario.provider == "aws", scenario.pattern != nil else {
+        guard Providers.traits(scenario.provider)?.readsTemplateParameters == true, scenario.pattern != nil
+        else {
             throw NephoError(
                 .invalidInput,
-                "scenario \(scenario.name) of \(cloudlet.name) uses provider \(scenario.provider); formations build aws scenarios only"
+                "scenario \(scenario.name) of \(cloudlet.name) uses provider \(scenario.provider); CloudFormation builds scenarios whose pattern is a template"
             )
         }
         var problems: [CloudletProblem] = []
@@ -63,7 +64,7 @@ struct FormationProvider {
         var stored: [String: String] = [:]
         for value in values where names.contains(value.name) {
             guard let text = value.value else { continue }
-            stored[value.name] = value.secret ? LocalAPI.mask : text
+            stored[value.name] = value.secret ? FormationLifecycle.mask : text
         }
         return stored
     }
@@ -105,17 +106,5 @@ struct FormationProvider {
         request.capabilities = capabilities
         request.onFailure = .rollback
         return request
-    }
-
-    /// A stack name from a formation name: letters, digits and hyphens, starting with a letter.
-    static func stackName(_ name: String) throws -> String {
-        let allowed = name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        guard allowed, let first = name.first, first.isLetter, name.count <= 128 else {
-            throw NephoError(
-                .invalidInput,
-                "\"\(name)\" is not a valid formation name: use letters, digits and hyphens, starting with a letter (at most 128)"
-            )
-        }
-        return name
     }
 }

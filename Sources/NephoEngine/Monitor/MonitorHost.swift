@@ -1,5 +1,6 @@
 import Foundation
 import NephoHTTP
+import NephoStore
 import NephoSupport
 
 #if canImport(Glibc)
@@ -38,7 +39,7 @@ public enum MonitorHost {
     }
 
     /// The host program; returns its exit status.
-    public static func main() -> Int32 {
+    public static func main(providers: ProviderRegistry = .standard) -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         signal(SIGCHLD, SIG_IGN)  // monitors are reaped by the kernel
         // Whatever the daemon had open without close-on-exec (libcurl's pooled
@@ -62,7 +63,7 @@ public enum MonitorHost {
             while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(pending[..<newline])
                 pending.removeSubrange(...newline)
-                answer(serve(line))
+                answer(serve(line, providers: providers))
             }
             // Wipe what held credentials (the context) once it is served.
             for index in chunk.indices { chunk[index] = 0 }
@@ -70,7 +71,7 @@ public enum MonitorHost {
     }
 
     /// Forks a monitor for one request line; returns the answer line.
-    static func serve(_ line: [UInt8]) -> String {
+    static func serve(_ line: [UInt8], providers: ProviderRegistry) -> String {
         guard let request = try? JSONDecoder().decode(Request.self, from: Data(line)) else {
             return "error: a request is one JSON object with build, log and context"
         }
@@ -81,7 +82,7 @@ public enum MonitorHost {
         let log = open(request.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard log >= 0 else { return "error: cannot open \(request.log): \(SystemError.errnoText())" }
         let pid = fork()
-        if pid == 0 { monitor(request, log: log) }
+        if pid == 0 { monitor(request, log: log, providers: providers) }
         close(log)
         guard pid > 0 else { return "error: fork: \(SystemError.errnoText())" }
         return "\(pid)"
@@ -99,7 +100,7 @@ public enum MonitorHost {
     }
 
     /// The forked child: a session of its own, the log as its output, the build watched.
-    private static func monitor(_ request: Request, log: Int32) -> Never {
+    private static func monitor(_ request: Request, log: Int32, providers: ProviderRegistry) -> Never {
         _ = setsid()
         let null = open("/dev/null", O_RDONLY)
         dup2(null, 0)
@@ -111,7 +112,8 @@ public enum MonitorHost {
         let finished = DispatchSemaphore(value: 0)
         let status = ExitStatus()
         Task.detached {
-            status.value = await BuildMonitor.main(build: request.build, context: request.context)
+            status.value = await BuildMonitor.main(
+                build: request.build, context: request.context, providers: providers)
             finished.signal()
         }
         finished.wait()
@@ -152,8 +154,8 @@ public enum MonitorHost {
     /// relocated and initialised pages are shared instead of written in each monitor.
     static func warmUp() {
         CurlHTTPClient.preload()
-        _ = BuildMonitor.stamp(Date())
-        _ = BuildMonitor.date("2026-11-29T04:00:35.673Z")
+        _ = Timestamp.string(Date())
+        _ = Timestamp.date("2026-11-29T04:00:35.673Z")
         _ = try? JSONDecoder().decode([String: String].self, from: Data(#"{"a":"b"}"#.utf8))
         _ = try? JSONEncoder().encode(["a": "b"])
     }

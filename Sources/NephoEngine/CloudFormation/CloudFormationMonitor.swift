@@ -4,101 +4,44 @@ import NephoProtocol
 import NephoStore
 import NephoSupport
 
-/// `nephod monitor BUILD`: watches one build until it reaches a terminal state. It
-/// holds the build's lock file, reads its provider context (credentials included) as
-/// JSON on standard input, and polls CloudFormation: DescribeStackEvents paged back
-/// only to the last stored event id, then DescribeStacks for the status and outputs.
-/// Every event is stored once (the store ignores an event id it has), oldest first, so
-/// a monitor killed at any point resumes where the last one stopped. The interval adapts:
-/// 1 s after something changed, growing to `maximumInterval` while nothing does; a
-/// throttled or failed call slows it further and never ends it.
-public struct BuildMonitor {
-    public var paths: NephoPaths
-    public var buildID: Int64
-    public var environment: [String: String]
+/// The CloudFormation driver's `follow`: polls CloudFormation for one build.
+/// DescribeStackEvents is paged back only to the last stored event id; DescribeStacks
+/// gives the status and outputs. Every event is stored once (the store ignores an event
+/// id it has), oldest first. The interval adapts: 1 s after something changed, growing
+/// to `quietInterval` while nothing does; a throttled or failed call slows it further
+/// and never ends it. All monitors of an account and region share one listing of its
+/// stacks and one request budget (docs/daemon.md).
+struct CloudFormationMonitor {
+    var follower: BuildFollower
     /// Seconds between this monitor's looks at its events while they change.
-    public var activeInterval: Double
+    var activeInterval: Double
     /// The longest pause between looks while nothing changes.
-    public var quietInterval: Double
+    var quietInterval: Double
     /// How often (seconds) the shared listing of the scope's stacks is refreshed.
-    public var listingAge: Double
+    var listingAge: Double
     /// Calls per second all monitors of a scope may make together.
-    public var budget: Double
+    var budget: Double
     /// How often (seconds) the monitor reads the shared listing (no call).
-    public var wake = 0.25
+    var wake = 0.25
 
-    public init(paths: NephoPaths, buildID: Int64, environment: [String: String]) {
-        self.paths = paths
-        self.buildID = buildID
-        self.environment = environment
+    var buildID: Int64 { follower.buildID }
+    var environment: [String: String] { follower.environment }
+    var paths: NephoPaths { follower.paths }
+
+    init(_ follower: BuildFollower) {
+        self.follower = follower
+        let environment = follower.environment
         activeInterval = Double(environment["NEPHO_MONITOR_ACTIVE_INTERVAL"] ?? "") ?? 2
         quietInterval = Double(environment["NEPHO_MONITOR_QUIET_INTERVAL"] ?? "") ?? 60
         listingAge = Double(environment["NEPHO_MONITOR_LISTING_INTERVAL"] ?? "") ?? 1
         budget = Double(environment["NEPHO_MONITOR_BUDGET"] ?? "") ?? 4
     }
 
-    /// The program: returns its exit status (0 also when another monitor holds the lock).
-    public static func main(buildArgument: String?) async -> Int32 {
-        guard let text = buildArgument, let build = Int64(text) else {
-            FileHandle.standardError.write(
-                Data("usage: nephod monitor BUILD_ID (context as JSON on stdin)\n".utf8))
-            return 2
-        }
-        let input = FileHandle.standardInput.readDataToEndOfFile()
-        let context = (try? JSONDecoder().decode([String: String].self, from: input)) ?? [:]
-        return await main(build: build, context: context)
-    }
-
-    /// Watches build `build` with the provider context `context` (what `nephod monitor`
-    /// reads on its standard input, or what `MonitorHost` hands a forked monitor).
-    public static func main(build: Int64, context: [String: String]) async -> Int32 {
-        var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
-        for (key, value) in context { environment[key] = value }
-        let paths = NephoPaths(environment: ProcessInfo.processInfo.environment)
-        let monitor = BuildMonitor(paths: paths, buildID: build, environment: environment)
-        do {
-            return try await monitor.run()
-        } catch {
-            log("monitor of build \(build) failed: \(SystemError.reason(error))")
-            return 1
-        }
-    }
-
-    static func log(_ line: String) {
-        let stamp = ISO8601DateFormatter().string(from: Date())
-        FileHandle.standardError.write(Data("\(stamp) \(line)\n".utf8))
-    }
+    func log(_ line: String) { follower.log(line) }
 
     /// Watches the build to its end.
-    public func run() async throws -> Int32 {
-        let lockPath = MonitorSupervisor.lockFile(paths, build: buildID)
-        // Within an existing home only: one removed meanwhile is not made again.
-        guard FileManager.default.fileExists(atPath: paths.database.path) else {
-            Self.log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
-            return 0
-        }
-        try? FileManager.default.createDirectory(
-            atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: false)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())")
-        }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            Self.log("build \(buildID) is watched by another monitor")
-            return 0
-        }
-        defer { close(fd) }
-        // The lock file names its holder, for people and tests (`cat builds/ID.lock`).
-        let pid = Data("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        let store = try StateStore(path: paths.database.path)
-        if let build = try store.build(id: buildID),
-            try store.formation(id: build.formationID)?.provider == "vagrant"
-        {
-            return try await VagrantBuildMonitor(paths: paths, buildID: buildID, environment: environment)
-                .run(store: store)
-        }
+    func run() async throws -> Int32 {
+        let store = follower.store
         let configuration = try AWSConfiguration.resolve(environment: environment)
         let session = AWSSession(configuration: configuration)
         let cloudFormation = try session.cloudFormation()
@@ -106,7 +49,6 @@ public struct BuildMonitor {
         let phases = PhaseRecordReader(
             store: store, buildID: buildID, s3: try? session.s3(),
             interval: Double(environment["NEPHO_MONITOR_PHASE_INTERVAL"] ?? "") ?? 5)
-        Self.log("monitoring build \(buildID)")
         let scope = Self.scope(environment: environment, configuration: configuration)
         var lastSignature: String?
         var nextLook = Date()
@@ -115,7 +57,7 @@ public struct BuildMonitor {
         while true {
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {
-                Self.log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
+                log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
                 return 0
             }
             guard let build = try store.build(id: buildID), build.finishedAt == nil,
@@ -171,15 +113,14 @@ public struct BuildMonitor {
                 }
                 backoff = 0
             } catch let error as AWSError where error.isStackMissing {
-                try store.updateFormation(id: formation.id, status: "DELETE_COMPLETE")
                 let gone = build.operation == .destroy ? nil : "the stack was deleted outside nepho"
-                try store.updateBuild(id: buildID, status: "DELETE_COMPLETE", finished: true, error: gone)
+                try follower.finish(status: BuildStatus.word(.destroy, .complete), error: gone)
                 return 0
             } catch {
                 backoff = min(30, max(backoff * 2, 2))
                 let what =
                     (error as? AWSError)?.isThrottling == true ? "throttled" : SystemError.reason(error)
-                Self.log("build \(buildID): \(what); slowing down for \(backoff) s")
+                log("build \(buildID): \(what); slowing down for \(backoff) s")
             }
             try await Task.sleep(nanoseconds: UInt64((wake + backoff) * 1e9))
         }
@@ -205,12 +146,14 @@ public struct BuildMonitor {
         await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
-            var values = stack.parameters.mapValues { $0.allSatisfy { $0 == "*" } ? LocalAPI.mask : $0 }
+            var values = stack.parameters.mapValues {
+                $0.allSatisfy { $0 == "*" } ? FormationLifecycle.mask : $0
+            }
             // The phase record's URL is a secret even where NoEcho is not honoured (moto).
             if values[PhaseChannel.parameterName] != nil {
-                values[PhaseChannel.parameterName] = LocalAPI.mask
+                values[PhaseChannel.parameterName] = FormationLifecycle.mask
             }
-            try store.updateFormationParameters(id: formation.id, parameters: LocalAPI.jsonText(values))
+            try store.updateFormationParameters(id: formation.id, parameters: JSONText.encode(values))
         }
         if stack != nil && build.operation != .destroy {
             // What the stack is made of now, for `formation:describe` (one call per build).
@@ -219,7 +162,7 @@ public struct BuildMonitor {
                 try store.setResources(formationID: formation.id, json: Self.resourcesJSON(listed))
             }
         }
-        try finish(store: store, build: build, status: status)
+        try follower.finish(status: status)
         return true
     }
 
@@ -252,13 +195,14 @@ public struct BuildMonitor {
     ) async throws -> Bool {
         let last = try store.lastEventID(formationID: build.formationID)
         var events = try await cloudFormation.describeStackEvents(stackID, stopAt: last)
-        if last == nil && build.operation != .create, let start = Self.date(build.startedAt) {
+        if last == nil && build.operation != .create, let start = Timestamp.date(build.startedAt) {
             events = events.filter { $0.timestamp >= start.addingTimeInterval(-5) }
         }
         var stored = false
         for event in events.reversed() {
             let record = EventRecord(
-                buildID: buildID, providerEventID: event.eventId, timestamp: Self.stamp(event.timestamp),
+                buildID: buildID, providerEventID: event.eventId,
+                timestamp: Timestamp.string(event.timestamp),
                 logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
                 reason: event.statusReason)
             if try store.appendEvent(record) != nil { stored = true }
@@ -266,44 +210,13 @@ public struct BuildMonitor {
         return stored
     }
 
-    private func finish(store: StateStore, build: BuildRecord, status: String) throws {
-        let wanted: String
-        switch build.operation {
-        case .create: wanted = "CREATE_COMPLETE"
-        case .update: wanted = "UPDATE_COMPLETE"
-        case .destroy: wanted = "DELETE_COMPLETE"
-        }
-        var error: String?
-        if status != wanted {
-            let events = try store.events(buildID: buildID)
-            let failed = events.first { ($0.status ?? "").hasSuffix("_FAILED") && $0.reason != nil }
-            error =
-                failed.map { "\($0.logicalID ?? "stack"): \($0.reason ?? "")" }
-                ?? "the build ended in \(status)"
-        }
-        try store.updateBuild(id: buildID, status: status, finished: true, error: error)
-        Self.log("build \(buildID) ended: \(status)")
-    }
-
     /// Listed resources as the JSON array `formation:describe` answers with.
     static func resourcesJSON(_ resources: [StackResource]) -> String {
         let rows = resources.map {
             FormationResource(
                 logicalID: $0.logicalResourceId, resourceType: $0.resourceType, status: $0.status,
-                reason: $0.statusReason, updatedAt: $0.lastUpdated.map(stamp) ?? "")
+                reason: $0.statusReason, updatedAt: $0.lastUpdated.map(Timestamp.string) ?? "")
         }
         return String(decoding: (try? JSONEncoder().encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
-    }
-
-    static func stamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
-
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 }

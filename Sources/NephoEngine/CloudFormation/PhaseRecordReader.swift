@@ -39,7 +39,7 @@ final class PhaseRecordReader: @unchecked Sendable {
                 let lines = PhaseChannel.lines(String(decoding: body, as: UTF8.self))
                 var stored = false
                 for event in PhaseChannel.events(
-                    lines, buildID: buildID, timestamp: BuildMonitor.stamp(Date()))
+                    lines, buildID: buildID, timestamp: Timestamp.string(Date()))
                 {
                     if try store.appendEvent(event) != nil { stored = true }
                 }

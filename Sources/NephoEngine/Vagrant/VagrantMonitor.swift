@@ -3,19 +3,22 @@ import NephoProtocol
 import NephoStore
 import NephoSupport
 
-/// The body of `nephod monitor BUILD` for a vagrant formation (`BuildMonitor.run`
-/// dispatches here, holding the build's lock). vagrant itself was started detached by
-/// the daemon (`LocalAPI.startVagrantBuild`), which saved the run in
+/// The Vagrant driver's `follow`: the body of `nephod monitor BUILD` for a vagrant
+/// formation (`BuildMonitor.run` holds the build's lock). vagrant itself was started
+/// detached by the daemon (`VagrantDriver.launch`), which saved the run in
 /// `nepho/builds/BUILD.run.json` of the formation's folder; the monitor follows its log
 /// with `VagrantLogFollower`, resuming after the line of the build's last stored event
 /// (event ids are `vagrant-BUILD-LINE-N`, so re-reading a line stores nothing twice),
 /// stores each event redacted, keeps the formation's outputs (`MachineState`,
 /// `SSHAddress`, `SSHUser`, `URL`, `Folder`) and finishes the build with vagrant's result.
-struct VagrantBuildMonitor: Sendable {
-    var paths: NephoPaths
-    var buildID: Int64
+struct VagrantMonitor: Sendable {
+    var follower: BuildFollower
+    var paths: NephoPaths { follower.paths }
+    var buildID: Int64 { follower.buildID }
     /// The provider context; secrets of the build under `secretPrefix` (memory only).
-    var environment: [String: String]
+    var environment: [String: String] { follower.environment }
+
+    init(_ follower: BuildFollower) { self.follower = follower }
 
     /// Context keys holding the build's secret values, for redaction.
     static let secretPrefix = "NEPHO_VAGRANT_SECRET:"
@@ -73,31 +76,28 @@ struct VagrantBuildMonitor: Sendable {
     }
 
     /// Follows the build to its end; returns the monitor's exit status.
-    func run(store: StateStore) async throws -> Int32 {
-        guard let build = try store.build(id: buildID), build.finishedAt == nil,
-            let formation = try store.formation(id: build.formationID)
-        else { return 0 }
+    func run() async throws -> Int32 {
+        let store = follower.store
+        let build = follower.build
+        let formation = follower.formation
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation.name)
         if build.operation == .destroy && !FileManager.default.fileExists(atPath: folder.path) {
             // Only a destroy that succeeded removes the folder: finish what a stopped monitor began.
-            try finish(
-                store: store, build: build, formation: formation, status: "DELETE_COMPLETE", error: nil,
-                outputs: nil)
+            try follower.finish(status: BuildStatus.word(.destroy, .complete))
             return 0
         }
-        let started = BuildMonitor.date(build.startedAt) ?? Date()
+        let started = Timestamp.date(build.startedAt) ?? Date()
         var found: VagrantDetachedRun?
         while found == nil {
-            guard try stillWanted(store) else { return 0 }
+            guard try follower.stillWanted() else { return 0 }
             found = Self.load(folder: folder, build: buildID)
             if found == nil {
                 guard Date().timeIntervalSince(started) < Self.startGrace else {
-                    try finish(
-                        store: store, build: build, formation: formation,
-                        status: VagrantBuildStatus.word(build.operation.rawValue) + "_FAILED",
+                    try follower.finish(
+                        status: BuildStatus.word(build.operation, .failed),
                         error:
-                            "vagrant was never started for this build (nepho stopped while starting it). Run the command again.",
-                        outputs: nil)
+                            "vagrant was never started for this build (nepho stopped while starting it). Run the command again."
+                    )
                     return 0
                 }
                 try await Task.sleep(nanoseconds: 250_000_000)
@@ -106,7 +106,7 @@ struct VagrantBuildMonitor: Sendable {
         guard let run = found else { return 0 }
         // First, while vagrant still runs: what to redact (see `secrets(folder:run:)`).
         let secrets = secrets(folder: folder, run: run)
-        BuildMonitor.log("following vagrant (pid \(run.pid)) for build \(buildID)")
+        follower.log("following vagrant (pid \(run.pid)) for build \(buildID)")
         let outcome = try await withThrowingTaskGroup(of: Followed?.self) { group in
             group.addTask {
                 try await follow(
@@ -115,26 +115,24 @@ struct VagrantBuildMonitor: Sendable {
             }
             group.addTask {
                 // Superseded (a destroy), or the home removed: stop following.
-                while try stillWanted(store) { try await Task.sleep(nanoseconds: 500_000_000) }
+                while try follower.stillWanted() { try await Task.sleep(nanoseconds: 500_000_000) }
                 return nil
             }
             let first = try await group.next() ?? nil
             group.cancelAll()
             return first
         }
-        guard let outcome, try stillWanted(store) else { return 0 }
+        guard let outcome, try follower.stillWanted() else { return 0 }
         var outputs = outcome.outputs
         if let state = outcome.result.summary.state { outputs["MachineState"] = state.rawValue }
-        let (status, error) = VagrantBuildStatus.finished(
-            operation: build.operation.rawValue, result: outcome.result)
-        if status == "DELETE_COMPLETE" {
+        let (status, error) = VagrantBuildStatus.finished(operation: build.operation, result: outcome.result)
+        if BuildStatus(status).succeeded(.destroy) {
             // The machine is gone; its events stay in the database. The folder goes first,
             // so that whoever sees the build finished finds it gone (a monitor stopped in
             // between finishes the build when it finds no folder, above).
             try? FileManager.default.removeItem(at: folder)
         }
-        try finish(
-            store: store, build: build, formation: formation, status: status, error: error, outputs: outputs)
+        try follower.finish(status: status, error: error, outputs: outputs)
         return 0
     }
 
@@ -166,7 +164,7 @@ struct VagrantBuildMonitor: Sendable {
         // The line of the last stored event is read again: its later events may not be stored yet.
         let resumeLine = max(
             0, (last.flatMap { VagrantLogEntry.line(ofEventID: $0.providerEventID) } ?? 1) - 1)
-        var outputs = LocalAPI.dictionary(formation.outputs)
+        var outputs = JSONText.decode(formation.outputs)
         var storeError: Error?
         let follower = VagrantLogFollower(run: run, folder: folder.path)
         let result = try await follower.follow(build: "\(buildID)", resumingAfter: resumeLine) { entry in
@@ -176,7 +174,7 @@ struct VagrantBuildMonitor: Sendable {
                 try store.appendEvent(
                     EventRecord(
                         buildID: buildID, providerEventID: entry.eventID,
-                        timestamp: BuildMonitor.stamp(
+                        timestamp: Timestamp.string(
                             Date(timeIntervalSince1970: TimeInterval(entry.timestamp))),
                         logicalID: entry.logicalID, resourceType: entry.resourceType, status: entry.status,
                         reason: entry.reason))
@@ -192,7 +190,7 @@ struct VagrantBuildMonitor: Sendable {
                 if seen != outputs {
                     outputs = seen
                     try store.updateFormation(
-                        id: formation.id, status: status, outputs: LocalAPI.jsonText(outputs))
+                        id: formation.id, status: status, outputs: JSONText.encode(outputs))
                 }
             } catch {
                 storeError = error
@@ -200,20 +198,5 @@ struct VagrantBuildMonitor: Sendable {
         }
         if let storeError { throw storeError }
         return Followed(result: result, outputs: outputs)
-    }
-
-    /// False once the build is finished by someone else or the home is gone.
-    private func stillWanted(_ store: StateStore) throws -> Bool {
-        guard FileManager.default.fileExists(atPath: paths.database.path) else { return false }
-        return try store.build(id: buildID)?.finishedAt == nil
-    }
-
-    private func finish(
-        store: StateStore, build: BuildRecord, formation: FormationRecord, status: String, error: String?,
-        outputs: [String: String]?
-    ) throws {
-        try store.updateFormation(id: formation.id, status: status, outputs: outputs.map(LocalAPI.jsonText))
-        try store.updateBuild(id: buildID, status: status, finished: true, error: error)
-        BuildMonitor.log("build \(buildID) ended: \(status)\(error.map { " (\($0))" } ?? "")")
     }
 }

@@ -1,0 +1,217 @@
+import Foundation
+import NephoAWS
+import NephoCore
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// Formations on AWS CloudFormation (docs/formations.md): one stack per formation,
+/// tagged `CreatedBy=nepho`. The provider call happens in the daemon (or the foreground
+/// process); the watching in a monitor process per build (`CloudFormationMonitor`).
+public struct CloudFormationDriver: FormationDriver {
+    public init() {}
+
+    public var traits: ProviderTraits { Providers.cloudFormation }
+    public var noun: String { "stack" }
+
+    /// The template's `Parameters`.
+    public func declaredParameters(cloudlet: Cloudlet, scenario: Scenario) throws -> [ParameterSpec] {
+        guard let pattern = scenario.pattern else { return [] }
+        var problems: [CloudletProblem] = []
+        let url = cloudlet.folder.appendingPathComponent("patterns").appendingPathComponent(pattern)
+        guard let parsed = CloudFormationTemplate.read(url, problems: &problems),
+            !problems.contains(where: { $0.severity == .error })
+        else {
+            throw CloudletError(
+                .invalid, "pattern \(pattern) of \(cloudlet.name) cannot be read", problems: problems)
+        }
+        return parsed.parameters
+    }
+
+    public func check(_ plan: FormationPlan, context: DriverContext) async throws {
+        _ = try StackPlan(cloudlet: plan.cloudlet, scenario: plan.scenario, values: plan.values).template()
+    }
+
+    public func create(_ plan: FormationPlan, context: DriverContext) async throws -> Creation {
+        let stack = StackPlan(cloudlet: plan.cloudlet, scenario: plan.scenario, values: plan.values)
+        let (text, parsed) = try stack.template()
+        let name = plan.name
+        let session = try Self.session(context)
+        let cloudFormation = try session.cloudFormation()
+        // A pattern that declares NephoPhaseURL gets a presigned URL for its phase record.
+        let phaseObject: PhaseChannel.Prepared? =
+            PhaseChannel.wanted(declared: parsed.parameters, values: plan.values)
+            ? try await Self.translatingAWSErrors(stack: name) {
+                try await PhaseChannel.prepare(session: session, stackName: name)
+            } : nil
+        let stackID: String = try await Self.translatingAWSErrors(stack: name) {
+            let source = try await Self.source(text, session: session)
+            let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
+            let request = stack.request(
+                stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+            return try await cloudFormation.createStack(
+                phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
+        }
+        let declared = Set(parsed.parameters.map(\.name))
+        return Creation(
+            providerID: stackID, region: session.configuration.region,
+            values: plan.values.filter { declared.contains($0.name) },
+            maskedNames: phaseObject == nil ? [] : [PhaseChannel.parameterName],
+            launch: Launch(start: { build, store in
+                if let phaseObject {
+                    try store.setPhaseObject(
+                        PhaseObjectRecord(buildID: build.id, bucket: phaseObject.bucket, key: phaseObject.key)
+                    )
+                }
+            }))
+    }
+
+    public func destroy(_ formation: FormationRecord, builds: [BuildRecord], context: DriverContext)
+        async throws -> Destruction
+    {
+        guard let stackID = formation.stackID else {
+            throw NephoError(.conflict, "formation \(formation.name) has no stack")
+        }
+        let cloudFormation = try Self.session(context).cloudFormation()
+        try await Self.translatingAWSErrors(stack: formation.name) {
+            try await cloudFormation.deleteStack(stackID)
+        }
+        return .launch(Launch())
+    }
+
+    public func cancelUpdate(_ formation: FormationRecord, build: BuildRecord, context: DriverContext)
+        async throws
+    {
+        guard let stackID = formation.stackID else {
+            throw NephoError(.conflict, "formation \(formation.name) has no build in progress to cancel")
+        }
+        let cloudFormation = try Self.session(context).cloudFormation()
+        try await Self.translatingAWSErrors(stack: formation.name) {
+            try await cloudFormation.cancelUpdateStack(stackID)
+        }
+    }
+
+    public func follow(_ monitor: BuildFollower) async throws -> Int32 {
+        try await CloudFormationMonitor(monitor).run()
+    }
+
+    /// The stack's resources: as listed when the last build ended (ListStackResources),
+    /// else, during a build or where none were listed, from the stored events.
+    public func resources(_ formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
+        -> [FormationResource]
+    {
+        let listed = try store.resources(formationID: formation.id).flatMap {
+            try? JSONDecoder().decode([FormationResource].self, from: Data($0.utf8))
+        }
+        let finished = builds.last.map { $0.finishedAt != nil && $0.operation != .destroy } ?? false
+        if finished, let listed, !listed.isEmpty { return listed }
+        let fromEvents = try Self.resources(builds: builds, store: store)
+        if fromEvents.isEmpty, let listed { return listed }
+        return fromEvents
+    }
+
+    /// Each resource of the stack with its latest stored event, in the order they first
+    /// appeared: the stack itself and nepho's own rows (the provisioner's phases) left out.
+    private static func resources(builds: [BuildRecord], store: StateStore) throws -> [FormationResource] {
+        var order: [String] = []
+        var latest: [String: FormationResource] = [:]
+        for build in builds {
+            for event in try store.events(buildID: build.id) {
+                guard let id = event.logicalID, event.resourceType != "AWS::CloudFormation::Stack",
+                    !(event.resourceType ?? "").hasPrefix("Nepho::")
+                else { continue }
+                if latest[id] == nil { order.append(id) }
+                latest[id] = FormationResource(
+                    logicalID: id, resourceType: event.resourceType, status: event.status,
+                    reason: event.reason,
+                    updatedAt: event.timestamp)
+            }
+        }
+        return order.compactMap { latest[$0] }
+    }
+
+    /// Stacks tagged `CreatedBy=nepho` that `state.db` does not hold (made on another machine).
+    public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
+        let cloudFormation = try Self.session(context).cloudFormation()
+        return try await cloudFormation.describeStacks().compactMap { stack in
+            guard !known.contains(stack.stackId), stack.tags.contains(StackPlan.createdByTag) else {
+                return nil
+            }
+            let tag = { (key: String) in stack.tags.first { $0.key == key }?.value }
+            return FormationSummary(
+                name: stack.stackName, cloudlet: tag("nepho:cloudlet"), scenario: tag("nepho:scenario"),
+                status: stack.status, stackID: stack.stackId,
+                createdAt: Timestamp.string(stack.creationTime), source: traits.provider.id)
+        }
+    }
+
+    // MARK: AWS
+
+    /// A session for the request's context; missing credentials or region become one line
+    /// saying what to do.
+    static func session(_ context: DriverContext) throws -> AWSSession {
+        do {
+            let configuration = try AWSConfiguration.resolve(environment: context.environment)
+            _ = try configuration.requireCredentials()
+            _ = try configuration.requireRegion()
+            return AWSSession(configuration: configuration)
+        } catch let error as AWSConfigurationError {
+            throw NephoError(.missingCredentials, "\(error)")
+        }
+    }
+
+    /// The template inline, or through nepho's S3 bucket when larger than CloudFormation takes inline.
+    static func source(_ text: String, session: AWSSession) async throws -> TemplateSource {
+        text.utf8.count > CloudFormationClient.maxTemplateBodyBytes
+            ? try await session.templateUploader().source(for: text) : .body(text)
+    }
+
+    /// ValidateTemplate, its refusal said as the template's fault.
+    static func validate(_ cloudFormation: CloudFormationClient, _ source: TemplateSource, pattern: String)
+        async throws -> TemplateSummary
+    {
+        do {
+            return try await cloudFormation.validateTemplate(source)
+        } catch let error as AWSError where error.code == "ValidationError" {
+            throw NephoError(
+                .invalidInput, "CloudFormation rejected the template \(pattern): \(error.message)")
+        }
+    }
+
+    /// Runs an AWS call, turning its errors into one line each with what to do.
+    static func translatingAWSErrors<T>(stack: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as AWSError {
+            switch error.code {
+            case "AlreadyExistsException":
+                throw NephoError(
+                    .conflict,
+                    "a stack named \(stack) already exists in the account: choose another name with --name")
+            case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
+                throw NephoError(
+                    .permissionDenied,
+                    "no permission: \(error.message) (ask your AWS administrator for CloudFormation access)")
+            case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken":
+                throw NephoError(
+                    .missingCredentials,
+                    "AWS refused the credentials: \(error.message) (run `nepho register`)")
+            default:
+                if error.isStackMissing {
+                    throw NephoError(
+                        .notFound,
+                        "the stack of \(stack) no longer exists (deleted outside nepho); `nepho formation:list` shows what remains"
+                    )
+                }
+                if error.code == "ValidationError" {
+                    throw NephoError(.invalidInput, "CloudFormation rejected the request: \(error.message)")
+                }
+                throw NephoError(.providerError, "\(error)")
+            }
+        } catch let error as NephoError {
+            throw error
+        } catch {
+            throw NephoError(.internalError, "\(SystemError.reason(error))")
+        }
+    }
+}

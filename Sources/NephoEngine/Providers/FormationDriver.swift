@@ -1,0 +1,169 @@
+import Foundation
+import NephoCore
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// What a provider implements to build formations (docs/providers.md). The lifecycle
+/// around it — the name, the records in `state.db`, the monitor, superseding, cancel
+/// rules, masking secrets, finishing a build — is `FormationLifecycle`'s, written once.
+///
+/// A driver is a value: it holds no state between calls. Everything a call needs comes
+/// in its arguments; what a call hands the lifecycle goes out in its result.
+public protocol FormationDriver: Sendable {
+    /// The provider's identifier and what its scenarios may say.
+    var traits: ProviderTraits { get }
+
+    /// What one formation is at this provider, for messages ("stack", "machine").
+    var noun: String { get }
+
+    /// The parameters the pattern itself declares: the lowest layer of values.
+    func declaredParameters(cloudlet: Cloudlet, scenario: Scenario) throws -> [ParameterSpec]
+
+    /// Checks, before anything is written or asked of the provider, that this driver
+    /// can build `plan` (a pattern it can read, its tool installed).
+    func check(_ plan: FormationPlan, context: DriverContext) async throws
+
+    /// Makes the formation at the provider (or lays out what the build runs in): called
+    /// once the name is claimed, before the formation is recorded.
+    func create(_ plan: FormationPlan, context: DriverContext) async throws -> Creation
+
+    /// Plans or executes an update (the lifecycle has checked that no build runs);
+    /// `startBuild` records and starts the update's build. A provider without updates
+    /// throws the refusal, saying what to do instead.
+    func update(
+        _ formation: FormationRecord, _ params: FormationUpdateParams, context: DriverContext,
+        lifecycle: FormationLifecycle
+    ) async throws -> FormationUpdateResult
+
+    /// Starts taking the formation down: the lifecycle then supersedes its unfinished
+    /// builds and records the destroy's build.
+    func destroy(_ formation: FormationRecord, builds: [BuildRecord], context: DriverContext) async throws
+        -> Destruction
+
+    /// Cancels an update in progress (a create is cancelled by destroying it, a destroy
+    /// cannot be: the lifecycle says so).
+    func cancelUpdate(_ formation: FormationRecord, build: BuildRecord, context: DriverContext) async throws
+
+    /// The body of `nephod monitor BUILD` for this provider's builds: follows the build to
+    /// its end, storing each event once (a monitor killed at any moment resumes), and
+    /// finishes it through `monitor.finish`. Returns the monitor's exit status.
+    func follow(_ monitor: BuildFollower) async throws -> Int32
+
+    /// The formation's resources for `formation:describe` (none by default).
+    func resources(_ formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
+        -> [FormationResource]
+
+    /// Formations of this provider that `state.db` does not hold (stacks nepho tagged,
+    /// made elsewhere), for `formation:list`; none by default.
+    func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary]
+
+    /// How `formation:ssh` reaches a formation of this provider.
+    var sshRoute: SSHRoute { get }
+}
+
+extension FormationDriver {
+    public var provider: Provider { traits.provider }
+
+    public func declaredParameters(cloudlet: Cloudlet, scenario: Scenario) throws -> [ParameterSpec] { [] }
+
+    public func cancelUpdate(_ formation: FormationRecord, build: BuildRecord, context: DriverContext)
+        async throws
+    {
+        throw NephoError(.conflict, "formation \(formation.name) has no update of its own to cancel")
+    }
+
+    public func resources(_ formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
+        -> [FormationResource]
+    { [] }
+
+    public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
+        []
+    }
+
+    public var sshRoute: SSHRoute { .outputs }
+}
+
+/// What every driver call gets: the home and the request's provider context.
+public struct DriverContext: Sendable {
+    public var paths: NephoPaths
+    /// The provider variables the request runs with: the client's (`AWS_*`, `VAGRANT_*`,
+    /// `PATH`, …) through the daemon, else this process's `AWS_*` ones.
+    public var environment: [String: String]
+    /// The client's own variables when the request came through the daemon; nil in-process.
+    public var client: [String: String]?
+
+    public init(paths: NephoPaths, environment: [String: String], client: [String: String]?) {
+        self.paths = paths
+        self.environment = environment
+        self.client = client
+    }
+}
+
+/// A create as the lifecycle hands it to a driver: the formation's name (already
+/// checked), the cloudlet, the scenario and its resolved values.
+public struct FormationPlan: Sendable {
+    public var name: String
+    public var cloudlet: Cloudlet
+    public var scenario: Scenario
+    public var values: [ResolvedValue]
+
+    public init(name: String, cloudlet: Cloudlet, scenario: Scenario, values: [ResolvedValue]) {
+        self.name = name
+        self.cloudlet = cloudlet
+        self.scenario = scenario
+        self.values = values
+    }
+}
+
+/// What a driver's create gives the lifecycle to record, and how to start the build.
+public struct Creation: Sendable {
+    /// The provider's id of the formation (a stack id), when it has one yet.
+    public var providerID: String?
+    public var region: String?
+    /// Values to keep in `state.db`; the lifecycle masks the secret ones.
+    public var values: [ResolvedValue]
+    /// Names of further values to keep masked (the provider's own secrets).
+    public var maskedNames: Set<String> = []
+    public var outputs: [String: String] = [:]
+    public var launch: Launch
+
+    public init(
+        providerID: String? = nil, region: String? = nil, values: [ResolvedValue],
+        maskedNames: Set<String> = [],
+        outputs: [String: String] = [:], launch: Launch = Launch()
+    ) {
+        self.providerID = providerID
+        self.region = region
+        self.values = values
+        self.maskedNames = maskedNames
+        self.outputs = outputs
+        self.launch = launch
+    }
+}
+
+/// How a build starts once it is recorded.
+public struct Launch: Sendable {
+    /// Starts the provider's work for the recorded build (nil: the provider call is
+    /// already made). A throw fails the build at once with its message.
+    public var start: (@Sendable (_ build: BuildRecord, _ store: StateStore) async throws -> Void)?
+    /// What the build's monitor gets besides the request's context, in memory only
+    /// (for example secrets it must redact).
+    public var monitorContext: [String: String]
+
+    public init(
+        start: (@Sendable (_ build: BuildRecord, _ store: StateStore) async throws -> Void)? = nil,
+        monitorContext: [String: String] = [:]
+    ) {
+        self.start = start
+        self.monitorContext = monitorContext
+    }
+}
+
+/// What a driver's destroy asks of the lifecycle.
+public enum Destruction: Sendable {
+    /// Record the destroy's build and start it.
+    case launch(Launch)
+    /// Nothing is left at the provider: the formation is destroyed at once.
+    case nothingLeft
+}

@@ -1,0 +1,284 @@
+import Foundation
+import NephoCore
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// The provider-neutral half of every formation command, written once: claims the name,
+/// records the formation and its builds, masks secrets, starts and supersedes builds,
+/// applies the cancel rules, and hands each provider's part to its `FormationDriver`.
+public struct FormationLifecycle: Sendable {
+    public let paths: NephoPaths
+    public let providers: ProviderRegistry
+    public let context: DriverContext
+    public let store: StateStore
+    let supervisor: MonitorSupervisor
+
+    init(paths: NephoPaths, providers: ProviderRegistry, context: DriverContext, store: StateStore) {
+        self.paths = paths
+        self.providers = providers
+        self.context = context
+        self.store = store
+        supervisor = MonitorSupervisor.shared(paths)
+    }
+
+    /// What a secret's value shows as anywhere outside the provider call.
+    public static let mask = "********"
+
+    // MARK: Create
+
+    /// Records and starts a create of `plan` with `driver`: nothing is written before the
+    /// driver's checks pass and the name is free.
+    func create(_ plan: FormationPlan, driver: any FormationDriver) async throws -> BuildSummary {
+        try await driver.check(plan, context: context)
+        try claim(plan.name)
+        let creation = try await driver.create(plan, context: context)
+        var parameters: [String: String] = [:]
+        for value in creation.values {
+            guard let text = value.value else { continue }
+            parameters[value.name] =
+                value.secret || creation.maskedNames.contains(value.name) ? Self.mask : text
+        }
+        for name in creation.maskedNames where parameters[name] == nil { parameters[name] = Self.mask }
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
+                scenario: plan.scenario.name, region: creation.region, stackID: creation.providerID,
+                status: BuildStatus.word(.create, .inProgress), parameters: JSONText.encode(parameters),
+                outputs: JSONText.encode(creation.outputs)))
+        return try await startBuild(formation, operation: .create, launch: creation.launch)
+    }
+
+    /// Refuses a name a formation still has; a destroyed formation's name is taken over.
+    func claim(_ name: String) throws {
+        guard let existing = try store.formation(named: name) else { return }
+        guard existing.status == BuildStatus.word(.destroy, .complete) else {
+            throw NephoError(
+                .conflict,
+                "a formation named \(name) already exists (\(existing.status)): choose another with --name, or destroy it first"
+            )
+        }
+        try store.deleteFormation(id: existing.id)
+    }
+
+    // MARK: Values
+
+    /// The layers of parameters for `scenario` of `cloudlet`, with the command line's: the
+    /// lowest is what the scenario's provider reads from its pattern.
+    static func resolver(
+        paths: NephoPaths, providers: ProviderRegistry, cloudlet: Cloudlet, scenario: Scenario,
+        overrides: [String: String]
+    ) throws -> ParameterResolver {
+        let declared = try providers.driver(for: scenario.provider).declaredParameters(
+            cloudlet: cloudlet, scenario: scenario)
+        return ParameterResolver(
+            template: declared, cloudlet: cloudlet.manifest.parameters, scenario: scenario.parameters,
+            user: try UserParameters(file: paths.userParameters).dictionary, commandLine: overrides)
+    }
+
+    /// The installed cloudlet and scenario a formation was made from, and its values
+    /// resolved again with `overrides` on top.
+    public func resolve(cloudlet name: String, scenario scenarioName: String, overrides: [String: String])
+        throws -> (Cloudlet, Scenario, [ResolvedValue])
+    {
+        try translatingErrors {
+            let catalog = try CloudletCatalog(paths: paths, config: try NephoConfig(file: paths.config))
+            let cloudlet = try catalog.find(name)
+            let scenario = try cloudlet.scenario(scenarioName)
+            let values = try Self.resolver(
+                paths: paths, providers: providers, cloudlet: cloudlet, scenario: scenario,
+                overrides: overrides
+            ).resolve()
+            return (cloudlet, scenario, values)
+        }
+    }
+
+    // MARK: Builds
+
+    /// Records a build of `formation`, runs the launch's start, and has a monitor follow it.
+    public func startBuild(_ formation: FormationRecord, operation: BuildRecord.Operation, launch: Launch)
+        async throws -> BuildSummary
+    {
+        let status = BuildStatus.word(operation, .inProgress)
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: operation, status: status))
+        try store.updateFormation(id: formation.id, status: status)
+        if let start = launch.start {
+            do {
+                try await start(build, store)
+            } catch {
+                let reason = (error as? NephoError)?.message ?? SystemError.reason(error)
+                let failed = BuildStatus.word(operation, .failed)
+                try store.updateBuild(id: build.id, status: failed, finished: true, error: reason)
+                try store.updateFormation(id: formation.id, status: failed)
+                throw (error as? NephoError) ?? NephoError(.toolFailed, reason)
+            }
+        }
+        // The monitor gets the launch's extras (secrets to redact) in memory; others never do.
+        supervisor.remember(
+            build: build.id, context: context.environment.merging(launch.monitorContext) { $1 })
+        supervisor.remember(build: nil, context: context.environment)
+        supervisor.ensureMonitors()
+        return summary(build, formation: formation.name)
+    }
+
+    /// Ends every unfinished build of `formation`: a destroy takes over.
+    func supersede(_ builds: [BuildRecord]) throws {
+        for build in builds where build.finishedAt == nil {
+            try store.updateBuild(
+                id: build.id, status: build.status, finished: true, error: "superseded by destroy")
+        }
+    }
+
+    /// Resumes every unfinished build nobody watches (after a restart, a crash), using
+    /// this request's provider context for builds whose own is lost.
+    func resumeBuilds() {
+        supervisor.remember(build: nil, context: context.environment)
+        supervisor.ensureMonitors()
+    }
+
+    // MARK: Destroy, cancel, update
+
+    func formation(_ name: String) throws -> FormationRecord {
+        guard let formation = try store.formation(named: name) else {
+            throw NephoError(.notFound, "no formation named \(name) (see `nepho formation:list`)")
+        }
+        return formation
+    }
+
+    func driver(of formation: FormationRecord) throws -> any FormationDriver {
+        try providers.driver(forStored: formation.provider)
+    }
+
+    func destroy(_ name: String) async throws -> BuildSummary {
+        let formation = try formation(name)
+        let builds = try store.builds(formationID: formation.id)
+        if let running = builds.last, running.finishedAt == nil, running.operation == .destroy {
+            return summary(running, formation: formation.name)
+        }
+        let destruction = try await driver(of: formation).destroy(formation, builds: builds, context: context)
+        try supersede(builds)
+        switch destruction {
+        case .launch(let launch):
+            return try await startBuild(formation, operation: .destroy, launch: launch)
+        case .nothingLeft:
+            let gone = BuildStatus.word(.destroy, .complete)
+            let build = try store.insertBuild(
+                BuildRecord(formationID: formation.id, operation: .destroy, status: gone))
+            try store.updateBuild(id: build.id, status: gone, finished: true)
+            try store.updateFormation(id: formation.id, status: gone)
+            return summary(try store.build(id: build.id) ?? build, formation: formation.name)
+        }
+    }
+
+    /// A create in progress is destroyed, an update is rolled back by its provider, a
+    /// destroy cannot be cancelled.
+    func cancel(_ name: String) async throws -> BuildSummary {
+        let formation = try formation(name)
+        guard let build = try store.builds(formationID: formation.id).last, build.finishedAt == nil else {
+            throw NephoError(.conflict, "formation \(name) has no build in progress to cancel")
+        }
+        switch build.operation {
+        case .create:
+            return try await destroy(name)
+        case .update:
+            try await driver(of: formation).cancelUpdate(formation, build: build, context: context)
+            return summary(build, formation: formation.name)
+        case .destroy:
+            throw NephoError(
+                .conflict,
+                "a destroy cannot be cancelled; it goes on until the \(try driver(of: formation).noun) is gone"
+            )
+        }
+    }
+
+    func update(_ params: FormationUpdateParams) async throws -> FormationUpdateResult {
+        let formation = try formation(params.name)
+        return try await driver(of: formation).update(formation, params, context: context, lifecycle: self)
+    }
+
+    /// Refuses an update while `formation` is being built.
+    public func requireIdle(_ formation: FormationRecord) throws {
+        if let running = try store.builds(formationID: formation.id).last, running.finishedAt == nil {
+            throw NephoError(
+                .conflict,
+                "formation \(formation.name) is being built (\(running.operation.rawValue)); wait for it (`nepho formation:watch \(formation.name)`)"
+            )
+        }
+    }
+
+    // MARK: Conversions
+
+    func summary(_ build: BuildRecord, formation: String) -> BuildSummary {
+        Self.summary(build, formation: formation)
+    }
+
+    static func summary(_ build: BuildRecord, formation: String) -> BuildSummary {
+        BuildSummary(
+            id: build.id, formation: formation, operation: build.operation.rawValue, status: build.status,
+            startedAt: build.startedAt, finishedAt: build.finishedAt,
+            succeeded: build.finishedAt == nil
+                ? nil : (build.error == nil && BuildStatus(build.status).succeeded(build.operation)),
+            error: build.error)
+    }
+}
+
+/// A build's status: the provider's word, kept for display (`CREATE_COMPLETE`), and
+/// what it means for the build (in progress, complete, failed, rolled back).
+public struct BuildStatus: Sendable, Equatable {
+    public enum Phase: Sendable, Equatable {
+        case inProgress, complete, failed, rolledBack
+    }
+    public var word: String
+    public var phase: Phase
+
+    /// Reads a stored word: `…_IN_PROGRESS`, `…_COMPLETE`, `…_FAILED`, `…ROLLBACK_COMPLETE`.
+    public init(_ word: String) {
+        self.word = word
+        if word.hasSuffix("_IN_PROGRESS") {
+            phase = .inProgress
+        } else if word.hasSuffix("ROLLBACK_COMPLETE") {
+            phase = .rolledBack
+        } else if word.hasSuffix("_COMPLETE") {
+            phase = .complete
+        } else {
+            phase = .failed
+        }
+    }
+
+    /// The word every provider stores for `operation` in `phase` (CloudFormation's, which
+    /// users of any provider see in `formation:list`).
+    public static func word(_ operation: BuildRecord.Operation, _ phase: Phase) -> String {
+        let verb: String
+        switch operation {
+        case .create: verb = "CREATE"
+        case .update: verb = "UPDATE"
+        case .destroy: verb = "DELETE"
+        }
+        switch phase {
+        case .inProgress: return verb + "_IN_PROGRESS"
+        case .complete: return verb + "_COMPLETE"
+        case .failed: return verb + "_FAILED"
+        case .rolledBack: return (operation == .create ? "" : verb + "_") + "ROLLBACK_COMPLETE"
+        }
+    }
+
+    /// True when the build ended as `operation` wanted.
+    public func succeeded(_ operation: BuildRecord.Operation) -> Bool {
+        word == Self.word(operation, .complete)
+    }
+}
+
+/// Parameters and outputs as `state.db` keeps them: a JSON object of text values,
+/// encoded and decoded here only.
+public enum JSONText {
+    public static func encode(_ values: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    public static func decode(_ text: String) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
+    }
+}

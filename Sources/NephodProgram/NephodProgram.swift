@@ -1,0 +1,31 @@
+import Foundation
+import NephoDaemon
+import NephoEngine
+
+/// The whole `nephod` program for a set of providers: `monitor-host` and `monitor`
+/// (which run a provider's driver, so they need the registry), then everything else
+/// through `Nephod.main`. `nephod`'s `main.swift` calls it with `.standard`; a program
+/// with another provider calls it with its own registry (docs/providers.md). It runs on
+/// the main actor, as `main.swift`'s top-level code does, so that `monitor-host` starts
+/// before the concurrency runtime has made a thread (the host forks only while it has one).
+public enum NephodProgram {
+    @MainActor public static func main(providers: ProviderRegistry) async -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "monitor-host" {
+            // Forks build monitors for the daemon (docs/daemon.md, "Memory"); before any thread exists.
+            exit(MonitorHost.main(providers: providers))
+        }
+        if arguments.first == "monitor" {
+            // One build's monitor (docs/daemon.md): spawned by the daemon, context on stdin.
+            signal(SIGPIPE, SIG_IGN)
+            exit(await BuildMonitor.main(buildArgument: arguments.dropFirst().first, providers: providers))
+        }
+        await Nephod.main(
+            arguments: arguments,
+            makeEngine: { paths in
+                MonitorSupervisor.shared(paths).superviseForever()
+                return LocalAPI(paths: paths, providers: providers)
+            },
+            monitorCount: { paths in MonitorSupervisor.shared(paths).runningMonitors() })
+    }
+}
