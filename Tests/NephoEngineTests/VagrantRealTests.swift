@@ -80,12 +80,30 @@ import Testing
         let home = VagrantTestHome()
         let environment = try home.mediawiki(formation: "wiki")
         let runner = VagrantRunner(
-            environment: environment, baseEnvironment: Self.base(home, path: try await Self.standInVirtualBox(home))
+            environment: environment,
+            baseEnvironment: Self.base(home, path: try await Self.standInVirtualBox(home))
         )
         let statuses = try await runner.status()
         #expect(statuses.map(\.name) == ["default"])
         #expect(statuses.first?.state == .notCreated)
         #expect(statuses.first?.provider == "virtualbox")
+    }
+
+    /// The formation's folder is a Vagrant project a person can use: `vagrant status` run
+    /// there by hand, without anything nepho sets, reads the Vagrantfile (whose fallback
+    /// path to the bootstrap script would point outside the folder) and answers.
+    @Test func vagrantRunByHandInAFormationFolderWorks() async throws {
+        try Self.requireVagrant()
+        let home = VagrantTestHome()
+        let environment = try home.mediawiki(formation: "wiki")
+        let result = try await ProcessRunner.run(
+            "vagrant", ["status", "--machine-readable"],
+            environment: Self.base(home, path: try await Self.standInVirtualBox(home)),
+            currentDirectory: environment.folder, timeout: 120)
+        #expect(result.status == 0, "\(result.output)\(result.errorOutput)")
+        #expect(VagrantMachineStatus.parse(result.output).first?.state == .notCreated)
+        let vagrantfile = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
+        #expect(vagrantfile.contains("'HTTPPort' => '8080'"), "\(vagrantfile.prefix(600))")
     }
 
     @Test func noProviderIsRecognisedFromRealVagrant() async throws {

@@ -53,7 +53,7 @@ public struct VagrantEnvironmentWriter: Sendable {
                 throw VagrantEnvironmentError(
                     "cannot read the Vagrantfile \(source.path) of \(cloudlet.name)/\(scenario.name)")
             }
-            vagrantfile = text
+            vagrantfile = Self.byHandPreamble(formation: formation, values: values) + text
         } else {
             let generated = GeneratedVagrantfile(
                 formation: formation, cloudletFolder: cloudlet.folder,
@@ -92,6 +92,31 @@ public struct VagrantEnvironmentWriter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(record), to: environment.recordFile, mode: 0o600)
         return environment
+    }
+
+    /// Put before a cloudlet's Vagrantfile copied into a formation's folder, so that the
+    /// folder stays a Vagrant project a person can work in (`vagrant status`, `vagrant
+    /// ssh`, `vagrant provision` there): where the environment gives no value (as it does
+    /// when nepho runs vagrant), the formation's own non-secret values and the hand-off
+    /// beside the file are used, not the cloudlet's fallbacks (whose paths point outside).
+    static func byHandPreamble(formation: String, values: [ResolvedValue]) -> String {
+        func quoted(_ text: String) -> String {
+            "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+                + "'"
+        }
+        var pairs = [#"  "NEPHO_PROVISIONER" => File.join(__dir__, "nepho", "provision.sh"),"#]
+        for value in values where !value.secret {
+            guard let text = value.value else { continue }
+            pairs.append("  \(quoted(value.name)) => \(quoted(text)),")
+        }
+        return """
+            # Written by nepho for formation \(formation): run by hand in this folder, vagrant uses
+            # these values where the environment gives none (secret values are not written here).
+            {
+            \(pairs.joined(separator: "\n"))
+            }.each { |name, value| ENV[name] = value if ENV.fetch(name, "").strip.empty? }
+
+            """
     }
 
     static func isEnvironmentName(_ name: String) -> Bool {
