@@ -1,7 +1,7 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Layout and import rules: ../shared/DESIGN.md and docs/architecture.md.
+// Layout and import rules: docs/architecture.md.
 let package = Package(
     name: "nepho",
     platforms: [.macOS(.v14)],
