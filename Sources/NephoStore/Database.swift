@@ -21,7 +21,7 @@ public enum DatabaseValue: Sendable, Equatable {
     public var text: String? { if case .text(let v) = self { v } else { nil } }
 }
 
-/// One connection to an SQLite file, set up as DESIGN.md's "State" asks: WAL journal,
+/// One connection to an SQLite file, set up as docs/architecture.md's "State" says: WAL journal,
 /// `synchronous=FULL`, foreign keys on, a busy timeout, and writes inside
 /// `BEGIN IMMEDIATE` so two writers queue on the lock instead of failing midway.
 ///
