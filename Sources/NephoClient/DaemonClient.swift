@@ -84,7 +84,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             let params = HandshakeParams(
                 protocolVersion: NephoVersion.protocolVersion, clientVersion: NephoVersion.current,
                 home: paths.home.path, context: ProviderContext.capture(from: environment))
-            result = try roundTrip(DaemonRPC.Handshake.name, params, as: HandshakeResult.self)
+            result = try roundTrip(DaemonRPC.handshake.name, params, as: HandshakeResult.self)
             guard result.protocolVersion == NephoVersion.protocolVersion else {
                 throw NephoError(
                     .versionMismatch,
@@ -132,20 +132,20 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     // MARK: calls
 
-    /// Calls a daemon method.
-    public func call<M: RPCMethod>(_ method: M.Type, _ params: M.Params) throws -> M.Result {
+    /// Calls a method (of the API or the daemon's own) and waits for its answer: a blocking
+    /// round trip, for callers that are not async (`daemon:status`, the benchmark).
+    public func request<M: WireMethod>(_ method: M, _ params: M.Params) throws -> M.Result {
         try lock.withLock {
             try connectLocked()
-            return try roundTrip(M.name, params, as: M.Result.self)
+            return try roundTrip(method.name, params, as: M.Result.self)
         }
     }
 
-    /// Calls an API method.
-    public func call<M: NephoMethod>(_ method: M.Type, _ params: M.Params) throws -> M.Result {
-        try lock.withLock {
-            try connectLocked()
-            return try roundTrip(M.name, params, as: M.Result.self)
-        }
+    /// `NephoAPI`: every API method, one generic round trip.
+    public func call<Params, Result>(_ method: APIMethod<Params, Result>, _ params: Params) async throws
+        -> Result
+    {
+        try request(method, params)
     }
 
     /// Sends a notification (no answer).
@@ -249,83 +249,5 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             }
             buffer.append(contentsOf: chunk[0..<n])
         }
-    }
-
-    // MARK: NephoAPI
-
-    public func cloudletList(_ p: NoParams) async throws -> CloudletListResult {
-        try call(API.CloudletList.self, p)
-    }
-    public func cloudletDescribe(_ p: CloudletRef) async throws -> CloudletDetail {
-        try call(API.CloudletDescribe.self, p)
-    }
-    public func cloudletCreate(_ p: CloudletCreateParams) async throws -> CloudletCreateResult {
-        try call(API.CloudletCreate.self, p)
-    }
-    public func cloudletValidate(_ p: CloudletValidateParams) async throws -> ValidationReport {
-        try call(API.CloudletValidate.self, p)
-    }
-    public func cloudletDirs(_ p: CloudletDirsParams) async throws -> CloudletDirsResult {
-        try call(API.CloudletDirs.self, p)
-    }
-    public func scenarioList(_ p: CloudletRef) async throws -> ScenarioListResult {
-        try call(API.ScenarioList.self, p)
-    }
-    public func scenarioDescribe(_ p: ScenarioDescribeParams) async throws -> ScenarioDetail {
-        try call(API.ScenarioDescribe.self, p)
-    }
-    public func parameterList(_ p: NoParams) async throws -> ParameterListResult {
-        try call(API.ParameterList.self, p)
-    }
-    public func parameterGet(_ p: ParameterKey) async throws -> UserParameter {
-        try call(API.ParameterGet.self, p)
-    }
-    public func parameterSet(_ p: UserParameter) async throws -> ParameterListResult {
-        try call(API.ParameterSet.self, p)
-    }
-    public func parameterUnset(_ p: ParameterKey) async throws -> ParameterListResult {
-        try call(API.ParameterUnset.self, p)
-    }
-    public func registrySearch(_ p: RegistrySearchParams) async throws -> RegistrySearchResult {
-        try call(API.RegistrySearch.self, p)
-    }
-    public func cloudletInstall(_ p: CloudletInstallParams) async throws -> CloudletInstallResult {
-        try call(API.CloudletInstall.self, p)
-    }
-    public func cloudletUpdate(_ p: CloudletUpdateParams) async throws -> CloudletUpdateResult {
-        try call(API.CloudletUpdate.self, p)
-    }
-    public func cloudletUninstall(_ p: CloudletUninstallParams) async throws -> CloudletUninstallResult {
-        try call(API.CloudletUninstall.self, p)
-    }
-    public func registryManage(_ p: RegistryManageParams) async throws -> RegistryManageResult {
-        try call(API.RegistryManage.self, p)
-    }
-    public func registryBuild(_ p: RegistryBuildParams) async throws -> RegistryBuildResult {
-        try call(API.RegistryBuild.self, p)
-    }
-    public func formationCreate(_ p: FormationCreateParams) async throws -> BuildSummary {
-        try call(API.FormationCreate.self, p)
-    }
-    public func formationList(_ p: NoParams) async throws -> FormationListResult {
-        try call(API.FormationList.self, p)
-    }
-    public func formationDescribe(_ p: FormationRef) async throws -> FormationDetail {
-        try call(API.FormationDescribe.self, p)
-    }
-    public func formationUpdate(_ p: FormationUpdateParams) async throws -> FormationUpdateResult {
-        try call(API.FormationUpdate.self, p)
-    }
-    public func formationDestroy(_ p: FormationActionParams) async throws -> BuildSummary {
-        try call(API.FormationDestroy.self, p)
-    }
-    public func formationCancel(_ p: FormationActionParams) async throws -> BuildSummary {
-        try call(API.FormationCancel.self, p)
-    }
-    public func formationWatch(_ p: FormationWatchParams) async throws -> FormationWatchResult {
-        try call(API.FormationWatch.self, p)
-    }
-    public func formationLogs(_ p: FormationRef) async throws -> FormationLogsResult {
-        try call(API.FormationLogs.self, p)
     }
 }

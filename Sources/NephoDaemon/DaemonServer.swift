@@ -32,7 +32,9 @@ public final class DaemonServer: @unchecked Sendable {
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(configuration: DaemonConfiguration, engine: any NephoAPI, store: StateStore, logger: Logger) {
+    public init(
+        configuration: DaemonConfiguration, engine: any NephoService, store: StateStore, logger: Logger
+    ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
@@ -227,7 +229,7 @@ public final class DaemonServer: @unchecked Sendable {
 
     private func registerDaemonMethods() {
         let home = configuration.paths.home.standardizedFileURL.path
-        router.register(DaemonRPC.Handshake.self) { [self] params, connection in
+        router.register(DaemonRPC.handshake) { [self] params, connection in
             guard params.protocolVersion == NephoVersion.protocolVersion else {
                 throw NephoError(
                     .versionMismatch,
@@ -256,24 +258,24 @@ public final class DaemonServer: @unchecked Sendable {
                             daemonVersion: NephoVersion.current,
                             pid: getpid(), home: home))))
         }
-        router.register(DaemonRPC.Ping.self) { _, _ in Router.Reply(outcome: .success(AnyResult(NoParams())))
+        router.register(DaemonRPC.ping) { _, _ in Router.Reply(outcome: .success(AnyResult(NoParams())))
         }
-        router.register(DaemonRPC.Status.self) { [self] _, _ in
+        router.register(DaemonRPC.status) { [self] _, _ in
             Router.Reply(outcome: .success(AnyResult(status())))
         }
-        router.register(DaemonRPC.Stop.self) { [self] _, _ in
+        router.register(DaemonRPC.stop) { [self] _, _ in
             Router.Reply(
                 outcome: .success(AnyResult(DaemonStopResult(pid: getpid()))),
                 afterWrite: { [self] in stop(reason: "daemon.stop requested") })
         }
-        router.register(DaemonRPC.Subscribe.self) { [self] params, connection in
+        router.register(DaemonRPC.subscribe) { [self] params, connection in
             let (id, replay) = try events.subscribe(
                 subject: params.subject, after: params.after, connection: connection)
             return Router.Reply(
                 outcome: .success(AnyResult(SubscribeResult(subscription: id, subject: params.subject))),
                 afterQueue: replay)
         }
-        router.register(DaemonRPC.Unsubscribe.self) { [self] params, connection in
+        router.register(DaemonRPC.unsubscribe) { [self] params, connection in
             guard events.unsubscribe(params.subscription, connection: connection) else {
                 throw NephoError(.notFound, "no subscription \(params.subscription) on this connection")
             }

@@ -28,7 +28,7 @@ public enum Nephod {
 
     /// Runs nephod with `arguments` (without the program name) and exits.
     public static func main(
-        arguments: [String], makeEngine: @escaping @Sendable (NephoPaths) throws -> any NephoAPI,
+        arguments: [String], makeEngine: @escaping @Sendable (NephoPaths) throws -> any NephoService,
         monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
     ) async -> Never {
         let environment = ProcessInfo.processInfo.environment
@@ -121,7 +121,7 @@ public enum Nephod {
 
     private static func serve(
         _ options: ServeOptions, environment: [String: String],
-        makeEngine: @Sendable (NephoPaths) throws -> any NephoAPI,
+        makeEngine: @Sendable (NephoPaths) throws -> any NephoService,
         monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
     ) async -> Int32 {
         let level = options.logLevel

@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import NephoProtocol
 
-/// Maps each wire method name to its handler: every `API` method of `NephoAPI` is
-/// forwarded in one generic line to the engine; the daemon's own methods (handshake,
-/// status, stop, events) are added by `DaemonServer`.
+/// Maps each wire method name to its handler: every method of `API` goes to the engine
+/// (a `NephoService`) with the provider context of the connection's handshake; the
+/// daemon's own methods (handshake, status, stop, events) are added by `DaemonServer`.
 final class Router: @unchecked Sendable {
     /// What a handler produced: a result to encode or an error, plus work to do once the
     /// response is written (`afterWrite`) or queued (`afterQueue`).
@@ -18,43 +18,38 @@ final class Router: @unchecked Sendable {
     private var handlers: [String: Handler] = [:]
     private let logger: Logger
 
-    init(engine: any NephoAPI, logger: Logger) {
+    init(engine: any NephoService, logger: Logger) {
         self.logger = logger
-        for method in API.all { registerAPI(method, engine: engine) }
-    }
-
-    /// Every method name the router answers.
-    var methodNames: [String] { handlers.keys.sorted() }
-
-    private func registerAPI<M: NephoMethod>(_ method: M.Type, engine: any NephoAPI) {
-        let logger = self.logger
-        handlers[M.name] = { body, connection in
-            switch RPCMessageParser.params(M.Params.self, from: body) {
-            case .failure(let error): return Reply(outcome: .failure(error))
-            case .success(let params):
+        for method in API.all {
+            handlers[method.name] = { body, connection in
                 do {
-                    let result = try await ProviderContext.$current.withValue(connection.handshake?.context) {
-                        try await M.invoke(engine, params)
-                    }
+                    let result = try await method.serve(
+                        engine, body: body, context: connection.handshake?.context)
                     return Reply(outcome: .success(AnyResult(result)))
                 } catch {
-                    return Reply(outcome: .failure(Self.wireError(error, method: M.name, logger: logger)))
+                    return Reply(
+                        outcome: .failure(Self.wireError(error, method: method.name, logger: logger)))
                 }
             }
         }
     }
 
+    /// Every method name the router answers.
+    var methodNames: [String] { handlers.keys.sorted() }
+
     /// Adds a daemon method; `body` may throw `NephoError`.
-    func register<M: RPCMethod>(
-        _ method: M.Type, _ body: @escaping @Sendable (M.Params, Connection) async throws -> Reply
+    func register<Params, Result>(
+        _ method: DaemonMethod<Params, Result>,
+        _ body: @escaping @Sendable (Params, Connection) async throws -> Reply
     ) {
         let logger = self.logger
-        handlers[M.name] = { data, connection in
-            switch RPCMessageParser.params(M.Params.self, from: data) {
+        handlers[method.name] = { data, connection in
+            switch RPCMessageParser.params(Params.self, from: data) {
             case .failure(let error): return Reply(outcome: .failure(error))
             case .success(let params):
                 do { return try await body(params, connection) } catch {
-                    return Reply(outcome: .failure(Self.wireError(error, method: M.name, logger: logger)))
+                    return Reply(
+                        outcome: .failure(Self.wireError(error, method: method.name, logger: logger)))
                 }
             }
         }
@@ -140,13 +135,13 @@ final class Router: @unchecked Sendable {
                 reply = Reply(
                     outcome: .failure(.invalidParams("nepho's methods take params by name (an object)")))
             } else if let handler = handlers[method] {
-                if connection.handshake == nil && method != DaemonRPC.Handshake.name {
+                if connection.handshake == nil && method != DaemonRPC.handshake.name {
                     reply = Reply(
                         outcome: .failure(
                             RPCErrorObject(
                                 NephoError(
                                     .handshakeRequired,
-                                    "call \(DaemonRPC.Handshake.name) first on every connection"))))
+                                    "call \(DaemonRPC.handshake.name) first on every connection"))))
                 } else {
                     reply = await handler(body, connection)
                 }

@@ -3,9 +3,10 @@ import NephoCore
 import NephoProtocol
 import NephoSupport
 
-/// The whole `NephoAPI` run in this process: what the daemon serves and what
-/// `nepho --foreground` uses directly.
-public struct LocalAPI: NephoAPI {
+/// The engine: the whole API run in this process, what the daemon serves (as a
+/// `NephoService`) and what `nepho --foreground` uses directly (as a `NephoAPI`).
+/// `LocalAPI+Methods.swift` binds each `API` method to the function below that answers it.
+public struct LocalAPI: Sendable {
     public let paths: NephoPaths
     /// The providers formations are built with.
     public let providers: ProviderRegistry

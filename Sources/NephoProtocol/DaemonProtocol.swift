@@ -13,59 +13,33 @@ extension NephoError.Code {
     public static let daemonUnavailable = NephoError.Code(rawValue: -32022)
 }
 
-/// A wire method that is not part of `NephoAPI`: the handshake, daemon control and
-/// event streaming. Handled by the daemon itself.
-public protocol RPCMethod: Sendable {
-    associatedtype Params: Codable & Sendable
-    associatedtype Result: Codable & Sendable
-    static var name: String { get }
-}
-
-/// The daemon's own methods (see docs/protocol.md).
-public enum DaemonRPC {
+/// The methods nephod answers itself, not the engine: the handshake, daemon control and
+/// event streaming (see docs/protocol.md). Declared once here, like `APIMethods`.
+public struct DaemonMethods: Sendable {
     /// First call of every connection.
-    public enum Handshake: RPCMethod {
-        public typealias Params = HandshakeParams
-        public typealias Result = HandshakeResult
-        public static let name = "nepho.handshake"
-    }
+    public let handshake = DaemonMethod<HandshakeParams, HandshakeResult>("nepho.handshake")
     /// Answers `{}`: a liveness check and the benchmark's round trip.
-    public enum Ping: RPCMethod {
-        public typealias Params = NoParams
-        public typealias Result = NoParams
-        public static let name = "daemon.ping"
-    }
-    public enum Status: RPCMethod {
-        public typealias Params = NoParams
-        public typealias Result = DaemonStatus
-        public static let name = "daemon.status"
-    }
+    public let ping = DaemonMethod<NoParams, NoParams>("daemon.ping")
+    public let status = DaemonMethod<NoParams, DaemonStatus>("daemon.status")
     /// Stops the daemon after answering.
-    public enum Stop: RPCMethod {
-        public typealias Params = NoParams
-        public typealias Result = DaemonStopResult
-        public static let name = "daemon.stop"
-    }
+    public let stop = DaemonMethod<NoParams, DaemonStopResult>("daemon.stop")
     /// Streams a subject's events as `events.event` notifications.
-    public enum Subscribe: RPCMethod {
-        public typealias Params = SubscribeParams
-        public typealias Result = SubscribeResult
-        public static let name = "events.subscribe"
-    }
-    public enum Unsubscribe: RPCMethod {
-        public typealias Params = UnsubscribeParams
-        public typealias Result = NoParams
-        public static let name = "events.unsubscribe"
-    }
+    public let subscribe = DaemonMethod<SubscribeParams, SubscribeResult>("events.subscribe")
+    public let unsubscribe = DaemonMethod<UnsubscribeParams, NoParams>("events.unsubscribe")
 
     /// The name of the notification carrying one event.
-    public static let eventNotification = "events.event"
+    public let eventNotification = "events.event"
 
-    /// Every daemon method name.
-    public static let names: [String] = [
-        Handshake.name, Ping.name, Status.name, Stop.name, Subscribe.name, Unsubscribe.name,
-    ]
+    /// The name of every daemon method declared above.
+    public var names: [String] {
+        Mirror(reflecting: self).children.compactMap { ($0.value as? any WireMethod)?.name }
+    }
+
+    init() {}
 }
+
+/// nephod's own methods: `DaemonRPC.handshake`, …
+public let DaemonRPC = DaemonMethods()
 
 /// The client's cloud provider settings: every `AWS_*` variable of the environment of
 /// the command (profile, region, endpoints, retries, credentials), plus its ssh agent
@@ -112,8 +86,9 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
         "ProviderContext(\(environment.keys.sorted().joined(separator: ", ")))"
     }
 
-    /// The context of the request being served, set by the daemon around each call;
-    /// nil in the foreground, where the process environment is the context.
+    /// The context of the request being served, set by the engine (`LocalAPI.handle`) from
+    /// the `context` the daemon passes with each call; nil in the foreground, where the
+    /// process environment is the context.
     @TaskLocal public static var current: ProviderContext?
 }
 

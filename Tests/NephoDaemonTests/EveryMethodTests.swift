@@ -9,11 +9,14 @@ import Testing
 @Suite struct EveryMethodTests {
     /// Runs the same calls against `api`; returns each outcome as JSON text (result or error).
     static func script(_ api: any NephoAPI, home: URL) async -> [String: String] {
-        func record<T: Encodable>(_ name: String, _ body: () async throws -> T) async -> (String, String) {
+        func record<P, R>(_ method: APIMethod<P, R>, _ params: P, as label: String? = nil) async -> (
+            String, String
+        ) {
+            let name = label.map { "\($0) \(method.name)" } ?? method.name
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             do {
-                let value = try await body()
+                let value = try await api.call(method, params)
                 return (name, String(decoding: try encoder.encode(value), as: UTF8.self))
             } catch let error as NephoError {
                 return (name, "error \(error.code.rawValue): \(error.message) \(error.details)")
@@ -24,84 +27,38 @@ import Testing
         let extra = home.appendingPathComponent("more-cloudlets").path
         try? FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
         var outcomes: [(String, String)] = []
-        outcomes.append(await record(API.CloudletList.name) { try await api.cloudletList(NoParams()) })
+        outcomes.append(await record(API.cloudletList, NoParams()))
+        outcomes.append(await record(API.cloudletCreate, .init(name: "demo", directory: nil)))
+        outcomes.append(await record(API.cloudletDescribe, .init(name: "demo")))
+        outcomes.append(await record(API.cloudletDescribe, .init(name: "nope"), as: "missing"))
+        outcomes.append(await record(API.cloudletValidate, .init(path: "demo")))
+        outcomes.append(await record(API.cloudletDirs, .init(action: .add, path: extra)))
+        outcomes.append(await record(API.cloudletDirs, .init(action: .list), as: "list"))
+        outcomes.append(await record(API.scenarioList, .init(name: "demo")))
         outcomes.append(
-            await record(API.CloudletCreate.name) {
-                try await api.cloudletCreate(.init(name: "demo", directory: nil))
-            })
-        outcomes.append(
-            await record(API.CloudletDescribe.name) { try await api.cloudletDescribe(.init(name: "demo")) })
-        outcomes.append(
-            await record("missing " + API.CloudletDescribe.name) {
-                try await api.cloudletDescribe(.init(name: "nope"))
-            })
-        outcomes.append(
-            await record(API.CloudletValidate.name) { try await api.cloudletValidate(.init(path: "demo")) })
-        outcomes.append(
-            await record(API.CloudletDirs.name) {
-                try await api.cloudletDirs(.init(action: .add, path: extra))
-            })
-        outcomes.append(
-            await record("list " + API.CloudletDirs.name) { try await api.cloudletDirs(.init(action: .list)) }
-        )
-        outcomes.append(
-            await record(API.ScenarioList.name) { try await api.scenarioList(.init(name: "demo")) })
-        outcomes.append(
-            await record(API.ScenarioDescribe.name) {
-                try await api.scenarioDescribe(.init(cloudlet: "demo", scenario: nil, overrides: [:]))
-            })
-        outcomes.append(
-            await record(API.ParameterSet.name) {
-                try await api.parameterSet(.init(key: "KeyName", value: "mine"))
-            })
-        outcomes.append(
-            await record(API.ParameterGet.name) { try await api.parameterGet(.init(key: "KeyName")) })
-        outcomes.append(await record(API.ParameterList.name) { try await api.parameterList(NoParams()) })
-        outcomes.append(
-            await record(API.ParameterUnset.name) { try await api.parameterUnset(.init(key: "KeyName")) })
-        outcomes.append(
-            await record("missing " + API.ParameterGet.name) {
-                try await api.parameterGet(.init(key: "KeyName"))
-            })
+            await record(API.scenarioDescribe, .init(cloudlet: "demo", scenario: nil, overrides: [:])))
+        outcomes.append(await record(API.parameterSet, .init(key: "KeyName", value: "mine")))
+        outcomes.append(await record(API.parameterGet, .init(key: "KeyName")))
+        outcomes.append(await record(API.parameterList, NoParams()))
+        outcomes.append(await record(API.parameterUnset, .init(key: "KeyName")))
+        outcomes.append(await record(API.parameterGet, .init(key: "KeyName"), as: "missing"))
         // The registry and formation methods, with calls that need no network or AWS account.
+        outcomes.append(await record(API.registrySearch, .init(query: "demo")))
+        outcomes.append(await record(API.cloudletInstall, .init(source: "ftp://example.invalid/x")))
+        outcomes.append(await record(API.cloudletUpdate, .init(name: "no-such-cloudlet")))
+        outcomes.append(await record(API.cloudletUninstall, .init(name: "no-such-cloudlet", dryRun: true)))
+        outcomes.append(await record(API.registryManage, .init(action: .list)))
         outcomes.append(
-            await record(API.RegistrySearch.name) { try await api.registrySearch(.init(query: "demo")) })
-        outcomes.append(
-            await record(API.CloudletInstall.name) {
-                try await api.cloudletInstall(.init(source: "ftp://example.invalid/x"))
-            })
-        outcomes.append(
-            await record(API.CloudletUpdate.name) {
-                try await api.cloudletUpdate(.init(name: "no-such-cloudlet"))
-            })
-        outcomes.append(
-            await record(API.CloudletUninstall.name) {
-                try await api.cloudletUninstall(.init(name: "no-such-cloudlet", dryRun: true))
-            })
-        outcomes.append(
-            await record(API.RegistryManage.name) { try await api.registryManage(.init(action: .list)) })
-        outcomes.append(
-            await record(API.RegistryBuild.name) {
-                try await api.registryBuild(
-                    .init(sources: [], output: home.appendingPathComponent("site").path))
-            })
-        outcomes.append(
-            await record(API.FormationCreate.name) {
-                try await api.formationCreate(.init(cloudlet: "no-such-cloudlet"))
-            })
-        outcomes.append(await record(API.FormationList.name) { try await api.formationList(NoParams()) })
-        outcomes.append(
-            await record(API.FormationDescribe.name) { try await api.formationDescribe(.init(name: "nope")) })
-        outcomes.append(
-            await record(API.FormationUpdate.name) { try await api.formationUpdate(.init(name: "nope")) })
-        outcomes.append(
-            await record(API.FormationDestroy.name) { try await api.formationDestroy(.init(name: "nope")) })
-        outcomes.append(
-            await record(API.FormationCancel.name) { try await api.formationCancel(.init(name: "nope")) })
-        outcomes.append(
-            await record(API.FormationWatch.name) { try await api.formationWatch(.init(name: "nope")) })
-        outcomes.append(
-            await record(API.FormationLogs.name) { try await api.formationLogs(.init(name: "nope")) })
+            await record(
+                API.registryBuild, .init(sources: [], output: home.appendingPathComponent("site").path)))
+        outcomes.append(await record(API.formationCreate, .init(cloudlet: "no-such-cloudlet")))
+        outcomes.append(await record(API.formationList, NoParams()))
+        outcomes.append(await record(API.formationDescribe, .init(name: "nope")))
+        outcomes.append(await record(API.formationUpdate, .init(name: "nope")))
+        outcomes.append(await record(API.formationDestroy, .init(name: "nope")))
+        outcomes.append(await record(API.formationCancel, .init(name: "nope")))
+        outcomes.append(await record(API.formationWatch, .init(name: "nope")))
+        outcomes.append(await record(API.formationLogs, .init(name: "nope")))
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
             a, _ in a
         }
@@ -116,7 +73,7 @@ import Testing
         let inProcess = await Self.script(LocalAPI(paths: local.paths), home: local.home)
 
         #expect(
-            Set(viaDaemon.keys).isSuperset(of: API.all.map { $0.name }), "the script covers every API method")
+            Set(viaDaemon.keys).isSuperset(of: API.all.map(\.name)), "the script covers every API method")
         for (name, outcome) in inProcess.sorted(by: { $0.key < $1.key }) {
             #expect(viaDaemon[name] == outcome, "\(name)")
         }
@@ -128,19 +85,39 @@ import Testing
     @Test func theDaemonsOwnMethodsAnswer() async throws {
         let daemon = try InProcessDaemon()
         let client = DaemonClient(environment: daemon.home.environment, autoStart: false)
-        let status = try #require(await offPool { try? client.call(DaemonRPC.Status.self, NoParams()) })
+        let status = try #require(await offPool { try? client.request(DaemonRPC.status, NoParams()) })
         #expect(status.pid == getpid())
         #expect(status.clients == 1)
         #expect(status.database == daemon.home.paths.database.path)
         #expect(status.socket == daemon.home.socket)
         #expect(status.protocolVersion == NephoVersion.protocolVersion)
-        #expect(await offPool { (try? client.call(DaemonRPC.Ping.self, NoParams())) != nil })
-        let stopped = await offPool { try? client.call(DaemonRPC.Stop.self, NoParams()) }
+        #expect(await offPool { (try? client.request(DaemonRPC.ping, NoParams())) != nil })
+        let stopped = await offPool { try? client.request(DaemonRPC.stop, NoParams()) }
         #expect(stopped?.pid == getpid())
         #expect(await eventually { daemon.server.isStopped })
         #expect(
-            Set(daemon.server.methodNames) == Set(API.all.map { $0.name } + DaemonRPC.names),
+            Set(daemon.server.methodNames) == Set(API.all.map(\.name) + DaemonRPC.names),
             "docs/protocol.md lists these")
+    }
+
+    @Test func everyDeclaredMethodHasOneNameAndAnEngineBinding() {
+        let declared = API.all.map(\.name)
+        #expect(declared.count >= 25, "API.all finds the declarations (25 when this test was written)")
+        #expect(Set(declared).count == declared.count, "no two methods share a wire name")
+        #expect(Set(declared + DaemonRPC.names).count == declared.count + DaemonRPC.names.count)
+        for name in declared {
+            #expect(LocalAPI.boundMethodNames.contains(name), "LocalAPI+Methods.swift binds \(name)")
+        }
+        #expect(LocalAPI.boundMethodNames.isSubset(of: declared))
+    }
+
+    @Test func aMethodWithoutABindingIsAnErrorNotACrash() async throws {
+        let home = TestHome()
+        let unbound = APIMethod<NoParams, NoParams>("test.unbound")
+        let error = await #expect(throws: NephoError.self) {
+            try await LocalAPI(paths: home.paths).call(unbound, NoParams())
+        }
+        #expect(error?.code.rawValue == RPCErrorObject.methodNotFoundCode)
     }
 
     @Test func theProviderContextOfTheClientReachesTheEngine() async throws {
@@ -152,7 +129,8 @@ import Testing
         environment["AWS_PROFILE"] = "staging"
         environment["AWS_SECRET_ACCESS_KEY"] = "not-for-logs"
         let client = DaemonClient(environment: environment, autoStart: false)
-        _ = await offPool { try? client.call(API.ParameterList.self, NoParams()) }
+        _ = await offPool { try? client.request(API.parameterList, NoParams()) }
+        #expect(recorder.last?.method == API.parameterList.name)
         #expect(recorder.seen?.environment["AWS_PROFILE"] == "staging")
         #expect(recorder.seen?.environment["AWS_SECRET_ACCESS_KEY"] == "not-for-logs")
         #expect(recorder.seen?.environment["HOME"] == nil, "only provider variables travel")

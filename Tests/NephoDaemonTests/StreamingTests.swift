@@ -66,7 +66,7 @@ import Testing
             .init(buildID: build, providerEventID: "a", timestamp: "t", status: "CREATE_IN_PROGRESS"))
         let client = DaemonClient(environment: daemon.home.environment, autoStart: false)
         let subscription = await offPool {
-            try? client.call(DaemonRPC.Subscribe.self, SubscribeParams(subject: "build:\(build)"))
+            try? client.request(DaemonRPC.subscribe, SubscribeParams(subject: "build:\(build)"))
         }
         let note = await offPool { try? client.nextNotification(EventNotification.self, timeout: 30) }
         #expect(note?.method == DaemonRPC.eventNotification)
@@ -74,11 +74,11 @@ import Testing
         #expect(note?.params.event.status == "CREATE_IN_PROGRESS")
         let id = try #require(subscription?.subscription)
         let done = await offPool {
-            (try? client.call(DaemonRPC.Unsubscribe.self, UnsubscribeParams(subscription: id))) != nil
+            (try? client.request(DaemonRPC.unsubscribe, UnsubscribeParams(subscription: id))) != nil
         }
         #expect(done)
         let again = await offPool {
-            (try? client.call(DaemonRPC.Unsubscribe.self, UnsubscribeParams(subscription: id))) != nil
+            (try? client.request(DaemonRPC.unsubscribe, UnsubscribeParams(subscription: id))) != nil
         }
         #expect(!again, "an unknown subscription is an error")
     }

@@ -16,7 +16,8 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let directory = dir.map { CommandPath.absolute($0) }
-            let result = try await api.cloudletCreate(CloudletCreateParams(name: name, directory: directory))
+            let result = try await api.call(
+                API.cloudletCreate, CloudletCreateParams(name: name, directory: directory))
             try renderer.emit(result) { out in
                 out.line("Created cloudlet \(result.name) in \(result.path):")
                 for (index, file) in result.files.enumerated() {

@@ -13,7 +13,7 @@ extension Nepho {
         var name: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.cloudletDescribe(CloudletRef(name: name))
+            let detail = try await api.call(API.cloudletDescribe, CloudletRef(name: name))
             try renderer.emit(detail) { out in
                 out.fields([
                     ("Name", detail.name),

@@ -32,7 +32,7 @@ extension Nepho {
             let params = CloudletDirsParams(
                 action: CloudletDirsParams.Action(rawValue: action.rawValue)!,
                 path: path.map(CommandPath.absolute))
-            let result = try await api.cloudletDirs(params)
+            let result = try await api.call(API.cloudletDirs, params)
             try renderer.emit(result) { out in
                 for directory in result.directories {
                     var notes: [String] = []

@@ -27,7 +27,7 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let params = CloudletInstallParams(
                 source: Self.resolve(source), folderName: name, directory: dir.map(CommandPath.absolute))
-            let result = try await api.cloudletInstall(params)
+            let result = try await api.call(API.cloudletInstall, params)
             if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
             try renderer.emit(result) { out in
                 for notice in result.notices { out.line("Notice: \(notice)") }

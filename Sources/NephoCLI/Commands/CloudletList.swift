@@ -10,7 +10,7 @@ extension Nepho {
         @OptionGroup var global: GlobalOptions
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.cloudletList(NoParams())
+            let result = try await api.call(API.cloudletList, NoParams())
             try renderer.emit(result) { out in
                 for directory in result.directories {
                     out.line(

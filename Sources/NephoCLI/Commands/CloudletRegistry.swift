@@ -32,7 +32,8 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             var location = url
             if let url, !url.contains("://"), !url.hasPrefix("/") { location = CommandPath.absolute(url) }
-            let result = try await api.registryManage(
+            let result = try await api.call(
+                API.registryManage,
                 RegistryManageParams(
                     action: RegistryManageParams.Action(rawValue: action.rawValue)!, url: location))
             try renderer.emit(result) { out in

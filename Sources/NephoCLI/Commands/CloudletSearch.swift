@@ -18,7 +18,8 @@ extension Nepho {
         var query: [String] = []
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.registrySearch(
+            let result = try await api.call(
+                API.registrySearch,
                 RegistrySearchParams(query: query.joined(separator: " ")))
             if renderer.format == .text {
                 RegistryWarnings.print(result.warnings, renderer: renderer)

@@ -17,7 +17,8 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             if !force {
-                let plan = try await api.cloudletUninstall(CloudletUninstallParams(name: name, dryRun: true))
+                let plan = try await api.call(
+                    API.cloudletUninstall, CloudletUninstallParams(name: name, dryRun: true))
                 guard isatty(STDIN_FILENO) == 1 else {
                     throw NephoError(
                         .invalidInput,
@@ -37,7 +38,8 @@ extension Nepho {
                     throw ExitCode(1)
                 }
             }
-            let result = try await api.cloudletUninstall(CloudletUninstallParams(name: name, dryRun: false))
+            let result = try await api.call(
+                API.cloudletUninstall, CloudletUninstallParams(name: name, dryRun: false))
             try renderer.emit(result) { out in
                 out.line("Removed \(result.name) (\(result.path))")
             }

@@ -19,7 +19,8 @@ extension Nepho {
         var force = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.cloudletUpdate(CloudletUpdateParams(name: name, force: force))
+            let result = try await api.call(
+                API.cloudletUpdate, CloudletUpdateParams(name: name, force: force))
             try renderer.emit(result) { out in
                 for outcome in result.outcomes {
                     let old =

@@ -21,7 +21,7 @@ extension Nepho {
             let target =
                 FileManager.default.fileExists(atPath: path) || path.contains("/")
                 ? CommandPath.absolute(path) : path
-            let report = try await api.cloudletValidate(CloudletValidateParams(path: target))
+            let report = try await api.call(API.cloudletValidate, CloudletValidateParams(path: target))
             try renderer.emit(report) { out in
                 for problem in report.problems {
                     var shown = problem

@@ -26,7 +26,7 @@ extension Nepho {
             let renderer = global.renderer
             let client = DaemonClient(autoStart: false)
             let file = client.launcher.logFile.path
-            let status = try? client.call(DaemonRPC.Status.self, NoParams())
+            let status = try? client.request(DaemonRPC.status, NoParams())
             let journal = status?.startedBy == DaemonStatusOrigin.systemd || status?.log == "journal"
             var tail: [String] = []
             if let data = FileManager.default.contents(atPath: file) {

@@ -23,7 +23,7 @@ extension Nepho {
             let client = DaemonClient(autoStart: false)
             let status: DaemonStatus
             do {
-                status = try client.call(DaemonRPC.Status.self, NoParams())
+                status = try client.request(DaemonRPC.status, NoParams())
             } catch let error as NephoError where error.code == .daemonUnavailable {
                 FileHandle.standardError.write(
                     Data("nephod is not running (socket \(client.paths.socket.path))\n".utf8))

@@ -27,7 +27,7 @@ extension Nepho {
             let client = DaemonClient(autoStart: false)
             var pid: Int32?
             do {
-                pid = try client.call(DaemonRPC.Stop.self, NoParams()).pid
+                pid = try client.request(DaemonRPC.stop, NoParams()).pid
             } catch let error as NephoError where error.code == .daemonUnavailable {
                 try renderer.emit(Stopped(running: false, pid: nil)) { out in
                     out.line("nephod is not running")

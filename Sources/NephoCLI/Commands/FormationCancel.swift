@@ -14,14 +14,14 @@ extension Nepho {
         @Flag(help: "Do not ask before deleting a create in progress.") var yes = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.formationDescribe(FormationRef(name: name))
+            let detail = try await api.call(API.formationDescribe, FormationRef(name: name))
             if let last = detail.builds.last, last.finishedAt == nil, last.operation == "create" {
                 guard try Confirmation.ask("\(name) is being created: delete it?", yes: yes) else {
                     BuildWatcher.say("nothing cancelled")
                     return
                 }
             }
-            let build = try await api.formationCancel(FormationActionParams(name: name))
+            let build = try await api.call(API.formationCancel, FormationActionParams(name: name))
             try renderer.emit(build) { out in
                 out.line(
                     "\(name): \(build.operation == "update" ? "update cancelled; it rolls back" : "deleting") (build \(build.id))"

@@ -37,13 +37,15 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let (cloudlet, scenario) = ScenarioReference.split(reference)
             var overrides = try ParameterAssignments.parse(parameters)
-            let detail = try await api.scenarioDescribe(
+            let detail = try await api.call(
+                API.scenarioDescribe,
                 ScenarioDescribeParams(
                     cloudlet: cloudlet, scenario: scenario, overrides: overrides, provider: provider))
             let answers = try ParameterPrompter(terminal: Terminal.interactive()).answers(
                 for: detail.parameters)
             for (key, value) in answers { overrides[key] = value }
-            let build = try await api.formationCreate(
+            let build = try await api.call(
+                API.formationCreate,
                 FormationCreateParams(
                     cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides,
                     provider: provider))

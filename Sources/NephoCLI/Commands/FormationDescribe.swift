@@ -14,7 +14,7 @@ extension Nepho {
         @Argument(help: "The formation.") var name: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.formationDescribe(FormationRef(name: name))
+            let detail = try await api.call(API.formationDescribe, FormationRef(name: name))
             try renderer.emit(detail) { out in
                 out.fields([
                     ("Name", detail.name), ("Status", detail.status), ("Provider", detail.provider),

@@ -18,7 +18,7 @@ extension Nepho {
                 BuildWatcher.say("nothing destroyed")
                 return
             }
-            let build = try await api.formationDestroy(FormationActionParams(name: name))
+            let build = try await api.call(API.formationDestroy, FormationActionParams(name: name))
             if detach || global.output != .text {
                 try renderer.emit(build) { out in out.line("\(name): destroying (build \(build.id))") }
                 if detach { return }

@@ -11,7 +11,7 @@ extension Nepho {
         @OptionGroup var global: GlobalOptions
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.formationList(NoParams())
+            let result = try await api.call(API.formationList, NoParams())
             try renderer.emit(result) { out in
                 if result.formations.isEmpty {
                     out.line("no formations (create one with `nepho create CLOUDLET`)")

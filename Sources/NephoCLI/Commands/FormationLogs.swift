@@ -12,7 +12,7 @@ extension Nepho {
         @Argument(help: "The formation.") var name: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let logs = try await api.formationLogs(FormationRef(name: name))
+            let logs = try await api.call(API.formationLogs, FormationRef(name: name))
             try renderer.emit(logs) { out in
                 for log in logs.builds {
                     out.line(out.bold("build \(log.build.id): \(log.build.operation) \(log.build.status)"))

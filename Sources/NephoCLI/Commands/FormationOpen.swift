@@ -15,7 +15,7 @@ extension Nepho {
         @Flag(help: "Only print the address.") var printOnly = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.formationDescribe(FormationRef(name: name))
+            let detail = try await api.call(API.formationDescribe, FormationRef(name: name))
             let names = await ScenarioOutputs.names(api: api, detail: detail)
             let keys = [names["url"], "URL", "WebsiteURL"].compactMap { $0 }
             guard let url = keys.lazy.compactMap({ detail.outputs[$0] }).first else {
@@ -38,7 +38,8 @@ extension Nepho {
 enum ScenarioOutputs {
     static func names(api: any NephoAPI, detail: FormationDetail) async -> [String: String] {
         guard
-            let scenario = try? await api.scenarioDescribe(
+            let scenario = try? await api.call(
+                API.scenarioDescribe,
                 ScenarioDescribeParams(cloudlet: detail.cloudlet, scenario: detail.scenario)),
             case .object(let pairs) = scenario.configuration,
             case .object(let outputs)? = pairs.first(where: { $0.0 == "outputs" })?.1

@@ -25,7 +25,7 @@ extension Nepho {
             [String] = []
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.formationDescribe(FormationRef(name: name))
+            let detail = try await api.call(API.formationDescribe, FormationRef(name: name))
             if detail.sshRoute == .providerTool {
                 try await VagrantSSH(detail: detail, command: command).run(
                     printOnly: printOnly || global.output != .text, renderer: renderer)

@@ -18,7 +18,8 @@ extension Nepho {
         func validate() throws { _ = try ParameterAssignments.parse(parameters) }
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let plan = try await api.formationUpdate(
+            let plan = try await api.call(
+                API.formationUpdate,
                 FormationUpdateParams(name: name, overrides: try ParameterAssignments.parse(parameters)))
             if plan.changeSet.isEmpty {
                 try renderer.emit(plan) { out in out.line("\(name): nothing to change") }
@@ -41,7 +42,8 @@ extension Nepho {
                     "not executed; the change set \(plan.changeSet) is left for CloudFormation to expire")
                 return
             }
-            let started = try await api.formationUpdate(
+            let started = try await api.call(
+                API.formationUpdate,
                 FormationUpdateParams(name: name, changeSet: plan.changeSet))
             if detach || global.output != .text {
                 try renderer.emit(started) { out in out.line("\(name): update started") }

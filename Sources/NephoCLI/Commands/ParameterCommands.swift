@@ -9,7 +9,7 @@ extension Nepho {
         @OptionGroup var global: GlobalOptions
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.parameterList(NoParams())
+            let result = try await api.call(API.parameterList, NoParams())
             try renderer.emit(result) { out in
                 if result.parameters.isEmpty {
                     out.line(out.dim("no parameters set in \(result.path)"))
@@ -27,7 +27,7 @@ extension Nepho {
         @Argument(help: "The parameter's name.") var key: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let parameter = try await api.parameterGet(ParameterKey(key: key))
+            let parameter = try await api.call(API.parameterGet, ParameterKey(key: key))
             try renderer.emit(parameter) { out in out.line(parameter.value) }
         }
     }
@@ -44,7 +44,7 @@ extension Nepho {
         @Argument(help: "Its value.") var value: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.parameterSet(UserParameter(key: key, value: value))
+            let result = try await api.call(API.parameterSet, UserParameter(key: key, value: value))
             try renderer.emit(result) { out in out.line("\(key) set in \(result.path)") }
         }
     }
@@ -57,7 +57,7 @@ extension Nepho {
         @Argument(help: "The parameter's name.") var key: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.parameterUnset(ParameterKey(key: key))
+            let result = try await api.call(API.parameterUnset, ParameterKey(key: key))
             try renderer.emit(result) { out in out.line("\(key) removed from \(result.path)") }
         }
     }

@@ -25,7 +25,8 @@ extension Nepho {
             let resolved = sources.map { source in
                 source.contains("://") || source.contains("@") ? source : CommandPath.absolute(source)
             }
-            let result = try await api.registryBuild(
+            let result = try await api.call(
+                API.registryBuild,
                 RegistryBuildParams(sources: resolved, output: CommandPath.absolute(out), title: title))
             if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
             try renderer.emit(result) { out in

@@ -28,7 +28,8 @@ extension Nepho {
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let (cloudlet, scenario) = ScenarioReference.split(reference)
-            let detail = try await api.scenarioDescribe(
+            let detail = try await api.call(
+                API.scenarioDescribe,
                 ScenarioDescribeParams(
                     cloudlet: cloudlet, scenario: scenario,
                     overrides: try ParameterAssignments.parse(parameters)))

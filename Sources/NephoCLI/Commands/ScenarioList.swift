@@ -12,7 +12,7 @@ extension Nepho {
         var cloudlet: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.scenarioList(CloudletRef(name: cloudlet))
+            let result = try await api.call(API.scenarioList, CloudletRef(name: cloudlet))
             try renderer.emit(result) { out in
                 out.table(result.scenarios.map { [$0.name, $0.summary ?? ""] })
             }

@@ -3,7 +3,7 @@ import Foundation
 import NephoProtocol
 import NephoSupport
 
-/// Follows a build through `formation.watch` (a long poll resumed after the last
+/// Follows a build through `API.formationWatch` (a long poll resumed after the last
 /// sequence number seen): replays its history, then prints events as they arrive until
 /// the build ends. On a terminal (text output) a live table redrawn in place; elsewhere
 /// one line per event; with `-o json` one JSON object per line (docs/formations.md).
@@ -36,7 +36,8 @@ struct BuildWatcher {
         var table = LiveTable(name: name, color: color)
         var buildID = build
         while true {
-            let result = try await api.formationWatch(
+            let result = try await api.call(
+                API.formationWatch,
                 FormationWatchParams(name: name, build: buildID, after: after, wait: 20))
             buildID = result.build.id
             for event in result.events {

@@ -36,19 +36,19 @@ case "rpc":
     let count = Int(arguments[1]) ?? 10_000
     let client = DaemonClient(autoStart: false)
     try client.connect()
-    for _ in 0..<200 { _ = try client.call(DaemonRPC.Ping.self, NoParams()) }  // warm up
+    for _ in 0..<200 { _ = try client.request(DaemonRPC.ping, NoParams()) }  // warm up
     var samples: [UInt64] = []
     samples.reserveCapacity(count)
     for _ in 0..<count {
         let start = now()
-        _ = try client.call(DaemonRPC.Ping.self, NoParams())
+        _ = try client.request(DaemonRPC.ping, NoParams())
         samples.append(now() - start)
     }
     report("nephod daemon.ping (JSON-RPC)", samples)
     var engine: [UInt64] = []
     for _ in 0..<min(count, 2000) {
         let start = now()
-        _ = try client.call(API.ParameterList.self, NoParams())
+        _ = try client.request(API.parameterList, NoParams())
         engine.append(now() - start)
     }
     report("nephod parameter.list (engine)", engine)
