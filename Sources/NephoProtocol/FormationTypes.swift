@@ -1,4 +1,4 @@
-/// `formation.create`: which cloudlet and scenario to build, under which name, with
+/// `API.formationCreate`: which cloudlet and scenario to build, under which name, with
 /// which command-line parameters (docs/formations.md).
 public struct FormationCreateParams: Codable, Sendable, Equatable {
     public var cloudlet: String
@@ -29,13 +29,13 @@ public struct FormationRef: Codable, Sendable, Equatable {
     public init(name: String) { self.name = name }
 }
 
-/// `formation.destroy` and `formation.cancel`.
+/// `API.formationDestroy` and `API.formationCancel`.
 public struct FormationActionParams: Codable, Sendable, Equatable {
     public var name: String
     public init(name: String) { self.name = name }
 }
 
-/// `formation.update`: new parameters; `execute` false only plans the change set.
+/// `API.formationUpdate`: new parameters; `execute` false only plans the change set.
 public struct FormationUpdateParams: Codable, Sendable, Equatable {
     public var name: String
     public var overrides: [String: String]
@@ -66,7 +66,7 @@ public struct FormationChange: Codable, Sendable, Equatable {
     }
 }
 
-/// What `formation.update` planned (no build yet) or started (a build).
+/// What `API.formationUpdate` planned (no build yet) or started (a build).
 public struct FormationUpdateResult: Codable, Sendable, Equatable {
     public var name: String
     public var changeSet: String
@@ -147,7 +147,7 @@ public struct FormationListResult: Codable, Sendable, Equatable {
     }
 }
 
-/// `formation.describe`.
+/// `API.formationDescribe`.
 public struct FormationDetail: Codable, Sendable, Equatable {
     public var name: String
     public var cloudlet: String
@@ -223,7 +223,7 @@ public struct SequencedEvent: Codable, Sendable, Equatable {
     }
 }
 
-/// `formation.watch`: the events of a build after `after`, waiting up to `wait` seconds
+/// `API.formationWatch`: the events of a build after `after`, waiting up to `wait` seconds
 /// for some to arrive (a long poll; resume with the last sequence number seen).
 public struct FormationWatchParams: Codable, Sendable, Equatable {
     public var name: String
@@ -253,7 +253,7 @@ public struct FormationWatchResult: Codable, Sendable, Equatable {
     }
 }
 
-/// `formation.logs`: every build with its events.
+/// `API.formationLogs`: every build with its events.
 public struct FormationLogsResult: Codable, Sendable, Equatable {
     public var name: String
     public var builds: [BuildLog]
