@@ -148,32 +148,70 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         try request(method, params)
     }
 
-    /// Sends a notification (no answer).
-    public func notify<P: Encodable>(_ method: String, _ params: P) throws {
-        try lock.withLock {
-            try connectLocked()
-            try write(RPCRequest(id: nil, method: method, params: params))
+    /// `NephoAPI`: opens a stream. Its items are read on a thread of their own from this
+    /// client's connection (notifications of other streams are skipped); the stream ends
+    /// with `stream.end`, and fails when the daemon sends an error or the connection drops.
+    /// Stopping the iteration closes the connection, which ends the stream in the daemon;
+    /// the next call opens a new one.
+    public func follow<Params, Item>(_ stream: APIStream<Params, Item>, _ params: Params) async throws
+        -> AsyncThrowingStream<Item, Error>
+    {
+        let id = try request(stream, params).stream
+        return AsyncThrowingStream { continuation in
+            let reader = Thread { [self] in
+                do {
+                    while true {
+                        guard let (method, line) = try nextNotificationLine() else {
+                            throw NephoError(
+                                .daemonUnavailable,
+                                "nephod closed the connection during \(stream.name) (it stopped or crashed; its log: "
+                                    + "\(launcher.logFile.path))")
+                        }
+                        if method == DaemonRPC.streamItem {
+                            let note = try JSONDecoder().decode(
+                                RPCNotification<StreamItem<Item>>.self, from: Data(line))
+                            if note.params.stream == id { continuation.yield(note.params.item) }
+                        } else if method == DaemonRPC.streamEnd {
+                            let note = try JSONDecoder().decode(
+                                RPCNotification<StreamEnd>.self, from: Data(line))
+                            guard note.params.stream == id else { continue }
+                            if let error = note.params.error { throw error.nephoError }
+                            continuation.finish()
+                            return
+                        }
+                    }
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            reader.start()
+            continuation.onTermination = { [self] ending in
+                if case .cancelled = ending { interrupt() }
+            }
         }
     }
 
-    /// Waits for the next notification from the daemon (e.g. `events.event`); nil when the
-    /// connection closes. `timeout` in seconds, nil to wait for ever.
-    public func nextNotification<P: Codable>(_ type: P.Type, timeout: Double? = nil) throws -> (
-        method: String, params: P
-    )? {
+    /// Ends the connection at once, even while another thread waits on it (a stream's
+    /// reader); `close()` then forgets it.
+    private func interrupt() {
+        let socket = lock.withLock { fd }
+        if socket >= 0 { shutdown(socket, Int32(SHUT_RDWR)) }
+        close()
+    }
+
+    /// The next notification's method and line; nil when the connection closes.
+    private func nextNotificationLine() throws -> (String, [UInt8])? {
         try lock.withLock {
-            try connectLocked()
-            let line: [UInt8]
-            if !notifications.isEmpty {
-                line = notifications.removeFirst()
-            } else {
-                if let timeout { UnixSocket.setReceiveTimeout(fd, seconds: timeout) }
-                defer { if timeout != nil { UnixSocket.setReceiveTimeout(fd, seconds: 0) } }
-                guard let next = try readLine() else { return nil }
-                line = next
+            while true {
+                let line: [UInt8]
+                if !notifications.isEmpty {
+                    line = notifications.removeFirst()
+                } else {
+                    guard fd >= 0, let next = try readLine() else { return nil }
+                    line = next
+                }
+                if let method = FastEnvelope.reply(line)?.method { return (method, line) }
             }
-            let notification = try JSONDecoder().decode(RPCNotification<P>.self, from: Data(line))
-            return (notification.method, notification.params)
         }
     }
 

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NephoProtocol
-import NephoStore
 import NephoSupport
 
 #if canImport(Glibc)
@@ -9,12 +8,10 @@ import NephoSupport
 #endif
 
 /// nephod's server: listens on the Unix socket, checks each peer's uid, serves every
-/// connection on its own, routes requests to the engine, streams events, and stops on
+/// connection on its own, routes requests and streams to the engine, and stops on
 /// request, on SIGTERM, or after an idle period when it was started on demand.
 public final class DaemonServer: @unchecked Sendable {
     public let configuration: DaemonConfiguration
-    public let store: StateStore
-    public let events: EventHub
     /// The number of build monitors supervised; the formations issue sets it.
     public var monitorCount: @Sendable () -> Int = { 0 }
 
@@ -32,13 +29,9 @@ public final class DaemonServer: @unchecked Sendable {
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
 
-    public init(
-        configuration: DaemonConfiguration, engine: any NephoService, store: StateStore, logger: Logger
-    ) {
+    public init(configuration: DaemonConfiguration, engine: any NephoService, logger: Logger) {
         self.configuration = configuration
-        self.store = store
         self.logger = logger
-        self.events = EventHub(store: store, logger: logger)
         self.router = Router(engine: engine, logger: logger)
         registerDaemonMethods()
     }
@@ -69,16 +62,6 @@ public final class DaemonServer: @unchecked Sendable {
             ])
         Thread.detachNewThread { [self] in acceptLoop() }
         startWatch(idle: configuration.idleTimeout)
-        // Events that build monitors store reach subscribers as soon as they are committed
-        // (an inotify watch on the database; a quarter-second poll where there is none).
-        let changes = StoreChangeSignal.shared(databasePath: configuration.paths.database.path)
-        Thread.detachNewThread { [events] in
-            var seen = changes.current
-            while true {
-                seen = changes.wait(after: seen, timeout: changes.isWatching ? 5 : 0.25)
-                if events.hasSubscriptions { events.catchUp() }
-            }
-        }
         if let ready = configuration.readinessDescriptor {
             _ = UnixSocket.send(ready, Array("READY \(getpid())\n".utf8)) || write(ready, "READY\n", 6) > 0
             Glibc.close(ready)
@@ -168,7 +151,6 @@ public final class DaemonServer: @unchecked Sendable {
                 connection.serve(maximumLineLength: maximum) { item in
                     await router.handle(item, on: connection, maximumLineLength: maximum)
                 }
-                events.remove(connection: connection)
                 lock.withLock {
                     connections[connection.id] = nil
                     lastActivity = Date()
@@ -220,7 +202,7 @@ public final class DaemonServer: @unchecked Sendable {
         return DaemonStatus(
             pid: getpid(), version: NephoVersion.current, protocolVersion: NephoVersion.protocolVersion,
             startedAt: formatter.string(from: startedAt), uptimeSeconds: Date().timeIntervalSince(startedAt),
-            socket: configuration.paths.socket.path, database: store.path,
+            socket: configuration.paths.socket.path, database: configuration.paths.database.path,
             home: configuration.paths.home.path,
             clients: clients ?? lock.withLock { connections.count }, monitors: monitorCount(),
             startedBy: configuration.origin.rawValue, idleTimeoutSeconds: configuration.idleTimeout,
@@ -267,19 +249,6 @@ public final class DaemonServer: @unchecked Sendable {
             Router.Reply(
                 outcome: .success(AnyResult(DaemonStopResult(pid: getpid()))),
                 afterWrite: { [self] in stop(reason: "daemon.stop requested") })
-        }
-        router.register(DaemonRPC.subscribe) { [self] params, connection in
-            let (id, replay) = try events.subscribe(
-                subject: params.subject, after: params.after, connection: connection)
-            return Router.Reply(
-                outcome: .success(AnyResult(SubscribeResult(subscription: id, subject: params.subject))),
-                afterQueue: replay)
-        }
-        router.register(DaemonRPC.unsubscribe) { [self] params, connection in
-            guard events.unsubscribe(params.subscription, connection: connection) else {
-                throw NephoError(.notFound, "no subscription \(params.subscription) on this connection")
-            }
-            return Router.Reply(outcome: .success(AnyResult(NoParams())))
         }
     }
 }

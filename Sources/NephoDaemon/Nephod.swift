@@ -2,7 +2,6 @@ import Dispatch
 import Foundation
 import Logging
 import NephoProtocol
-import NephoStore
 import NephoSupport
 
 #if canImport(Glibc)
@@ -29,7 +28,7 @@ public enum Nephod {
     /// Runs nephod with `arguments` (without the program name) and exits.
     public static func main(
         arguments: [String], makeEngine: @escaping @Sendable (NephoPaths) throws -> any NephoService,
-        monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
+        monitorCount: (@Sendable (any NephoService) -> Int)? = nil
     ) async -> Never {
         let environment = ProcessInfo.processInfo.environment
         var rest = arguments
@@ -122,7 +121,7 @@ public enum Nephod {
     private static func serve(
         _ options: ServeOptions, environment: [String: String],
         makeEngine: @Sendable (NephoPaths) throws -> any NephoService,
-        monitorCount: (@Sendable (NephoPaths) -> Int)? = nil
+        monitorCount: (@Sendable (any NephoService) -> Int)? = nil
     ) async -> Int32 {
         let level = options.logLevel
         LoggingSystem.bootstrap { label in
@@ -147,10 +146,9 @@ public enum Nephod {
 
         let server: DaemonServer
         do {
-            let store = try StateStore(path: paths.database.path)
             let engine = try makeEngine(paths)
-            server = DaemonServer(configuration: configuration, engine: engine, store: store, logger: logger)
-            if let monitorCount { server.monitorCount = { monitorCount(paths) } }
+            server = DaemonServer(configuration: configuration, engine: engine, logger: logger)
+            if let monitorCount { server.monitorCount = { monitorCount(engine) } }
             try server.start()
         } catch let error as AlreadyRunningError {
             logger.notice("\(error); this one exits")

@@ -3,8 +3,9 @@ import Logging
 import NephoProtocol
 
 /// Maps each wire method name to its handler: every method of `API` goes to the engine
-/// (a `NephoService`) with the provider context of the connection's handshake; the
-/// daemon's own methods (handshake, status, stop, events) are added by `DaemonServer`.
+/// (a `NephoService`) with the provider context of the connection's handshake, every
+/// stream of `API` too (its items sent as notifications); the daemon's own methods
+/// (handshake, status, stop) are added by `DaemonServer`.
 final class Router: @unchecked Sendable {
     /// What a handler produced: a result to encode or an error, plus work to do once the
     /// response is written (`afterWrite`) or queued (`afterQueue`).
@@ -17,9 +18,11 @@ final class Router: @unchecked Sendable {
 
     private var handlers: [String: Handler] = [:]
     private let logger: Logger
+    private let streamCounter = StreamCounter()
 
     init(engine: any NephoService, logger: Logger) {
         self.logger = logger
+        defer { registerStreams(engine: engine) }
         for method in API.all {
             handlers[method.name] = { body, connection in
                 do {
@@ -31,6 +34,71 @@ final class Router: @unchecked Sendable {
                         outcome: .failure(Self.wireError(error, method: method.name, logger: logger)))
                 }
             }
+        }
+    }
+
+    /// Streams: the answer names the stream; once it is queued, a task sends each item as
+    /// a `stream.item` notification and then `stream.end`. A connection that closes (or is
+    /// cut off for not reading) ends its streams.
+    private func registerStreams(engine: any NephoService) {
+        let logger = self.logger
+        let counter = streamCounter
+        for stream in API.streams {
+            handlers[stream.name] = { body, connection in
+                do {
+                    let items = try stream.open(engine, body: body, context: connection.handshake?.context)
+                    let id = counter.next()
+                    return Reply(
+                        outcome: .success(AnyResult(StreamStarted(stream: id))),
+                        afterQueue: {
+                            Task {
+                                await Self.pump(
+                                    items, id: id, name: stream.name, to: connection, logger: logger)
+                            }
+                        })
+                } catch {
+                    return Reply(
+                        outcome: .failure(Self.wireError(error, method: stream.name, logger: logger)))
+                }
+            }
+        }
+    }
+
+    private static func pump(
+        _ items: AsyncThrowingStream<any Encodable & Sendable, Error>, id: Int, name: String,
+        to connection: Connection, logger: Logger
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var failure: RPCErrorObject?
+                do {
+                    for try await item in items {
+                        guard !connection.isClosed else { return }
+                        let line = try OrderedJSONSink.encode(
+                            Notification(
+                                method: DaemonRPC.streamItem, params: AnyStreamItem(stream: id, item: item)))
+                        connection.send(Array(line))
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    failure = wireError(error, method: name, logger: logger)
+                }
+                guard !connection.isClosed,
+                    let line = try? OrderedJSONSink.encode(
+                        Notification(
+                            method: DaemonRPC.streamEnd, params: StreamEnd(stream: id, error: failure)))
+                else { return }
+                connection.send(Array(line))
+            }
+            group.addTask {
+                // The client left: end the stream (the engine stops following).
+                while !connection.isClosed && !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 250_000_000)
+                }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 
@@ -177,4 +245,41 @@ struct AnyResult: Encodable, Sendable {
     let value: any Encodable & Sendable
     init(_ value: any Encodable & Sendable) { self.value = value }
     func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// Numbers streams across the daemon's connections.
+private final class StreamCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = 0
+    func next() -> Int {
+        lock.withLock {
+            last += 1
+            return last
+        }
+    }
+}
+
+/// A stream item of any type, encoded as `StreamItem` is.
+private struct AnyStreamItem: Encodable, Sendable {
+    let stream: Int
+    let item: any Encodable & Sendable
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(stream, forKey: .stream)
+        try container.encode(item, forKey: .item)
+    }
+    enum Keys: String, CodingKey { case stream, item }
+}
+
+/// A JSON-RPC notification whose params need only be encodable.
+private struct Notification<Params: Encodable>: Encodable {
+    var jsonrpc = "2.0"
+    let method: String
+    let params: Params
+
+    init(method: String, params: Params) {
+        self.method = method
+        self.params = params
+    }
 }

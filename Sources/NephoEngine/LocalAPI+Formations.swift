@@ -13,29 +13,30 @@ import NephoSupport
 extension LocalAPI {
     func store() throws -> StateStore { try StateStore(path: paths.database.path) }
 
-    /// The provider variables of the request: the client's (through the daemon) or this process's.
-    var providerEnvironment: [String: String] {
-        ProviderContext.current?.environment
-            ?? ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("AWS_") }
-    }
-
-    /// What every driver call of this request gets.
-    var driverContext: DriverContext {
+    /// What every driver call of a request gets: the provider variables of the client
+    /// (through the daemon), or in the foreground (`context` nil) this process's `AWS_*` ones.
+    func driverContext(_ context: ProviderContext?) -> DriverContext {
         DriverContext(
-            paths: paths, environment: providerEnvironment, client: ProviderContext.current?.environment)
+            paths: paths,
+            environment: context?.environment
+                ?? ProcessInfo.processInfo.environment.filter { $0.key.hasPrefix("AWS_") },
+            client: context?.environment)
     }
 
-    /// The lifecycle of this request, with every unfinished build nobody watches resumed
+    /// The lifecycle of a request, with every unfinished build nobody watches resumed
     /// first (after a restart, a crash), using this request's context for builds whose own is lost.
-    func lifecycle() throws -> FormationLifecycle {
+    func lifecycle(_ context: ProviderContext?) throws -> FormationLifecycle {
         let lifecycle = FormationLifecycle(
-            paths: paths, providers: providers, context: driverContext, store: try store())
+            paths: paths, providers: providers, context: driverContext(context), store: try store(),
+            supervisor: supervisor)
         lifecycle.resumeBuilds()
         return lifecycle
     }
 
-    public func formationCreate(_ params: FormationCreateParams) async throws -> BuildSummary {
-        let lifecycle = try lifecycle()
+    public func formationCreate(_ params: FormationCreateParams, context: ProviderContext?) async throws
+        -> BuildSummary
+    {
+        let lifecycle = try lifecycle(context)
         let (cloudlet, scenario) = try translatingErrors { () -> (Cloudlet, Scenario) in
             let cloudlet = try catalog().find(params.cloudlet)
             return (cloudlet, try cloudlet.scenario(params.scenario ?? "default"))
@@ -50,8 +51,10 @@ extension LocalAPI {
             FormationPlan(name: name, cloudlet: cloudlet, scenario: scenario, values: values), driver: driver)
     }
 
-    public func formationList(_ params: NoParams) async throws -> FormationListResult {
-        let lifecycle = try lifecycle()
+    public func formationList(_ params: NoParams, context: ProviderContext?) async throws
+        -> FormationListResult
+    {
+        let lifecycle = try lifecycle(context)
         let records = try lifecycle.store.formations()
         var summaries = records.map {
             FormationSummary(
@@ -77,8 +80,10 @@ extension LocalAPI {
         return FormationListResult(formations: summaries.sorted { $0.name < $1.name }, warnings: warnings)
     }
 
-    public func formationDescribe(_ params: FormationRef) async throws -> FormationDetail {
-        let lifecycle = try lifecycle()
+    public func formationDescribe(_ params: FormationRef, context: ProviderContext?) async throws
+        -> FormationDetail
+    {
+        let lifecycle = try lifecycle(context)
         let store = lifecycle.store
         let formation = try lifecycle.formation(params.name)
         let driver = try lifecycle.driver(of: formation)
@@ -90,53 +95,99 @@ extension LocalAPI {
             parameters: JSONText.decode(formation.parameters), outputs: JSONText.decode(formation.outputs),
             builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline,
             provider: formation.provider,
-            resources: try driver.resources(formation, builds: builds, store: store),
-            sshRoute: driver.sshRoute)
+            resources: try driver.resources(formation, builds: builds, store: store))
     }
 
-    public func formationUpdate(_ params: FormationUpdateParams) async throws -> FormationUpdateResult {
-        try await lifecycle().update(params)
+    public func formationAccess(_ params: FormationAccessParams, context: ProviderContext?) async throws
+        -> FormationAccess
+    {
+        let lifecycle = try lifecycle(context)
+        let formation = try lifecycle.formation(params.name)
+        let scenario = try? catalog().find(formation.cloudlet).scenario(formation.scenario)
+        return try await lifecycle.driver(of: formation).access(
+            formation, scenario: scenario, params: params, context: lifecycle.context)
     }
 
-    public func formationDestroy(_ params: FormationActionParams) async throws -> BuildSummary {
-        try await lifecycle().destroy(params.name)
+    public func formationUpdate(_ params: FormationUpdateParams, context: ProviderContext?) async throws
+        -> FormationUpdateResult
+    {
+        try await lifecycle(context).update(params)
     }
 
-    public func formationCancel(_ params: FormationActionParams) async throws -> BuildSummary {
-        try await lifecycle().cancel(params.name)
+    public func formationDestroy(_ params: FormationActionParams, context: ProviderContext?) async throws
+        -> BuildSummary
+    {
+        try await lifecycle(context).destroy(params.name)
     }
 
-    public func formationWatch(_ params: FormationWatchParams) async throws -> FormationWatchResult {
-        let lifecycle = try lifecycle()
+    public func formationCancel(_ params: FormationActionParams, context: ProviderContext?) async throws
+        -> BuildSummary
+    {
+        try await lifecycle(context).cancel(params.name)
+    }
+
+    /// A build's progress as a stream: the stored events after `params.after`, then each
+    /// new one as a monitor stores it (woken at once by the store's change signal), then
+    /// the outcome. Nothing is sent twice; ending the stream (the client left) stops it.
+    public func formationFollow(_ params: FormationFollowParams, context: ProviderContext?)
+        -> AsyncThrowingStream<BuildProgress, Error>
+    {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    try await follow(params, context: context) { continuation.yield($0) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func follow(
+        _ params: FormationFollowParams, context: ProviderContext?, _ send: (BuildProgress) -> Void
+    ) async throws {
+        let lifecycle = try lifecycle(context)
         let store = lifecycle.store
         let formation = try lifecycle.formation(params.name)
         let builds = try store.builds(formationID: formation.id)
         let chosen: BuildRecord? = params.build.map { id in builds.first { $0.id == id } } ?? builds.last
-        guard let build = chosen else {
+        guard var build = chosen else {
             throw NephoError(
                 .notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
         }
-        let deadline = Date().addingTimeInterval(min(max(params.wait, 0), 60))
-        // Woken as soon as a monitor commits (docs/daemon.md, "Streaming").
-        let changes = StoreChangeSignal.shared(databasePath: paths.database.path)
-        var seen = changes.current
-        while true {
-            let events = try store.events(buildID: build.id, after: params.after)
+        guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
+        send(.started(Self.summary(build, formation: formation.name)))
+        var after = params.after
+        while !Task.isCancelled {
+            var seen = changes.current
             let current = try store.build(id: build.id) ?? build
-            if !events.isEmpty || current.finishedAt != nil || Date() >= deadline {
-                let outputs = JSONText.decode(try store.formation(id: formation.id)?.outputs ?? "{}")
-                return FormationWatchResult(
-                    build: Self.summary(current, formation: formation.name),
-                    events: events.map(Self.sequenced),
-                    outputs: outputs)
+            // Events first, read after the build: a finished build's last events are all stored.
+            let events = try store.events(buildID: build.id, after: after, limit: 1000)
+            for event in events {
+                send(.event(Self.sequenced(event)))
+                after = event.sequence
             }
-            let left = deadline.timeIntervalSinceNow
-            seen = await changes.changed(after: seen, timeout: changes.isWatching ? left : min(left, 0.2))
+            if events.count == 1000 { continue }
+            if current.finishedAt != nil {
+                let outputs = JSONText.decode(try store.formation(id: formation.id)?.outputs ?? "{}")
+                send(.end(Self.summary(current, formation: formation.name), outputs: outputs))
+                return
+            }
+            // After each batch of events, or a change of status: where the build stands.
+            if !events.isEmpty || current.status != build.status {
+                send(.status(Self.summary(current, formation: formation.name)))
+            }
+            build = current
+            seen = await changes.changed(after: seen, timeout: changes.isWatching ? 30 : 0.2)
         }
     }
 
-    public func formationLogs(_ params: FormationRef) async throws -> FormationLogsResult {
-        let lifecycle = try lifecycle()
+    public func formationLogs(_ params: FormationRef, context: ProviderContext?) async throws
+        -> FormationLogsResult
+    {
+        let lifecycle = try lifecycle(context)
         let store = lifecycle.store
         let formation = try lifecycle.formation(params.name)
         return FormationLogsResult(

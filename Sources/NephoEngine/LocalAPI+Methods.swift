@@ -28,29 +28,41 @@ extension LocalAPI: NephoService, NephoAPI {
         .bind(API.formationUpdate, to: LocalAPI.formationUpdate),
         .bind(API.formationDestroy, to: LocalAPI.formationDestroy),
         .bind(API.formationCancel, to: LocalAPI.formationCancel),
-        .bind(API.formationWatch, to: LocalAPI.formationWatch),
         .bind(API.formationLogs, to: LocalAPI.formationLogs),
+        .bind(API.formationAccess, to: LocalAPI.formationAccess),
+    ])
+
+    static let streams = APIStreamBindings<LocalAPI>([
+        .bind(API.formationFollow, to: LocalAPI.formationFollow)
     ])
 
     /// The wire names of the methods the engine answers (for the test that every `API`
     /// method has a binding).
-    public static var boundMethodNames: Set<String> { methods.names }
+    public static var boundMethodNames: Set<String> { methods.names.union(streams.names) }
+
+    /// Opens a stream for the daemon, with the provider context of the client.
+    public func stream<Params, Item>(
+        _ stream: APIStream<Params, Item>, _ params: Params, context: ProviderContext?
+    ) throws -> AsyncThrowingStream<Item, Error> {
+        try Self.streams.open(self, stream, params, context: context)
+    }
+
+    /// `NephoAPI` for `--foreground`: the same stream, in this process.
+    public func follow<Params, Item>(_ stream: APIStream<Params, Item>, _ params: Params) async throws
+        -> AsyncThrowingStream<Item, Error>
+    {
+        try self.stream(stream, params, context: nil)
+    }
 
     /// Serves one request for the daemon, with the provider context of the client.
     public func handle<Params, Result>(
         _ method: APIMethod<Params, Result>, _ params: Params, context: ProviderContext?
     ) async throws -> Result {
-        // The engine still reads the request's context from the task-local
-        // `ProviderContext.current` (`providerEnvironment`, `vagrantBaseEnvironment`,
-        // `ProviderContext.overlaying`); issue 11, item 6 passes it down explicitly instead,
-        // and then this `withValue` goes.
-        try await ProviderContext.$current.withValue(context) {
-            try await Self.methods.call(self, method, params)
-        }
+        try await Self.methods.call(self, method, params, context: context)
     }
 
     /// `NephoAPI` for `--foreground`: no context, so the engine uses this process's
-    /// environment, as `ProviderContext.current` documents.
+    /// environment (its `AWS_*` variables for builds).
     public func call<Params, Result>(_ method: APIMethod<Params, Result>, _ params: Params) async throws
         -> Result
     {

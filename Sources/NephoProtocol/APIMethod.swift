@@ -75,21 +75,37 @@ public struct APIBindings<Service: Sendable>: Sendable {
     /// One method's answer, with its types hidden: `.bind(API.cloudletList, to: …)`.
     public struct Binding: Sendable {
         let name: String
-        let call: @Sendable (Service, any Sendable) async throws -> any Sendable
+        let call: @Sendable (Service, any Sendable, ProviderContext?) async throws -> any Sendable
 
         /// Answers `method` with `body` (an unapplied method, `LocalAPI.cloudletList`).
         public static func bind<Params, Result>(
             _ method: APIMethod<Params, Result>,
             to body: @escaping @Sendable (Service) -> (Params) async throws -> Result
         ) -> Binding {
-            Binding(name: method.name) { service, params in
+            bind(method) { service, params, _ in try await body(service)(params) }
+        }
+
+        /// Answers `method` with `body`, which also gets the requesting client's provider
+        /// context (nil: this process's environment is the context).
+        public static func bind<Params, Result>(
+            _ method: APIMethod<Params, Result>,
+            to body: @escaping @Sendable (Service) -> (Params, ProviderContext?) async throws -> Result
+        ) -> Binding {
+            bind(method) { service, params, context in try await body(service)(params, context) }
+        }
+
+        private static func bind<Params, Result>(
+            _ method: APIMethod<Params, Result>,
+            _ body: @escaping @Sendable (Service, Params, ProviderContext?) async throws -> Result
+        ) -> Binding {
+            Binding(name: method.name) { service, params, context in
                 // `call` passes the params of a method of this name; names are unique (a test).
                 guard let params = params as? Params else {
                     throw NephoError(
                         .internalError,
                         "\(method.name) was called with \(type(of: params)), not \(Params.self)")
                 }
-                return try await body(service)(params)
+                return try await body(service, params, context)
             }
         }
     }
@@ -108,14 +124,14 @@ public struct APIBindings<Service: Sendable>: Sendable {
 
     /// Runs the binding of `method` on `service`.
     public func call<Params, Result>(
-        _ service: Service, _ method: APIMethod<Params, Result>, _ params: Params
+        _ service: Service, _ method: APIMethod<Params, Result>, _ params: Params, context: ProviderContext?
     )
         async throws -> Result
     {
         guard let binding = table[method.name] else {
             throw RPCErrorObject.methodNotFound(method.name).nephoError
         }
-        let result = try await binding.call(service, params)
+        let result = try await binding.call(service, params, context)
         guard let typed = result as? Result else {
             throw NephoError(
                 .internalError,

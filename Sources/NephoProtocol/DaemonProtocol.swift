@@ -13,8 +13,8 @@ extension NephoError.Code {
     public static let daemonUnavailable = NephoError.Code(rawValue: -32022)
 }
 
-/// The methods nephod answers itself, not the engine: the handshake, daemon control and
-/// event streaming (see docs/protocol.md). Declared once here, like `APIMethods`.
+/// The methods nephod answers itself, not the engine: the handshake and daemon control,
+/// and the notifications that carry streams (see docs/protocol.md). Declared once here, like `APIMethods`.
 public struct DaemonMethods: Sendable {
     /// First call of every connection.
     public let handshake = DaemonMethod<HandshakeParams, HandshakeResult>("nepho.handshake")
@@ -23,12 +23,10 @@ public struct DaemonMethods: Sendable {
     public let status = DaemonMethod<NoParams, DaemonStatus>("daemon.status")
     /// Stops the daemon after answering.
     public let stop = DaemonMethod<NoParams, DaemonStopResult>("daemon.stop")
-    /// Streams a subject's events as `events.event` notifications.
-    public let subscribe = DaemonMethod<SubscribeParams, SubscribeResult>("events.subscribe")
-    public let unsubscribe = DaemonMethod<UnsubscribeParams, NoParams>("events.unsubscribe")
-
-    /// The name of the notification carrying one event.
-    public let eventNotification = "events.event"
+    /// The notification carrying one item of a stream (`StreamItem`).
+    public let streamItem = "stream.item"
+    /// The notification ending a stream (`StreamEnd`).
+    public let streamEnd = "stream.end"
 
     /// The name of every daemon method declared above.
     public var names: [String] {
@@ -72,13 +70,12 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
         name == "PATH" || name == "NEPHO_VAGRANT" || name.hasPrefix("VAGRANT_")
     }
 
-    /// `base` (normally the process's own environment) with the carried non-AWS variables
-    /// of the request being served in its place: in the daemon, a child such as git then
-    /// uses the client's ssh agent and proxies, not the daemon's.
-    public static func overlaying(_ base: [String: String]) -> [String: String] {
-        guard let current else { return base }
-        var merged = base.filter { !carriedVariables.contains($0.key) }
-        for (key, value) in current.environment where carriedVariables.contains(key) { merged[key] = value }
+    /// `base` (normally the process's own environment) with this context's carried
+    /// non-AWS variables in its place: in the daemon, a child such as git then uses the
+    /// requesting client's ssh agent and proxies, not the daemon's.
+    public func overlaying(_ base: [String: String]) -> [String: String] {
+        var merged = base.filter { !Self.carriedVariables.contains($0.key) }
+        for (key, value) in environment where Self.carriedVariables.contains(key) { merged[key] = value }
         return merged
     }
 
@@ -86,10 +83,6 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
         "ProviderContext(\(environment.keys.sorted().joined(separator: ", ")))"
     }
 
-    /// The context of the request being served, set by the engine (`LocalAPI.handle`) from
-    /// the `context` the daemon passes with each call; nil in the foreground, where the
-    /// process environment is the context.
-    @TaskLocal public static var current: ProviderContext?
 }
 
 public struct HandshakeParams: Codable, Sendable, Equatable {
@@ -169,49 +162,6 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
 public struct DaemonStopResult: Codable, Sendable, Equatable {
     public var pid: Int32
     public init(pid: Int32) { self.pid = pid }
-}
-
-/// `events.subscribe`: the subject (`build:<id>`) and the last sequence number the client
-/// has already seen (0 for everything).
-public struct SubscribeParams: Codable, Sendable, Equatable {
-    public var subject: String
-    public var after: Int64
-
-    public init(subject: String, after: Int64 = 0) {
-        self.subject = subject
-        self.after = after
-    }
-}
-
-public struct SubscribeResult: Codable, Sendable, Equatable {
-    /// Names the subscription for `events.unsubscribe`.
-    public var subscription: Int
-    public var subject: String
-    public init(subscription: Int, subject: String) {
-        self.subscription = subscription
-        self.subject = subject
-    }
-}
-
-public struct UnsubscribeParams: Codable, Sendable, Equatable {
-    public var subscription: Int
-    public init(subscription: Int) { self.subscription = subscription }
-}
-
-/// One event of a build as streamed: the `params` of an `events.event` notification.
-public struct EventNotification: Codable, Sendable, Equatable {
-    public var subscription: Int
-    public var subject: String
-    /// 1, 2, 3… per subject, without gaps; resume with `after` = the last one seen.
-    public var sequence: Int64
-    public var event: BuildEvent
-
-    public init(subscription: Int, subject: String, sequence: Int64, event: BuildEvent) {
-        self.subscription = subscription
-        self.subject = subject
-        self.sequence = sequence
-        self.event = event
-    }
 }
 
 /// One provider event of a build (a CloudFormation stack event, a Vagrant step).

@@ -166,17 +166,13 @@ public struct FormationDetail: Codable, Sendable, Equatable {
     /// The stack's resources, each with its latest status from the stored events (nil
     /// from an older daemon; empty for a vagrant formation, whose machine state is an output).
     public var resources: [FormationResource]?
-    /// How `formation:ssh` reaches it (nil from an older daemon: by its outputs).
-    public var sshRoute: SSHRoute?
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
         parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
-        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil,
-        sshRoute: SSHRoute? = nil
+        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil
     ) {
         self.provider = provider
-        self.sshRoute = sshRoute
         self.resources = resources
         self.name = name
         self.cloudlet = cloudlet
@@ -223,36 +219,6 @@ public struct SequencedEvent: Codable, Sendable, Equatable {
     }
 }
 
-/// `API.formationWatch`: the events of a build after `after`, waiting up to `wait` seconds
-/// for some to arrive (a long poll; resume with the last sequence number seen).
-public struct FormationWatchParams: Codable, Sendable, Equatable {
-    public var name: String
-    /// The build; the formation's latest when nil.
-    public var build: Int64?
-    public var after: Int64
-    public var wait: Double
-
-    public init(name: String, build: Int64? = nil, after: Int64 = 0, wait: Double = 0) {
-        self.name = name
-        self.build = build
-        self.after = after
-        self.wait = wait
-    }
-}
-
-public struct FormationWatchResult: Codable, Sendable, Equatable {
-    public var build: BuildSummary
-    public var events: [SequencedEvent]
-    /// The formation's outputs once known.
-    public var outputs: [String: String]
-
-    public init(build: BuildSummary, events: [SequencedEvent], outputs: [String: String]) {
-        self.build = build
-        self.events = events
-        self.outputs = outputs
-    }
-}
-
 /// `API.formationLogs`: every build with its events.
 public struct FormationLogsResult: Codable, Sendable, Equatable {
     public var name: String
@@ -270,12 +236,4 @@ public struct BuildLog: Codable, Sendable, Equatable {
         self.build = build
         self.events = events
     }
-}
-
-/// How `formation:ssh` reaches a formation: ssh to the address its outputs give
-/// (`SSHEndpoint`, `SSHUser`, `SSHPort`), or the provider's own tool in the
-/// formation's folder (`vagrant ssh`).
-public enum SSHRoute: String, Codable, Sendable {
-    case outputs
-    case providerTool = "provider-tool"
 }

@@ -8,6 +8,11 @@
 /// Paths in params are absolute: the client resolves them against its own folder.
 public protocol NephoAPI: Sendable {
     func call<Params, Result>(_ method: APIMethod<Params, Result>, _ params: Params) async throws -> Result
+
+    /// Opens a stream (`API.formationFollow`): its items in order, then its end; an error
+    /// ends it by being thrown. Stopping the iteration closes the stream.
+    func follow<Params, Item>(_ stream: APIStream<Params, Item>, _ params: Params) async throws
+        -> AsyncThrowingStream<Item, Error>
 }
 
 /// What answers the API on the server side: nephod's router hands every request to one
@@ -17,6 +22,9 @@ public protocol NephoService: Sendable {
     func handle<Params, Result>(
         _ method: APIMethod<Params, Result>, _ params: Params, context: ProviderContext?
     ) async throws -> Result
+
+    func stream<Params, Item>(_ stream: APIStream<Params, Item>, _ params: Params, context: ProviderContext?)
+        throws -> AsyncThrowingStream<Item, Error>
 }
 
 /// Every method of the API, by the name code uses (`API.cloudletList`) and the name it
@@ -54,13 +62,20 @@ public struct APIMethods: Sendable {
     public let formationUpdate = APIMethod<FormationUpdateParams, FormationUpdateResult>("formation.update")
     public let formationDestroy = APIMethod<FormationActionParams, BuildSummary>("formation.destroy")
     public let formationCancel = APIMethod<FormationActionParams, BuildSummary>("formation.cancel")
-    public let formationWatch = APIMethod<FormationWatchParams, FormationWatchResult>("formation.watch")
     public let formationLogs = APIMethod<FormationRef, FormationLogsResult>("formation.logs")
+    public let formationAccess = APIMethod<FormationAccessParams, FormationAccess>("formation.access")
+    /// A build's events as they are stored, then its outcome (`formation:watch`, `create`, …).
+    public let formationFollow = APIStream<FormationFollowParams, BuildProgress>("formation.follow")
 
     /// Every method declared above, in declaration order (read with `Mirror`, so that no
     /// second list can fall out of step).
     public var all: [AnyAPIMethod] {
         Mirror(reflecting: self).children.compactMap { ($0.value as? any ErasableAPIMethod)?.erased }
+    }
+
+    /// Every stream declared above, in declaration order.
+    public var streams: [AnyAPIStream] {
+        Mirror(reflecting: self).children.compactMap { ($0.value as? any ErasableAPIStream)?.erasedStream }
     }
 
     init() {}

@@ -1,6 +1,7 @@
 import Foundation
 import NephoDaemon
 import NephoEngine
+import NephoStore
 
 /// The whole `nephod` program for a set of providers: `monitor-host` and `monitor`
 /// (which run a provider's driver, so they need the registry), then everything else
@@ -23,9 +24,13 @@ public enum NephodProgram {
         await Nephod.main(
             arguments: arguments,
             makeEngine: { paths in
-                MonitorSupervisor.shared(paths).superviseForever()
-                return LocalAPI(paths: paths, providers: providers)
+                // The state database is made (or migrated) before the first client, and a
+                // newer one than this nephod reads stops it here, saying so.
+                _ = try StateStore(path: paths.database.path)
+                let engine = LocalAPI(paths: paths, providers: providers)
+                engine.supervisor.superviseForever()
+                return engine
             },
-            monitorCount: { paths in MonitorSupervisor.shared(paths).runningMonitors() })
+            monitorCount: { engine in (engine as? LocalAPI)?.supervisor.runningMonitors() ?? 0 })
     }
 }

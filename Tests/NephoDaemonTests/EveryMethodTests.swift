@@ -24,6 +24,23 @@ import Testing
                 return (name, "error \(error)")
             }
         }
+        /// A stream's items and end, or its error, as text.
+        func record<P, I>(_ stream: APIStream<P, I>, _ params: P) async -> (String, String) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var lines: [String] = []
+            do {
+                for try await item in try await api.follow(stream, params) {
+                    lines.append(String(decoding: try encoder.encode(item), as: UTF8.self))
+                }
+                lines.append("end")
+            } catch let error as NephoError {
+                lines.append("error \(error.code.rawValue): \(error.message) \(error.details)")
+            } catch {
+                lines.append("error \(error)")
+            }
+            return (stream.name, lines.joined(separator: "\n"))
+        }
         let extra = home.appendingPathComponent("more-cloudlets").path
         try? FileManager.default.createDirectory(atPath: extra, withIntermediateDirectories: true)
         var outcomes: [(String, String)] = []
@@ -57,8 +74,9 @@ import Testing
         outcomes.append(await record(API.formationUpdate, .init(name: "nope")))
         outcomes.append(await record(API.formationDestroy, .init(name: "nope")))
         outcomes.append(await record(API.formationCancel, .init(name: "nope")))
-        outcomes.append(await record(API.formationWatch, .init(name: "nope")))
         outcomes.append(await record(API.formationLogs, .init(name: "nope")))
+        outcomes.append(await record(API.formationAccess, .init(name: "nope")))
+        outcomes.append(await record(API.formationFollow, .init(name: "nope")))
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {
             a, _ in a
         }
@@ -73,7 +91,8 @@ import Testing
         let inProcess = await Self.script(LocalAPI(paths: local.paths), home: local.home)
 
         #expect(
-            Set(viaDaemon.keys).isSuperset(of: API.all.map(\.name)), "the script covers every API method")
+            Set(viaDaemon.keys).isSuperset(of: API.all.map(\.name) + API.streams.map(\.name)),
+            "the script covers every API method and stream")
         for (name, outcome) in inProcess.sorted(by: { $0.key < $1.key }) {
             #expect(viaDaemon[name] == outcome, "\(name)")
         }
@@ -96,12 +115,13 @@ import Testing
         #expect(stopped?.pid == getpid())
         #expect(await eventually { daemon.server.isStopped })
         #expect(
-            Set(daemon.server.methodNames) == Set(API.all.map(\.name) + DaemonRPC.names),
+            Set(daemon.server.methodNames)
+                == Set(API.all.map(\.name) + API.streams.map(\.name) + DaemonRPC.names),
             "docs/protocol.md lists these")
     }
 
     @Test func everyDeclaredMethodHasOneNameAndAnEngineBinding() {
-        let declared = API.all.map(\.name)
+        let declared = API.all.map(\.name) + API.streams.map(\.name)
         #expect(declared.count >= 25, "API.all finds the declarations (25 when this test was written)")
         #expect(Set(declared).count == declared.count, "no two methods share a wire name")
         #expect(Set(declared + DaemonRPC.names).count == declared.count + DaemonRPC.names.count)

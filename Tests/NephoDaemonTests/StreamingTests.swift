@@ -4,90 +4,126 @@ import NephoProtocol
 import NephoStore
 import Testing
 
-/// `events.subscribe`: history from SQLite first, then live events, each sequence number
-/// exactly once, resumable after the last number seen.
+/// `formation.follow`: a build's history from SQLite first, then each event as a monitor
+/// stores it, each sequence number exactly once, then the outcome; resumable after the
+/// last number seen. Events are stored straight into `state.db`, as a monitor (another
+/// process) stores them.
 @Suite struct StreamingTests {
     func makeBuild(_ daemon: InProcessDaemon) throws -> Int64 {
-        let store = daemon.server.store
-        let formation = try store.insertFormation(
-            .init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
-        return try store.insertBuild(.init(formationID: formation.id, operation: .create, status: "running"))
-            .id
+        let formation = try daemon.store.insertFormation(
+            .init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+        return try daemon.store.insertBuild(
+            .init(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS")
+        ).id
     }
 
-    func sequences(_ client: RawClient, count: Int) async -> [Int] {
+    func store(_ daemon: InProcessDaemon, _ build: Int64, _ range: ClosedRange<Int>) throws {
+        for n in range {
+            _ = try daemon.store.appendEvent(.init(buildID: build, providerEventID: "e\(n)", timestamp: "t"))
+        }
+    }
+
+    /// Reads the stream's notifications until `count` events came, or its end.
+    func sequences(_ client: RawClient, count: Int) async -> (events: [Int], end: [String: Any]?) {
         var seen: [Int] = []
         while seen.count < count, let note = await client.readObject() {
-            guard note["method"] as? String == DaemonRPC.eventNotification,
-                let params = note["params"] as? [String: Any], let sequence = params["sequence"] as? Int
+            let params = note["params"] as? [String: Any] ?? [:]
+            if note["method"] as? String == DaemonRPC.streamEnd { return (seen, params) }
+            guard note["method"] as? String == DaemonRPC.streamItem,
+                let item = params["item"] as? [String: Any], item["kind"] as? String == "event",
+                let sequence = (item["event"] as? [String: Any])?["sequence"] as? Int
             else { continue }
             seen.append(sequence)
         }
-        return seen
+        return (seen, nil)
     }
 
-    @Test func historyThenLiveEventsInOrderWithoutDuplicates() async throws {
+    /// Reads until the stream's `end` item and `stream.end`; returns the end item.
+    func outcome(_ client: RawClient) async -> [String: Any]? {
+        var end: [String: Any]?
+        while let note = await client.readObject() {
+            let params = note["params"] as? [String: Any] ?? [:]
+            if note["method"] as? String == DaemonRPC.streamEnd { return end }
+            if let item = params["item"] as? [String: Any], item["kind"] as? String == "end" { end = item }
+        }
+        return nil
+    }
+
+    @Test func historyThenLiveEventsInOrderWithoutDuplicatesThenTheOutcome() async throws {
         let daemon = try InProcessDaemon()
         let build = try makeBuild(daemon)
-        for n in 1...5 {
-            try daemon.server.events.publish(.init(buildID: build, providerEventID: "e\(n)", timestamp: "t"))
-        }
+        try store(daemon, build, 1...5)
 
         let client = try await daemon.rawClient()
-        let subscribed = try #require(
-            await client.call("events.subscribe", id: 1, params: #"{"subject":"build:\#(build)","after":0}"#))
-        #expect(subscribed.result?["subscription"] as? Int != nil)
-        for n in 6...8 {
-            try daemon.server.events.publish(.init(buildID: build, providerEventID: "e\(n)", timestamp: "t"))
-        }
+        let opened = try #require(
+            await client.call(API.formationFollow.name, id: 1, params: #"{"name":"f","after":0}"#))
+        #expect(opened.result?["stream"] as? Int != nil, "\(opened)")
+        try store(daemon, build, 6...8)
         #expect(
-            try daemon.server.events.publish(.init(buildID: build, providerEventID: "e3", timestamp: "t"))
-                == nil)
-        #expect(await sequences(client, count: 8) == Array(1...8))
+            try daemon.store.appendEvent(.init(buildID: build, providerEventID: "e3", timestamp: "t")) == nil)
+        #expect(await sequences(client, count: 8).events == Array(1...8))
+
+        try daemon.store.updateBuild(id: build, status: "CREATE_COMPLETE", finished: true)
+        let end = try #require(await outcome(client))
+        #expect((end["build"] as? [String: Any])?["status"] as? String == "CREATE_COMPLETE")
+        #expect((end["build"] as? [String: Any])?["succeeded"] as? Bool == true)
     }
 
     @Test func aReconnectingClientResumesAfterTheLastNumberItSaw() async throws {
         let daemon = try InProcessDaemon()
         let build = try makeBuild(daemon)
-        for n in 1...10 {
-            try daemon.server.events.publish(.init(buildID: build, providerEventID: "e\(n)", timestamp: "t"))
-        }
+        try store(daemon, build, 1...10)
         let client = try await daemon.rawClient()
-        _ = await client.call("events.subscribe", id: 1, params: #"{"subject":"build:\#(build)","after":7}"#)
-        #expect(await sequences(client, count: 3) == [8, 9, 10])
-        try daemon.server.events.publish(.init(buildID: build, providerEventID: "e11", timestamp: "t"))
-        #expect(await sequences(client, count: 1) == [11])
+        _ = await client.call(API.formationFollow.name, id: 1, params: #"{"name":"f","after":7}"#)
+        #expect(await sequences(client, count: 3).events == [8, 9, 10])
+        try store(daemon, build, 11...11)
+        #expect(await sequences(client, count: 1).events == [11])
     }
 
-    @Test func theTypedClientReadsNotificationsAndUnsubscribes() async throws {
+    @Test func theTypedClientFollowsToTheEnd() async throws {
         let daemon = try InProcessDaemon()
         let build = try makeBuild(daemon)
-        try daemon.server.events.publish(
+        _ = try daemon.store.appendEvent(
             .init(buildID: build, providerEventID: "a", timestamp: "t", status: "CREATE_IN_PROGRESS"))
         let client = DaemonClient(environment: daemon.home.environment, autoStart: false)
-        let subscription = await offPool {
-            try? client.request(DaemonRPC.subscribe, SubscribeParams(subject: "build:\(build)"))
+        let progress = try await client.follow(API.formationFollow, FormationFollowParams(name: "f"))
+        var kinds: [BuildProgress.Kind] = []
+        for try await item in progress {
+            kinds.append(item.kind)
+            if item.kind == .event {
+                #expect(item.event?.sequence == 1 && item.event?.event.status == "CREATE_IN_PROGRESS")
+                try daemon.store.updateBuild(
+                    id: build, status: "CREATE_FAILED", finished: true, error: "boom")
+            }
+            if item.kind == .end { #expect(item.build?.succeeded == false && item.build?.error == "boom") }
         }
-        let note = await offPool { try? client.nextNotification(EventNotification.self, timeout: 30) }
-        #expect(note?.method == DaemonRPC.eventNotification)
-        #expect(note?.params.sequence == 1)
-        #expect(note?.params.event.status == "CREATE_IN_PROGRESS")
-        let id = try #require(subscription?.subscription)
-        let done = await offPool {
-            (try? client.request(DaemonRPC.unsubscribe, UnsubscribeParams(subscription: id))) != nil
-        }
-        #expect(done)
-        let again = await offPool {
-            (try? client.request(DaemonRPC.unsubscribe, UnsubscribeParams(subscription: id))) != nil
-        }
-        #expect(!again, "an unknown subscription is an error")
+        #expect(kinds.first == .build && kinds.last == .end && kinds.contains(.event))
+        // The client goes on after the stream.
+        #expect((try? await client.call(API.formationList, NoParams()))?.formations.count == 1)
     }
 
-    @Test func anUnknownSubjectIsAnError() async throws {
+    @Test func anUnknownFormationEndsTheStreamWithTheError() async throws {
         let daemon = try InProcessDaemon()
         let client = try await daemon.rawClient()
-        let reply = try #require(
-            await client.call("events.subscribe", params: #"{"subject":"nope","after":0}"#))
-        #expect(reply.errorCode == NephoError.Code.invalidInput.rawValue)
+        let opened = try #require(await client.call(API.formationFollow.name, params: #"{"name":"nope"}"#))
+        #expect(opened.result?["stream"] as? Int != nil)
+        let end = try #require(await client.readObject())
+        #expect(end["method"] as? String == DaemonRPC.streamEnd)
+        let error = (end["params"] as? [String: Any])?["error"] as? [String: Any]
+        #expect(error?["code"] as? Int == NephoError.Code.notFound.rawValue, "\(end)")
+
+        let typed = DaemonClient(environment: daemon.home.environment, autoStart: false)
+        await #expect(throws: NephoError.self) {
+            for try await _ in try await typed.follow(
+                API.formationFollow, FormationFollowParams(name: "nope"))
+            {}
+        }
+    }
+
+    @Test func badParamsAreRefusedBeforeAnyStream() async throws {
+        let daemon = try InProcessDaemon()
+        let client = try await daemon.rawClient()
+        let reply = try #require(await client.call(API.formationFollow.name, params: #"{"after":0}"#))
+        #expect(reply.errorCode == RPCErrorObject.invalidParamsCode, "\(reply)")
     }
 }

@@ -151,22 +151,21 @@ import Testing
         let daemon = try InProcessDaemon(maximumQueuedMessages: 32)
         let idle = try await daemon.rawClient()
         UnixSocket.setReceiveTimeout(idle.fd, seconds: 60)
-        #expect(
-            await idle.call("events.subscribe", id: 1, params: #"{"subject":"build:1","after":0}"#)?.result
-                != nil)
-        let store = daemon.server.store
+        let store = daemon.store
         let formation = try store.insertFormation(
             .init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
         let build = try store.insertBuild(
             .init(formationID: formation.id, operation: .create, status: "running"))
-        #expect(build.id == 1)
+        #expect(
+            await idle.call(API.formationFollow.name, id: 1, params: #"{"name":"f","after":0}"#)?.result
+                != nil)
 
         let busy = try await daemon.rawClient()
         let reason = String(repeating: "r", count: 2000)
         var answered = 0
         var lastReply = ""
         for n in 1...3000 {
-            try daemon.server.events.publish(
+            _ = try store.appendEvent(
                 .init(buildID: build.id, providerEventID: "e\(n)", timestamp: "t", reason: reason))
             if n % 100 == 0 {
                 let reply = await busy.call("daemon.ping", id: n)

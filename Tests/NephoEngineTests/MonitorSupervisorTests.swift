@@ -33,7 +33,7 @@ import Testing
         let lock = open(MonitorSupervisor.lockFile(paths, build: build.id), O_RDWR | O_CREAT, 0o600)
         #expect(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
         defer { close(lock) }
-        let supervisor = MonitorSupervisor.shared(paths)
+        let supervisor = MonitorSupervisor(paths: paths)
         supervisor.remember(build: build.id, context: ["AWS_REGION": "us-east-1"])
         #expect(supervisor.ensureMonitors().isEmpty, "a build whose lock is held needs no monitor")
 

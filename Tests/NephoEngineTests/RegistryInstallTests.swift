@@ -170,8 +170,8 @@ import Testing
     @Test func describesACloudletThatIsNotInstalled() async throws {
         let (sandbox, server, _) = try await servedRegistry()
         defer { server.stop(); sandbox.remove() }
-        let detail = try await LocalAPI(paths: sandbox.paths).cloudletDescribe(
-            CloudletRef(name: "huit/mediawiki"))
+        let detail = try await LocalAPI(paths: sandbox.paths).call(
+            API.cloudletDescribe, CloudletRef(name: "huit/mediawiki"))
         #expect(detail.summary == "generic mediawiki awesomeness")
         #expect(detail.path == nil)
         #expect(detail.versions == ["v1.1.0", "v1.0.0"])

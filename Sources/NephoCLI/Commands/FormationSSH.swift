@@ -24,40 +24,55 @@ extension Nepho {
         @Argument(parsing: .postTerminator, help: "A command to run there (after --).") var command:
             [String] = []
 
+        /// Asks the formation's provider how to reach it (`formation.access`), then hands
+        /// this terminal over (exec) to ssh, or to the provider's own tool (`vagrant ssh`).
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let detail = try await api.call(API.formationDescribe, FormationRef(name: name))
-            if detail.sshRoute == .providerTool {
-                try await VagrantSSH(detail: detail, command: command).run(
-                    printOnly: printOnly || global.output != .text, renderer: renderer)
-                return
+            let addressOnly = printOnly || global.output != .text
+            let access = try await api.call(
+                API.formationAccess,
+                FormationAccessParams(name: name, command: command, addressOnly: addressOnly))
+            guard let ssh = access.ssh else {
+                throw NephoError(.notFound, access.sshProblem ?? "formation \(name) has no SSH endpoint")
             }
-            let names = await ScenarioOutputs.names(api: api, detail: detail)
-            let endpointKey = names["ssh_endpoint"] ?? "SSHEndpoint"
-            guard let endpoint = detail.outputs[endpointKey] else {
-                throw NephoError(
-                    .notFound, "formation \(name) has no SSH endpoint (no \(endpointKey) output)")
-            }
-            let user = detail.outputs[names["ssh_user"] ?? "SSHUser"]
-            let address = user.map { "\($0)@\(endpoint)" } ?? endpoint
-            // A port other than 22 (SSHPort, or the output the scenario's outputs.ssh_port names).
-            let port = detail.outputs[names["ssh_port"] ?? "SSHPort"].flatMap { UInt16($0) }
-            var options: [String] = port.map { ["-p", String($0)] } ?? []
+            if let tool = ssh.tool, !addressOnly { try Self.exec(tool) }
+            var options: [String] = ssh.port.map { ["-p", String($0)] } ?? []
+            options += ssh.options
             if let sshConfig { options += ["-F", sshConfig] }
             if let identity { options += ["-i", identity] }
-            FileHandle.standardError.write(Data("ssh \((options + [address]).joined(separator: " "))\n".utf8))
-            if printOnly || global.output != .text {
-                var printed = ["address": address]
-                if let port { printed["port"] = String(port) }
-                try renderer.emit(printed) { out in out.line(port.map { "\(address) -p \($0)" } ?? address) }
+            FileHandle.standardError.write(
+                Data("ssh \((options + [ssh.address]).joined(separator: " "))\n".utf8))
+            if addressOnly {
+                var printed = ["address": ssh.address]
+                if let port = ssh.port { printed["port"] = String(port) }
+                try renderer.emit(printed) { out in
+                    out.line(ssh.port.map { "\(ssh.address) -p \($0)" } ?? ssh.address)
+                }
                 return
             }
-            guard let ssh = ScenarioOutputs.which("ssh") else {
-                throw NephoError(.notFound, "ssh is not installed; the address is \(address)")
+            guard let program = ProcessRunner.resolve("ssh") else {
+                throw NephoError(.notFound, "ssh is not installed; the address is \(ssh.address)")
             }
-            let arguments = [ssh] + options + [address] + command
-            let argv = arguments.map { strdup($0) } + [nil]
-            execv(ssh, argv)
-            throw NephoError(.internalError, "cannot run ssh: \(SystemError.errnoText())")
+            try Self.exec(
+                SSHTool(
+                    path: program, arguments: options + [ssh.address] + command, environment: [:], unset: [],
+                    directory: FileManager.default.currentDirectoryPath))
+        }
+
+        /// Replaces this process with `tool`, in its folder, with this process's environment
+        /// and the tool's variables over it.
+        static func exec(_ tool: SSHTool) throws -> Never {
+            var environment = ProcessInfo.processInfo.environment
+            for name in tool.unset { environment[name] = nil }
+            environment.merge(tool.environment) { $1 }
+            guard FileManager.default.changeCurrentDirectoryPath(tool.directory) else {
+                throw NephoError(.notFound, "cannot enter \(tool.directory)")
+            }
+            let argv = ([tool.path] + tool.arguments).map { strdup($0) } + [nil]
+            let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+            execve(tool.path, argv, envp)
+            throw NephoError(
+                .internalError,
+                "cannot run \((tool.path as NSString).lastPathComponent): \(SystemError.errnoText())")
         }
     }
 }

@@ -3,11 +3,11 @@ import Foundation
 import NephoProtocol
 import NephoSupport
 
-/// Follows a build through `API.formationWatch` (a long poll resumed after the last
-/// sequence number seen): replays its history, then prints events as they arrive until
-/// the build ends. On a terminal (text output) a live table redrawn in place; elsewhere
-/// one line per event; with `-o json` one JSON object per line (docs/formations.md).
-/// Ctrl-C stops watching only: the build goes on, and the way back is printed.
+/// Follows a build through `API.formationFollow` (a stream: the build's history, then
+/// each event as it is stored, then the outcome). On a terminal (text output) a live
+/// table redrawn in place after each batch of events; elsewhere one line per event; with
+/// `-o json` one JSON object per line (docs/formations.md). Ctrl-C stops watching only:
+/// the build goes on, and the way back is printed.
 struct BuildWatcher {
     var api: any NephoAPI
     var name: String
@@ -32,45 +32,44 @@ struct BuildWatcher {
     func run() async throws -> Int32 {
         let interrupt = Self.detachOnInterrupt(name: name)
         defer { interrupt.cancel() }
-        var after: Int64 = 0
         var table = LiveTable(name: name, color: color)
-        var buildID = build
-        while true {
-            let result = try await api.call(
-                API.formationWatch,
-                FormationWatchParams(name: name, build: buildID, after: after, wait: 20))
-            buildID = result.build.id
-            for event in result.events {
-                after = event.sequence
+        let progress = try await api.follow(
+            API.formationFollow, FormationFollowParams(name: name, build: build))
+        for try await item in progress {
+            switch item.kind {
+            case .build, .status:
+                if live, let build = item.build { table.draw(status: build.status) }
+            case .event:
+                guard let event = item.event else { continue }
                 table.add(event.event)
                 switch format {
                 case .json, .yaml: Self.printJSON(WatchLine(type: "event", formation: name, item: event))
                 case .text where !live: Self.say(Self.line(event.event))
                 default: break
                 }
-            }
-            if live { table.draw(status: result.build.status) }
-            if result.build.finishedAt != nil {
-                return finish(result, table: table)
+            case .end:
+                guard let build = item.build else { continue }
+                if live { table.draw(status: build.status) }
+                return finish(build, outputs: item.outputs ?? [:])
             }
         }
+        throw NephoError(.daemonUnavailable, "the stream of \(name)'s build ended without its outcome")
     }
 
-    private func finish(_ result: FormationWatchResult, table: LiveTable) -> Int32 {
-        let ok = result.build.succeeded == true
+    private func finish(_ build: BuildSummary, outputs: [String: String]) -> Int32 {
+        let ok = build.succeeded == true
         switch format {
         case .json, .yaml:
-            Self.printJSON(
-                WatchEnd(type: "end", formation: name, build: result.build, outputs: result.outputs))
+            Self.printJSON(WatchEnd(type: "end", formation: name, build: build, outputs: outputs))
         case .text:
             if ok {
-                Self.say("\(name): \(result.build.operation) finished: \(result.build.status)")
-                for (key, value) in result.outputs.sorted(by: { $0.key < $1.key })
-                where result.build.operation != "destroy" { Self.say("  \(key): \(value)") }
+                Self.say("\(name): \(build.operation) finished: \(build.status)")
+                for (key, value) in outputs.sorted(by: { $0.key < $1.key })
+                where build.operation != "destroy" { Self.say("  \(key): \(value)") }
             } else {
                 FileHandle.standardError.write(
                     Data(
-                        "error: \(name): \(result.build.operation) failed (\(result.build.status)): \(result.build.error ?? "see `nepho formation:logs \(name)`")\n"
+                        "error: \(name): \(build.operation) failed (\(build.status)): \(build.error ?? "see `nepho formation:logs \(name)`")\n"
                             .utf8))
             }
         }

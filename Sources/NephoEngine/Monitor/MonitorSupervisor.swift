@@ -35,20 +35,8 @@ public final class MonitorSupervisor: @unchecked Sendable {
         }
     }
 
-    private static let registryLock = NSLock()
-    nonisolated(unsafe) private static var registry: [String: MonitorSupervisor] = [:]
-
-    /// The supervisor of `paths.home` in this process.
-    public static func shared(_ paths: NephoPaths) -> MonitorSupervisor {
-        registryLock.withLock {
-            if let existing = registry[paths.home.path] { return existing }
-            let supervisor = MonitorSupervisor(paths: paths)
-            registry[paths.home.path] = supervisor
-            return supervisor
-        }
-    }
-
-    init(paths: NephoPaths) { self.paths = paths }
+    /// One per engine (`LocalAPI`): the daemon's, or a foreground command's.
+    public init(paths: NephoPaths) { self.paths = paths }
 
     /// Makes `folder` inside its existing parent (the home): a home removed meanwhile is
     /// not made again.

@@ -58,8 +58,12 @@ public protocol FormationDriver: Sendable {
     /// made elsewhere), for `formation:list`; none by default.
     func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary]
 
-    /// How `formation:ssh` reaches a formation of this provider.
-    var sshRoute: SSHRoute { get }
+    /// How to reach the formation (`formation:open`, `formation:ssh`): by default the
+    /// address and ssh endpoint its outputs give (`FormationAccess.fromOutputs`).
+    func access(
+        _ formation: FormationRecord, scenario: Scenario?, params: FormationAccessParams,
+        context: DriverContext
+    ) async throws -> FormationAccess
 }
 
 extension FormationDriver {
@@ -81,7 +85,41 @@ extension FormationDriver {
         []
     }
 
-    public var sshRoute: SSHRoute { .outputs }
+    public func access(
+        _ formation: FormationRecord, scenario: Scenario?, params: FormationAccessParams,
+        context: DriverContext
+    ) async throws -> FormationAccess {
+        FormationAccess.fromOutputs(formation, scenario: scenario)
+    }
+}
+
+extension FormationAccess {
+    /// The address to open and the ssh endpoint as the formation's outputs give them:
+    /// the outputs the scenario's `outputs` names, else `URL` / `WebsiteURL`,
+    /// `SSHEndpoint`, `SSHUser`, `SSHPort`.
+    public static func fromOutputs(_ formation: FormationRecord, scenario: Scenario?) -> FormationAccess {
+        let outputs = JSONText.decode(formation.outputs)
+        let names = scenario?.outputs ?? [:]
+        let urlKeys = [names["url"], "URL", "WebsiteURL"].compactMap { $0 }
+        let url = urlKeys.lazy.compactMap { outputs[$0] }.first
+        let endpointKey = names["ssh_endpoint"] ?? "SSHEndpoint"
+        let ssh = outputs[endpointKey].map { endpoint in
+            let user = outputs[names["ssh_user"] ?? "SSHUser"]
+            return SSHAccess(
+                address: user.map { "\($0)@\(endpoint)" } ?? endpoint,
+                port: outputs[names["ssh_port"] ?? "SSHPort"].flatMap { Int($0) }.flatMap {
+                    (1...65535).contains($0) ? $0 : nil
+                })
+        }
+        return FormationAccess(
+            name: formation.name, url: url,
+            urlProblem: url != nil
+                ? nil
+                : "formation \(formation.name) has no address output (\(urlKeys.joined(separator: ", "))); its outputs: \(outputs.keys.sorted().joined(separator: ", "))",
+            ssh: ssh,
+            sshProblem: ssh != nil
+                ? nil : "formation \(formation.name) has no SSH endpoint (no \(endpointKey) output)")
+    }
 }
 
 /// What every driver call gets: the home and the request's provider context.

@@ -14,12 +14,15 @@ public struct FormationLifecycle: Sendable {
     public let store: StateStore
     let supervisor: MonitorSupervisor
 
-    init(paths: NephoPaths, providers: ProviderRegistry, context: DriverContext, store: StateStore) {
+    init(
+        paths: NephoPaths, providers: ProviderRegistry, context: DriverContext, store: StateStore,
+        supervisor: MonitorSupervisor
+    ) {
         self.paths = paths
         self.providers = providers
         self.context = context
         self.store = store
-        supervisor = MonitorSupervisor.shared(paths)
+        self.supervisor = supervisor
     }
 
     /// What a secret's value shows as anywhere outside the provider call.

@@ -13,7 +13,6 @@ public struct VagrantDriver: FormationDriver {
 
     public var traits: ProviderTraits { Providers.vagrant }
     public var noun: String { "machine" }
-    public var sshRoute: SSHRoute { .providerTool }
 
     /// The environment vagrant starts from: this process's (without `AWS_*`), with the
     /// request's `PATH`, `VAGRANT_*` and `NEPHO_VAGRANT` in place of its own, so that a
@@ -140,6 +139,54 @@ public struct VagrantDriver: FormationDriver {
             }
         }
         return false
+    }
+
+    /// The address from the `URL` output; ssh is `vagrant ssh [-- COMMAND]` in the
+    /// formation's folder, run by the client in its terminal, or with `addressOnly` the
+    /// address `vagrant ssh-config` gives (the machine must be running).
+    public func access(
+        _ formation: FormationRecord, scenario: Scenario?, params: FormationAccessParams,
+        context: DriverContext
+    ) async throws -> FormationAccess {
+        var access = FormationAccess.fromOutputs(formation, scenario: scenario)
+        let folder = VagrantEnvironment.folder(paths: context.paths, formation: formation.name)
+        let environment: VagrantEnvironment
+        do {
+            environment = try VagrantEnvironment.open(folder)
+        } catch {
+            throw NephoError(.notFound, "formation \(formation.name) has no Vagrant folder: \(error)")
+        }
+        let base = Self.baseEnvironment(context)
+        do {
+            if params.addressOnly {
+                let runner = try Self.runner(environment, context: context)
+                guard let config = try await runner.sshConfig().first else {
+                    throw NephoError(
+                        .notFound,
+                        "vagrant gives no SSH address for \(formation.name): is its machine running?")
+                }
+                // ssh's own arguments without the port and the address, which have their fields.
+                var options = Array(config.sshArguments.dropLast())
+                if let index = options.firstIndex(of: "-p") { options.removeSubrange(index...index + 1) }
+                access.ssh = SSHAccess(
+                    address: (config.user.map { "\($0)@" } ?? "") + config.hostName, port: config.port,
+                    options: options)
+            } else {
+                let invocation = try environment.sshInvocation(command: params.command, base: base)
+                // The client runs it with its own environment (its terminal's settings),
+                // these variables over it, and without VAGRANT_LOG.
+                let own = environment.commandEnvironment(base: [:])
+                access.ssh = SSHAccess(
+                    address: formation.name,
+                    tool: SSHTool(
+                        path: invocation.path, arguments: invocation.arguments, environment: own,
+                        unset: ["VAGRANT_LOG"], directory: folder.path))
+            }
+            access.sshProblem = nil
+        } catch let problem as VagrantProblem {
+            throw problem.nephoError
+        }
+        return access
     }
 
     public func follow(_ monitor: BuildFollower) async throws -> Int32 {

@@ -3,7 +3,6 @@ import Logging
 import NephoDaemon
 import NephoEngine
 import NephoProtocol
-import NephoStore
 
 /// A test double of the engine for the one thing no real peer shows: which provider
 /// context a request reached the engine with. It records the `context` of each call and
@@ -18,8 +17,7 @@ final class ContextRecorder: @unchecked Sendable {
     func serve(home: TestHome) throws -> DaemonServer {
         let server = DaemonServer(
             configuration: DaemonConfiguration(paths: home.paths),
-            engine: Engine(recorder: self, local: LocalAPI(paths: home.paths)),
-            store: try StateStore(path: home.paths.database.path), logger: Logger(label: "test"))
+            engine: Engine(recorder: self, local: LocalAPI(paths: home.paths)), logger: Logger(label: "test"))
         try server.start()
         return server
     }
@@ -34,6 +32,13 @@ final class ContextRecorder: @unchecked Sendable {
         ) async throws -> Result {
             recorder.lock.withLock { recorder.recorded = (method.name, context) }
             return try await local.handle(method, params, context: context)
+        }
+
+        func stream<Params, Item>(
+            _ stream: APIStream<Params, Item>, _ params: Params, context: ProviderContext?
+        ) throws -> AsyncThrowingStream<Item, Error> {
+            recorder.lock.withLock { recorder.recorded = (stream.name, context) }
+            return try local.stream(stream, params, context: context)
         }
     }
 }

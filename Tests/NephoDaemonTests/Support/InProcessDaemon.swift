@@ -11,6 +11,8 @@ import NephoSupport
 final class InProcessDaemon: @unchecked Sendable {
     let home: TestHome
     let server: DaemonServer
+    /// The home's state database, as a monitor writes to it.
+    let store: StateStore
     let logs: MemoryLogHandler.Storage
 
     init(
@@ -24,9 +26,9 @@ final class InProcessDaemon: @unchecked Sendable {
         let configuration = DaemonConfiguration(
             paths: home.paths, origin: .manual, inheritedListener: inheritedListener,
             maximumQueuedMessages: maximumQueuedMessages, maximumLineLength: maximumLineLength)
-        let store = try StateStore(path: home.paths.database.path)
+        store = try StateStore(path: home.paths.database.path)
         server = DaemonServer(
-            configuration: configuration, engine: LocalAPI(paths: home.paths), store: store, logger: logger)
+            configuration: configuration, engine: LocalAPI(paths: home.paths), logger: logger)
         try server.start()
     }
 
