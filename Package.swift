@@ -15,42 +15,15 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
+        // Layers, lowest first (docs/architecture.md draws the graph and the rule for each arrow).
+        // Foundation.
         .systemLibrary(
             name: "CYAML", pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]),
         .target(name: "NephoSupport", dependencies: ["CYAML"]),
+        // Model: cloudlets, scenarios, parameters, providers' scenario rules, the registry index.
         .target(name: "NephoCore", dependencies: ["NephoSupport"]),
-        .target(name: "NephoProtocol"),
-        .target(
-            name: "NephoEngine",
-            dependencies: [
-                "NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore",
-            ]),
-        // nephod (issue 4): state database, client, daemon.
-        .systemLibrary(
-            name: "CSQLite", pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "NephoStore", dependencies: ["CSQLite"]),
-        .target(name: "NephoClient", dependencies: ["NephoProtocol", "NephoSupport"]),
-        .target(
-            name: "NephoDaemon",
-            dependencies: [
-                "NephoProtocol", "NephoSupport", "NephoStore",
-                .product(name: "Logging", package: "swift-log"),
-            ]),
-        .target(
-            name: "NephoCLI",
-            dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
-        .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
-        .target(name: "NephodProgram", dependencies: ["NephoDaemon", "NephoEngine"]),
-        .executableTarget(name: "nephod", dependencies: ["NephodProgram"]),
-        .executableTarget(
-            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
-            path: "bench/daemon-rpc/Sources"),
-        // The AWS layer (issue 3): libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
+        // Clients of the cloud: libcurl, HTTP, credentials, SigV4, CloudFormation, S3.
         .systemLibrary(
             name: "CCurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -60,9 +33,42 @@ let package = Package(
             dependencies: [
                 "NephoHTTP", "NephoSupport", .product(name: "Crypto", package: "swift-crypto"),
             ]),
-        .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
+        // State: the SQLite database.
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "NephoStore", dependencies: ["CSQLite"]),
+        // Wire: types only, no I/O.
+        .target(name: "NephoProtocol"),
+        // Engine: the API in-process, the providers' drivers, the lifecycle, the monitors.
+        .target(
+            name: "NephoEngine",
+            dependencies: [
+                "NephoCore", "NephoSupport", "NephoProtocol", "NephoHTTP", "NephoAWS", "NephoStore",
+            ]),
+        // Transport: the client over the socket, the daemon serving any engine.
+        .target(name: "NephoClient", dependencies: ["NephoProtocol", "NephoSupport"]),
+        .target(
+            name: "NephoDaemon",
+            dependencies: ["NephoProtocol", "NephoSupport", .product(name: "Logging", package: "swift-log")]),
+        // Programs.
+        .target(
+            name: "NephoCLI",
+            dependencies: [
+                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
+        .target(name: "NephodProgram", dependencies: ["NephoDaemon", "NephoEngine", "NephoStore"]),
+        .executableTarget(name: "nephod", dependencies: ["NephodProgram"]),
+        // Benchmarks' own clients (docs/benchmarks.md).
+        .executableTarget(
+            name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
+            path: "bench/daemon-rpc/Sources"),
         .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
-        // nephod with a test-only third provider (`local`, docs/providers.md), for the tests.
+        // Test support: the CloudFormation test bench, and nephod with a test-only third
+        // provider (`local`, docs/providers.md).
+        .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),
         .executableTarget(
             name: "nephod-local",
             dependencies: [

@@ -1,6 +1,7 @@
 import Foundation
 import NephoCore
 import NephoProtocol
+import NephoStore
 import NephoSupport
 
 /// The engine: the whole API run in this process, what the daemon serves (as a
@@ -10,10 +11,21 @@ public struct LocalAPI: Sendable {
     public let paths: NephoPaths
     /// The providers formations are built with.
     public let providers: ProviderRegistry
+    /// Keeps a monitor on every unfinished build of this home.
+    public let supervisor: MonitorSupervisor
+    /// Wakes followers of a build when any process commits to `state.db`.
+    public let changes: StoreChangeSignal
 
-    public init(paths: NephoPaths, providers: ProviderRegistry = .standard) {
+    /// The engine of one process (nephod, or `nepho --foreground`), built once with what it
+    /// shares between requests; each request brings its own `ProviderContext`.
+    public init(
+        paths: NephoPaths, providers: ProviderRegistry = .standard, supervisor: MonitorSupervisor? = nil,
+        changes: StoreChangeSignal? = nil
+    ) {
         self.paths = paths
         self.providers = providers
+        self.supervisor = supervisor ?? MonitorSupervisor(paths: paths)
+        self.changes = changes ?? StoreChangeSignal.shared(databasePath: paths.database.path)
     }
 
     func catalog() throws -> CloudletCatalog {
@@ -55,12 +67,14 @@ public struct LocalAPI: Sendable {
         }
     }
 
-    public func cloudletDescribe(_ params: CloudletRef) async throws -> CloudletDetail {
+    public func cloudletDescribe(_ params: CloudletRef, context: ProviderContext?) async throws
+        -> CloudletDetail
+    {
         do {
             return try describeInstalled(params)
         } catch let error as NephoError where error.code == .notFound {
             // Not installed: describe it from the registries (docs/registry.md).
-            if let detail = try? await registryService().describe(params.name) { return detail }
+            if let detail = try? await registryService(context).describe(params.name) { return detail }
             throw error
         }
     }
@@ -232,17 +246,5 @@ public struct LocalAPI: Sendable {
     private func listing(_ user: UserParameters) -> ParameterListResult {
         ParameterListResult(
             path: user.file.path, parameters: user.values.map { UserParameter(key: $0.key, value: $0.value) })
-    }
-}
-
-extension LocalAPI {
-    /// Installed cloudlets and their scenario names, read straight from disk (for shell
-    /// completion, which must not wait for a daemon).
-    public func installedCloudlets() -> [(name: String, scenarios: [String])] {
-        guard let catalog = try? catalog() else { return [] }
-        return catalog.scan().flatMap(\.entries).compactMap { entry in
-            guard entry.shadowedBy == nil, case .success(let cloudlet) = entry.result else { return nil }
-            return (cloudlet.name, cloudlet.scenarioNames)
-        }
     }
 }

@@ -116,6 +116,7 @@ import Testing
             + (environment["PATH"] ?? "")
         let result = try await ProcessRunner.run(
             "bash", ["-c", harness], environment: environment, timeout: 60)
+        _ = try? await nepho.run(["daemon:stop"])  // the names came from the daemon it started
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(
             lines == [

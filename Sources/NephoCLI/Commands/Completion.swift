@@ -1,6 +1,6 @@
 import ArgumentParser
-import NephoEngine
-import NephoSupport
+import NephoClient
+import NephoProtocol
 
 extension Nepho {
     struct Completion: ParsableCommand {
@@ -34,15 +34,31 @@ extension Nepho {
     }
 }
 
-/// Completion candidates read from the installed cloudlets.
+/// Completion candidates: the installed cloudlets and their scenarios, asked of nephod
+/// (`cloudlet.list`, `scenario.list`) as any command asks, so that they are the ones the
+/// daemon builds from. A blocking client: completion functions are synchronous. No daemon
+/// to be had: no candidates.
 enum Completions {
     @Sendable static func cloudlets(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        LocalAPI(paths: NephoPaths()).installedCloudlets().map(\.name).filter { $0.hasPrefix(prefix) }
+        installed(DaemonClient()).filter { $0.hasPrefix(prefix) }
     }
 
     @Sendable static func scenarios(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        LocalAPI(paths: NephoPaths()).installedCloudlets()
-            .flatMap { cloudlet in [cloudlet.name] + cloudlet.scenarios.map { "\(cloudlet.name)/\($0)" } }
-            .filter { $0.hasPrefix(prefix) }
+        let client = DaemonClient()
+        return installed(client).flatMap { name -> [String] in
+            // Only the cloudlets the prefix may still name are asked for their scenarios.
+            guard name.hasPrefix(prefix) || prefix.hasPrefix(name + "/") else { return [] }
+            let scenarios = (try? client.request(API.scenarioList, CloudletRef(name: name)))?.scenarios ?? []
+            return [name] + scenarios.map { "\(name)/\($0.name)" }
+        }.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The names of the usable, unshadowed installed cloudlets.
+    private static func installed(_ client: DaemonClient) -> [String] {
+        let listing = try? client.request(API.cloudletList, NoParams())
+        return (listing?.directories ?? []).flatMap(\.cloudlets).filter {
+            $0.shadowedBy == nil && $0.problem == nil
+        }
+        .map(\.name)
     }
 }
