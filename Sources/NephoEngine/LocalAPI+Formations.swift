@@ -92,7 +92,7 @@ extension LocalAPI {
         return FormationDetail(
             name: formation.name, cloudlet: formation.cloudlet, scenario: formation.scenario,
             status: formation.status, stackID: formation.stackID, region: formation.region,
-            parameters: JSONText.decode(formation.parameters), outputs: JSONText.decode(formation.outputs),
+            parameters: formation.parameters, outputs: formation.outputs,
             builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline,
             provider: formation.provider,
             resources: try driver.resources(formation, builds: builds, store: store))
@@ -171,7 +171,7 @@ extension LocalAPI {
             }
             if events.count == 1000 { continue }
             if current.finishedAt != nil {
-                let outputs = JSONText.decode(try store.formation(id: formation.id)?.outputs ?? "{}")
+                let outputs = try store.formation(id: formation.id)?.outputs ?? [:]
                 send(.end(Self.summary(current, formation: formation.name), outputs: outputs))
                 return
             }

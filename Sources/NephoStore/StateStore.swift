@@ -73,7 +73,8 @@ public final class StateStore: @unchecked Sendable {
                         .text(formation.name), .text(formation.provider), .text(formation.cloudlet),
                         .text(formation.scenario), Self.optional(formation.region),
                         Self.optional(formation.stackID),
-                        .text(formation.status), .text(formation.parameters), .text(formation.outputs),
+                        .text(formation.status), .text(Self.json(formation.parameters)),
+                        .text(Self.json(formation.outputs)),
                         .text(now), .text(now),
                     ])
                 var stored = formation
@@ -98,7 +99,9 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Sets a formation's status (and stack id and outputs when given).
-    public func updateFormation(id: Int64, status: String, stackID: String? = nil, outputs: String? = nil)
+    public func updateFormation(
+        id: Int64, status: String, stackID: String? = nil, outputs: [String: String]? = nil
+    )
         throws
     {
         try lock.withLock {
@@ -109,20 +112,20 @@ public final class StateStore: @unchecked Sendable {
                         outputs = COALESCE(?, outputs), updated_at = ? WHERE id = ?
                     """,
                     [
-                        .text(status), Self.optional(stackID), Self.optional(outputs),
+                        .text(status), Self.optional(stackID), Self.optional(outputs.map(Self.json)),
                         .text(Self.timestamp()), .integer(id),
                     ])
             }
         }
     }
 
-    /// Replaces a formation's stored (non-secret) parameters, a JSON object text.
-    public func updateFormationParameters(id: Int64, parameters: String) throws {
+    /// Replaces a formation's stored parameters (secret ones masked by the caller).
+    public func updateFormationParameters(id: Int64, parameters: [String: String]) throws {
         try lock.withLock {
             _ = try database.write {
                 try database.query(
                     "UPDATE formations SET parameters = ?, updated_at = ? WHERE id = ?",
-                    [.text(parameters), .text(Self.timestamp()), .integer(id)])
+                    [.text(Self.json(parameters)), .text(Self.timestamp()), .integer(id)])
             }
         }
     }
@@ -311,7 +314,8 @@ public final class StateStore: @unchecked Sendable {
             id: row[0].integer ?? 0, name: row[1].text ?? "", provider: row[2].text ?? "",
             cloudlet: row[3].text ?? "",
             scenario: row[4].text ?? "", region: row[5].text, stackID: row[6].text, status: row[7].text ?? "",
-            parameters: row[8].text ?? "{}", outputs: row[9].text ?? "{}", createdAt: row[10].text ?? "",
+            parameters: dictionary(row[8].text), outputs: dictionary(row[9].text),
+            createdAt: row[10].text ?? "",
             updatedAt: row[11].text ?? "")
     }
 
@@ -328,4 +332,16 @@ public final class StateStore: @unchecked Sendable {
     private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
 
     static func timestamp() -> String { Timestamp.now() }
+
+    /// Parameters and outputs are JSON objects of text in their columns, encoded and
+    /// decoded here only.
+    static func json(_ values: [String: String]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    static func dictionary(_ text: String?) -> [String: String] {
+        (try? JSONDecoder().decode([String: String].self, from: Data((text ?? "{}").utf8))) ?? [:]
+    }
 }

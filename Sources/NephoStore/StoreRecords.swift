@@ -8,16 +8,16 @@ public struct FormationRecord: Sendable, Equatable {
     public var region: String?
     public var stackID: String?
     public var status: String
-    /// Non-secret parameters, as a JSON object text.
-    public var parameters: String
-    public var outputs: String
+    /// The parameter values (secret ones masked by whoever recorded them).
+    public var parameters: [String: String]
+    public var outputs: [String: String]
     public var createdAt: String
     public var updatedAt: String
 
     public init(
         id: Int64 = 0, name: String, provider: String, cloudlet: String, scenario: String,
-        region: String? = nil, stackID: String? = nil, status: String, parameters: String = "{}",
-        outputs: String = "{}", createdAt: String = "", updatedAt: String = ""
+        region: String? = nil, stackID: String? = nil, status: String, parameters: [String: String] = [:],
+        outputs: [String: String] = [:], createdAt: String = "", updatedAt: String = ""
     ) {
         self.id = id
         self.name = name

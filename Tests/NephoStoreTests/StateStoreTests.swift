@@ -53,11 +53,12 @@ import Testing
         #expect(try store.unfinishedBuilds().map(\.id) == [build.id])
         try store.updateBuild(id: build.id, status: "CREATE_COMPLETE", finished: true)
         try store.updateFormation(
-            id: formation.id, status: "CREATE_COMPLETE", stackID: "arn:stack", outputs: #"{"Url":"x"}"#)
+            id: formation.id, status: "CREATE_COMPLETE", stackID: "arn:stack", outputs: ["Url": "x"])
         #expect(try store.unfinishedBuilds().isEmpty)
         let stored = try #require(try store.formation(named: "wiki"))
         #expect(stored.stackID == "arn:stack")
         #expect(stored.status == "CREATE_COMPLETE")
+        #expect(stored.outputs == ["Url": "x"], "outputs are kept and read back as they were given")
         #expect(try store.builds(formationID: formation.id).first?.finishedAt != nil)
         #expect {
             _ = try store.insertFormation(

@@ -28,7 +28,7 @@ extension CloudFormationDriver {
                 name: formation.name, changeSet: changeSet, changes: [], build: build)
         }
         // The formation's stored values sit under the command line's; secrets keep their previous value.
-        var overrides = JSONText.decode(formation.parameters).filter { $0.value != FormationLifecycle.mask }
+        var overrides = formation.parameters.filter { $0.value != FormationLifecycle.mask }
         for (key, value) in params.overrides { overrides[key] = value }
         let (cloudlet, scenario, values) = try lifecycle.resolve(
             cloudlet: formation.cloudlet, scenario: formation.scenario, overrides: overrides)

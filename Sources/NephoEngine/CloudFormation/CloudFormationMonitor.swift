@@ -135,9 +135,8 @@ struct CloudFormationMonitor {
         let status = stack?.status ?? "DELETE_COMPLETE"
         let outputs = Dictionary(
             (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let outputText = String(decoding: try JSONEncoder().encode(outputs), as: UTF8.self)
         if status != build.status || changed {
-            try store.updateFormation(id: formation.id, status: status, outputs: outputText)
+            try store.updateFormation(id: formation.id, status: status, outputs: outputs)
             try store.updateBuild(id: buildID, status: status, finished: false)
         }
         guard !status.hasSuffix("_IN_PROGRESS") else { return false }
@@ -153,7 +152,7 @@ struct CloudFormationMonitor {
             if values[PhaseChannel.parameterName] != nil {
                 values[PhaseChannel.parameterName] = FormationLifecycle.mask
             }
-            try store.updateFormationParameters(id: formation.id, parameters: JSONText.encode(values))
+            try store.updateFormationParameters(id: formation.id, parameters: values)
         }
         if stack != nil && build.operation != .destroy {
             // What the stack is made of now, for `formation:describe` (one call per build).

@@ -129,7 +129,7 @@ public struct BuildFollower: Sendable {
                 failed.map { "\($0.logicalID ?? formation.name): \($0.reason ?? "")" }
                 ?? "the build ended in \(status)"
         }
-        try store.updateFormation(id: formation.id, status: status, outputs: outputs.map(JSONText.encode))
+        try store.updateFormation(id: formation.id, status: status, outputs: outputs)
         try store.updateBuild(id: build.id, status: status, finished: true, error: error)
         log("build \(build.id) ended: \(status)\(error.map { " (\($0))" } ?? "")")
     }

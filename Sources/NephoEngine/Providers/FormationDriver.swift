@@ -98,7 +98,7 @@ extension FormationAccess {
     /// the outputs the scenario's `outputs` names, else `URL` / `WebsiteURL`,
     /// `SSHEndpoint`, `SSHUser`, `SSHPort`.
     public static func fromOutputs(_ formation: FormationRecord, scenario: Scenario?) -> FormationAccess {
-        let outputs = JSONText.decode(formation.outputs)
+        let outputs = formation.outputs
         let names = scenario?.outputs ?? [:]
         let urlKeys = [names["url"], "URL", "WebsiteURL"].compactMap { $0 }
         let url = urlKeys.lazy.compactMap { outputs[$0] }.first

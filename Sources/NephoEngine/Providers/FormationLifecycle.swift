@@ -47,8 +47,8 @@ public struct FormationLifecycle: Sendable {
             FormationRecord(
                 name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
                 scenario: plan.scenario.name, region: creation.region, stackID: creation.providerID,
-                status: BuildStatus.word(.create, .inProgress), parameters: JSONText.encode(parameters),
-                outputs: JSONText.encode(creation.outputs)))
+                status: BuildStatus.word(.create, .inProgress), parameters: parameters,
+                outputs: creation.outputs))
         return try await startBuild(formation, operation: .create, launch: creation.launch)
     }
 
@@ -269,19 +269,5 @@ public struct BuildStatus: Sendable, Equatable {
     /// True when the build ended as `operation` wanted.
     public func succeeded(_ operation: BuildRecord.Operation) -> Bool {
         word == Self.word(operation, .complete)
-    }
-}
-
-/// Parameters and outputs as `state.db` keeps them: a JSON object of text values,
-/// encoded and decoded here only.
-public enum JSONText {
-    public static func encode(_ values: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: (try? encoder.encode(values)) ?? Data("{}".utf8), as: UTF8.self)
-    }
-
-    public static func decode(_ text: String) -> [String: String] {
-        (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? [:]
     }
 }

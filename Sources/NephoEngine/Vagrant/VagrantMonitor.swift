@@ -164,7 +164,7 @@ struct VagrantMonitor: Sendable {
         // The line of the last stored event is read again: its later events may not be stored yet.
         let resumeLine = max(
             0, (last.flatMap { VagrantLogEntry.line(ofEventID: $0.providerEventID) } ?? 1) - 1)
-        var outputs = JSONText.decode(formation.outputs)
+        var outputs = formation.outputs
         var storeError: Error?
         let follower = VagrantLogFollower(run: run, folder: folder.path)
         let result = try await follower.follow(build: "\(buildID)", resumingAfter: resumeLine) { entry in
@@ -190,7 +190,7 @@ struct VagrantMonitor: Sendable {
                 if seen != outputs {
                     outputs = seen
                     try store.updateFormation(
-                        id: formation.id, status: status, outputs: JSONText.encode(outputs))
+                        id: formation.id, status: status, outputs: outputs)
                 }
             } catch {
                 storeError = error
