@@ -93,7 +93,7 @@ extension LocalAPI {
             name: formation.name, cloudlet: formation.cloudlet, scenario: formation.scenario,
             status: formation.status, stackID: formation.stackID, region: formation.region,
             parameters: formation.parameters, outputs: formation.outputs,
-            builds: builds.map { Self.summary($0, formation: formation.name) }, timeline: timeline,
+            builds: builds.map { lifecycle.summary($0, of: formation) }, timeline: timeline,
             provider: formation.provider,
             resources: try driver.resources(formation, builds: builds, store: store))
     }
@@ -158,7 +158,7 @@ extension LocalAPI {
                 .notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
         }
         guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
-        send(.started(Self.summary(build, formation: formation.name)))
+        send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
         while !Task.isCancelled {
             var seen = changes.current
@@ -172,12 +172,12 @@ extension LocalAPI {
             if events.count == 1000 { continue }
             if current.finishedAt != nil {
                 let outputs = try store.formation(id: formation.id)?.outputs ?? [:]
-                send(.end(Self.summary(current, formation: formation.name), outputs: outputs))
+                send(.end(lifecycle.summary(current, of: formation), outputs: outputs))
                 return
             }
             // After each batch of events, or a change of status: where the build stands.
             if !events.isEmpty || current.status != build.status {
-                send(.status(Self.summary(current, formation: formation.name)))
+                send(.status(lifecycle.summary(current, of: formation)))
             }
             build = current
             seen = await changes.changed(after: seen, timeout: changes.isWatching ? 30 : 0.2)
@@ -194,7 +194,7 @@ extension LocalAPI {
             name: formation.name,
             builds: try store.builds(formationID: formation.id).map {
                 BuildLog(
-                    build: Self.summary($0, formation: formation.name),
+                    build: lifecycle.summary($0, of: formation),
                     events: try store.events(buildID: $0.id).map(Self.sequenced))
             })
     }
@@ -213,10 +213,6 @@ extension LocalAPI {
     }
 
     // MARK: conversions
-
-    static func summary(_ build: BuildRecord, formation: String) -> BuildSummary {
-        FormationLifecycle.summary(build, formation: formation)
-    }
 
     static func sequenced(_ event: EventRecord) -> SequencedEvent {
         SequencedEvent(

@@ -107,7 +107,7 @@ struct ScriptDriver: FormationDriver {
                 let operation = monitor.build.operation
                 if status == 0 && operation == .destroy { try? FileManager.default.removeItem(at: folder) }
                 try monitor.finish(
-                    status: BuildStatus.word(operation, status == 0 ? .complete : .failed),
+                    status: statusWord(operation, status == 0 ? .complete : .failed),
                     error: status == 0 ? nil : "the script exited with status \(status)")
                 return 0
             }

@@ -156,7 +156,7 @@ struct VagrantFormationEndToEndTests {
         let second = try await waitForMonitor(lock, not: first)
         #expect(second != first)
         let list = try await nepho.run(["formation:list"])
-        #expect(list.output.contains("wiki") && list.output.contains("CREATE_IN_PROGRESS"), "\(list.output)")
+        #expect(list.output.contains("wiki") && list.output.contains("creating"), "\(list.output)")
         // No AWS account here, and only vagrant formations: no warning about listing stacks.
         #expect(!list.errorOutput.contains("not listed"), "\(list.errorOutput)")
 
@@ -175,7 +175,7 @@ struct VagrantFormationEndToEndTests {
         #expect(stored == (try expectedEventIDs("up-success.txt", build: build)))
 
         let describe = try await nepho.run(["formation:describe", "wiki"])
-        #expect(describe.output.contains("CREATE_COMPLETE"), "\(describe.output)")
+        #expect(describe.output.contains("running"), "\(describe.output)")
         #expect(describe.output.contains("Provider: vagrant"))
         #expect(describe.output.contains("http://127.0.0.1:8080/wiki/Main_Page"))
         #expect(describe.output.contains("MachineState") && describe.output.contains("running"))
@@ -207,7 +207,7 @@ struct VagrantFormationEndToEndTests {
         nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, "destroy.txt")
         let destroy = try await nepho.run(["destroy", "wiki", "--yes"])
         #expect(destroy.status == 0, "\(destroy.errorOutput)")
-        #expect(destroy.output.contains("DELETE_COMPLETE"), "\(destroy.output)")
+        #expect(destroy.output.contains("not_created"), "\(destroy.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path), "the folder is removed after a destroy")
         #expect(files(under: nepho.home, containing: secret).isEmpty, "the secret was written")
         // The name is free again.
@@ -225,7 +225,7 @@ struct VagrantFormationEndToEndTests {
         #expect(failing.output.contains("PROVISIONER_FAILURE"), "\(failing.output)")
         #expect(failing.errorOutput.contains("fix the script or the parameters"), "\(failing.errorOutput)")
         let watch = try await nepho.run(["formation:watch", "broken"])
-        #expect(watch.status == 1 && watch.errorOutput.contains("CREATE_FAILED"), "\(watch.errorOutput)")
+        #expect(watch.status == 1 && watch.errorOutput.contains("create_failed"), "\(watch.errorOutput)")
 
         nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, "up-no-provider.txt", exit: 1)
         let noProvider = try await nepho.run(["create", "mediawiki/vagrant", "--name", "noprovider"])
@@ -245,12 +245,12 @@ struct VagrantFormationEndToEndTests {
         #expect(cancel.status == 0, "\(cancel.errorOutput)")
         let watch = try await nepho.run(["formation:watch", "held"])
         #expect(
-            watch.status == 0 && watch.output.contains("DELETE_COMPLETE"),
+            watch.status == 0 && watch.output.contains("not_created"),
             "\(watch.output)\(watch.errorOutput)")
         let describe = try await nepho.run(["formation:describe", "held", "-o", "json"])
         let builds = json(describe.output)["builds"] as? [[String: Any]] ?? []
         #expect(builds.first?["error"] as? String == "superseded by destroy", "\(describe.output)")
-        #expect(builds.last?["status"] as? String == "DELETE_COMPLETE")
+        #expect(builds.last?["status"] as? String == "not_created")
     }
 
     @Test func noVagrantIsAClearErrorAtCreate() async throws {

@@ -123,9 +123,9 @@ import Testing
         #expect(error.status == "ERROR" && error.logicalID == "vagrant")
         #expect(error.reason?.hasPrefix("Vagrant::Errors::VagrantError: The SSH command responded") == true)
         let (status, message) = VagrantBuildStatus.finished(operation: .create, result: result)
-        #expect(status == "CREATE_FAILED")
+        #expect(status == "create_failed")
         #expect(message?.hasPrefix("the provisioner (the scenario's bootstrap script) failed. ") == true)
-        #expect(BuildStatus.word(.destroy, .inProgress) == "DELETE_IN_PROGRESS")
+        #expect(VagrantDriver().statusWord(.destroy, .inProgress) == "destroying")
     }
 
     @Test func attachedRunStreamsTheReplayedEvents() async throws {

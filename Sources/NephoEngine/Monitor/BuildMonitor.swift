@@ -89,7 +89,8 @@ public struct BuildMonitor {
         Self.log("monitoring build \(buildID) (\(driver.provider))")
         return try await driver.follow(
             BuildFollower(
-                paths: paths, build: build, formation: formation, store: store, environment: environment))
+                paths: paths, build: build, formation: formation, store: store, environment: environment,
+                driver: driver))
     }
 }
 
@@ -102,6 +103,8 @@ public struct BuildFollower: Sendable {
     public let store: StateStore
     /// The provider context the build runs with (credentials included; memory only).
     public let environment: [String: String]
+    /// The formation's provider, whose words the build's statuses are.
+    public let driver: any FormationDriver
 
     public var buildID: Int64 { build.id }
 
@@ -122,7 +125,7 @@ public struct BuildFollower: Sendable {
     /// operation wanted, the first failed event's reason.
     public func finish(status: String, error: String? = nil, outputs: [String: String]? = nil) throws {
         var error = error
-        if error == nil && !BuildStatus(status).succeeded(build.operation) {
+        if error == nil && !driver.succeeded(build.operation, status) {
             let events = try store.events(buildID: build.id)
             let failed = events.first { ($0.status ?? "").hasSuffix("_FAILED") && $0.reason != nil }
             error =

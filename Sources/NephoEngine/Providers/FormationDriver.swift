@@ -17,6 +17,17 @@ public protocol FormationDriver: Sendable {
     /// What one formation is at this provider, for messages ("stack", "machine").
     var noun: String { get }
 
+    /// The provider's own word for a build of `operation` in `phase`, stored and shown
+    /// as the build's (and the formation's) status: `CREATE_COMPLETE` for a stack,
+    /// `running` for a machine. CloudFormation's words by default.
+    func statusWord(_ operation: BuildRecord.Operation, _ phase: BuildStatus.Phase) -> String
+
+    /// What a stored word of this provider means.
+    func phase(of word: String) -> BuildStatus.Phase
+
+    /// True when a build of `operation` that ended in `word` did what it was asked.
+    func succeeded(_ operation: BuildRecord.Operation, _ word: String) -> Bool
+
     /// The parameters the pattern itself declares: the lowest layer of values.
     func declaredParameters(cloudlet: Cloudlet, scenario: Scenario) throws -> [ParameterSpec]
 
@@ -68,6 +79,16 @@ public protocol FormationDriver: Sendable {
 
 extension FormationDriver {
     public var provider: Provider { traits.provider }
+
+    public func statusWord(_ operation: BuildRecord.Operation, _ phase: BuildStatus.Phase) -> String {
+        BuildStatus.word(operation, phase)
+    }
+
+    public func phase(of word: String) -> BuildStatus.Phase { BuildStatus(word).phase }
+
+    public func succeeded(_ operation: BuildRecord.Operation, _ word: String) -> Bool {
+        word == statusWord(operation, .complete)
+    }
 
     public func declaredParameters(cloudlet: Cloudlet, scenario: Scenario) throws -> [ParameterSpec] { [] }
 

@@ -47,7 +47,7 @@ public struct FormationLifecycle: Sendable {
             FormationRecord(
                 name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
                 scenario: plan.scenario.name, region: creation.region, stackID: creation.providerID,
-                status: BuildStatus.word(.create, .inProgress), parameters: parameters,
+                status: driver.statusWord(.create, .inProgress), parameters: parameters,
                 outputs: creation.outputs))
         return try await startBuild(formation, operation: .create, launch: creation.launch)
     }
@@ -55,7 +55,7 @@ public struct FormationLifecycle: Sendable {
     /// Refuses a name a formation still has; a destroyed formation's name is taken over.
     func claim(_ name: String) throws {
         guard let existing = try store.formation(named: name) else { return }
-        guard existing.status == BuildStatus.word(.destroy, .complete) else {
+        guard (try? driver(of: existing))?.succeeded(.destroy, existing.status) == true else {
             throw NephoError(
                 .conflict,
                 "a formation named \(name) already exists (\(existing.status)): choose another with --name, or destroy it first"
@@ -102,7 +102,8 @@ public struct FormationLifecycle: Sendable {
     public func startBuild(_ formation: FormationRecord, operation: BuildRecord.Operation, launch: Launch)
         async throws -> BuildSummary
     {
-        let status = BuildStatus.word(operation, .inProgress)
+        let driver = try driver(of: formation)
+        let status = driver.statusWord(operation, .inProgress)
         let build = try store.insertBuild(
             BuildRecord(formationID: formation.id, operation: operation, status: status))
         try store.updateFormation(id: formation.id, status: status)
@@ -111,7 +112,7 @@ public struct FormationLifecycle: Sendable {
                 try await start(build, store)
             } catch {
                 let reason = (error as? NephoError)?.message ?? SystemError.reason(error)
-                let failed = BuildStatus.word(operation, .failed)
+                let failed = driver.statusWord(operation, .failed)
                 try store.updateBuild(id: build.id, status: failed, finished: true, error: reason)
                 try store.updateFormation(id: formation.id, status: failed)
                 throw (error as? NephoError) ?? NephoError(.toolFailed, reason)
@@ -122,7 +123,7 @@ public struct FormationLifecycle: Sendable {
             build: build.id, context: context.environment.merging(launch.monitorContext) { $1 })
         supervisor.remember(build: nil, context: context.environment)
         supervisor.ensureMonitors()
-        return summary(build, formation: formation.name)
+        return summary(build, of: formation)
     }
 
     /// Ends every unfinished build of `formation`: a destroy takes over.
@@ -157,7 +158,7 @@ public struct FormationLifecycle: Sendable {
         let formation = try formation(name)
         let builds = try store.builds(formationID: formation.id)
         if let running = builds.last, running.finishedAt == nil, running.operation == .destroy {
-            return summary(running, formation: formation.name)
+            return summary(running, of: formation)
         }
         let destruction = try await driver(of: formation).destroy(formation, builds: builds, context: context)
         try supersede(builds)
@@ -165,12 +166,12 @@ public struct FormationLifecycle: Sendable {
         case .launch(let launch):
             return try await startBuild(formation, operation: .destroy, launch: launch)
         case .nothingLeft:
-            let gone = BuildStatus.word(.destroy, .complete)
+            let gone = try driver(of: formation).statusWord(.destroy, .complete)
             let build = try store.insertBuild(
                 BuildRecord(formationID: formation.id, operation: .destroy, status: gone))
             try store.updateBuild(id: build.id, status: gone, finished: true)
             try store.updateFormation(id: formation.id, status: gone)
-            return summary(try store.build(id: build.id) ?? build, formation: formation.name)
+            return summary(try store.build(id: build.id) ?? build, of: formation)
         }
     }
 
@@ -186,7 +187,7 @@ public struct FormationLifecycle: Sendable {
             return try await destroy(name)
         case .update:
             try await driver(of: formation).cancelUpdate(formation, build: build, context: context)
-            return summary(build, formation: formation.name)
+            return summary(build, of: formation)
         case .destroy:
             throw NephoError(
                 .conflict,
@@ -212,22 +213,29 @@ public struct FormationLifecycle: Sendable {
 
     // MARK: Conversions
 
-    func summary(_ build: BuildRecord, formation: String) -> BuildSummary {
-        Self.summary(build, formation: formation)
+    func summary(_ build: BuildRecord, of formation: FormationRecord) -> BuildSummary {
+        Self.summary(build, of: formation, driver: try? driver(of: formation))
     }
 
-    static func summary(_ build: BuildRecord, formation: String) -> BuildSummary {
-        BuildSummary(
-            id: build.id, formation: formation, operation: build.operation.rawValue, status: build.status,
+    /// A build as the wire shows it; `succeeded` by the words of the formation's provider.
+    static func summary(_ build: BuildRecord, of formation: FormationRecord, driver: (any FormationDriver)?)
+        -> BuildSummary
+    {
+        let succeeded =
+            driver?.succeeded(build.operation, build.status)
+            ?? (build.status == BuildStatus.word(build.operation, .complete))
+        return BuildSummary(
+            id: build.id, formation: formation.name, operation: build.operation.rawValue,
+            status: build.status,
             startedAt: build.startedAt, finishedAt: build.finishedAt,
-            succeeded: build.finishedAt == nil
-                ? nil : (build.error == nil && BuildStatus(build.status).succeeded(build.operation)),
+            succeeded: build.finishedAt == nil ? nil : (build.error == nil && succeeded),
             error: build.error)
     }
 }
 
 /// A build's status: the provider's word, kept for display (`CREATE_COMPLETE`), and
-/// what it means for the build (in progress, complete, failed, rolled back).
+/// what it means for the build (in progress, complete, failed, rolled back). The words
+/// here are CloudFormation's, every driver's default (`FormationDriver.statusWord`).
 public struct BuildStatus: Sendable, Equatable {
     public enum Phase: Sendable, Equatable {
         case inProgress, complete, failed, rolledBack
@@ -266,8 +274,4 @@ public struct BuildStatus: Sendable, Equatable {
         }
     }
 
-    /// True when the build ended as `operation` wanted.
-    public func succeeded(_ operation: BuildRecord.Operation) -> Bool {
-        word == Self.word(operation, .complete)
-    }
 }

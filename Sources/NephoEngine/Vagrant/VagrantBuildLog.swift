@@ -92,9 +92,9 @@ public enum VagrantBuildStatus {
         status: String, error: String?
     ) {
         if let problem = result.problem {
-            return (BuildStatus.word(operation, .failed), "\(problem.message). \(problem.remedy)")
+            return (VagrantDriver.word(operation, .failed), "\(problem.message). \(problem.remedy)")
         }
-        return (BuildStatus.word(operation, .complete), nil)
+        return (VagrantDriver.word(operation, .complete), nil)
     }
 }
 

@@ -14,6 +14,37 @@ public struct VagrantDriver: FormationDriver {
     public var traits: ProviderTraits { Providers.vagrant }
     public var noun: String { "machine" }
 
+    /// A machine's words: `running` once up, `not_created` once destroyed (vagrant's
+    /// own states), `creating` / `destroying` while vagrant works, `create_failed` /
+    /// `destroy_failed` when it could not.
+    static func word(_ operation: BuildRecord.Operation, _ phase: BuildStatus.Phase) -> String {
+        switch (operation, phase) {
+        case (.destroy, .inProgress): return "destroying"
+        case (.destroy, .complete): return "not_created"
+        case (.destroy, _): return "destroy_failed"
+        case (_, .inProgress): return "creating"
+        case (_, .complete): return "running"
+        case (_, _): return "create_failed"
+        }
+    }
+
+    public func statusWord(_ operation: BuildRecord.Operation, _ phase: BuildStatus.Phase) -> String {
+        Self.word(operation, phase)
+    }
+
+    public func phase(of word: String) -> BuildStatus.Phase {
+        switch word {
+        case "creating", "destroying": return .inProgress
+        case "running", "not_created": return .complete
+        case "create_failed", "destroy_failed": return .failed
+        default: return BuildStatus(word).phase  // recorded before machines had words of their own
+        }
+    }
+
+    public func succeeded(_ operation: BuildRecord.Operation, _ word: String) -> Bool {
+        word == Self.word(operation, .complete) || word == BuildStatus.word(operation, .complete)
+    }
+
     /// The environment vagrant starts from: this process's (without `AWS_*`), with the
     /// request's `PATH`, `VAGRANT_*` and `NEPHO_VAGRANT` in place of its own, so that a
     /// daemon started from another shell runs the client's vagrant with its settings.

@@ -83,7 +83,7 @@ struct VagrantMonitor: Sendable {
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation.name)
         if build.operation == .destroy && !FileManager.default.fileExists(atPath: folder.path) {
             // Only a destroy that succeeded removes the folder: finish what a stopped monitor began.
-            try follower.finish(status: BuildStatus.word(.destroy, .complete))
+            try follower.finish(status: follower.driver.statusWord(.destroy, .complete))
             return 0
         }
         let started = Timestamp.date(build.startedAt) ?? Date()
@@ -94,7 +94,7 @@ struct VagrantMonitor: Sendable {
             if found == nil {
                 guard Date().timeIntervalSince(started) < Self.startGrace else {
                     try follower.finish(
-                        status: BuildStatus.word(build.operation, .failed),
+                        status: follower.driver.statusWord(build.operation, .failed),
                         error:
                             "vagrant was never started for this build (nepho stopped while starting it). Run the command again."
                     )
@@ -126,7 +126,7 @@ struct VagrantMonitor: Sendable {
         var outputs = outcome.outputs
         if let state = outcome.result.summary.state { outputs["MachineState"] = state.rawValue }
         let (status, error) = VagrantBuildStatus.finished(operation: build.operation, result: outcome.result)
-        if BuildStatus(status).succeeded(.destroy) {
+        if build.operation == .destroy && follower.driver.succeeded(.destroy, status) {
             // The machine is gone; its events stay in the database. The folder goes first,
             // so that whoever sees the build finished finds it gone (a monitor stopped in
             // between finishes the build when it finds no folder, above).
