@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(
             name: "CSQLite", pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "NephoStore", dependencies: ["CSQLite"]),
+        .target(name: "NephoStore", dependencies: ["CSQLite", "NephoSupport"]),
         // Wire: types only, no I/O.
         .target(name: "NephoProtocol"),
         // Engine: the API in-process, the providers' drivers, the lifecycle, the monitors.

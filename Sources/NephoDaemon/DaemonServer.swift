@@ -198,10 +198,10 @@ public final class DaemonServer: @unchecked Sendable {
     // MARK: daemon methods
 
     public func status(clients: Int? = nil) -> DaemonStatus {
-        let formatter = ISO8601DateFormatter()
-        return DaemonStatus(
+        DaemonStatus(
             pid: getpid(), version: NephoVersion.current, protocolVersion: NephoVersion.protocolVersion,
-            startedAt: formatter.string(from: startedAt), uptimeSeconds: Date().timeIntervalSince(startedAt),
+            startedAt: Timestamp.string(startedAt, fractionalSeconds: false),
+            uptimeSeconds: Date().timeIntervalSince(startedAt),
             socket: configuration.paths.socket.path, database: configuration.paths.database.path,
             home: configuration.paths.home.path,
             clients: clients ?? lock.withLock { connections.count }, monitors: monitorCount(),

@@ -43,7 +43,7 @@ public struct RegistryBuilder: Sendable {
                 .invalidInput, "the registry was not written: fix these cloudlets first", details: problems)
         }
         let index = RegistryIndex(
-            name: params.title, generated: ISO8601DateFormatter().string(from: Date()),
+            name: params.title, generated: Timestamp.string(Date(), fractionalSeconds: false),
             cloudlets: entries.sorted { $0.name < $1.name })
         let data = try index.encoded()
         // Refuse to publish what nepho itself would refuse to read.

@@ -232,11 +232,10 @@ public struct RegistryService: Sendable {
                 }
             }
         }
-        let formatter = ISO8601DateFormatter()
         let infos = list.enumerated().map { position, location -> RegistryInfo in
             var info = RegistryInfo(url: location.description, isDefault: position == 0)
             if let dates = cache.cachedDates(location) {
-                info.fetchedAt = formatter.string(from: dates.fetched)
+                info.fetchedAt = Timestamp.string(dates.fetched, fractionalSeconds: false)
             }
             if let status = statuses[location] {
                 info.status = status.origin.rawValue

@@ -1,4 +1,5 @@
 import Foundation
+import NephoSupport
 
 /// The database of a newer nepho, which this one must not touch.
 public struct NewerSchemaError: Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NephoProtocol
+import NephoSupport
 
 extension Nepho {
     struct FormationList: APICommand {
@@ -34,9 +35,7 @@ extension Nepho {
 /// `3m`, `2h`, `5d`: how long ago an ISO 8601 time was.
 enum FormationAge {
     static func text(_ stamp: String) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let date = formatter.date(from: stamp) ?? ISO8601DateFormatter().date(from: stamp) else {
+        guard let date = Timestamp.date(stamp) else {
             return "-"
         }
         let seconds = Int(max(0, Date().timeIntervalSince(date)))

@@ -1,5 +1,6 @@
 import Foundation
 import NephoProtocol
+import NephoSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -156,11 +157,7 @@ struct LiveTable {
         return (Int(environment["COLUMNS"] ?? "") ?? 80, Int(environment["LINES"] ?? "") ?? 24)
     }
 
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
-    }
+    static func date(_ text: String) -> Date? { Timestamp.date(text) }
 
     /// A reason on one line: the redraw counts the lines it wrote (a FAILURE signal's
     /// reason carries the log's last lines).

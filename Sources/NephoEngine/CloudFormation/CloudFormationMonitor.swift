@@ -214,7 +214,7 @@ struct CloudFormationMonitor {
         let rows = resources.map {
             FormationResource(
                 logicalID: $0.logicalResourceId, resourceType: $0.resourceType, status: $0.status,
-                reason: $0.statusReason, updatedAt: $0.lastUpdated.map(Timestamp.string) ?? "")
+                reason: $0.statusReason, updatedAt: $0.lastUpdated.map { Timestamp.string($0) } ?? "")
         }
         return String(decoding: (try? JSONEncoder().encode(rows)) ?? Data("[]".utf8), as: UTF8.self)
     }
