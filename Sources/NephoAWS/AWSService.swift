@@ -13,6 +13,8 @@ public struct AWSService: Sendable, Equatable {
         name: "cloudformation", environmentSuffix: "CLOUDFORMATION", configKey: "cloudformation")
     public static let s3 = AWSService(name: "s3", environmentSuffix: "S3", configKey: "s3")
     public static let sts = AWSService(name: "sts", environmentSuffix: "STS", configKey: "sts")
+    public static let sns = AWSService(name: "sns", environmentSuffix: "SNS", configKey: "sns")
+    public static let sqs = AWSService(name: "sqs", environmentSuffix: "SQS", configKey: "sqs")
 
     /// The public endpoint in `region`.
     public func defaultEndpoint(region: String) -> URL {

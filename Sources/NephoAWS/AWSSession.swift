@@ -1,7 +1,7 @@
 import Foundation
 import NephoHTTP
 
-/// The CloudFormation, S3 and STS clients for one configuration, sharing one HTTP
+/// The CloudFormation, S3, STS, SNS and SQS clients for one configuration, sharing one HTTP
 /// client (and its kept-alive connections) and one retry policy (and its quota).
 public struct AWSSession: Sendable {
     public var configuration: AWSConfiguration
@@ -28,6 +28,21 @@ public struct AWSSession: Sendable {
                 region: try configuration.requireRegion(),
                 credentials: try configuration.requireCredentials(), http: http,
                 retry: retry))
+    }
+
+    public func sns() throws -> SNSClient {
+        SNSClient(query: try query(.sns, apiVersion: SNSClient.apiVersion))
+    }
+
+    public func sqs() throws -> SQSClient {
+        SQSClient(query: try query(.sqs, apiVersion: SQSClient.apiVersion))
+    }
+
+    private func query(_ service: AWSService, apiVersion: String) throws -> AWSQueryClient {
+        AWSQueryClient(
+            service: service, apiVersion: apiVersion, endpoint: try configuration.endpoint(for: service),
+            region: try configuration.requireRegion(), credentials: try configuration.requireCredentials(),
+            http: http, retry: retry)
     }
 
     public func s3() throws -> S3Client {
