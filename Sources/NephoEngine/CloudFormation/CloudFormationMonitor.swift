@@ -10,7 +10,7 @@ import NephoSupport
 /// id it has), oldest first. The interval adapts: 1 s after something changed, growing
 /// to `quietInterval` while nothing does; a throttled or failed call slows it further
 /// and never ends it. All monitors of an account and region share one listing of its
-/// stacks and one request budget (docs/daemon.md).
+/// stacks in progress and one request budget (docs/daemon.md).
 struct CloudFormationMonitor {
     var follower: BuildFollower
     /// Seconds between this monitor's looks at its events while they change.
@@ -64,10 +64,12 @@ struct CloudFormationMonitor {
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
             do {
-                // One monitor per scope and second lists every stack (one call for all builds).
+                // One monitor per scope and second lists the stacks in progress (one call for
+                // all builds, one page while fewer than 100 stacks of the account are in
+                // progress): never every stack of the account.
                 if try store.claimListing(scope: scope, age: listingAge) {
                     try await spend(store, scope, urgent: true)
-                    let stacks = try await cloudFormation.describeStacks()
+                    let stacks = try await cloudFormation.listStacks(statusFilter: Self.inProgress)
                     try store.storeListing(
                         scope: scope,
                         stacks: Dictionary(
@@ -77,13 +79,12 @@ struct CloudFormationMonitor {
                             uniquingKeysWith: { first, _ in first }))
                 }
                 let signature = try store.listedSignature(scope: scope, stackID: stackID)
-                // Moved: the listing shows a status other than the one recorded (or, for a
-                // destroy, no stack any more).
+                // Moved: the listing shows a status other than the one recorded, or the stack
+                // is no longer in progress (listed "absent"), which ends every unfinished build.
                 let listedStatus = signature.map { String($0.prefix { $0 != "|" }) }
                 let moved =
                     signature != lastSignature
-                    && (listedStatus == "absent"
-                        ? build.operation == .destroy : listedStatus.map { $0 != build.status } ?? false)
+                    && (listedStatus == "absent" || listedStatus.map { $0 != build.status } ?? false)
                 await phases.look()
                 if moved || Date() >= nextLook {
                     // A routine look yields to the listing and to builds that moved. A build
@@ -164,6 +165,14 @@ struct CloudFormationMonitor {
         try follower.finish(status: status)
         return true
     }
+
+    /// The statuses the shared listing asks ListStacks for: a stack in none of them is at rest.
+    static let inProgress = [
+        "CREATE_IN_PROGRESS", "DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS", "UPDATE_IN_PROGRESS",
+        "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS",
+        "IMPORT_ROLLBACK_IN_PROGRESS",
+    ]
 
     /// Waits for a call from the scope's shared budget.
     private func spend(_ store: StateStore, _ scope: String, urgent: Bool) async throws {
