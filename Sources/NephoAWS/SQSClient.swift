@@ -73,16 +73,18 @@ public struct SQSClient: Sendable {
 
     /// Up to `maximum` (at most 10) messages, waiting up to `waitSeconds` (at most 20) for
     /// the first: a long poll answers as soon as one arrives.
-    public func receiveMessages(url: String, maximum: Int = 10, waitSeconds: Int = longestWait) async throws
-        -> [SQSMessage]
-    {
-        let result = try await query.call(
-            "ReceiveMessage",
-            [
-                ("QueueUrl", url), ("MaxNumberOfMessages", String(min(max(maximum, 1), 10))),
-                ("WaitTimeSeconds", String(min(max(waitSeconds, 0), Self.longestWait))),
-                ("AttributeName.1", "ApproximateReceiveCount"),
-            ])
+    /// `visibilityTimeout`: seconds a received message stays hidden from other receives
+    /// (the queue's own setting when nil); one not deleted by then is handed out again.
+    public func receiveMessages(
+        url: String, maximum: Int = 10, waitSeconds: Int = longestWait, visibilityTimeout: Int? = nil
+    ) async throws -> [SQSMessage] {
+        var parameters = [
+            ("QueueUrl", url), ("MaxNumberOfMessages", String(min(max(maximum, 1), 10))),
+            ("WaitTimeSeconds", String(min(max(waitSeconds, 0), Self.longestWait))),
+            ("AttributeName.1", "ApproximateReceiveCount"),
+        ]
+        if let visibilityTimeout { parameters.append(("VisibilityTimeout", String(visibilityTimeout))) }
+        let result = try await query.call("ReceiveMessage", parameters)
         return try decode("ReceiveMessage") {
             try result.children("Message").map { node in
                 var count = 1

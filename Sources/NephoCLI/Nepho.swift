@@ -22,6 +22,7 @@ public struct Nepho: AsyncParsableCommand {
             FormationUpdate.self, FormationDestroy.self, FormationCancel.self, FormationOpen.self,
             FormationSSH.self,
             FormationLogs.self,
+            EventsStatus.self, EventsRemove.self,
         ]
     )
 

@@ -30,6 +30,8 @@ extension LocalAPI: NephoService, NephoAPI {
         .bind(API.formationCancel, to: LocalAPI.formationCancel),
         .bind(API.formationLogs, to: LocalAPI.formationLogs),
         .bind(API.formationAccess, to: LocalAPI.formationAccess),
+        .bind(API.eventsStatus, to: LocalAPI.eventsStatus),
+        .bind(API.eventsRemove, to: LocalAPI.eventsRemove),
     ])
 
     static let streams = APIStreamBindings<LocalAPI>([

@@ -15,6 +15,8 @@ public struct LocalAPI: Sendable {
     public let supervisor: MonitorSupervisor
     /// Wakes followers of a build when any process commits to `state.db`.
     public let changes: StoreChangeSignal
+    /// Long-polls the queues of pushed stack events; the daemon starts it (`start()`).
+    public let eventQueue: EventQueue
 
     /// The engine of one process (nephod, or `nepho --foreground`), built once with what it
     /// shares between requests; each request brings its own `ProviderContext`.
@@ -26,6 +28,8 @@ public struct LocalAPI: Sendable {
         self.providers = providers
         self.supervisor = supervisor ?? MonitorSupervisor(paths: paths)
         self.changes = changes ?? StoreChangeSignal.shared(databasePath: paths.database.path)
+        eventQueue = EventQueue(
+            paths: paths, contexts: { [supervisor = self.supervisor] in supervisor.knownContexts() })
     }
 
     func catalog() throws -> CloudletCatalog {

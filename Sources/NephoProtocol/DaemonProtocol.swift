@@ -41,7 +41,7 @@ public let DaemonRPC = DaemonMethods()
 
 /// The client's cloud provider settings: every `AWS_*` variable of the environment of
 /// the command (profile, region, endpoints, retries, credentials), plus its ssh agent
-/// (`SSH_AUTH_SOCK`) and proxy variables, which git and HTTP need to act as the user.
+/// (`SSH_AUTH_SOCK`), proxy variables and `NEPHO_EVENTS`, which git and HTTP need to act as the user.
 /// The daemon runs the request, and any build it starts, with these. Values are never
 /// logged or stored: `description` shows the names only.
 public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvertible {
@@ -49,9 +49,11 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
 
     public init(environment: [String: String] = [:]) { self.environment = environment }
 
-    /// Variables besides `AWS_*` that travel with a request.
+    /// Variables besides `AWS_*` that travel with a request (`NEPHO_EVENTS=poll`: the
+    /// request's builds poll for their events, docs/aws.md).
     public static let carriedVariables: Set<String> = [
-        "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
+        "NEPHO_EVENTS", "SSH_AUTH_SOCK", "http_proxy", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY",
+        "all_proxy",
         "ALL_PROXY",
     ]
 

@@ -64,6 +64,10 @@ public struct APIMethods: Sendable {
     public let formationCancel = APIMethod<FormationActionParams, BuildSummary>("formation.cancel")
     public let formationLogs = APIMethod<FormationRef, FormationLogsResult>("formation.logs")
     public let formationAccess = APIMethod<FormationAccessParams, FormationAccess>("formation.access")
+    // How stack events reach the nanny (docs/aws.md, "Stack events").
+    public let eventsStatus = APIMethod<NoParams, EventsStatusResult>("events.status")
+    public let eventsRemove = APIMethod<NoParams, EventsRemoveResult>("events.remove")
+
     /// A build's events as they are stored, then its outcome (`formation:watch`, `create`, …).
     public let formationFollow = APIStream<FormationFollowParams, BuildProgress>("formation.follow")
 

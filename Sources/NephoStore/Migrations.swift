@@ -77,6 +77,27 @@ public enum Migrations {
             listed_at TEXT NOT NULL
         );
         """,
+        // 5: pushed stack events (docs/aws.md, "Stack events"): per account and region (a
+        // scope) how events arrive, the SNS topic and SQS queue nepho set up, and when the
+        // daemon last long-polled the queue; and which stacks notify which topic.
+        """
+        CREATE TABLE event_channels (
+            scope TEXT PRIMARY KEY,
+            mode TEXT NOT NULL,
+            region TEXT,
+            topic_arn TEXT,
+            queue_url TEXT,
+            queue_arn TEXT,
+            subscription_arn TEXT,
+            reason TEXT,
+            checked_at TEXT NOT NULL,
+            polled_ms INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE stack_topics (
+            stack_id TEXT PRIMARY KEY,
+            topic_arn TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// The schema version this nepho writes.

@@ -130,6 +130,9 @@ public final class CloudFormationBench: @unchecked Sendable {
         case hang(seconds: Double = 3600)
         /// The call reaches moto and acts, but its answer is lost (connection reset).
         case dropAnswer
+        /// The call reaches moto and acts at once; its answer reaches the client `seconds` later
+        /// (a message received from a queue is then in flight: hidden, not yet handled).
+        case lateAnswer(seconds: Double)
         /// This status and body instead of moto's answer (e.g. a truncated document).
         case answer(status: Int, body: String)
     }
@@ -156,6 +159,7 @@ public final class CloudFormationBench: @unchecked Sendable {
         case .reset: rule["fault"] = "reset"
         case .hang(let seconds): rule["fault"] = "hang"; rule["seconds"] = seconds
         case .dropAnswer: rule["fault"] = "drop"
+        case .lateAnswer(let seconds): rule["fault"] = "late"; rule["seconds"] = seconds
         case .answer(let status, let body):
             rule["fault"] = "answer"; rule["status"] = status; rule["body"] = body
         }

@@ -29,6 +29,8 @@ public enum NephodProgram {
                 _ = try StateStore(path: paths.database.path)
                 let engine = LocalAPI(paths: paths, providers: providers)
                 engine.supervisor.superviseForever()
+                // Pushed stack events (docs/aws.md): the nanny long-polls its queues.
+                engine.eventQueue.start()
                 return engine
             },
             monitorCount: { engine in (engine as? LocalAPI)?.supervisor.runningMonitors() ?? 0 })

@@ -75,6 +75,8 @@ import Testing
         outcomes.append(await record(API.formationDestroy, .init(name: "nope")))
         outcomes.append(await record(API.formationCancel, .init(name: "nope")))
         outcomes.append(await record(API.formationLogs, .init(name: "nope")))
+        outcomes.append(await record(API.eventsStatus, NoParams()))
+        outcomes.append(await record(API.eventsRemove, NoParams()))
         outcomes.append(await record(API.formationAccess, .init(name: "nope")))
         outcomes.append(await record(API.formationFollow, .init(name: "nope")))
         return Dictionary(outcomes.map { ($0.0, $0.1.replacingOccurrences(of: home.path, with: "$HOME")) }) {

@@ -41,6 +41,8 @@ from cfn_lifecycle import (
     add_event,
     backend,
     create_hold_function,
+    defer_moto_notifications,
+    flush,
     pending_custom_resources,
     release_hold,
     run_delete,
@@ -216,6 +218,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status == 200 and script and action == "ExecuteChangeSet" and params.get("StackName"):
             # moto applies a change set at once; a scripted stack's update runs over time.
             take_over_update(region, params["StackName"], script)
+        # moto's notifications of the events this call left in the log (docs/testbench.md).
+        flush(min_age=1.0, stack=self.stack_id_from(answer) or params.get("StackName"))
         if status == 200 and action in self.bench.paging:
             answer = self.first_page(action, answer)
         skip = {"content-length", "transfer-encoding", "connection", "server", "date"}
@@ -365,6 +369,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
             status, headers, answer = self.forward(self._body_for_forward)
             content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "text/xml")
             return self.reply(status, answer, content_type)
+        if fault == "late":
+            # moto acts and answers at once; the client gets the answer `seconds` later.
+            status, headers, answer = self.forward(self._body_for_forward)
+            time.sleep(float(rule.get("seconds", 1)))
+            content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "text/xml")
+            return self.reply(status, answer, content_type)
         if fault == "reset":
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
@@ -391,6 +401,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         try:
             request = json.loads(body or b"{}")
             answer = self.control_answer(urllib.parse.urlsplit(path).path, request)
+            flush(min_age=1.0, stack=request.get("stack_id"))  # a release completes a stack in moto
             self.reply(200, json.dumps(answer).encode(), "application/json")
         except Exception as error:  # the bench reports, never dies
             self.reply(400, json.dumps({"error": f"{type(error).__name__}: {error}"}).encode(), "application/json")
@@ -401,7 +412,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             rule = dict(request)
             rule.setdefault("action", "*")
             rule.setdefault("times", 1)
-            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang", "drop", "answer"):
+            if rule.get("fault") not in ("throttle", "status", "error", "latency", "reset", "hang", "drop", "answer", "late"):
                 raise ValueError(f"unknown fault {rule.get('fault')!r}")
             with bench.lock:
                 bench.faults.append(rule)
@@ -486,6 +497,7 @@ def main():
     os.environ["MOTO_PORT"] = str(moto_port)
     os.environ["MOTO_HOST"] = "http://127.0.0.1"
     Handler.bench = Bench(moto_port)
+    defer_moto_notifications()
     proxy = Server(("127.0.0.1", 0), Handler)
     port = proxy.server_address[1]
     threading.Thread(target=proxy.serve_forever, daemon=True).start()

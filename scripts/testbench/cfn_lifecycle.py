@@ -20,6 +20,80 @@ def backend(region):
     return cloudformation_backends[ACCOUNT][region]
 
 
+# --- notifications ------------------------------------------------------------------
+# CloudFormation publishes each stack event to the stack's NotificationARNs (SNS). moto
+# does so as it records an event, but the bench removes some of moto's events (a scripted
+# stack's, which the bench tells over time instead): moto's notifications are held back
+# and sent only for events still in the stack's log, and the bench's own events are sent
+# as it adds them, in order.
+
+_pending = []  # (event, account, region, arns, monotonic time)
+_pending_lock = threading.Lock()
+_publish = None
+
+
+def defer_moto_notifications():
+    global _publish
+    from moto.cloudformation.models import Event
+
+    if _publish is not None:
+        return
+    _publish = Event.sendToSns
+
+    def deferred(event, account_id, region, arns):
+        if arns:
+            with _pending_lock:
+                _pending.append((event, account_id, region, list(arns), time.monotonic()))
+
+    Event.sendToSns = deferred
+
+    def flusher():
+        while True:
+            time.sleep(0.2)
+            flush(min_age=1.0)
+
+    threading.Thread(target=flusher, daemon=True).start()
+
+
+def _still_recorded(event, region):
+    try:
+        stack = backend(region).get_stack(event.stack_id)
+    except Exception:
+        return True
+    return any(e is event for e in stack.events)
+
+
+def flush(min_age=0.0, stack=None):
+    """Sends moto's held notifications whose event is still recorded: those at least
+    min_age seconds old, and every one of `stack` (a name or id) when given."""
+    if _publish is None:
+        return
+    now = time.monotonic()
+
+    def due_now(entry):
+        event = entry[0]
+        return now - entry[4] >= min_age or (stack is not None and stack in (event.stack_name, event.stack_id))
+
+    with _pending_lock:
+        due = [p for p in _pending if due_now(p)]
+        _pending[:] = [p for p in _pending if not due_now(p)]
+    for event, account, region, arns, _ in due:
+        if _still_recorded(event, region):
+            try:
+                _publish(event, account, region, arns)
+            except Exception as error:  # a topic deleted meanwhile: CloudFormation drops it too
+                print(f"notification of {event.event_id} not sent: {error}", flush=True)
+
+
+def notify(stack, event):
+    flush(stack=stack.stack_id)
+    if _publish is not None and stack.notification_arns:
+        try:
+            _publish(event, stack.account_id, stack.region_name, stack.notification_arns)
+        except Exception as error:
+            print(f"notification of {event.event_id} not sent: {error}", flush=True)
+
+
 # --- lifecycles ---------------------------------------------------------------------
 def add_event(stack, status, logical=None, rtype=None, physical=None, reason=None):
     from moto.cloudformation.models import Event
@@ -37,6 +111,7 @@ def add_event(stack, status, logical=None, rtype=None, physical=None, reason=Non
     stack.events.append(event)
     if logical is None:
         stack.status = status
+    notify(stack, event)
 
 
 def resources_of(stack):
@@ -185,6 +260,7 @@ def run_delete(region, stack, script):
     # the first was already told, so keep only the second.
     added = stack.events[events_before:]
     stack.events[events_before:] = [e for e in added if e.resource_status != "DELETE_IN_PROGRESS"]
+    flush(stack=stack.stack_id)
 
 
 def start_lifecycle(target, *args):

@@ -23,7 +23,17 @@ extension CloudFormationDriver {
             try await Self.translatingAWSErrors(stack: formation.name) {
                 try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
-            let build = try await lifecycle.startBuild(formation, operation: .update, launch: Launch())
+            // The change set carried nepho's topic when one was in place (see below).
+            let topic = await EventChannel.topic(
+                session: session, environment: context.environment, paths: context.paths,
+                store: lifecycle.store)
+            let build = try await lifecycle.startBuild(
+                formation, operation: .update,
+                launch: Launch(start: { _, store in
+                    if let stackID = formation.stackID, let topic {
+                        try store.setStackTopic(stackID: stackID, topicArn: topic)
+                    }
+                }))
             return FormationUpdateResult(
                 name: formation.name, changeSet: changeSet, changes: [], build: build)
         }
@@ -42,6 +52,13 @@ extension CloudFormationDriver {
                 stackName: formation.name, source: source, text: text, parsed: parsed,
                 validated: summary.capabilities)
             request.onFailure = nil
+            // Its events pushed to the nanny (docs/aws.md, "Stack events"); an update that
+            // leaves NotificationARNs out would keep the stack's previous ones.
+            request = try EventChannel.adding(
+                await EventChannel.topic(
+                    session: session, environment: context.environment, paths: context.paths,
+                    store: lifecycle.store),
+                to: request)
             let secrets = Set(values.filter(\.secret).map(\.name))
             request.parameters = request.parameters.map {
                 secrets.contains($0.key) && params.overrides[$0.key] == nil

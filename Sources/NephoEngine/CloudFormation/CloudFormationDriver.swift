@@ -44,11 +44,17 @@ public struct CloudFormationDriver: FormationDriver {
             ? try await Self.translatingAWSErrors(stack: name) {
                 try await PhaseChannel.prepare(session: session, stackName: name)
             } : nil
+        let topic = await EventChannel.topic(
+            session: session, environment: context.environment, paths: context.paths,
+            store: try StateStore(path: context.paths.database.path))
         let stackID: String = try await Self.translatingAWSErrors(stack: name) {
             let source = try await Self.source(text, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
-            let request = stack.request(
+            var request = stack.request(
                 stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+            // Its events pushed to the nanny (docs/aws.md, "Stack events").
+            request = try EventChannel.adding(topic, to: request)
+            if topic != nil { EventQueue.expect(paths: context.paths, stackName: name) }
             return try await cloudFormation.createStack(
                 phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
         }
@@ -58,6 +64,7 @@ public struct CloudFormationDriver: FormationDriver {
             values: plan.values.filter { declared.contains($0.name) },
             maskedNames: phaseObject == nil ? [] : [PhaseChannel.parameterName],
             launch: Launch(start: { build, store in
+                try store.setStackTopic(stackID: stackID, topicArn: topic)
                 if let phaseObject {
                     try store.setPhaseObject(
                         PhaseObjectRecord(buildID: build.id, bucket: phaseObject.bucket, key: phaseObject.key)

@@ -54,6 +54,13 @@ struct CloudFormationMonitor {
         var nextLook = Date()
         var quiet = activeInterval
         var backoff = 0.0
+        // A monitor started for a build long under way (after a crash or a restart) looks
+        // once at once, should its end have been missed while nothing ran.
+        let underWay = try store.build(id: buildID).flatMap { Timestamp.date($0.startedAt) }.map {
+            Date().timeIntervalSince($0) > 10
+        }
+        var nextCheck = underWay == true ? Date() : Date().addingTimeInterval(pushCheckInterval)
+        var pushing: Bool?
         while true {
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {
@@ -64,6 +71,34 @@ struct CloudFormationMonitor {
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
             do {
+                let pushed = try self.pushed(store: store, scope: scope, stackID: stackID)
+                if pushed != pushing {
+                    log(
+                        "build \(buildID): stack events \(pushed ? "pushed through the nanny's queue" : "polled")"
+                    )
+                    pushing = pushed
+                }
+                if pushed {
+                    // The daemon's queue poller stores the events and the stack's status; this
+                    // monitor makes no call until the build reaches a terminal status (or, as a
+                    // safety net, every `pushCheckInterval`), then reconciles once.
+                    await phases.look()
+                    if !build.status.hasSuffix("_IN_PROGRESS") || Date() >= nextCheck {
+                        try await spend(store, scope, urgent: true)
+                        let stack = try await cloudFormation.describeStacks(stackID).first
+                        if try await record(
+                            stack, cloudFormation: cloudFormation, store: store, build: build,
+                            formation: formation, stackID: stackID, changed: true, phases: phases,
+                            scope: scope)
+                        {
+                            return 0
+                        }
+                        nextCheck = Date().addingTimeInterval(pushCheckInterval)
+                    }
+                    backoff = 0
+                    try await Task.sleep(nanoseconds: UInt64(wake * 1e9))
+                    continue
+                }
                 // One monitor per scope and second lists the stacks in progress (one call for
                 // all builds, one page while fewer than 100 stacks of the account are in
                 // progress): never every stack of the account.
@@ -141,8 +176,12 @@ struct CloudFormationMonitor {
             try store.updateBuild(id: buildID, status: status, finished: false)
         }
         guard !status.hasSuffix("_IN_PROGRESS") else { return false }
-        // One more look at the events at once, for those stored after the first look.
-        _ = try await pollEvents(cloudFormation, store: store, build: build, stackID: stackID)
+        // One more look at the events at once, for those stored after the first look. Pushed
+        // events may have come in any order (or one may be missing), so that look pages back
+        // to the build's start (the last event of the builds before), not to the last event
+        // stored.
+        _ = try await pollEvents(
+            cloudFormation, store: store, build: build, stackID: stackID, wholeBuild: true)
         await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
@@ -164,6 +203,23 @@ struct CloudFormationMonitor {
         }
         try follower.finish(status: status)
         return true
+    }
+
+    /// Seconds between DescribeStacks calls of a build whose events are pushed (a safety net).
+    var pushCheckInterval: Double {
+        Double(environment["NEPHO_MONITOR_PUSH_CHECK_INTERVAL"] ?? "") ?? 600
+    }
+
+    /// True while this build's events are pushed: its stack notifies the scope's topic and
+    /// the daemon long-polled the queue lately (or set it up just now).
+    func pushed(store: StateStore, scope: String, stackID: String) throws -> Bool {
+        guard !EventChannel.pollOnly(environment), let channel = try store.eventChannel(scope: scope),
+            channel.mode == .push, let topic = channel.topicArn,
+            try store.stackTopic(stackID: stackID) == topic
+        else { return false }
+        let polled = Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)
+        if Date().timeIntervalSince(polled) < 45 { return true }
+        return Timestamp.date(channel.checkedAt).map { Date().timeIntervalSince($0) < 10 } ?? false
     }
 
     /// The statuses the shared listing asks ListStacks for: a stack in none of them is at rest.
@@ -199,9 +255,13 @@ struct CloudFormationMonitor {
 
     /// Stores the events newer than the last stored one; true when there were any.
     private func pollEvents(
-        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, stackID: String
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, stackID: String,
+        wholeBuild: Bool = false
     ) async throws -> Bool {
-        let last = try store.lastEventID(formationID: build.formationID)
+        let last =
+            wholeBuild
+            ? try store.lastEventID(formationID: build.formationID, before: build.id)
+            : try store.lastEventID(formationID: build.formationID)
         var events = try await cloudFormation.describeStackEvents(stackID, stopAt: last)
         if last == nil && build.operation != .create, let start = Timestamp.date(build.startedAt) {
             events = events.filter { $0.timestamp >= start.addingTimeInterval(-5) }

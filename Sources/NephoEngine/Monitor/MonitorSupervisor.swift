@@ -61,6 +61,11 @@ public final class MonitorSupervisor: @unchecked Sendable {
         }
     }
 
+    /// Every provider context held in memory (the builds' and the last a client brought).
+    public func knownContexts() -> [[String: String]] {
+        lock.withLock { Array(contexts.values) + (fallback.map { [$0] } ?? []) }
+    }
+
     /// The number of unfinished builds whose monitor runs.
     public func runningMonitors() -> Int {
         guard let store = store(), let builds = try? store.unfinishedBuilds() else { return 0 }

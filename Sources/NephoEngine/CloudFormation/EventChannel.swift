@@ -1,0 +1,150 @@
+import Foundation
+import NephoAWS
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// Sets up (once per account and region) what pushes stack events to this nanny: the SNS
+/// topic `nepho-stack-events` that every stack nepho creates or updates notifies, and this
+/// nanny's SQS queue `nepho-events-ID` subscribed to it, with a policy letting the topic
+/// send to it; all tagged `CreatedBy=nepho` (docs/aws.md, "Stack events"). The result is
+/// kept in `event_channels`: later builds make no call for it. Without permission for SNS
+/// or SQS (or with `NEPHO_EVENTS=poll`) the scope is recorded as polled, with the reason,
+/// and tried again after `retryAfter`.
+enum EventChannel {
+    static let topicName = "nepho-stack-events"
+    /// Seconds before a scope recorded as polled (after a failure) is tried again.
+    static let retryAfter = 900.0
+    /// How long the queue keeps a message no nanny received: SQS's longest, 14 days.
+    static let retentionSeconds = 1_209_600
+    /// CloudFormation takes at most this many NotificationARNs.
+    static let notificationLimit = 5
+
+    /// This nanny's queue: one per user, host and `NEPHO_HOME`.
+    static func queueName(paths: NephoPaths) -> String {
+        var host = [CChar](repeating: 0, count: 256)
+        gethostname(&host, host.count)
+        let who = "\(getuid())|\(String(cString: host))|\(paths.home.standardizedFileURL.path)"
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in who.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        return "nepho-events-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Whether the user turned push off (`NEPHO_EVENTS=poll` in the request's context, or
+    /// in this process's environment).
+    static func pollOnly(_ environment: [String: String]) -> Bool {
+        (environment["NEPHO_EVENTS"] ?? ProcessInfo.processInfo.environment["NEPHO_EVENTS"])?.lowercased()
+            == "poll"
+    }
+
+    /// The topic a stack created or updated now should notify, setting everything up on
+    /// first use; nil when events are polled in this scope.
+    static func topic(
+        session: AWSSession, environment: [String: String], paths: NephoPaths, store: StateStore
+    )
+        async -> String?
+    {
+        guard !pollOnly(environment) else { return nil }
+        let scope = CloudFormationMonitor.scope(
+            environment: environment, configuration: session.configuration)
+        if let known = try? store.eventChannel(scope: scope) {
+            if known.mode == .push, let topic = known.topicArn {
+                EventQueue.register(paths: paths, scope: scope, environment: environment)
+                return topic
+            }
+            if let checked = Timestamp.date(known.checkedAt), Date().timeIntervalSince(checked) < retryAfter {
+                return nil
+            }
+        }
+        let channel = await setUp(session: session, scope: scope, paths: paths)
+        try? store.setEventChannel(channel)
+        guard channel.mode == .push else {
+            FileHandle.standardError.write(
+                Data("\(Timestamp.now()) stack events are polled: \(channel.reason ?? "")\n".utf8))
+            return nil
+        }
+        EventQueue.register(paths: paths, scope: scope, environment: environment)
+        return channel.topicArn
+    }
+
+    /// Creates (or finds: every call is idempotent) the topic, the queue, its policy and the
+    /// subscription.
+    static func setUp(session: AWSSession, scope: String, paths: NephoPaths) async -> EventChannelRecord {
+        let region = session.configuration.region
+        var step = "sns:CreateTopic"
+        do {
+            let sns = try session.sns()
+            let sqs = try session.sqs()
+            let topic = try await sns.createTopic(name: topicName, tags: [("CreatedBy", "nepho")])
+            step = "sqs:CreateQueue"
+            let name = queueName(paths: paths)
+            let queue = try await sqs.createQueue(
+                name: name,
+                attributes: [
+                    "MessageRetentionPeriod": String(retentionSeconds),
+                    "ReceiveMessageWaitTimeSeconds": String(SQSClient.longestWait),
+                ], tags: ["CreatedBy": "nepho"])
+            step = "sqs:GetQueueAttributes"
+            guard let queueArn = try await sqs.queueAttributes(url: queue, names: ["QueueArn"])["QueueArn"]
+            else {
+                return EventChannelRecord(
+                    scope: scope, mode: .poll, region: region, reason: "\(step) answered no QueueArn")
+            }
+            step = "sqs:SetQueueAttributes"
+            try await sqs.setQueueAttributes(
+                url: queue, ["Policy": policy(queueArn: queueArn, topicArn: topic)])
+            step = "sns:Subscribe"
+            let subscription = try await sns.subscribe(topicArn: topic, protocol: "sqs", endpoint: queueArn)
+            return EventChannelRecord(
+                scope: scope, mode: .push, region: region, topicArn: topic, queueURL: queue,
+                queueArn: queueArn,
+                subscriptionArn: subscription)
+        } catch {
+            return EventChannelRecord(
+                scope: scope, mode: .poll, region: region, reason: explain(error, step: step))
+        }
+    }
+
+    /// Why push is not in place, naming the permission when AWS refused one.
+    static func explain(_ error: Error, step: String) -> String {
+        if let error = error as? AWSError,
+            error.httpStatus == 403 || error.code.contains("AccessDenied")
+                || error.code.contains("Authorization")
+        {
+            return "no permission for \(step) (\(error.code): \(error.message)); "
+                + "builds are followed by polling CloudFormation (docs/aws.md lists the IAM actions)"
+        }
+        return "\(step) failed (\(SystemError.reason(error))); builds are followed by polling CloudFormation"
+    }
+
+    /// Lets the topic, and only it, send to the queue.
+    static func policy(queueArn: String, topicArn: String) -> String {
+        let document: [String: Any] = [
+            "Version": "2012-10-17",
+            "Statement": [
+                [
+                    "Sid": "nepho-stack-events", "Effect": "Allow",
+                    "Principal": ["Service": "sns.amazonaws.com"], "Action": "sqs:SendMessage",
+                    "Resource": queueArn, "Condition": ["ArnEquals": ["aws:SourceArn": topicArn]],
+                ]
+            ],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `request` notifying `topic` too, beside the ARNs it already has (at most five in all).
+    static func adding(_ topic: String?, to request: StackRequest) throws -> StackRequest {
+        guard let topic, !request.notificationARNs.contains(topic) else { return request }
+        guard request.notificationARNs.count < notificationLimit else {
+            throw NephoError(
+                .invalidInput,
+                "the stack already has \(request.notificationARNs.count) NotificationARNs, CloudFormation's "
+                    + "limit: no room for nepho's topic \(topic); remove one, or set NEPHO_EVENTS=poll")
+        }
+        var request = request
+        request.notificationARNs.append(topic)
+        return request
+    }
+}

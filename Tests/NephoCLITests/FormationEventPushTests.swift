@@ -1,0 +1,191 @@
+import Foundation
+import NephoAWS
+import NephoSupport
+import NephoTestBench
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Pushed stack events end to end (docs/aws.md, "Stack events"): the real `nepho`,
+/// `nephod` and monitors against moto's CloudFormation, SNS and SQS behind the bench.
+/// A suite of its own bench: it injects faults and counts calls.
+@Suite(.serialized)
+struct FormationEventPushTests {
+    static let benches = SharedCloudFormationBench()
+
+    func setUp(_ extra: [String: String] = [:]) async throws -> (FormationFixture, String) {
+        let fixture = try await FormationFixture.make(on: Self.benches)
+        try await fixture.bench.reset()
+        for (key, value) in extra { fixture.nepho.environment[key] = value }
+        return (fixture, try await fixture.bench.holdFunction())
+    }
+
+    func createHeld(_ fixture: FormationFixture, _ arn: String, _ prefix: String) async throws -> (
+        String, URL
+    ) {
+        let name = FormationFixture.unique(prefix)
+        let create = try await fixture.nepho.run([
+            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)", "--detach",
+        ])
+        #expect(create.succeeded, "\(create.errorOutput)")
+        let builds = try await fixture.describe(name)["builds"] as? [[String: Any]] ?? []
+        let build = builds.last?["id"] as? Int ?? 0
+        return (name, fixture.nepho.home.appendingPathComponent("builds/\(build).lock"))
+    }
+
+    func stackID(_ fixture: FormationFixture, _ name: String) async throws -> String {
+        try #require(try await fixture.describe(name)["stackID"] as? String)
+    }
+
+    /// Stored event ids of every build, and DescribeStackEvents' ids.
+    func eventIDs(_ fixture: FormationFixture, _ name: String) async throws -> (
+        stored: [String], actual: [String]
+    ) {
+        let logs = fixture.json(try await fixture.nepho.run(["formation:logs", name, "-o", "json"]).output)
+        let stored = (logs["builds"] as? [[String: Any]] ?? []).flatMap { build in
+            (build["events"] as? [[String: Any]] ?? []).compactMap {
+                ($0["event"] as? [String: Any])?["eventID"] as? String
+            }
+        }
+        let stack = try await stackID(fixture, name)
+        let actual = try await fixture.bench.session().cloudFormation().describeStackEvents(stack).map(
+            \.eventId)
+        return (stored, actual)
+    }
+
+    func count(_ fixture: FormationFixture, _ action: String) async throws -> Int {
+        try await fixture.bench.calls(action).count
+    }
+
+    func status(_ fixture: FormationFixture, _ name: String) async throws -> String? {
+        let list = fixture.json(try await fixture.nepho.run(["formation:list", "-o", "json"]).output)
+        return (list["formations"] as? [[String: Any]] ?? []).first { $0["name"] as? String == name }?[
+            "status"]
+            as? String
+    }
+
+    @Test func eventsArriveThroughTheQueueWithNoDescribeStackEventsUntilTheEnd() async throws {
+        let (fixture, arn) = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let (name, lock) = try await createHeld(fixture, arn, "push")
+        _ = try await waitForMonitor(lock, not: nil)
+        // The topic and the queue are in place and the daemon long-polls the queue.
+        let status = try await fixture.nepho.run(["events:status", "-o", "json"])
+        #expect(status.succeeded, "\(status.errorOutput)")
+        let channels = fixture.json(status.output)["channels"] as? [[String: Any]] ?? []
+        #expect(channels.first?["mode"] as? String == "push", "\(status.output)")
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        #expect(try await count(fixture, "ReceiveMessage") >= 1)
+        #expect(try await count(fixture, "DescribeStackEvents") == 0)
+        #expect(try await count(fixture, "ListStacks") == 0)
+        #expect(try await count(fixture, "DescribeStacks") == 0)
+
+        let started = Date()
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0, "\(watched.errorOutput)")
+        #expect(watched.output.contains("CREATE_COMPLETE"))
+        #expect(Date().timeIntervalSince(started) < 10)
+        // One reconciling pass at the end.
+        #expect(try await count(fixture, "DescribeStackEvents") == 1)
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        #expect(Set(stored) == Set(actual))
+    }
+
+    @Test func daemonKilledBetweenAMessagesArrivalAndItsCommitStoresEveryEventOnce() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_EVENTS_VISIBILITY_TIMEOUT": "3"])
+        defer { Task { await fixture.stop() } }
+        let (name, lock) = try await createHeld(fixture, arn, "crash")
+        _ = try await waitForMonitor(lock, not: nil)
+        // From now on moto hands messages out at once, and the daemon gets them 60 s later.
+        try await fixture.bench.inject(.lateAnswer(seconds: 60), into: "ReceiveMessage", times: -1)
+        let deadline = Date().addingTimeInterval(40)
+        while try await fixture.bench.calls("ReceiveMessage").allSatisfy({ $0.fault != "late" }),
+            Date() < deadline
+        {
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        #expect(try await fixture.stackStatus(name) == "CREATE_COMPLETE")
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        // The messages are in flight (received, hidden, not stored): kill -9 the daemon.
+        let daemon = fixture.json(try await fixture.nepho.run(["daemon:status", "-o", "json"]).output)
+        kill(pid_t(try #require(daemon["pid"] as? Int)), SIGKILL)
+        try await fixture.bench.reset()
+        // The next command starts a daemon; the queue hands the messages out again.
+        let started = Date()
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.errorOutput)")
+        // Handed out again after the 3 s visibility timeout, to the new daemon.
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(try await count(fixture, "ReceiveMessage") >= 1)
+        #expect(try await count(fixture, "DescribeStackEvents") == 1)
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        #expect(Set(stored) == Set(actual))
+    }
+
+    @Test func withSNSDeniedBuildsAreFollowedByPollingAndStatusSaysWhy() async throws {
+        let (fixture, arn) = try await setUp()
+        defer { Task { await fixture.stop() } }
+        try await fixture.bench.inject(
+            .error(
+                status: 403, code: "AuthorizationError",
+                message:
+                    "User: arn:aws:iam::123456789012:user/test is not authorized to perform: SNS:CreateTopic"),
+            into: "CreateTopic", times: -1)
+        let (name, _) = try await createHeld(fixture, arn, "denied")
+        let status = try await fixture.nepho.run(["events:status"])
+        #expect(status.output.contains("poll"), "\(status.output)")
+        #expect(status.output.contains("sns:CreateTopic"), "\(status.output)")
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        #expect(try await count(fixture, "ReceiveMessage") == 0)
+        #expect(try await count(fixture, "ListStacks") >= 1)
+        // Never every stack of the account: DescribeStacks only by name.
+        #expect(try await fixture.bench.calls("DescribeStacks").count <= 20)
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored) == Set(actual) && Set(stored).count == stored.count)
+    }
+
+    @Test func aStackDeletedOutsideNephoShowsDeletedWithinSeconds() async throws {
+        let (fixture, arn) = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let (name, lock) = try await createHeld(fixture, arn, "outside")
+        _ = try await waitForMonitor(lock, not: nil)
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        #expect(try await fixture.nepho.run(["formation:watch", name]).status == 0)
+        #expect(try await status(fixture, name) == "CREATE_COMPLETE")
+
+        try await fixture.bench.session().cloudFormation().deleteStack(try await stackID(fixture, name))
+        let deadline = Date().addingTimeInterval(10)
+        var seen = try await status(fixture, name)
+        while seen != "DELETE_COMPLETE", Date() < deadline {
+            try await Task.sleep(nanoseconds: 250_000_000)
+            seen = try await status(fixture, name)
+        }
+        #expect(seen == "DELETE_COMPLETE")
+    }
+
+    @Test func removeTakesTheQueueAndSubscriptionDown() async throws {
+        let (fixture, arn) = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let (_, lock) = try await createHeld(fixture, arn, "remove")
+        _ = try await waitForMonitor(lock, not: nil)
+        let session = try fixture.bench.session()
+        let queues = fixture.json(try await fixture.nepho.run(["events:status", "-o", "json"]).output)
+        let queue = try #require((queues["channels"] as? [[String: Any]])?.first?["queueURL"] as? String)
+        let remove = try await fixture.nepho.run(["events:remove", "--yes"])
+        #expect(remove.status == 0, "\(remove.output)\(remove.errorOutput)")
+        #expect(try await session.sqs().queueURL(name: (queue as NSString).lastPathComponent) == nil)
+        let after = fixture.json(try await fixture.nepho.run(["events:status", "-o", "json"]).output)
+        #expect((after["channels"] as? [[String: Any]] ?? []).allSatisfy { $0["mode"] as? String != "push" })
+    }
+}
