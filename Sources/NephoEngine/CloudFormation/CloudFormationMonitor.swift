@@ -61,6 +61,8 @@ struct CloudFormationMonitor {
         }
         var nextCheck = underWay == true ? Date() : Date().addingTimeInterval(pushCheckInterval)
         var pushing: Bool?
+        var inFlight = 1
+        var nextCount = Date()
         while true {
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {
@@ -102,7 +104,15 @@ struct CloudFormationMonitor {
                 // One monitor per scope and second lists the stacks in progress (one call for
                 // all builds, one page while fewer than 100 stacks of the account are in
                 // progress): never every stack of the account.
-                if try store.claimListing(scope: scope, age: listingAge) {
+                if Date() >= nextCount {
+                    inFlight = max(1, try store.unfinishedBuilds().count)
+                    nextCount = Date().addingTimeInterval(5)
+                }
+                // The listing's pace follows nepho's builds: every `listingAge` seconds with
+                // many builds, less often with few, so that it costs at most about 10 calls a
+                // minute per build (`listingCallsPerBuild`).
+                let age = max(listingAge, 60 / (listingCallsPerBuild * Double(inFlight)))
+                if try store.claimListing(scope: scope, age: age) {
                     try await spend(store, scope, urgent: true)
                     let stacks = try await cloudFormation.listStacks(statusFilter: Self.inProgress)
                     try store.storeListing(
@@ -203,6 +213,12 @@ struct CloudFormationMonitor {
         }
         try follower.finish(status: status)
         return true
+    }
+
+    /// Listing calls a minute per unfinished build the fallback allows itself (the rest of
+    /// the 10 a build may cost is its routine looks).
+    var listingCallsPerBuild: Double {
+        Double(environment["NEPHO_MONITOR_LISTING_PER_BUILD"] ?? "") ?? 8
     }
 
     /// Seconds between DescribeStacks calls of a build whose events are pushed (a safety net).
