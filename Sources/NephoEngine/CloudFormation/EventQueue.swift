@@ -178,13 +178,18 @@ public final class EventQueue: @unchecked Sendable {
             }
             return
         }
+        // SQS may deliver out of order: a stack status older than one already stored is not
+        // written over it.
+        let newest = try store.events(buildID: build.id).filter {
+            $0.resourceType == "AWS::CloudFormation::Stack" && $0.logicalID == event.stackName
+        }.compactMap { Timestamp.date($0.timestamp) }.max()
         let stored = try store.appendEvent(
             EventRecord(
                 buildID: build.id, providerEventID: event.eventId,
                 timestamp: Timestamp.string(event.timestamp),
                 logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
                 reason: event.statusReason))
-        if stored != nil, stackLevel {
+        if stored != nil, stackLevel, newest.map({ event.timestamp >= $0 }) ?? true {
             try store.updateBuild(id: build.id, status: event.status, finished: false)
             try store.updateFormation(id: formation.id, status: event.status)
         }

@@ -1,0 +1,70 @@
+import Foundation
+import NephoAWS
+import NephoStore
+import NephoSupport
+import Testing
+
+@testable import NephoEngine
+
+/// What the daemon's queue poller stores for a pushed stack event.
+@Suite struct EventQueueTests {
+    func store() throws -> StateStore {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-eq-\(UUID().uuidString)")
+        return try StateStore(path: folder.appendingPathComponent("state.db").path)
+    }
+
+    /// A stack event as CloudFormation pushes it, `seconds` from now.
+    func event(_ id: String, _ status: String, at seconds: Double, logical: String = "web") throws
+        -> StackEvent
+    {
+        let type = logical == "web" ? "AWS::CloudFormation::Stack" : "AWS::SNS::Topic"
+        let message = """
+            StackId='arn:stack/web/1'
+            Timestamp='\(Timestamp.string(Date().addingTimeInterval(seconds)))'
+            EventId='\(id)'
+            LogicalResourceId='\(logical)'
+            ResourceStatus='\(status)'
+            ResourceType='\(type)'
+            StackName='web'
+            """
+        guard case .event(let event, _) = StackEventNotification.parse(message: message) else {
+            throw CancellationError()
+        }
+        return event
+    }
+
+    @Test func eventsAreStoredOnceAndAnOlderStackStatusDoesNotOverwriteANewerOne() throws {
+        let store = try store()
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: "web", provider: "aws", cloudlet: "c", scenario: "s", stackID: "arn:stack/web/1",
+                status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        let complete = try event("e3", "CREATE_COMPLETE", at: 2)
+        try EventQueue.record(complete, formation: formation, store: store)
+        try EventQueue.record(complete, formation: formation, store: store)  // redelivered
+        try EventQueue.record(
+            try event("e2", "CREATE_COMPLETE", at: 1, logical: "Topic"), formation: formation, store: store)
+        try EventQueue.record(
+            try event("e1", "CREATE_IN_PROGRESS", at: 0), formation: formation, store: store)
+        #expect(try store.events(buildID: build.id).map(\.providerEventID) == ["e3", "e2", "e1"])
+        #expect(try store.build(id: build.id)?.status == "CREATE_COMPLETE")
+        #expect(try store.formation(id: formation.id)?.status == "CREATE_COMPLETE")
+    }
+
+    @Test func aChangeAfterTheLastBuildShowsInTheFormationOnly() throws {
+        let store = try store()
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: "web", provider: "aws", cloudlet: "c", scenario: "s", stackID: "arn:stack/web/1",
+                status: "CREATE_COMPLETE"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        try store.updateBuild(id: build.id, status: "CREATE_COMPLETE", finished: true)
+        try EventQueue.record(try event("d1", "DELETE_COMPLETE", at: 5), formation: formation, store: store)
+        #expect(try store.formation(id: formation.id)?.status == "DELETE_COMPLETE")
+        #expect(try store.events(buildID: build.id).isEmpty)
+    }
+}
