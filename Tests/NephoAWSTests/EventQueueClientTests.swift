@@ -62,6 +62,45 @@ import Testing
         #expect(try await sqs.queueURL(name: name) == nil)
     }
 
+    /// The bench tells a scripted stack's lifecycle over time, removing some of moto's own
+    /// events: what reaches the queue is exactly what DescribeStackEvents returns.
+    @Test func aScriptedStacksPushedEventsAreExactlyItsEvents() async throws {
+        let (bench, session, cloudFormation) = try await BenchSupport.client()
+        let sns = try session.sns()
+        let sqs = try session.sqs()
+        let name = BenchSupport.uniqueName("scripted-events")
+        let topic = try await sns.createTopic(name: name)
+        let queue = try await sqs.createQueue(name: name)
+        let queueArn = try #require(
+            try await sqs.queueAttributes(url: queue, names: ["QueueArn"])["QueueArn"])
+        _ = try await sns.subscribe(topicArn: topic, protocol: "sqs", endpoint: queueArn)
+        try await bench.script(stack: name, stepSeconds: 0.1)
+        var request = StackRequest(stackName: name, template: .body(TestBenchTests.threeResources))
+        request.notificationARNs = [topic]
+        let stackID = try await cloudFormation.createStack(request)
+        try await BenchSupport.waitFor(["CREATE_COMPLETE"], stack: name, client: cloudFormation)
+        try await cloudFormation.deleteStack(name)
+        try await BenchSupport.waitFor(["DELETE_COMPLETE"], stack: stackID, client: cloudFormation)
+        try await Task.sleep(nanoseconds: 1_500_000_000)  // the bench sends moto's held ones within a second
+
+        var pushed: [String] = []
+        while true {
+            let messages = try await sqs.receiveMessages(url: queue, waitSeconds: 1)
+            if messages.isEmpty { break }
+            for message in messages {
+                if case .event(let event, _) = StackEventNotification.parse(body: message.body) {
+                    pushed.append(event.eventId)
+                }
+                try await sqs.deleteMessage(url: queue, receiptHandle: message.receiptHandle)
+            }
+        }
+        let described = try await cloudFormation.describeStackEvents(stackID).map(\.eventId)
+        #expect(pushed.count == Set(pushed).count)
+        #expect(Set(pushed) == Set(described), "pushed \(pushed.count), described \(described.count)")
+        try await sqs.deleteQueue(url: queue)
+        try await sns.deleteTopic(arn: topic)
+    }
+
     @Test func readsCloudFormationsMessageAsAWSWritesIt() throws {
         let message = """
             StackId='arn:aws:cloudformation:eu-west-1:111122223333:stack/web/5f6e'
