@@ -147,12 +147,16 @@ struct FormationEventPushTests {
         try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
         let watched = try await watch.value
         #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        // The build's log says once why its events are polled.
+        #expect(watched.output.contains("no permission for sns:CreateTopic"), "\(watched.output)")
         #expect(try await count(fixture, "ReceiveMessage") == 0)
         #expect(try await count(fixture, "ListStacks") >= 1)
         // Never every stack of the account: DescribeStacks only by name.
         #expect(try await fixture.bench.calls("DescribeStacks").count <= 20)
         let (stored, actual) = try await eventIDs(fixture, name)
-        #expect(Set(stored) == Set(actual) && Set(stored).count == stored.count)
+        #expect(
+            Set(stored.filter { !$0.hasPrefix("nepho-") }) == Set(actual) && Set(stored).count == stored.count
+        )
     }
 
     @Test func aStackDeletedOutsideNephoShowsDeletedWithinSeconds() async throws {

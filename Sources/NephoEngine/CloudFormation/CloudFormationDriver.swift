@@ -44,7 +44,7 @@ public struct CloudFormationDriver: FormationDriver {
             ? try await Self.translatingAWSErrors(stack: name) {
                 try await PhaseChannel.prepare(session: session, stackName: name)
             } : nil
-        let topic = await EventChannel.topic(
+        let (topic, notice) = await EventChannel.prepare(
             session: session, environment: context.environment, paths: context.paths,
             store: try StateStore(path: context.paths.database.path))
         let stackID: String = try await Self.translatingAWSErrors(stack: name) {
@@ -65,6 +65,7 @@ public struct CloudFormationDriver: FormationDriver {
             maskedNames: phaseObject == nil ? [] : [PhaseChannel.parameterName],
             launch: Launch(start: { build, store in
                 try store.setStackTopic(stackID: stackID, topicArn: topic)
+                if let notice { try store.appendEvent(EventChannel.noticeEvent(notice, build: build.id)) }
                 if let phaseObject {
                     try store.setPhaseObject(
                         PhaseObjectRecord(buildID: build.id, bucket: phaseObject.bucket, key: phaseObject.key)

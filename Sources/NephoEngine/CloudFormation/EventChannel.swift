@@ -45,27 +45,44 @@ enum EventChannel {
     )
         async -> String?
     {
-        guard !pollOnly(environment) else { return nil }
+        await prepare(session: session, environment: environment, paths: paths, store: store).topic
+    }
+
+    /// The topic (as `topic`), and, when a set-up was tried just now and failed, why: the
+    /// build's log says it once (a `Nepho::StackEvents` row).
+    static func prepare(
+        session: AWSSession, environment: [String: String], paths: NephoPaths, store: StateStore
+    )
+        async -> (topic: String?, notice: String?)
+    {
+        guard !pollOnly(environment) else { return (nil, nil) }
         let scope = CloudFormationMonitor.scope(
             environment: environment, configuration: session.configuration)
         if let known = try? store.eventChannel(scope: scope) {
             if known.mode == .push, let topic = known.topicArn {
                 EventQueue.register(paths: paths, scope: scope, environment: environment)
-                return topic
+                return (topic, nil)
             }
             if let checked = Timestamp.date(known.checkedAt), Date().timeIntervalSince(checked) < retryAfter {
-                return nil
+                return (nil, nil)
             }
         }
         let channel = await setUp(session: session, scope: scope, paths: paths)
         try? store.setEventChannel(channel)
         guard channel.mode == .push else {
-            FileHandle.standardError.write(
-                Data("\(Timestamp.now()) stack events are polled: \(channel.reason ?? "")\n".utf8))
-            return nil
+            let notice = "stack events are polled: \(channel.reason ?? "")"
+            FileHandle.standardError.write(Data("\(Timestamp.now()) \(notice)\n".utf8))
+            return (nil, notice)
         }
         EventQueue.register(paths: paths, scope: scope, environment: environment)
-        return channel.topicArn
+        return (channel.topicArn, nil)
+    }
+
+    /// The row a build's log gets when its events could not be pushed.
+    static func noticeEvent(_ notice: String, build: Int64) -> EventRecord {
+        EventRecord(
+            buildID: build, providerEventID: "nepho-events-\(build)", timestamp: Timestamp.now(),
+            logicalID: "StackEvents", resourceType: "Nepho::StackEvents", status: "POLLED", reason: notice)
     }
 
     /// Creates (or finds: every call is idempotent) the topic, the queue, its policy and the
