@@ -85,9 +85,12 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        var formation = try lifecycle.formation(params.name)
         let driver = try lifecycle.driver(of: formation)
         let builds = try store.builds(formationID: formation.id)
+        let confirmedAt = await driver.confirm(
+            formation, builds: builds, store: store, context: lifecycle.context)
+        formation = try lifecycle.formation(params.name)
         let timeline = try builds.last.map { try store.events(buildID: $0.id).map(Self.sequenced) } ?? []
         return FormationDetail(
             name: formation.name, cloudlet: formation.cloudlet, scenario: formation.scenario,
@@ -95,7 +98,8 @@ extension LocalAPI {
             parameters: formation.parameters, outputs: formation.outputs,
             builds: builds.map { lifecycle.summary($0, of: formation) }, timeline: timeline,
             provider: formation.provider,
-            resources: try driver.resources(formation, builds: builds, store: store))
+            resources: try driver.resources(formation, builds: builds, store: store), confirmedAt: confirmedAt
+        )
     }
 
     public func formationAccess(_ params: FormationAccessParams, context: ProviderContext?) async throws

@@ -166,14 +166,20 @@ public struct FormationDetail: Codable, Sendable, Equatable {
     /// The stack's resources, each with its latest status from the stored events (nil
     /// from an older daemon; empty for a vagrant formation, whose machine state is an output).
     public var resources: [FormationResource]?
+    /// When the provider last confirmed what this shows (a stack: the last long poll of the
+    /// queue its events are pushed to, or the DescribeStacks call made for this answer);
+    /// nil when a build's monitor keeps it current or the provider cannot say.
+    public var confirmedAt: String?
 
     public init(
         name: String, cloudlet: String, scenario: String, status: String, stackID: String?, region: String?,
         parameters: [String: String], outputs: [String: String], builds: [BuildSummary],
-        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil
+        timeline: [SequencedEvent], provider: String? = nil, resources: [FormationResource]? = nil,
+        confirmedAt: String? = nil
     ) {
         self.provider = provider
         self.resources = resources
+        self.confirmedAt = confirmedAt
         self.name = name
         self.cloudlet = cloudlet
         self.scenario = scenario

@@ -157,6 +157,14 @@ struct FormationEventPushTests {
         #expect(
             Set(stored.filter { !$0.hasPrefix("nepho-") }) == Set(actual) && Set(stored).count == stored.count
         )
+
+        // Without the queue, describe asks CloudFormation (one call) and says when.
+        try await fixture.bench.session().cloudFormation().deleteStack(try await stackID(fixture, name))
+        let before = try await fixture.bench.calls("DescribeStacks").count
+        let detail = try await fixture.describe(name)
+        #expect(detail["status"] as? String == "DELETE_COMPLETE", "\(detail)")
+        #expect(detail["confirmedAt"] as? String != nil)
+        #expect(try await fixture.bench.calls("DescribeStacks").count == before + 1)
     }
 
     @Test func aStackDeletedOutsideNephoShowsDeletedWithinSeconds() async throws {
@@ -176,6 +184,11 @@ struct FormationEventPushTests {
             seen = try await status(fixture, name)
         }
         #expect(seen == "DELETE_COMPLETE")
+        // Pushed: describe makes no call and says when the queue was last polled.
+        let before = try await fixture.bench.calls("DescribeStacks").count
+        let detail = try await fixture.describe(name)
+        #expect(detail["confirmedAt"] as? String != nil, "\(detail)")
+        #expect(try await fixture.bench.calls("DescribeStacks").count == before)
     }
 
     @Test func removeTakesTheQueueAndSubscriptionDown() async throws {

@@ -20,6 +20,7 @@ extension Nepho {
                     ("Name", detail.name), ("Status", detail.status), ("Provider", detail.provider),
                     ("Cloudlet", detail.cloudlet),
                     ("Scenario", detail.scenario), ("Region", detail.region), ("Stack", detail.stackID),
+                    ("Confirmed", detail.confirmedAt),
                 ])
                 if !detail.parameters.isEmpty {
                     out.line("Parameters:")

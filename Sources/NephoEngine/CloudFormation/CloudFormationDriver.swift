@@ -138,6 +138,45 @@ public struct CloudFormationDriver: FormationDriver {
         return order.compactMap { latest[$0] }
     }
 
+    /// Where the stack's events are pushed (and the queue was polled in the last 45 s), the
+    /// stored status is current as of that poll: no call. Otherwise, unless a build's monitor
+    /// follows it, one DescribeStacks brings the status and outputs up to date.
+    public func confirm(
+        _ formation: FormationRecord, builds: [BuildRecord], store: StateStore, context: DriverContext
+    ) async -> String? {
+        guard let stackID = formation.stackID, builds.allSatisfy({ $0.finishedAt != nil }),
+            let configuration = try? AWSConfiguration.resolve(environment: context.environment)
+        else { return nil }
+        let scope = CloudFormationMonitor.scope(
+            environment: context.environment, configuration: configuration)
+        if let channel = try? store.eventChannel(scope: scope), channel.mode == .push,
+            let topic = channel.topicArn, (try? store.stackTopic(stackID: stackID)) == topic
+        {
+            let polled = Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)
+            if Date().timeIntervalSince(polled) < 45 { return Timestamp.string(polled) }
+        }
+        guard formation.status != "DELETE_COMPLETE",
+            let cloudFormation = try? AWSSession(configuration: configuration).cloudFormation()
+        else { return nil }
+        do {
+            let stack = try await cloudFormation.describeStacks(stackID).first
+            let status = stack?.status ?? "DELETE_COMPLETE"
+            if status != formation.status {
+                try store.updateFormation(
+                    id: formation.id, status: status,
+                    outputs: stack.map {
+                        Dictionary($0.outputs.map { ($0.key, $0.value) }) { first, _ in first }
+                    })
+            }
+            return Timestamp.now()
+        } catch let error as AWSError where error.isStackMissing {
+            try? store.updateFormation(id: formation.id, status: "DELETE_COMPLETE")
+            return Timestamp.now()
+        } catch {
+            return nil
+        }
+    }
+
     /// Stacks tagged `CreatedBy=nepho` that `state.db` does not hold (made on another machine).
     public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
         let cloudFormation = try Self.session(context).cloudFormation()

@@ -65,6 +65,14 @@ public protocol FormationDriver: Sendable {
     func resources(_ formation: FormationRecord, builds: [BuildRecord], store: StateStore) throws
         -> [FormationResource]
 
+    /// Before `formation:describe` answers: brings the stored formation up to date with the
+    /// provider where nothing keeps it current, and says when it was last confirmed (nil by
+    /// default: the provider cannot say, or a monitor keeps it current).
+    func confirm(
+        _ formation: FormationRecord, builds: [BuildRecord], store: StateStore, context: DriverContext
+    )
+        async -> String?
+
     /// Formations of this provider that `state.db` does not hold (stacks nepho tagged,
     /// made elsewhere), for `formation:list`; none by default.
     func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary]
@@ -105,6 +113,10 @@ extension FormationDriver {
     public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
         []
     }
+
+    public func confirm(
+        _ formation: FormationRecord, builds: [BuildRecord], store: StateStore, context: DriverContext
+    ) async -> String? { nil }
 
     public func access(
         _ formation: FormationRecord, scenario: Scenario?, params: FormationAccessParams,
