@@ -194,7 +194,7 @@ struct FormationEventPushTests {
     @Test func removeTakesTheQueueAndSubscriptionDown() async throws {
         let (fixture, arn) = try await setUp()
         defer { Task { await fixture.stop() } }
-        let (_, lock) = try await createHeld(fixture, arn, "remove")
+        let (name, lock) = try await createHeld(fixture, arn, "remove")
         _ = try await waitForMonitor(lock, not: nil)
         let session = try fixture.bench.session()
         let queues = fixture.json(try await fixture.nepho.run(["events:status", "-o", "json"]).output)
@@ -204,5 +204,9 @@ struct FormationEventPushTests {
         #expect(try await session.sqs().queueURL(name: (queue as NSString).lastPathComponent) == nil)
         let after = fixture.json(try await fixture.nepho.run(["events:status", "-o", "json"]).output)
         #expect((after["channels"] as? [[String: Any]] ?? []).allSatisfy { $0["mode"] as? String != "push" })
+        // The build goes on, polled, to its end (and leaves no monitor behind).
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0 && watch.output.contains("CREATE_COMPLETE"), "\(watch.errorOutput)")
     }
 }
