@@ -93,6 +93,12 @@ public struct LocalAPI: Sendable {
 
     public func cloudletCreate(_ params: CloudletCreateParams) async throws -> CloudletCreateResult {
         try translatingErrors {
+            // A client sends absolute paths (its own folder resolved); a relative one would be
+            // taken against the daemon's folder, which is nobody's intent.
+            if let given = params.directory, !given.hasPrefix("/") {
+                throw NephoError(
+                    .invalidInput, "the cloudlet directory \"\(given)\" must be an absolute path")
+            }
             let directory = params.directory.map { URL(fileURLWithPath: $0) } ?? paths.cloudlets
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let (folder, files) = try CloudletScaffold.create(name: params.name, in: directory)
