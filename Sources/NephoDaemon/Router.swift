@@ -20,8 +20,12 @@ final class Router: @unchecked Sendable {
     private let logger: Logger
     private let streamCounter = StreamCounter()
 
-    init(engine: any NephoService, logger: Logger) {
+    /// Seconds between keep-alives while a request is answered or a stream is open.
+    private let keepAliveInterval: Double
+
+    init(engine: any NephoService, keepAliveInterval: Double = 5, logger: Logger) {
         self.logger = logger
+        self.keepAliveInterval = keepAliveInterval
         defer { registerStreams(engine: engine) }
         for method in API.all {
             handlers[method.name] = { body, connection in
@@ -43,6 +47,7 @@ final class Router: @unchecked Sendable {
     private func registerStreams(engine: any NephoService) {
         let logger = self.logger
         let counter = streamCounter
+        let interval = keepAliveInterval
         for stream in API.streams {
             handlers[stream.name] = { body, connection in
                 do {
@@ -53,7 +58,8 @@ final class Router: @unchecked Sendable {
                         afterQueue: {
                             Task {
                                 await Self.pump(
-                                    items, id: id, name: stream.name, to: connection, logger: logger)
+                                    items, id: id, name: stream.name, to: connection, keepAlive: interval,
+                                    logger: logger)
                             }
                         })
                 } catch {
@@ -66,7 +72,7 @@ final class Router: @unchecked Sendable {
 
     private static func pump(
         _ items: AsyncThrowingStream<any Encodable & Sendable, Error>, id: Int, name: String,
-        to connection: Connection, logger: Logger
+        to connection: Connection, keepAlive interval: Double, logger: Logger
     ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -92,14 +98,42 @@ final class Router: @unchecked Sendable {
                 connection.send(Array(line))
             }
             group.addTask {
-                // The client left: end the stream (the engine stops following).
+                // The client left: end the stream (the engine stops following). Meanwhile a
+                // keep-alive now and then tells the client that a quiet stream is not a stuck daemon.
+                var quiet = 0.0
                 while !connection.isClosed && !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: 250_000_000)
+                    quiet += 0.25
+                    if quiet >= interval {
+                        quiet = 0
+                        Self.sendKeepAlive(on: connection)
+                    }
                 }
             }
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Runs `body`, sending a keep-alive every `keepAliveInterval` seconds until it ends:
+    /// a request that takes minutes (a clone, CloudFormation retrying) is not a stuck daemon.
+    private func keepingAlive<T: Sendable>(_ connection: Connection, _ body: @Sendable () async -> T) async
+        -> T
+    {
+        let interval = keepAliveInterval
+        let ticker = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                guard !Task.isCancelled, !connection.isClosed else { return }
+                Self.sendKeepAlive(on: connection)
+            }
+        }
+        defer { ticker.cancel() }
+        return await body()
+    }
+
+    static func sendKeepAlive(on connection: Connection) {
+        connection.send(Array(#"{"jsonrpc":"2.0","method":"\#(DaemonRPC.keepAlive)"}"#.utf8))
     }
 
     /// Every method name the router answers.
@@ -151,13 +185,15 @@ final class Router: @unchecked Sendable {
             case .failure(let error):
                 send([encode(id: .null, .failure(error))], batch: false, on: connection, replies: [])
             case .single(let call):
-                let (line, reply) = await answer(call, on: connection)
+                let (line, reply) = await keepingAlive(connection) { await self.answer(call, on: connection) }
                 send(line.map { [$0] } ?? [], batch: false, on: connection, replies: reply.map { [$0] } ?? [])
             case .batch(let calls):
                 var lines: [[UInt8]] = []
                 var replies: [Reply] = []
                 for call in calls {
-                    let (line, reply) = await answer(call, on: connection)
+                    let (line, reply) = await keepingAlive(connection) {
+                        await self.answer(call, on: connection)
+                    }
                     if let line { lines.append(line) }
                     if let reply { replies.append(reply) }
                 }
