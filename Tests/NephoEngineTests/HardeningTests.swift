@@ -58,3 +58,22 @@ import Testing
         #expect(names.filter { $0.hasSuffix(".tmp") }.count == 1)
     }
 }
+
+/// A secret kept in the user layer shows masked wherever nepho prints it.
+@Suite struct UserLayerSecretTests {
+    @Test func aSecretInTheUserLayerIsMaskedByListGetAndSet() async throws {
+        let home = Home()  // its demo cloudlet's template declares DBPassword NoEcho
+        let set = try await home.api.call(
+            API.parameterSet, UserParameter(key: "DBPassword", value: "hunter3"))
+        _ = try await home.api.call(API.parameterSet, UserParameter(key: "KeyName", value: "mine"))
+        let listed = try await home.api.call(API.parameterList, NoParams())
+        #expect(set.parameters.first { $0.key == "DBPassword" }?.value == "********")
+        #expect(listed.parameters.first { $0.key == "DBPassword" }?.value == "********")
+        #expect(listed.parameters.first { $0.key == "KeyName" }?.value == "mine", "others show as they are")
+        #expect(
+            try await home.api.call(API.parameterGet, ParameterKey(key: "DBPassword")).value == "********")
+        #expect(
+            try String(contentsOf: home.paths.userParameters, encoding: .utf8).contains("hunter3"),
+            "the value itself is kept for builds")
+    }
+}
