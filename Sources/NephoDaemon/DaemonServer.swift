@@ -33,7 +33,8 @@ public final class DaemonServer: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         self.router = Router(
-            engine: engine, keepAliveInterval: configuration.keepAliveInterval, logger: logger)
+            engine: engine, keepAliveInterval: configuration.keepAliveInterval,
+            replyLimit: configuration.maximumLineLength, logger: logger)
         registerDaemonMethods()
     }
 

@@ -22,10 +22,13 @@ final class Router: @unchecked Sendable {
 
     /// Seconds between keep-alives while a request is answered or a stream is open.
     private let keepAliveInterval: Double
+    /// The longest reply line, the same limit requests have.
+    private let replyLimit: Int
 
-    init(engine: any NephoService, keepAliveInterval: Double = 5, logger: Logger) {
+    init(engine: any NephoService, keepAliveInterval: Double = 5, replyLimit: Int = 4 << 20, logger: Logger) {
         self.logger = logger
         self.keepAliveInterval = keepAliveInterval
+        self.replyLimit = replyLimit
         defer { registerStreams(engine: engine) }
         for method in API.all {
             handlers[method.name] = { body, connection in
@@ -97,17 +100,13 @@ final class Router: @unchecked Sendable {
                 else { return }
                 connection.send(Array(line))
             }
+            // A keep-alive now and then tells the client a quiet stream is not a stuck daemon.
+            let keepAlive = Self.keepAliveTimer(every: interval, on: connection)
+            defer { keepAlive.cancel() }
             group.addTask {
-                // The client left: end the stream (the engine stops following). Meanwhile a
-                // keep-alive now and then tells the client that a quiet stream is not a stuck daemon.
-                var quiet = 0.0
+                // The client left: end the stream (the engine stops following).
                 while !connection.isClosed && !Task.isCancelled {
                     try? await Task.sleep(nanoseconds: 250_000_000)
-                    quiet += 0.25
-                    if quiet >= interval {
-                        quiet = 0
-                        Self.sendKeepAlive(on: connection)
-                    }
                 }
             }
             await group.next()
@@ -120,20 +119,22 @@ final class Router: @unchecked Sendable {
     private func keepingAlive<T: Sendable>(_ connection: Connection, _ body: @Sendable () async -> T) async
         -> T
     {
-        let interval = keepAliveInterval
-        let ticker = Task.detached {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
-                guard !Task.isCancelled, !connection.isClosed else { return }
-                Self.sendKeepAlive(on: connection)
-            }
-        }
+        let ticker = Self.keepAliveTimer(every: keepAliveInterval, on: connection)
         defer { ticker.cancel() }
         return await body()
     }
 
-    static func sendKeepAlive(on connection: Connection) {
-        connection.send(Array(#"{"jsonrpc":"2.0","method":"\#(DaemonRPC.keepAlive)"}"#.utf8))
+    /// Sends a keep-alive on `connection` every `interval` seconds until cancelled: a
+    /// dispatch timer, so that a busy pool of tasks cannot hold the keep-alives back.
+    static func keepAliveTimer(every interval: Double, on connection: Connection) -> DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            guard !connection.isClosed else { return }
+            connection.send(Array(#"{"jsonrpc":"2.0","method":"\#(DaemonRPC.keepAlive)"}"#.utf8))
+        }
+        timer.resume()
+        return timer
     }
 
     /// Every method name the router answers.
@@ -258,7 +259,19 @@ final class Router: @unchecked Sendable {
                 logger.trace("\(method) answered")
             }
             guard let id = header.id else { return (nil, reply) }  // notifications are never answered
-            return (encode(id: id, reply.outcome), reply)
+            let line = encode(id: id, reply.outcome)
+            // A reply obeys the line limit requests do: one too large is an error that says so.
+            guard line.count <= replyLimit else {
+                logger.warning(
+                    "the reply to \(method) is \(line.count) bytes, over the limit of \(replyLimit)")
+                let error = RPCErrorObject(
+                    NephoError(
+                        .invalidInput,
+                        "the reply to \(method) would be \(line.count) bytes, over the line limit of \(replyLimit) bytes; "
+                            + "ask for less (docs/protocol.md, Transport)"))
+                return (encode(id: id, .failure(error)), Reply(outcome: .failure(error)))
+            }
+            return (line, reply)
         }
     }
 

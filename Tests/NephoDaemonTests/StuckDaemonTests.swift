@@ -38,11 +38,11 @@ import Testing
         let build = try daemon.store.insertBuild(
             .init(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
         var environment = daemon.home.environment
-        environment["NEPHO_DAEMON_TIMEOUT"] = "1"
+        environment["NEPHO_DAEMON_TIMEOUT"] = "2"
         let client = DaemonClient(environment: environment, autoStart: false)
         let progress = try await client.follow(API.formationFollow, FormationFollowParams(name: "f"))
         Task {
-            try await Task.sleep(nanoseconds: 3_000_000_000)  // three times the client's limit
+            try await Task.sleep(nanoseconds: 5_000_000_000)  // longer than twice the client's limit
             try daemon.store.updateBuild(id: build.id, status: "CREATE_COMPLETE", finished: true)
         }
         var last: BuildProgress?
