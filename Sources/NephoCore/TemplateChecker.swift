@@ -318,10 +318,19 @@ enum RainDirective {
         let file = URL(fileURLWithPath: reader.file).lastPathComponent
         func walk(_ node: YAMLNode) {
             if let tag = node.tag, tag.hasPrefix(tagPrefix) {
-                reader.error(
-                    node,
-                    "\(tag) is a directive of rain's, which CloudFormation does not know: package the template first (e.g. rain pkg \(file) -o packaged-\(file)) and make the packaged template the pattern"
-                )
+                let package =
+                    "package the template first (e.g. rain pkg \(file) -o packaged-\(file)) and make the packaged template the pattern"
+                if tag == "!Rain::Module" {
+                    let target = node.scalar.map { " \"\($0)\"" } ?? ""
+                    reader.error(
+                        node,
+                        "!Rain::Module\(target) is one of rain's modules, which rain pkg inlines before CloudFormation sees the template (CloudFormation reads no local files): \(package)"
+                    )
+                } else {
+                    reader.error(
+                        node,
+                        "\(tag) is a directive of rain's, which CloudFormation does not know: \(package)")
+                }
             }
             switch node.kind {
             case .scalar: break

@@ -204,24 +204,29 @@ import Testing
     @Test func aTypeThatIsAFileIsAModuleToPackageFirst() {
         let (_, found) = problems(Templates.modules)
         let errors = found.filter { $0.severity == .error }
-        #expect(errors.count == 3, "\(found)")
+        #expect(errors.count == 4, "\(found)")
         #expect(
             errors.contains {
-                $0.mark == YAMLMark(line: 11, column: 11)
+                $0.mark == YAMLMark(line: 13, column: 11)
                     && $0.message
                         == "resource Network has Type \"../modules/vpc.yml\", a path to a file: a module, as rain writes them, that a packager inlines before CloudFormation sees the template (CloudFormation reads no local files). Package the template first (e.g. rain pkg host.cf -o packaged-host.cf) and make the packaged template the pattern"
             }, "\(found)")
         #expect(
             errors.contains {
-                $0.mark == YAMLMark(line: 13, column: 11)
+                $0.mark == YAMLMark(line: 15, column: 11)
                     && $0.message.hasPrefix("resource Site has Type \"site.yaml\", a path to a file")
             })
         #expect(
             errors.contains {
-                $0.mark == YAMLMark(line: 15, column: 11)
-                    && $0.message.hasPrefix(
-                        "!Rain::Module is a directive of rain's, which CloudFormation does not know: package the template first (e.g. rain pkg host.cf"
-                    )
+                $0.mark == YAMLMark(line: 17, column: 11)
+                    && $0.message
+                        == "!Rain::Module \"./modules/site.yaml\" is one of rain's modules, which rain pkg inlines before CloudFormation sees the template (CloudFormation reads no local files): package the template first (e.g. rain pkg host.cf -o packaged-host.cf) and make the packaged template the pattern"
+            }, "\(found)")
+        #expect(
+            errors.contains {
+                $0.mark == YAMLMark(line: 11, column: 20)
+                    && $0.message
+                        == "!Rain::Embed is a directive of rain's, which CloudFormation does not know: package the template first (e.g. rain pkg host.cf -o packaged-host.cf) and make the packaged template the pattern"
             }, "\(found)")
         #expect(!found.contains { $0.message.contains("unknown Type") })
     }
@@ -488,6 +493,8 @@ enum Templates {
         Resources:
           Topic:
             Type: AWS::SNS::Topic
+            Properties:
+              DisplayName: !Rain::Embed name.txt
           Network:
             Type: ../modules/vpc.yml
           Site:
