@@ -49,7 +49,8 @@ extension CloudFormationDriver {
             }
             // The changes as CloudFormation will make them: after the template's transforms,
             // and with each nested stack's own changes (IncludeNestedStacks).
-            _ = try await cloudFormation.createChangeSet(request, changeSetName: name, includeNestedStacks: true)
+            _ = try await cloudFormation.createChangeSet(
+                request, changeSetName: name, includeNestedStacks: true)
             var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
             while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"),
