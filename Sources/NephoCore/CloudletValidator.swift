@@ -5,7 +5,9 @@ import NephoSupport
 ///
 /// Checks the metadata; that a default scenario exists; for each scenario that its
 /// pattern and provisioner exist and stay inside the cloudlet; that each AWS pattern
-/// parses as a CloudFormation template; that scenario parameters match the
+/// parses as a CloudFormation template, checked as its transforms make it
+/// (`TemplateChecker`: `Fn::ForEach` loops, SAM's `Globals`; warnings only under a
+/// macro); that scenario parameters match the
 /// template's `Parameters` (unknown names, and required ones nobody declares); and
 /// (a warning) that a wait condition the hand-off signals waits for every phase of the
 /// scenario's provisioner and the final signal (`ProvisionerPhases`).
