@@ -69,8 +69,9 @@ struct BuildWatcher {
             } else {
                 FileHandle.standardError.write(
                     Data(
-                        "error: \(name): \(build.operation) failed (\(build.status)): \(build.error ?? "see `nepho formation:logs \(name)`")\n"
-                            .utf8))
+                        TerminalText.safe(
+                            "error: \(name): \(build.operation) failed (\(build.status)): \(build.error ?? "see `nepho formation:logs \(name)`")\n"
+                        ).utf8))
             }
         }
         return ok ? 0 : 1
@@ -114,7 +115,9 @@ struct BuildWatcher {
         let outputs: [String: String]
     }
 
-    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data(TerminalText.safe(line + "\n").utf8))
+    }
 
     static func printJSON<T: Encodable>(_ value: T) {
         let encoder = JSONEncoder()

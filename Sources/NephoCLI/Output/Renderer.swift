@@ -26,7 +26,7 @@ public struct Renderer: Sendable {
         case .text:
             var output = TextOutput(color: color)
             text(&output)
-            FileHandle.standardOutput.write(Data(output.text.utf8))
+            FileHandle.standardOutput.write(Data(TerminalText.safe(output.text).utf8))
         }
     }
 
@@ -56,7 +56,7 @@ public struct Renderer: Sendable {
             let label = stderrColor ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
             var text = "\(label) \(nepho.message)\n"
             for detail in nepho.details { text += "  \(detail)\n" }
-            FileHandle.standardError.write(Data(text.utf8))
+            FileHandle.standardError.write(Data(TerminalText.safe(text).utf8))
         }
         return ExitCode(Self.exitStatus(nepho.code))
     }
