@@ -38,8 +38,8 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let (cloudlet, scenario) = try translatingErrors { () -> (Cloudlet, Scenario) in
-            let cloudlet = try catalog().find(params.cloudlet)
-            return (cloudlet, try cloudlet.scenario(params.scenario ?? "default"))
+            let (cloudlet, scenario) = try catalog().find(params.cloudlet, scenario: params.scenario)
+            return (cloudlet, try cloudlet.scenario(scenario))
         }
         let driver = try providers.driver(for: params.provider.map(Provider.init) ?? scenario.provider)
         let name = params.name ?? "\(cloudlet.name)-\(scenario.name)"

@@ -48,6 +48,23 @@ import Testing
         #expect(try await bench.calls("GetCallerIdentity").count == 1)
     }
 
+    @Test func machineOutputIsOneDocument() async throws {
+        let (nepho, _, config, _) = try await nepho()
+        let result = try await nepho.run(
+            ["-o", "json", "register", "--profile", "ci"],
+            input: "eu-west-1\nAKIDNEPHOTEST\nsecret-key-value\n")
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let object = try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any]
+        #expect(object?["profile"] as? String == "ci")
+        #expect(object?["config"] as? String == config)
+        #expect(object?["verified"] as? Bool == true)
+        #expect(object?["account"] as? String == "123456789012")
+        #expect(!result.output.contains("secret-key-value"))
+        let yaml = try await nepho.run(
+            ["register", "--profile", "ci", "--no-verify", "-o", "yaml"], input: "\n\n\n")
+        #expect(yaml.status == 0 && yaml.output.hasPrefix("config: "), "\(yaml.output)\(yaml.errorOutput)")
+    }
+
     @Test func flagsAndASecretOnStandardInputUpdateAProfileInPlace() async throws {
         let (nepho, _, config, credentials) = try await nepho()
         try FileManager.default.createDirectory(

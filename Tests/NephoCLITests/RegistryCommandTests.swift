@@ -91,7 +91,7 @@ import Testing
                 Notice: Preparing to install into \(cloudlets) ...
                 Notice: Cloning from \(wiki) ...
                 \(cloudlets)
-                └── huit-mediawiki (v1.0.0)
+                └── huit/mediawiki (v1.0.0)
 
                 """)
         let describe = try await nepho.run(["cloudlet:describe", "tfhartmann/mediawiki", "--foreground"])

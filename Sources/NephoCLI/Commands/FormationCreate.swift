@@ -49,7 +49,9 @@ extension Nepho {
                 FormationCreateParams(
                     cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides,
                     provider: provider))
-            if detach || global.output != .text {
+            if !detach && global.output != .text {
+                renderer.streamItem(BuildWatcher.WatchStart(formation: build.formation, build: build))
+            } else if detach || global.output != .text {
                 try renderer.emit(build) { out in
                     out.line(
                         "\(build.formation): \(build.operation) started (build \(build.id), \(build.status))")

@@ -19,10 +19,14 @@ extension Nepho {
                 return
             }
             let build = try await api.call(API.formationDestroy, FormationActionParams(name: name))
-            if detach || global.output != .text {
-                try renderer.emit(build) { out in out.line("\(name): destroying (build \(build.id))") }
-                if detach { return }
+            if detach {
+                try renderer.emit(build) { out in
+                    out.line("\(name): destroying (build \(build.id))")
+                    out.line("watch it with: nepho formation:watch \(name)")
+                }
+                return
             }
+            renderer.streamItem(BuildWatcher.WatchStart(formation: name, build: build))
             let status = try await BuildWatcher(api: api, name: name, build: build.id, format: global.output)
                 .run()
             if status != 0 { throw ExitCode(status) }

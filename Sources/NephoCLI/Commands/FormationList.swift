@@ -26,8 +26,9 @@ extension Nepho {
                     ])
                 }
                 if !result.formations.isEmpty { out.table(rows) }
-                for warning in result.warnings { out.line(out.yellow("warning: ") + warning) }
             }
+            // Warnings are for people, on standard error; the JSON and YAML documents carry them too.
+            if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
         }
     }
 }

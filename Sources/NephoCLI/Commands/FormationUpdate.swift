@@ -45,10 +45,16 @@ extension Nepho {
             let started = try await api.call(
                 API.formationUpdate,
                 FormationUpdateParams(name: name, changeSet: plan.changeSet))
-            if detach || global.output != .text {
-                try renderer.emit(started) { out in out.line("\(name): update started") }
-                if detach { return }
+            if detach {
+                try renderer.emit(started) { out in
+                    out.line("\(name): update started")
+                    out.line("watch it with: nepho formation:watch \(name)")
+                }
+                return
             }
+            renderer.streamItem(
+                BuildWatcher.WatchStart(
+                    formation: name, build: started.build, changeSet: plan.changeSet, changes: plan.changes))
             let status = try await BuildWatcher(
                 api: api, name: name, build: started.build?.id, format: global.output
             )

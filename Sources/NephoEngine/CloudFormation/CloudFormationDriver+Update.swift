@@ -20,7 +20,7 @@ extension CloudFormationDriver {
         let session = try Self.session(context)
         let cloudFormation = try session.cloudFormation()
         if let changeSet = params.changeSet {
-            try await Self.translatingAWSErrors(stack: formation.name) {
+            try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
                 try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
             let build = try await lifecycle.startBuild(formation, operation: .update, launch: Launch())
@@ -35,7 +35,9 @@ extension CloudFormationDriver {
         let provider = StackPlan(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
         let name = "nepho-update-\(Int(Date().timeIntervalSince1970))"
-        let changeSet: ChangeSet = try await Self.translatingAWSErrors(stack: formation.name) {
+        let changeSet: ChangeSet = try await Self.translatingAWSErrors(
+            stack: formation.name, call: "making a change set (CreateChangeSet)"
+        ) {
             let source = try await Self.source(text, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
