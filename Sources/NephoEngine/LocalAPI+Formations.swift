@@ -85,7 +85,7 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         let driver = try lifecycle.driver(of: formation)
         let builds = try store.builds(formationID: formation.id)
         let timeline = try builds.last.map { try store.events(buildID: $0.id).map(Self.sequenced) } ?? []
@@ -102,7 +102,7 @@ extension LocalAPI {
         -> FormationAccess
     {
         let lifecycle = try lifecycle(context)
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         let scenario = try? catalog().find(formation.cloudlet).scenario(formation.scenario)
         return try await lifecycle.driver(of: formation).access(
             formation, scenario: scenario, params: params, context: lifecycle.context)
@@ -150,7 +150,7 @@ extension LocalAPI {
     ) async throws {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         let builds = try store.builds(formationID: formation.id)
         let chosen: BuildRecord? = params.build.map { id in builds.first { $0.id == id } } ?? builds.last
         guard var build = chosen else {
@@ -189,7 +189,7 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         return FormationLogsResult(
             name: formation.name,
             builds: try store.builds(formationID: formation.id).map {

@@ -152,6 +152,57 @@ public struct CloudFormationDriver: FormationDriver {
         }
     }
 
+    /// A nepho-tagged stack by name or stack id, with its parameters, outputs and every
+    /// event, for the lifecycle to record; nil when there is no such live stack, or no
+    /// AWS account to ask.
+    public func adopt(_ reference: String, context: DriverContext) async throws -> Adoption? {
+        let session: AWSSession
+        do {
+            session = try Self.session(context)
+        } catch let error as NephoError where error.code == .missingCredentials {
+            return nil
+        }
+        let cloudFormation = try session.cloudFormation()
+        let stack: Stack
+        do {
+            let found = try await Self.translatingAWSErrors(stack: reference, call: "DescribeStacks") {
+                try await cloudFormation.describeStacks(reference)
+            }
+            guard let first = found.first else { return nil }
+            stack = first
+        } catch let error as NephoError where [.notFound, .invalidInput].contains(error.code) {
+            return nil
+        }
+        guard stack.tags.contains(StackPlan.createdByTag), stack.status != "DELETE_COMPLETE" else {
+            return nil
+        }
+        let events = try await Self.translatingAWSErrors(stack: stack.stackName, call: "DescribeStackEvents")
+        {
+            try await cloudFormation.describeStackEvents(stack.stackId)
+        }
+        let tag = { (key: String) in stack.tags.first { $0.key == key }?.value }
+        let operation: BuildRecord.Operation =
+            stack.status.hasPrefix("DELETE_")
+            ? .destroy
+            : stack.status.hasPrefix("UPDATE_") || stack.status.hasPrefix("IMPORT_") ? .update : .create
+        return Adoption(
+            name: stack.stackName, cloudlet: tag("nepho:cloudlet") ?? "-",
+            scenario: tag("nepho:scenario") ?? "-",
+            region: session.configuration.region, providerID: stack.stackId, status: stack.status,
+            operation: operation,
+            // CloudFormation shows a NoEcho value as asterisks: keep nepho's mask instead.
+            parameters: stack.parameters.mapValues {
+                $0.allSatisfy { $0 == "*" } ? FormationLifecycle.mask : $0
+            },
+            outputs: Dictionary(stack.outputs.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }),
+            events: events.reversed().map {
+                EventRecord(
+                    buildID: 0, providerEventID: $0.eventId, timestamp: Timestamp.string($0.timestamp),
+                    logicalID: $0.logicalResourceId, resourceType: $0.resourceType, status: $0.status,
+                    reason: $0.statusReason)
+            })
+    }
+
     // MARK: AWS
 
     /// A session for the request's context; missing credentials or region become one line
