@@ -51,11 +51,17 @@ extension LocalAPI {
             FormationPlan(name: name, cloudlet: cloudlet, scenario: scenario, values: values), driver: driver)
     }
 
-    public func formationList(_ params: NoParams, context: ProviderContext?) async throws
+    /// nepho's formations (destroyed ones only with `all`), then the formations each
+    /// provider holds that `state.db` does not (not with `recordedOnly`).
+    public func formationList(_ params: FormationListParams, context: ProviderContext?) async throws
         -> FormationListResult
     {
         let lifecycle = try lifecycle(context)
-        let records = try lifecycle.store.formations()
+        let stored = try lifecycle.store.formations()
+        let records = stored.filter { record in
+            params.all == true
+                || (try? lifecycle.driver(of: record))?.succeeded(.destroy, record.status) != true
+        }
         var summaries = records.map {
             FormationSummary(
                 name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status,
@@ -63,13 +69,14 @@ extension LocalAPI {
                 createdAt: $0.createdAt, source: "nepho")
         }
         var warnings: [String] = []
-        let known = Set(summaries.compactMap(\.stackID))
+        if params.recordedOnly == true { return FormationListResult(formations: summaries, warnings: []) }
+        let known = Set(stored.compactMap(\.stackID))
         for driver in providers.all {
             do {
                 summaries += try await driver.unrecorded(known: known, context: lifecycle.context)
             } catch let error as NephoError {
                 // Someone who builds only with other providers has no account here to list: say nothing then.
-                let unused = !records.isEmpty && !records.contains { $0.provider == driver.provider.id }
+                let unused = !stored.isEmpty && !stored.contains { $0.provider == driver.provider.id }
                 if !(unused && error.code == .missingCredentials) {
                     warnings.append("\(driver.noun)s in the account not listed: \(error.message)")
                 }

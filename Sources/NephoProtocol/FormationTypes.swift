@@ -23,6 +23,18 @@ public struct FormationCreateParams: Codable, Sendable, Equatable {
     }
 }
 
+/// `API.formationList`: which formations.
+public struct FormationListParams: Codable, Sendable, Equatable {
+    /// Destroyed formations too (hidden by default).
+    public var all: Bool?
+    /// Only those `state.db` holds, without asking the providers (shell completion).
+    public var recordedOnly: Bool?
+    public init(all: Bool? = nil, recordedOnly: Bool? = nil) {
+        self.all = all
+        self.recordedOnly = recordedOnly
+    }
+}
+
 /// A formation by name.
 public struct FormationRef: Codable, Sendable, Equatable {
     public var name: String

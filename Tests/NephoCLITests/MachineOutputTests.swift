@@ -65,6 +65,14 @@ import Testing
         let documents = try await yamlDocuments(destroy.output)
         #expect(documents.first?["type"] as? String == "started")
         #expect(documents.last?["type"] as? String == "end")
+        // A destroyed formation leaves the list, unless --all.
+        let names = { (arguments: [String]) async throws -> [String] in
+            let listed = try await nepho.run(["formation:list", "-o", "json"] + arguments)
+            let object = (try? JSONSerialization.jsonObject(with: listed.standardOutput)) as? [String: Any]
+            return (object?["formations"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
+        }
+        #expect(!(try await names([])).contains(name))
+        #expect(try await names(["--all"]).contains(name))
 
         let detached = try await nepho.run(
             ["create", "bench-demo", "--name", name + "-d", "--detach", "-o", "yaml"])

@@ -124,6 +124,47 @@ import Testing
             ], "\(result.errorOutput)")
     }
 
+    @Test func bashCompletesFormationsShortcutsAndTwoWordSpellings() async throws {
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        let nepho = fixture.nepho
+        nepho.installDemo("acme-static")
+        let manifest = nepho.home.appendingPathComponent("cloudlets/acme-static/cloudlet.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(
+            of: "name: acme-static", with: "name: acme/static")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let name = FormationFixture.unique("tab")
+        let create = try await nepho.run(["create", "bench-demo", "--name", name, "--detach"])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho_spellings nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho formation:watch ""
+            try nepho destroy ""
+            try nepho create acme/
+            try nepho formation ""
+            try nepho formation describe ""
+            try nepho cloudlet describe ""
+            """
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(
+            Array(lines.prefix(6)) == [
+                name, name, "acme/static acme/static/default acme/static/multi-tenant",
+                "create watch list describe update destroy cancel open ssh logs", name,
+                "acme/static bench-demo",
+            ], "\(result.output)\(result.errorOutput)")
+    }
+
     /// fish's `complete -C` cannot run the generated script's `commandline` calls outside an
     /// interactive shell, so this checks the script's syntax and that it asks nepho for
     /// cloudlet names (the bash test above exercises that call for real).

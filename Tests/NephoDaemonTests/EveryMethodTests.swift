@@ -69,7 +69,7 @@ import Testing
             await record(
                 API.registryBuild, .init(sources: [], output: home.appendingPathComponent("site").path)))
         outcomes.append(await record(API.formationCreate, .init(cloudlet: "no-such-cloudlet")))
-        outcomes.append(await record(API.formationList, NoParams()))
+        outcomes.append(await record(API.formationList, FormationListParams()))
         outcomes.append(await record(API.formationDescribe, .init(name: "nope")))
         outcomes.append(await record(API.formationUpdate, .init(name: "nope")))
         outcomes.append(await record(API.formationDestroy, .init(name: "nope")))

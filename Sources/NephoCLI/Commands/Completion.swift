@@ -23,11 +23,65 @@ extension Nepho {
             }
         }
 
+        /// bash: the shortcuts (`create`, `destroy`, `open`, `ssh`) complete as the
+        /// `formation:` command they stand for, `noun verb` as `noun:verb`, and `noun `
+        /// offers that noun's verbs.
+        static var bashSpellings: String {
+            let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
+            let nouns = CommandLineSpelling.nouns.sorted()
+            var commands: [String] = []
+            for command in Nepho.configuration.subcommands {
+                if let name = command.configuration.commandName { commands.append(name) }
+            }
+            var verbs: [String] = []
+            for noun in nouns {
+                let names = commands.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
+                verbs.append("            \(noun)) verbs='\(names.joined(separator: " "))' ;;")
+            }
+            return """
+
+                # nepho's other spellings complete as the commands they stand for.
+                _nepho_spellings() {
+                    local -a spelled=("${COMP_WORDS[@]}")
+                    local line="${COMP_LINE}" word="${COMP_WORDS[1]}" verbs=''
+                    case "${word}" in
+                    \(shortcuts))
+                        spelled[1]="formation:${word}"
+                        line="${line/${word}/formation:${word}}" ;;
+                    \(nouns.joined(separator: "|")))
+                        case "${word}" in
+                \(verbs.joined(separator: "\n"))
+                        esac
+                        if (( COMP_CWORD == 2 )); then
+                            COMPREPLY=($(compgen -W "${verbs}" -- "${COMP_WORDS[2]}"))
+                            return
+                        fi
+                        if (( COMP_CWORD > 2 )); then
+                            spelled=("${COMP_WORDS[0]}" "${word}:${COMP_WORDS[2]}" "${COMP_WORDS[@]:3}")
+                            line="${line/${word}+([[:space:]])${COMP_WORDS[2]}/${word}:${COMP_WORDS[2]}}"
+                        fi ;;
+                    esac
+                    local cword=$((COMP_CWORD - ${#COMP_WORDS[@]} + ${#spelled[@]}))
+                    local point=$((COMP_POINT + ${#line} - ${#COMP_LINE}))
+                    local -a COMP_WORDS=("${spelled[@]}")
+                    local COMP_CWORD="${cword}" COMP_POINT="${point}" COMP_LINE="${line}"
+                    _nepho "${@}"
+                    # Names are not files: listed whole (`acme/static`, not `static`).
+                    local candidate
+                    for candidate in "${COMPREPLY[@]}"; do [[ -e "${candidate}" ]] && return; done
+                    compopt +o filenames 2>/dev/null
+                    return 0
+                }
+                complete -o filenames -F _nepho_spellings nepho
+
+                """
+        }
+
         func run() throws {
             var script = Nepho.completionScript(for: CompletionShell(rawValue: shell)!)
             if shell == "bash" {
                 // bash splits words at ":" by default, which would cut `cloudlet:list` in two.
-                script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n"
+                script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n" + Self.bashSpellings
             }
             print(script, terminator: "")
         }
@@ -51,6 +105,12 @@ enum Completions {
             let scenarios = (try? client.request(API.scenarioList, CloudletRef(name: name)))?.scenarios ?? []
             return [name] + scenarios.map { "\(name)/\($0.name)" }
         }.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// nepho's formations (from `state.db` only: no provider is asked while a shell waits).
+    @Sendable static func formations(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
+        let listing = try? DaemonClient().request(API.formationList, FormationListParams(recordedOnly: true))
+        return (listing?.formations ?? []).map(\.name).filter { $0.hasPrefix(prefix) }
     }
 
     /// The names of the usable, unshadowed installed cloudlets.

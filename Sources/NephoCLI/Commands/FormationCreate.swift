@@ -13,7 +13,7 @@ extension Nepho {
                 template with CloudFormation (or lays out the Vagrant machine's folder for a vagrant \
                 scenario, docs/vagrant.md), starts the build and watches it. Ctrl-C stops watching \
                 only; the build goes on (`nepho formation:watch NAME`). See docs/formations.md.
-                """)
+                """, aliases: ["create"])
 
         @OptionGroup var global: GlobalOptions
         @Argument(

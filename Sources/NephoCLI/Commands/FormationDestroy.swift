@@ -6,10 +6,12 @@ extension Nepho {
     struct FormationDestroy: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:destroy",
-            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).")
+            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).",
+            aliases: ["destroy"])
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Flag(help: "Do not ask.") var yes = false
         @Flag(help: "Start the deletion and return without watching it.") var detach = false
 

@@ -9,7 +9,8 @@ extension Nepho {
             abstract: "Update a formation through a change set: show the changes, ask, execute, watch.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Option(name: .customShort("p"), help: ArgumentHelp("Set a parameter.", valueName: "KEY=VALUE"))
         var parameters: [String] = []
         @Flag(help: "Execute the change set without asking.") var yes = false
