@@ -65,6 +65,31 @@ import Testing
         #expect(yaml.status == 0 && yaml.output.hasPrefix("config: "), "\(yaml.output)\(yaml.errorOutput)")
     }
 
+    /// The daemon was started from another HOME (a container, CI, `sudo -E`): the
+    /// credentials `register` saved under the client's HOME are still the ones used.
+    @Test func theClientsHomeFindsTheSavedCredentials() async throws {
+        let bench = try await Self.benches.bench()
+        let nepho = NephoBinary()
+        nepho.environment["AWS_ENDPOINT_URL"] = bench.endpoint.absoluteString
+        let base = nepho.home.deletingLastPathComponent()
+        let daemonHome = base.appendingPathComponent("daemon-home")
+        let clientHome = base.appendingPathComponent("client-home")
+        for folder in [daemonHome, clientHome] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        nepho.environment["HOME"] = daemonHome.path
+        _ = try await nepho.run(["formation:list"])  // starts nephod with this HOME
+        defer { Task { _ = try? await nepho.run(["daemon:stop"]) } }
+        nepho.environment["HOME"] = clientHome.path
+        let register = try await nepho.run(
+            ["register"], input: "us-east-1\nAKIDNEPHOTEST\nsecret-key-value\n")
+        #expect(register.status == 0, "\(register.errorOutput)")
+        #expect(FileManager.default.fileExists(atPath: clientHome.path + "/.aws/credentials"))
+        let list = try await nepho.run(["formation:list"])
+        #expect(list.status == 0)
+        #expect(!list.errorOutput.contains("not listed"), "\(list.errorOutput)")
+    }
+
     @Test func flagsAndASecretOnStandardInputUpdateAProfileInPlace() async throws {
         let (nepho, _, config, credentials) = try await nepho()
         try FileManager.default.createDirectory(
