@@ -78,6 +78,20 @@ public struct FormationChange: Codable, Sendable, Equatable {
     }
 }
 
+/// A parameter an update changes: its stored value and the new one (secrets masked).
+public struct FormationParameterChange: Codable, Sendable, Equatable {
+    public var name: String
+    /// nil: the formation had no value for it.
+    public var old: String?
+    public var new: String?
+
+    public init(name: String, old: String?, new: String?) {
+        self.name = name
+        self.old = old
+        self.new = new
+    }
+}
+
 /// What `API.formationUpdate` planned (no build yet) or started (a build).
 public struct FormationUpdateResult: Codable, Sendable, Equatable {
     public var name: String
@@ -85,12 +99,18 @@ public struct FormationUpdateResult: Codable, Sendable, Equatable {
     public var changes: [FormationChange]
     /// Set once the change set is executed.
     public var build: BuildSummary?
+    /// The parameters the plan changes (nil from an older daemon).
+    public var parameters: [FormationParameterChange]?
 
-    public init(name: String, changeSet: String, changes: [FormationChange], build: BuildSummary?) {
+    public init(
+        name: String, changeSet: String, changes: [FormationChange], build: BuildSummary?,
+        parameters: [FormationParameterChange]? = nil
+    ) {
         self.name = name
         self.changeSet = changeSet
         self.changes = changes
         self.build = build
+        self.parameters = parameters
     }
 }
 

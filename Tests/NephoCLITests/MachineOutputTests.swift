@@ -48,6 +48,15 @@ import Testing
         #expect(watch.last?["type"] as? String == "end")
         #expect(watch.dropLast().allSatisfy { $0["type"] as? String == "event" })
 
+        // In text, the preview shows each parameter's change; --detach says how to watch.
+        let preview = try await nepho.run([
+            "formation:update", name, "-p", "Greeting=salut", "--yes", "--detach",
+        ])
+        #expect(preview.status == 0, "\(preview.errorOutput)")
+        #expect(preview.output.contains("Parameters:\n  Greeting: hello → salut\n"), "\(preview.output)")
+        #expect(preview.output.contains("watch it with: nepho formation:watch \(name)"), "\(preview.output)")
+        #expect(try await nepho.run(["formation:watch", name]).status == 0)
+
         let update = try await nepho.run([
             "formation:update", name, "-p", "Greeting=bonjour", "--yes", "-o", "json",
         ])

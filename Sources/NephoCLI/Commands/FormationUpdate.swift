@@ -37,6 +37,13 @@ extension Nepho {
                         "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)"
                     )
                 }
+                if let parameters = plan.parameters, !parameters.isEmpty {
+                    BuildWatcher.say("Parameters:")
+                    for change in parameters {
+                        BuildWatcher.say(
+                            "  \(change.name): \(change.old ?? "(none)") → \(change.new ?? "(none)")")
+                    }
+                }
             }
             guard try Confirmation.ask("Execute these \(plan.changes.count) change(s)?", yes: yes) else {
                 BuildWatcher.say(

@@ -75,6 +75,29 @@ extension CloudFormationDriver {
                 action: $0.action, logicalID: $0.logicalResourceId, resourceType: $0.resourceType,
                 replacement: $0.replacement)
         }
-        return FormationUpdateResult(name: formation.name, changeSet: name, changes: changes, build: nil)
+        return FormationUpdateResult(
+            name: formation.name, changeSet: name, changes: changes, build: nil,
+            parameters: Self.parameterChanges(
+                from: formation.parameters, to: values, declared: Set(parsed.parameters.map(\.name)),
+                overrides: params.overrides))
+    }
+
+    /// The declared parameters whose value the update changes; a secret shows as the
+    /// mask, and as changed only when given on the command line.
+    static func parameterChanges(
+        from stored: [String: String], to values: [ResolvedValue], declared: Set<String>,
+        overrides: [String: String]
+    ) -> [FormationParameterChange] {
+        let mask = FormationLifecycle.mask
+        return values.filter { declared.contains($0.name) }.compactMap { value -> FormationParameterChange? in
+            let old = stored[value.name]
+            if value.secret || old == mask {
+                guard overrides[value.name] != nil else { return nil }
+                return FormationParameterChange(name: value.name, old: old.map { _ in mask }, new: mask)
+            }
+            guard old != value.value else { return nil }
+            return FormationParameterChange(name: value.name, old: old, new: value.value)
+        }
+        .sorted { $0.name < $1.name }
     }
 }

@@ -126,11 +126,16 @@ public struct FormationLifecycle: Sendable {
         return summary(build, of: formation)
     }
 
-    /// Ends every unfinished build of `formation`: a destroy takes over.
-    func supersede(_ builds: [BuildRecord]) throws {
+    /// Ends every unfinished build of `formation`: a destroy takes over. The build no
+    /// longer reads as in progress (a cancelled create is `CREATE_FAILED`, "superseded by
+    /// destroy"); the formation's own status is the destroy's.
+    func supersede(_ builds: [BuildRecord], driver: any FormationDriver) throws {
         for build in builds where build.finishedAt == nil {
+            let status =
+                driver.phase(of: build.status) == .inProgress
+                ? driver.statusWord(build.operation, .failed) : build.status
             try store.updateBuild(
-                id: build.id, status: build.status, finished: true, error: "superseded by destroy")
+                id: build.id, status: status, finished: true, error: "superseded by destroy")
         }
     }
 
@@ -207,13 +212,14 @@ public struct FormationLifecycle: Sendable {
         if let running = builds.last, running.finishedAt == nil, running.operation == .destroy {
             return summary(running, of: formation)
         }
-        let destruction = try await driver(of: formation).destroy(formation, builds: builds, context: context)
-        try supersede(builds)
+        let provider = try driver(of: formation)
+        let destruction = try await provider.destroy(formation, builds: builds, context: context)
+        try supersede(builds, driver: provider)
         switch destruction {
         case .launch(let launch):
             return try await startBuild(formation, operation: .destroy, launch: launch)
         case .nothingLeft:
-            let gone = try driver(of: formation).statusWord(.destroy, .complete)
+            let gone = provider.statusWord(.destroy, .complete)
             let build = try store.insertBuild(
                 BuildRecord(formationID: formation.id, operation: .destroy, status: gone))
             try store.updateBuild(id: build.id, status: gone, finished: true)
