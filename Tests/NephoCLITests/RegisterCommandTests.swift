@@ -32,6 +32,7 @@ import Testing
         #expect(result.status == 0, "\(result.errorOutput)")
         #expect(result.errorOutput.contains("No AWS credentials were found"))
         #expect(result.errorOutput.contains("Create access key"))
+        #expect(result.errorOutput.contains("docs/aws-signup.md"), "nepho's own page (issue 14, item 9)")
         #expect(result.output.contains("The keys work: account 123456789012"))
         #expect(
             !result.output.contains("secret-key-value") && !result.errorOutput.contains("secret-key-value"))

@@ -73,6 +73,12 @@ import Testing
         #expect(hits?.map { $0["name"] as? String } == ["tfhartmann/mediawiki"])
         #expect(hits?.first?["matched"] as? String == "summary")
         #expect(hits?.first?["version"] as? String == "v0.2.0")
+        // An exact name says so (issue 14, item 9).
+        let exact = try await nepho.run(["cloudlet:search", "huit/mediawiki", "-o", "json", "--foreground"])
+        let exactHits = (try JSONSerialization.jsonObject(with: exact.standardOutput) as? [String: Any])?[
+            "hits"]
+        #expect(
+            (exactHits as? [[String: Any]])?.first?["matched"] as? String == "exact-name", "\(exact.output)")
         let none = try await nepho.run(["cloudlet", "search", "nothing-like-this", "--foreground"])
         #expect(none.succeeded && none.output.isEmpty)
         #expect(none.errorOutput.contains("No cloudlet matches \"nothing-like-this\""))

@@ -64,7 +64,7 @@ extension Nepho {
             let knownRegion = existingProfile.flatMap { _ in Self.profileRegion(current, profileName) }
 
             let anyCredentials = (try? AWSConfiguration.resolve(environment: environment))?.credentials != nil
-            if !anyCredentials { Self.stderr(AWSRegistration.signUpHelp + "\n\n") }
+            if !anyCredentials { Self.stderr(Self.signUpHelp + "\n\n") }
 
             let input = Answers(terminal: Terminal.interactive())
             let regionValue = try region ?? input.ask("AWS region", current: knownRegion, secret: false)
@@ -122,6 +122,17 @@ extension Nepho {
         static func masked(_ key: String) -> String { "****" + key.suffix(4) }
 
         static func stderr(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+        /// What `register` says when no credentials are found: nepho's own page on how to
+        /// sign up (docs/aws-signup.md), in short.
+        static let signUpHelp = """
+            No AWS credentials were found. nepho's page on getting some is docs/aws-signup.md \
+            (in nepho's documentation); in short:
+              1. Sign up at https://portal.aws.amazon.com/billing/signup (or sign in).
+              2. In the IAM console, choose or create a user for nepho, then Security credentials
+                 > Create access key (Command Line Interface). The secret is shown only once.
+              3. Give them to nepho here: they are saved as a profile in the AWS shared files.
+            """
     }
 }
 
