@@ -29,15 +29,7 @@ extension Nepho {
         static var bashSpellings: String {
             let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
             let nouns = CommandLineSpelling.nouns.sorted()
-            var commands: [String] = []
-            for command in Nepho.configuration.subcommands {
-                if let name = command.configuration.commandName { commands.append(name) }
-            }
-            var verbs: [String] = []
-            for noun in nouns {
-                let names = commands.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
-                verbs.append("            \(noun)) verbs='\(names.joined(separator: " "))' ;;")
-            }
+            let verbs = verbCases
             return """
 
                 # nepho's other spellings complete as the commands they stand for.
@@ -77,8 +69,72 @@ extension Nepho {
                 """
         }
 
+        /// `NOUN) verbs='…' ;;` for each noun, for a shell `case`.
+        static var verbCases: [String] {
+            var commands: [String] = []
+            for command in Nepho.configuration.subcommands {
+                if let name = command.configuration.commandName { commands.append(name) }
+            }
+            var cases: [String] = []
+            for noun in CommandLineSpelling.nouns.sorted() {
+                let names = commands.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
+                cases.append("            \(noun)) verbs='\(names.joined(separator: " "))' ;;")
+            }
+            return cases
+        }
+
+        /// zsh: as `bashSpellings`, a wrapper around the generated `_nepho` that rewrites
+        /// `words` before it runs; it replaces the script's last lines, which call (or
+        /// register) `_nepho` itself.
+        static func zshSpellings(_ script: String) -> String {
+            let tail = """
+                if [[ "${funcstack[1]}" = _nepho ]]; then
+                    _nepho "${@}"
+                else
+                    compdef _nepho nepho
+                fi
+                """
+            guard let range = script.range(of: tail, options: .backwards) else { return script }
+            let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
+            let nouns = CommandLineSpelling.nouns.sorted().joined(separator: "|")
+            let wrapper = """
+                # nepho's other spellings complete as the commands they stand for.
+                _nepho_spellings() {
+                    local verbs=''
+                    case "${words[2]}" in
+                    \(shortcuts))
+                        words[2]="formation:${words[2]}" ;;
+                    \(nouns))
+                        case "${words[2]}" in
+                \(verbCases.joined(separator: "\n"))
+                        esac
+                        if (( CURRENT == 3 )); then
+                            compadd -- ${=verbs}
+                            return
+                        fi
+                        if (( CURRENT > 3 )); then
+                            words=("${words[1]}" "${words[2]}:${words[3]}" "${(@)words[4,-1]}")
+                            (( CURRENT-- ))
+                        fi ;;
+                    esac
+                    _nepho "${@}"
+                }
+
+                if [[ "${funcstack[1]}" = _nepho ]]; then
+                    # Autoloaded as _nepho, which now names the generated function: the wrapper
+                    # takes its place for the next completions too.
+                    compdef _nepho_spellings nepho
+                    _nepho_spellings "${@}"
+                else
+                    compdef _nepho_spellings nepho
+                fi
+                """
+            return script.replacingCharacters(in: range, with: wrapper)
+        }
+
         func run() throws {
             var script = Nepho.completionScript(for: CompletionShell(rawValue: shell)!)
+            if shell == "zsh" { script = Self.zshSpellings(script) }
             if shell == "bash" {
                 // bash splits words at ":" by default, which would cut `cloudlet:list` in two.
                 script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n" + Self.bashSpellings
