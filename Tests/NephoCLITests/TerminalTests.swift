@@ -181,7 +181,8 @@ import Testing
         #expect(create.status == 0, "\(create.errorOutput)")
         let folder = nepho.home.deletingLastPathComponent().appendingPathComponent("zsh")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try await nepho.run(["completion", "zsh"]).standardOutput.write(to: folder.appendingPathComponent("_nepho"))
+        let script = try await nepho.run(["completion", "zsh"])
+        try script.standardOutput.write(to: folder.appendingPathComponent("_nepho"))
         let harness = folder.appendingPathComponent("harness.zsh")
         try #"""
         zmodload zsh/zpty
@@ -205,13 +206,15 @@ import Testing
             URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
             + (environment["PATH"] ?? "")
         let lines = [
-            "nepho formation:watch ", "nepho destroy ", "nepho create bench", "nepho formation ", "nepho scenario describe bench",
+            "nepho formation:watch ", "nepho destroy ", "nepho create bench", "nepho formation ",
+            "nepho scenario describe bench",
         ]
         let run = try await ProcessRunner.run(
             "zsh", ["-f", harness.path, folder.path] + lines, environment: environment, timeout: 120)
         #expect(run.status == 0, "\(run.errorOutput)")
         func candidates(_ index: Int) -> Set<String> {
-            let text = (try? String(contentsOf: folder.appendingPathComponent("out.\(index)"), encoding: .utf8)) ?? ""
+            let file = folder.appendingPathComponent("out.\(index)")
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
             return Set(text.split(separator: "\n").map(String.init))
         }
         #expect(candidates(1) == [name], "\(candidates(1))")
