@@ -167,8 +167,12 @@ extension LocalAPI {
         guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
         send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
+        // inotify reports a commit's first write to the journal, which can come before the
+        // commit is visible to readers: a wake that finds nothing new looks again shortly,
+        // for a second, before waiting long.
+        var recheck = 0
         while !Task.isCancelled {
-            var seen = changes.current
+            let seen = changes.current
             let current = try store.build(id: build.id) ?? build
             // Events first, read after the build: a finished build's last events are all stored.
             let events = try store.events(buildID: build.id, after: after, limit: 1000)
@@ -183,11 +187,15 @@ extension LocalAPI {
                 return
             }
             // After each batch of events, or a change of status: where the build stands.
-            if !events.isEmpty || current.status != build.status {
-                send(.status(lifecycle.summary(current, of: formation)))
-            }
+            let moved = !events.isEmpty || current.status != build.status
+            if moved { send(.status(lifecycle.summary(current, of: formation))) }
             build = current
-            seen = await changes.changed(after: seen, timeout: changes.isWatching ? 30 : 0.2)
+            if moved { recheck = 0 }
+            let timeout = recheck > 0 ? 0.05 : changes.isWatching ? 30 : 0.2
+            if recheck > 0 { recheck -= 1 }
+            if await changes.changed(after: seen, timeout: timeout) != seen, !moved, recheck == 0 {
+                recheck = 20
+            }
         }
     }
 

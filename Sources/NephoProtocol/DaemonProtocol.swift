@@ -27,6 +27,9 @@ public struct DaemonMethods: Sendable {
     public let streamItem = "stream.item"
     /// The notification ending a stream (`StreamEnd`).
     public let streamEnd = "stream.end"
+    /// A notification with no params, sent while a request is answered or a stream waits,
+    /// so that a client can tell a busy daemon from a stopped one.
+    public let keepAlive = "daemon.keepalive"
 
     /// The name of every daemon method declared above.
     public var names: [String] {

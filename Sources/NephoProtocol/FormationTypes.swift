@@ -69,12 +69,19 @@ public struct FormationChange: Codable, Sendable, Equatable {
     public var resourceType: String
     /// `True`, `False`, `Conditional` for a modification; nil otherwise.
     public var replacement: String?
+    /// For a change inside a nested stack: the logical ids of the nested stacks it is in,
+    /// outermost first, joined by `/` (`Network/Subnets`); nil for the stack's own.
+    public var nestedStack: String?
 
-    public init(action: String, logicalID: String, resourceType: String, replacement: String?) {
+    public init(
+        action: String, logicalID: String, resourceType: String, replacement: String?,
+        nestedStack: String? = nil
+    ) {
         self.action = action
         self.logicalID = logicalID
         self.resourceType = resourceType
         self.replacement = replacement
+        self.nestedStack = nestedStack
     }
 }
 

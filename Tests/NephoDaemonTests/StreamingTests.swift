@@ -102,6 +102,21 @@ import Testing
         #expect((try? await client.call(API.formationList, FormationListParams()))?.formations.count == 1)
     }
 
+    /// A commit made while the stream waits is sent at once, not after the wait's 30 s
+    /// limit: inotify may report the journal write before the commit is visible, and the
+    /// stream then looks again shortly.
+    @Test func aCommitWhileTheStreamWaitsIsSentWithoutWaitingForItsTimeout() async throws {
+        let daemon = try InProcessDaemon()
+        let build = try makeBuild(daemon)
+        let client = try await daemon.rawClient()
+        _ = await client.call(API.formationFollow.name, id: 1, params: #"{"name":"f"}"#)
+        try await Task.sleep(nanoseconds: 1_000_000_000)  // the stream is waiting now
+        let start = Date()
+        try daemon.store.updateBuild(id: build, status: "CREATE_COMPLETE", finished: true)
+        #expect(await outcome(client) != nil)
+        #expect(Date().timeIntervalSince(start) < 10, "woken by the commit, not by the 30 s limit")
+    }
+
     @Test func anUnknownFormationEndsTheStreamWithTheError() async throws {
         let daemon = try InProcessDaemon()
         let client = try await daemon.rawClient()

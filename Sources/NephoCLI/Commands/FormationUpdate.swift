@@ -33,8 +33,9 @@ extension Nepho {
                         change.replacement.map {
                             $0 == "True" ? " (REPLACEMENT)" : $0 == "Conditional" ? " (may replace)" : ""
                         } ?? ""
+                    let nested = change.nestedStack.map { " (in nested stack \($0))" } ?? ""
                     BuildWatcher.say(
-                        "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)"
+                        "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)\(nested)"
                     )
                 }
                 if let parameters = plan.parameters, !parameters.isEmpty {

@@ -49,7 +49,10 @@ extension CloudFormationDriver {
                 secrets.contains($0.key) && params.overrides[$0.key] == nil
                     ? StackParameter(keepingPreviousValueOf: $0.key) : $0
             }
-            _ = try await cloudFormation.createChangeSet(request, changeSetName: name)
+            // The changes as CloudFormation will make them: after the template's transforms,
+            // and with each nested stack's own changes (IncludeNestedStacks).
+            _ = try await cloudFormation.createChangeSet(
+                request, changeSetName: name, includeNestedStacks: true)
             var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
             while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"),
@@ -59,7 +62,11 @@ extension CloudFormationDriver {
                 waited += 1
                 described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             }
-            return described
+            guard described.status == "CREATE_COMPLETE",
+                described.changes.contains(where: { $0.changeSetId != nil })
+            else { return described }
+            return try await cloudFormation.describeChangeSet(
+                name, stackName: formation.name, includingNested: true)
         }
         if changeSet.status == "FAILED" {
             try? await cloudFormation.deleteChangeSet(name, stackName: formation.name)
@@ -73,7 +80,8 @@ extension CloudFormationDriver {
         let changes = changeSet.changes.map {
             FormationChange(
                 action: $0.action, logicalID: $0.logicalResourceId, resourceType: $0.resourceType,
-                replacement: $0.replacement)
+                replacement: $0.replacement,
+                nestedStack: $0.nestedStack.isEmpty ? nil : $0.nestedStack.joined(separator: "/"))
         }
         return FormationUpdateResult(
             name: formation.name, changeSet: name, changes: changes, build: nil,
