@@ -180,8 +180,8 @@ public struct LocalAPI: Sendable {
     public func scenarioDescribe(_ params: ScenarioDescribeParams) async throws -> ScenarioDetail {
         if let provider = params.provider { _ = try providers.driver(for: Provider(provider)) }
         return try translatingErrors {
-            let cloudlet = try catalog().find(params.cloudlet)
-            let scenario = try cloudlet.scenario(params.scenario ?? "default")
+            let (cloudlet, scenarioName) = try catalog().find(params.cloudlet, scenario: params.scenario)
+            let scenario = try cloudlet.scenario(scenarioName)
             let values = try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides)
                 .resolve()
             let parameters = values.map(Self.wire)

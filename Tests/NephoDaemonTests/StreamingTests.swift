@@ -99,7 +99,7 @@ import Testing
         }
         #expect(kinds.first == .build && kinds.last == .end && kinds.contains(.event))
         // The client goes on after the stream.
-        #expect((try? await client.call(API.formationList, NoParams()))?.formations.count == 1)
+        #expect((try? await client.call(API.formationList, FormationListParams()))?.formations.count == 1)
     }
 
     /// A commit made while the stream waits is sent at once, not after the wait's 30 s

@@ -30,6 +30,23 @@ public struct Renderer: Sendable {
         }
     }
 
+    /// One item of a build command's stream (docs/output.md, "Streams"): with `-o json`
+    /// one compact JSON object a line (JSON Lines), with `-o yaml` one YAML document
+    /// opened by `---`. Nothing in text mode.
+    public func streamItem<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard format != .text, let data = try? encoder.encode(value) else { return }
+        if format == .yaml {
+            guard let node = try? YAMLNode.fromJSON(data), let text = try? YAMLEmitter.emit(node) else {
+                return
+            }
+            FileHandle.standardOutput.write(Data(("---\n" + text).utf8))
+        } else {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
+        }
+    }
+
     static func json<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -20,7 +20,7 @@ extension CloudFormationDriver {
         let session = try Self.session(context)
         let cloudFormation = try session.cloudFormation()
         if let changeSet = params.changeSet {
-            try await Self.translatingAWSErrors(stack: formation.name) {
+            try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
                 try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
             let build = try await lifecycle.startBuild(formation, operation: .update, launch: Launch())
@@ -35,7 +35,9 @@ extension CloudFormationDriver {
         let provider = StackPlan(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
         let name = "nepho-update-\(Int(Date().timeIntervalSince1970))"
-        let changeSet: ChangeSet = try await Self.translatingAWSErrors(stack: formation.name) {
+        let changeSet: ChangeSet = try await Self.translatingAWSErrors(
+            stack: formation.name, call: "making a change set (CreateChangeSet)"
+        ) {
             let source = try await Self.source(text, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
@@ -81,6 +83,29 @@ extension CloudFormationDriver {
                 replacement: $0.replacement,
                 nestedStack: $0.nestedStack.isEmpty ? nil : $0.nestedStack.joined(separator: "/"))
         }
-        return FormationUpdateResult(name: formation.name, changeSet: name, changes: changes, build: nil)
+        return FormationUpdateResult(
+            name: formation.name, changeSet: name, changes: changes, build: nil,
+            parameters: Self.parameterChanges(
+                from: formation.parameters, to: values, declared: Set(parsed.parameters.map(\.name)),
+                overrides: params.overrides))
+    }
+
+    /// The declared parameters whose value the update changes; a secret shows as the
+    /// mask, and as changed only when given on the command line.
+    static func parameterChanges(
+        from stored: [String: String], to values: [ResolvedValue], declared: Set<String>,
+        overrides: [String: String]
+    ) -> [FormationParameterChange] {
+        let mask = FormationLifecycle.mask
+        return values.filter { declared.contains($0.name) }.compactMap { value -> FormationParameterChange? in
+            let old = stored[value.name]
+            if value.secret || old == mask {
+                guard overrides[value.name] != nil else { return nil }
+                return FormationParameterChange(name: value.name, old: old.map { _ in mask }, new: mask)
+            }
+            guard old != value.value else { return nil }
+            return FormationParameterChange(name: value.name, old: old, new: value.value)
+        }
+        .sorted { $0.name < $1.name }
     }
 }
