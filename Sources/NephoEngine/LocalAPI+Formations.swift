@@ -169,7 +169,7 @@ extension LocalAPI {
         var after = params.after
         // inotify reports a commit's first write to the journal, which can come before the
         // commit is visible to readers: a wake that finds nothing new looks again shortly,
-        // for a second, before waiting long.
+        // for two seconds, before waiting longer.
         var recheck = 0
         while !Task.isCancelled {
             let seen = changes.current
@@ -191,10 +191,12 @@ extension LocalAPI {
             if moved { send(.status(lifecycle.summary(current, of: formation))) }
             build = current
             if moved { recheck = 0 }
-            let timeout = recheck > 0 ? 0.05 : changes.isWatching ? 30 : 0.2
+            // Between wakes, a look every 5 s costs one read of SQLite: a wake lost on a busy
+            // machine (fsync slower than the recheck window) delays a stream by that at most.
+            let timeout = recheck > 0 ? 0.05 : changes.isWatching ? 5 : 0.2
             if recheck > 0 { recheck -= 1 }
             if await changes.changed(after: seen, timeout: timeout) != seen, !moved, recheck == 0 {
-                recheck = 20
+                recheck = 40
             }
         }
     }
