@@ -150,8 +150,13 @@ public struct CloudFormationClient: Sendable {
 
     // MARK: change sets
 
-    /// Creates a change set (`CREATE` for a new stack, `UPDATE` otherwise).
-    public func createChangeSet(_ request: StackRequest, changeSetName: String, type: String = "UPDATE")
+    /// Creates a change set (`CREATE` for a new stack, `UPDATE` otherwise);
+    /// `includeNestedStacks` makes CloudFormation plan the nested stacks' changes too, in
+    /// change sets of their own (`describeChangeSet(_:stackName:includingNested:)`).
+    public func createChangeSet(
+        _ request: StackRequest, changeSetName: String, type: String = "UPDATE",
+        includeNestedStacks: Bool = false
+    )
         async throws
         -> ChangeSetReference
     {
@@ -160,11 +165,40 @@ public struct CloudFormationClient: Sendable {
             ("ChangeSetName", changeSetName), ("ChangeSetType", type),
             ("ClientToken", request.clientRequestToken ?? Self.newClientRequestToken()),
         ]
+        if includeNestedStacks { parameters.append(("IncludeNestedStacks", "true")) }
         let result = try await call("CreateChangeSet", parameters)
         return try decode("CreateChangeSet") {
             ChangeSetReference(
                 changeSetId: try result.requiredText("Id"), stackId: try result.requiredText("StackId"))
         }
+    }
+
+    /// A change set and its changes; `includingNested` also reads the change set of each
+    /// nested stack it changes (made with `includeNestedStacks`), whose changes follow their
+    /// stack's own with `nestedStack` set.
+    public func describeChangeSet(
+        _ changeSetName: String, stackName: String? = nil, includingNested: Bool
+    ) async throws -> ChangeSet {
+        var described = try await describeChangeSet(changeSetName, stackName: stackName)
+        guard includingNested else { return described }
+        var seen: Set<String> = [described.changeSetId]
+        var result: [ResourceChange] = []
+        // Depth first: a nested stack's changes right after the change of that stack.
+        var pending = Array(described.changes.reversed())
+        while let change = pending.popLast() {
+            result.append(change)
+            guard let nested = change.changeSetId, change.nestedStack.count < 10,
+                seen.insert(nested).inserted
+            else { continue }
+            let inner = try await describeChangeSet(nested).changes.map {
+                var inner = $0
+                inner.nestedStack = change.nestedStack + [change.logicalResourceId]
+                return inner
+            }
+            pending += inner.reversed()
+        }
+        described.changes = result
+        return described
     }
 
     public func describeChangeSet(_ changeSetName: String, stackName: String? = nil) async throws -> ChangeSet

@@ -168,6 +168,6 @@ enum CloudFormationDecoding {
             logicalResourceId: try detail.requiredText("LogicalResourceId"),
             physicalResourceId: detail.optionalText("PhysicalResourceId"),
             resourceType: try detail.requiredText("ResourceType"),
-            replacement: detail.optionalText("Replacement"))
+            replacement: detail.optionalText("Replacement"), changeSetId: detail.optionalText("ChangeSetId"))
     }
 }

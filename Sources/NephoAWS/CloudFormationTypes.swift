@@ -159,6 +159,11 @@ public struct ResourceChange: Sendable, Equatable {
     public var physicalResourceId: String?
     public var resourceType: String
     public var replacement: String?
+    /// The change set CloudFormation made for this nested stack (`IncludeNestedStacks`).
+    public var changeSetId: String? = nil
+    /// The logical ids of the nested stacks the change is in, outermost first; empty for
+    /// a change of the stack itself.
+    public var nestedStack: [String] = []
 }
 
 /// DescribeChangeSet's answer (all pages joined).

@@ -11,8 +11,38 @@ public enum CommandLineSpelling {
         "ssh": "formation:ssh",
     ]
 
-    /// Joins a leading `noun verb` into `noun:verb`; leaves everything else alone.
+    /// Options every command takes, and whether each is followed by a value.
+    public static let globalOptions: [String: Bool] = [
+        "-o": true, "--output": true, "--foreground": false, "--no-autostart": false,
+    ]
+
+    /// Joins a leading `noun verb` into `noun:verb`, and moves global options typed
+    /// before the command (`nepho -o json formation:list`) to just after it; leaves
+    /// everything else alone.
     public static func normalize(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var rest = arguments[...]
+        while let first = rest.first {
+            let option = first.split(separator: "=", maxSplits: 1).first.map(String.init) ?? first
+            if let takesValue = globalOptions[option] {
+                leading.append(first)
+                rest = rest.dropFirst()
+                if takesValue, option == first, let value = rest.first {
+                    leading.append(value)
+                    rest = rest.dropFirst()
+                }
+            } else {
+                break
+            }
+        }
+        let command = joined(Array(rest))
+        guard !leading.isEmpty, let name = command.first, !name.hasPrefix("-") else {
+            return leading + command
+        }
+        return [name] + leading + command.dropFirst()
+    }
+
+    static func joined(_ arguments: [String]) -> [String] {
         if let first = arguments.first, let command = shortcuts[first] {
             return [command] + arguments.dropFirst()
         }

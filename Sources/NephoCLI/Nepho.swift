@@ -28,8 +28,16 @@ public struct Nepho: AsyncParsableCommand {
 
     public init() {}
 
-    /// Parses `arguments` (without the program name) after joining two-word spellings.
+    /// Parses `arguments` (without the program name) after joining two-word spellings;
+    /// help requests get the grouped help of `CommandHelp`.
     public static func main(arguments: [String]) async {
-        await main(CommandLineSpelling.normalize(arguments))
+        switch CommandHelp.request(arguments) {
+        case .text(let text):
+            print(text, terminator: "")
+        case .arguments(let arguments):
+            await main(arguments)
+        case nil:
+            await main(CommandLineSpelling.normalize(arguments))
+        }
     }
 }

@@ -23,6 +23,12 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     private var chunk = [UInt8](repeating: 0, count: 65536)
     private var notifications: [[UInt8]] = []
     private var handshakeResult: HandshakeResult?
+    /// The daemon on the other end (from the kernel, at connect).
+    private var daemonPID: Int32?
+    /// Seconds of silence after which the daemon counts as stopped or wedged: it sends a
+    /// keep-alive every few seconds while it works on a request or holds a stream open.
+    /// `NEPHO_DAEMON_TIMEOUT` sets it (default 30).
+    public let silenceLimit: Double
 
     /// - Parameters:
     ///   - environment: where `NEPHO_HOME`, `XDG_RUNTIME_DIR`, `NEPHO_NO_AUTOSTART` and the
@@ -30,6 +36,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     ///   - autoStart: start nephod when none answers (also off with `NEPHO_NO_AUTOSTART=1`).
     public init(environment: [String: String] = ProcessInfo.processInfo.environment, autoStart: Bool = true) {
         self.environment = environment
+        silenceLimit = Double(environment["NEPHO_DAEMON_TIMEOUT"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 30
         paths = NephoPaths(environment: environment)
         let disabled = ["1", "true", "yes"].contains(environment["NEPHO_NO_AUTOSTART"]?.lowercased() ?? "")
         launcher = DaemonLauncher(paths: paths, environment: environment, autoStart: autoStart && !disabled)
@@ -78,6 +85,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     private func connectOnce() throws -> HandshakeResult {
         fd = try launcher.connect()
+        UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)
         let result: HandshakeResult
         do {
             try checkPeer()
@@ -97,6 +105,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
             buffer = []
+            if let silent = error as? DaemonSilent { throw silent.error }
             if let error = error as? NephoError, error.code == .daemonUnavailable {
                 throw HandshakeInterrupted(error: error)
             }
@@ -122,6 +131,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         guard let peer = UnixSocket.peerCredentials(fd) else {
             throw NephoError(.daemonUnavailable, "cannot read the credentials of \(paths.socket.path)")
         }
+        daemonPID = peer.pid
         guard peer.uid == getuid() else {
             throw NephoError(
                 .permissionDenied,
@@ -135,9 +145,14 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     /// Calls a method (of the API or the daemon's own) and waits for its answer: a blocking
     /// round trip, for callers that are not async (`daemon:status`, the benchmark).
     public func request<M: WireMethod>(_ method: M, _ params: M.Params) throws -> M.Result {
-        try lock.withLock {
-            try connectLocked()
-            return try roundTrip(method.name, params, as: M.Result.self)
+        do {
+            return try lock.withLock {
+                try connectLocked()
+                return try roundTrip(method.name, params, as: M.Result.self)
+            }
+        } catch let silent as DaemonSilent {
+            close()
+            throw silent.error
         }
     }
 
@@ -180,6 +195,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                             return
                         }
                     }
+                } catch let silent as DaemonSilent {
+                    continuation.finish(throwing: silent.error)
                 } catch {
                     continuation.finish(throwing: error)
                 }
@@ -210,7 +227,9 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                     guard fd >= 0, let next = try readLine() else { return nil }
                     line = next
                 }
-                if let method = FastEnvelope.reply(line)?.method { return (method, line) }
+                if let method = FastEnvelope.reply(line)?.method, method != DaemonRPC.keepAlive {
+                    return (method, line)
+                }
             }
         }
     }
@@ -230,8 +249,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             guard let reply = FastEnvelope.reply(line) else {
                 throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
             }
-            if reply.id == nil, reply.method != nil {
-                notifications.append(line)
+            if reply.id == nil, let method = reply.method {
+                if method != DaemonRPC.keepAlive { notifications.append(line) }
                 continue
             }
             guard reply.id == .int(id) else { continue }
@@ -281,11 +300,29 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             if n == 0 { return nil }
             if n < 0 {
                 if errno == EAGAIN || errno == EWOULDBLOCK {
-                    throw NephoError(.daemonUnavailable, "nephod did not answer in time")
+                    throw DaemonSilent(pid: daemonPID, seconds: silenceLimit)
                 }
                 return nil
             }
             buffer.append(contentsOf: chunk[0..<n])
         }
+    }
+}
+
+/// The daemon sent nothing (not even a keep-alive) for the client's silence limit: it is
+/// stopped (SIGSTOP, a debugger) or wedged. Not retried: the message says what to do.
+struct DaemonSilent: Error {
+    var pid: Int32?
+    var seconds: Double
+
+    var error: NephoError {
+        let who = pid.map { "nephod (pid \($0))" } ?? "nephod"
+        let recover =
+            pid.map {
+                "If it is stopped, `kill -CONT \($0)` resumes it; if it is wedged, `kill \($0)` (or `kill -9 \($0)`) "
+                    + "and run the command again: a new nephod starts and adopts the builds, which go on meanwhile."
+            } ?? "Stop it and run the command again."
+        return NephoError(
+            .daemonUnavailable, "\(who) sent nothing for \(Int(seconds)) s. \(recover)")
     }
 }

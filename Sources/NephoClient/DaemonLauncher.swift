@@ -102,6 +102,11 @@ public struct DaemonLauncher: Sendable {
                 "cannot find nephod (looked beside nepho and on PATH; NEPHOD_PATH names it); "
                     + "install it, or run the command with --foreground")
         }
+        do {
+            try PrivateHome.prepare(paths.home)
+        } catch {
+            throw NephoError(.permissionDenied, "\(error)")
+        }
         try FileManager.default.createDirectory(
             at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         rotateLog()

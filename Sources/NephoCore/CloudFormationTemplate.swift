@@ -1,15 +1,24 @@
 import Foundation
 import NephoSupport
 
-/// The parts of a CloudFormation template nepho reads: its parameters and resources.
-/// JSON templates go through the same parser (JSON is YAML), so every problem has a
-/// line and column.
+/// The parts of a CloudFormation template nepho reads: its transforms, parameters and
+/// resources. JSON templates go through the same parser (JSON is YAML), so every problem
+/// has a line and column.
 public struct CloudFormationTemplate: Sendable {
     public var file: String
     public var document: YAMLNode
+    /// The `Transform` section's transforms, in the order CloudFormation runs them.
+    public var transforms: [TemplateTransform] = []
     public var parameters: [ParameterSpec]
-    /// Logical id → resource type.
+    /// Logical id → resource type, as written: a resource inside an `Fn::ForEach` loop
+    /// has its key with the loop's identifier (`Topic${Name}`).
     public var resources: [(id: String, type: String)]
+    /// Whether the template calls `Fn::Transform` somewhere (a macro or `AWS::Include` on a snippet).
+    public var callsTransform = false
+
+    /// Whether CloudFormation processes the template before it builds anything, so that
+    /// creating a stack from it directly needs `CAPABILITY_AUTO_EXPAND`.
+    public var isProcessed: Bool { !transforms.isEmpty || callsTransform }
 
     /// The largest template body CloudFormation takes inline; larger ones go through S3.
     public static let maxInlineBytes = 51_200
@@ -32,40 +41,22 @@ public struct CloudFormationTemplate: Sendable {
         var reader = FieldReader(file: file)
         defer { problems += reader.problems }
         guard let map = reader.mapping(root, what: "a CloudFormation template") else { return nil }
-        for pair in map.mapping ?? [] {
-            if let key = pair.key.scalar, !sections.contains(key) {
-                reader.error(pair.key, "\"\(key)\" is not a CloudFormation template section")
-            }
-        }
         if let version = map["AWSTemplateFormatVersion"], version.scalar != "2010-09-09" {
             reader.error(version, "AWSTemplateFormatVersion must be \"2010-09-09\"")
         }
-        var resources: [(String, String)] = []
-        if let node = map["Resources"], let pairs = node.mapping, !pairs.isEmpty {
-            for pair in pairs {
-                let id = pair.key.scalar ?? ""
-                guard pair.value.mapping != nil else {
-                    reader.error(pair.value, "resource \(id) must be a mapping with a Type")
-                    continue
-                }
-                guard let type = pair.value["Type"]?.scalar, !type.isEmpty else {
-                    reader.error(pair.key, "resource \(id) has no Type")
-                    continue
-                }
-                if !type.hasPrefix("AWS::") && !type.hasPrefix("Custom::") && !type.contains("::") {
-                    reader.error(pair.value["Type"]!, "resource \(id) has an unknown Type \"\(type)\"")
-                }
-                resources.append((id, type))
-            }
-        } else {
-            reader.error(
-                map["Resources"] ?? map, "a template needs a Resources section with at least one resource")
-        }
+        let transforms = TemplateTransform.read(map["Transform"], reader: &reader)
+        var checker = TemplateChecker(reader: reader, transforms: transforms)
+        if let node = map["Transform"] { checker.sayUnknownTransforms(at: node) }
+        checker.checkSections(map)
+        checker.checkEntries(map)
+        reader = checker.reader
+        RainDirective.check(root, reader: &reader)
         var parameters: [ParameterSpec] = []
         if let node = map["Parameters"], !node.isNull {
             if let pairs = node.mapping {
                 for pair in pairs {
                     let name = pair.key.scalar ?? ""
+                    if name.hasPrefix(TemplateChecker.forEachPrefix) { continue }  // reported above
                     guard pair.value.mapping != nil else {
                         reader.error(pair.value, "parameter \(name) must be a mapping with a Type")
                         continue
@@ -89,6 +80,18 @@ public struct CloudFormationTemplate: Sendable {
             }
         }
         return CloudFormationTemplate(
-            file: file, document: root, parameters: parameters, resources: resources)
+            file: file, document: root, transforms: transforms, parameters: parameters,
+            resources: checker.resources, callsTransform: callsTransform(root))
+    }
+
+    /// Whether `node` calls `Fn::Transform` (long form or `!Transform`) anywhere.
+    static func callsTransform(_ node: YAMLNode) -> Bool {
+        if node.tag == "!Transform" { return true }
+        switch node.kind {
+        case .scalar: return false
+        case .sequence(let items): return items.contains(where: callsTransform)
+        case .mapping(let pairs):
+            return pairs.contains { $0.key.scalar == "Fn::Transform" || callsTransform($0.value) }
+        }
     }
 }

@@ -17,9 +17,19 @@ public struct Cloudlet: Sendable {
     /// Opens the cloudlet in `folder`; throws `.invalid` with the problems when its
     /// metadata cannot be read or it has no default scenario.
     public static func open(_ folder: URL) throws -> Cloudlet {
-        var problems: [CloudletProblem] = []
+        var problems = CloudletLinks.problems(in: folder)
         let manifest = CloudletManifest.read(folder: folder, problems: &problems)
         let names = scenarioNames(in: folder)
+        // A name that is not UTF-8 comes back from the file system with U+FFFD in it, and
+        // then names no file: say so rather than "not found".
+        let scenarios = folder.appendingPathComponent("scenarios")
+        for file in (try? FileManager.default.contentsOfDirectory(atPath: scenarios.path)) ?? []
+        where file.contains("\u{FFFD}") {
+            problems.append(
+                CloudletProblem(
+                    file: scenarios.path,
+                    message: "holds a file whose name is not UTF-8 (\(file)); rename it in UTF-8"))
+        }
         if !names.contains("default") {
             problems.append(
                 CloudletProblem(

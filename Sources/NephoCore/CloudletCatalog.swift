@@ -75,6 +75,24 @@ public struct CloudletCatalog: Sendable {
         }
     }
 
+    /// Finds the cloudlet and scenario of a command line's `CLOUDLET[/SCENARIO]` once
+    /// split at its last slash: `acme/mediawiki` is the cloudlet `acme` with the scenario
+    /// `mediawiki` when there is one, else the cloudlet `acme/mediawiki` with its
+    /// `default` scenario; `acme/mediawiki/prod`, `mediawiki/prod` and
+    /// `acme-mediawiki/prod` need no guess.
+    public func find(_ name: String, scenario: String?) throws -> (cloudlet: Cloudlet, scenario: String) {
+        guard let scenario else { return (try find(name), "default") }
+        do {
+            let cloudlet = try find(name)
+            if cloudlet.scenarioNames.contains(scenario) { return (cloudlet, scenario) }
+            if let whole = try? find(name + "/" + scenario) { return (whole, "default") }
+            return (cloudlet, scenario)
+        } catch {
+            if let whole = try? find(name + "/" + scenario) { return (whole, "default") }
+            throw error
+        }
+    }
+
     /// Finds an installed cloudlet by its name (`huit/mediawiki`), its folder name
     /// (`huit-mediawiki`) or its short name (`mediawiki`) when that is unambiguous.
     public func find(_ name: String) throws -> Cloudlet {

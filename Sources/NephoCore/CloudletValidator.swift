@@ -5,7 +5,9 @@ import NephoSupport
 ///
 /// Checks the metadata; that a default scenario exists; for each scenario that its
 /// pattern and provisioner exist and stay inside the cloudlet; that each AWS pattern
-/// parses as a CloudFormation template; that scenario parameters match the
+/// parses as a CloudFormation template, checked as its transforms make it
+/// (`TemplateChecker`: `Fn::ForEach` loops, SAM's `Globals`; warnings only under a
+/// macro); that scenario parameters match the
 /// template's `Parameters` (unknown names, and required ones nobody declares); and
 /// (a warning) that a wait condition the hand-off signals waits for every phase of the
 /// scenario's provisioner and the final signal (`ProvisionerPhases`).
@@ -13,10 +15,10 @@ public struct CloudletValidator: Sendable {
     public init() {}
 
     public func validate(_ folder: URL) -> [CloudletProblem] {
-        var problems: [CloudletProblem] = []
         guard FileManager.default.fileExists(atPath: folder.path) else {
             return [CloudletProblem(file: folder.path, message: "no such folder")]
         }
+        var problems = CloudletLinks.problems(in: folder)
         let manifest = CloudletManifest.read(folder: folder, problems: &problems)
         let names = Cloudlet.scenarioNames(in: folder)
         if !names.contains("default") {
@@ -55,8 +57,14 @@ public struct CloudletValidator: Sendable {
         var provisionerFile: URL?
         if let provisioner = scenario.provisioner, RelativePath.problem(provisioner) == nil {
             let path = folder.appendingPathComponent("provisioners").appendingPathComponent(provisioner)
+            var info = stat()
             if !FileManager.default.fileExists(atPath: path.path) {
                 error("provisioner", "provisioner \"\(provisioner)\" not found: expected \(path.path)")
+            } else if stat(path.path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+                error(
+                    "provisioner",
+                    "provisioner \"\(provisioner)\" is not a regular file (it is \(FileKind.describe(info.st_mode)))"
+                )
             } else {
                 provisionerFile = path
             }

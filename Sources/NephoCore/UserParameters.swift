@@ -56,10 +56,20 @@ public struct UserParameters: Sendable {
         return true
     }
 
+    /// Writes the file; refuses one larger than nepho reads back (`YAMLParser`'s limit),
+    /// which would make every later command fail, and leaves the old file as it was.
     public func save() throws {
         let node = YAMLNode(
             .mapping(values.map { YAMLPair(key: .string($0.key), value: .string($0.value)) }))
-        try AtomicFile.write(Data(try YAMLEmitter.emit(node).utf8), to: file, mode: 0o600)
+        let data = Data(try YAMLEmitter.emit(node).utf8)
+        let limit = YAMLParser.Limits().maxBytes
+        guard data.count <= limit else {
+            throw ParameterError(
+                message:
+                    "\(file.path) would be \(data.count) bytes, over the \(limit) bytes nepho reads: not written",
+                details: [])
+        }
+        try AtomicFile.write(data, to: file, mode: 0o600)
     }
 
     /// Parameter names: letters, digits, `_`, `-`, `.`.

@@ -28,14 +28,25 @@ public struct DaemonConfiguration: Sendable {
     public var logDestination: String
     /// A pipe to write "READY\n" to once listening (the auto-starting client waits on it).
     public var readinessDescriptor: Int32?
+    /// Seconds between `daemon.keepalive` notifications while a request is being answered
+    /// or a stream is open: a client that hears nothing for longer knows the daemon is stuck.
+    public var keepAliveInterval: Double
+    /// Seconds a connection has to make its handshake before it is closed.
+    public var handshakeTimeLimit: Double
+    /// Connections open at once (all of this user's); one more is refused.
+    public var maximumConnections: Int
 
     public init(
         paths: NephoPaths, origin: Origin = .manual, idleTimeout: Double? = nil,
         inheritedListener: Int32? = nil,
         maximumQueuedMessages: Int = 1024, maximumLineLength: Int = 4 << 20,
         logDestination: String = "stderr",
-        readinessDescriptor: Int32? = nil
+        readinessDescriptor: Int32? = nil, keepAliveInterval: Double = 5, handshakeTimeLimit: Double = 10,
+        maximumConnections: Int = 256
     ) {
+        self.keepAliveInterval = keepAliveInterval
+        self.handshakeTimeLimit = handshakeTimeLimit
+        self.maximumConnections = maximumConnections
         self.paths = paths
         self.origin = origin
         self.idleTimeout = idleTimeout

@@ -32,7 +32,9 @@ public final class DaemonServer: @unchecked Sendable {
     public init(configuration: DaemonConfiguration, engine: any NephoService, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        self.router = Router(engine: engine, logger: logger)
+        self.router = Router(
+            engine: engine, keepAliveInterval: configuration.keepAliveInterval,
+            replyLimit: configuration.maximumLineLength, logger: logger)
         registerDaemonMethods()
     }
 
@@ -132,6 +134,24 @@ public final class DaemonServer: @unchecked Sendable {
                 Glibc.close(fd)
                 continue
             }
+            let open = lock.withLock { connections.count }
+            guard open < configuration.maximumConnections else {
+                logger.warning(
+                    "refused a connection: \(open) are open (the most is \(configuration.maximumConnections))",
+                    metadata: ["peer.pid": "\(peer.pid)"])
+                let refusal = RPCErrorObject(
+                    NephoError(
+                        .daemonUnavailable,
+                        "nephod (pid \(getpid())) has \(open) connections open, the most it takes; close some clients"
+                    ))
+                if let line = try? OrderedJSONSink.encode(
+                    RPCResponse<NoParams>(id: .null, outcome: .failure(refusal)))
+                {
+                    _ = UnixSocket.send(fd, Array(line) + [10])
+                }
+                Glibc.close(fd)
+                continue
+            }
             let connection = lock.withLock {
                 defer { nextConnectionID += 1 }
                 let connection = Connection(
@@ -147,6 +167,12 @@ public final class DaemonServer: @unchecked Sendable {
                 metadata: ["connection.id": "\(connection.id)", "peer.pid": "\(peer.pid)"])
             let router = self.router
             let maximum = configuration.maximumLineLength
+            let limit = configuration.handshakeTimeLimit
+            DispatchQueue.global().asyncAfter(deadline: .now() + limit) { [logger] in
+                guard connection.handshake == nil, !connection.isClosed else { return }
+                logger.info("closing a connection that made no handshake within \(limit) s")
+                connection.close(reason: "no handshake within \(limit) s")
+            }
             Thread.detachNewThread { [self] in
                 connection.serve(maximumLineLength: maximum) { item in
                     await router.handle(item, on: connection, maximumLineLength: maximum)

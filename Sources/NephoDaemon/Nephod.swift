@@ -142,7 +142,10 @@ public enum Nephod {
         let configuration = DaemonConfiguration(
             paths: paths, origin: origin, idleTimeout: idle, inheritedListener: inherited,
             logDestination: options.logFile ?? (environment["JOURNAL_STREAM"] != nil ? "journal" : "stderr"),
-            readinessDescriptor: options.readyFD)
+            readinessDescriptor: options.readyFD,
+            keepAliveInterval: Double(environment["NEPHOD_KEEPALIVE_INTERVAL"] ?? "").flatMap {
+                $0 > 0 ? $0 : nil
+            } ?? 5)
 
         let server: DaemonServer
         do {

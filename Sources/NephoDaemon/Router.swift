@@ -20,8 +20,15 @@ final class Router: @unchecked Sendable {
     private let logger: Logger
     private let streamCounter = StreamCounter()
 
-    init(engine: any NephoService, logger: Logger) {
+    /// Seconds between keep-alives while a request is answered or a stream is open.
+    private let keepAliveInterval: Double
+    /// The longest reply line, the same limit requests have.
+    private let replyLimit: Int
+
+    init(engine: any NephoService, keepAliveInterval: Double = 5, replyLimit: Int = 4 << 20, logger: Logger) {
         self.logger = logger
+        self.keepAliveInterval = keepAliveInterval
+        self.replyLimit = replyLimit
         defer { registerStreams(engine: engine) }
         for method in API.all {
             handlers[method.name] = { body, connection in
@@ -43,6 +50,7 @@ final class Router: @unchecked Sendable {
     private func registerStreams(engine: any NephoService) {
         let logger = self.logger
         let counter = streamCounter
+        let interval = keepAliveInterval
         for stream in API.streams {
             handlers[stream.name] = { body, connection in
                 do {
@@ -53,7 +61,8 @@ final class Router: @unchecked Sendable {
                         afterQueue: {
                             Task {
                                 await Self.pump(
-                                    items, id: id, name: stream.name, to: connection, logger: logger)
+                                    items, id: id, name: stream.name, to: connection, keepAlive: interval,
+                                    logger: logger)
                             }
                         })
                 } catch {
@@ -66,7 +75,7 @@ final class Router: @unchecked Sendable {
 
     private static func pump(
         _ items: AsyncThrowingStream<any Encodable & Sendable, Error>, id: Int, name: String,
-        to connection: Connection, logger: Logger
+        to connection: Connection, keepAlive interval: Double, logger: Logger
     ) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -91,6 +100,9 @@ final class Router: @unchecked Sendable {
                 else { return }
                 connection.send(Array(line))
             }
+            // A keep-alive now and then tells the client a quiet stream is not a stuck daemon.
+            let keepAlive = Self.keepAliveTimer(every: interval, on: connection)
+            defer { keepAlive.cancel() }
             group.addTask {
                 // The client left: end the stream (the engine stops following).
                 while !connection.isClosed && !Task.isCancelled {
@@ -100,6 +112,29 @@ final class Router: @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Runs `body`, sending a keep-alive every `keepAliveInterval` seconds until it ends:
+    /// a request that takes minutes (a clone, CloudFormation retrying) is not a stuck daemon.
+    private func keepingAlive<T: Sendable>(_ connection: Connection, _ body: @Sendable () async -> T) async
+        -> T
+    {
+        let ticker = Self.keepAliveTimer(every: keepAliveInterval, on: connection)
+        defer { ticker.cancel() }
+        return await body()
+    }
+
+    /// Sends a keep-alive on `connection` every `interval` seconds until cancelled: a
+    /// dispatch timer, so that a busy pool of tasks cannot hold the keep-alives back.
+    static func keepAliveTimer(every interval: Double, on connection: Connection) -> DispatchSourceTimer {
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            guard !connection.isClosed else { return }
+            connection.send(Array(#"{"jsonrpc":"2.0","method":"\#(DaemonRPC.keepAlive)"}"#.utf8))
+        }
+        timer.resume()
+        return timer
     }
 
     /// Every method name the router answers.
@@ -151,13 +186,15 @@ final class Router: @unchecked Sendable {
             case .failure(let error):
                 send([encode(id: .null, .failure(error))], batch: false, on: connection, replies: [])
             case .single(let call):
-                let (line, reply) = await answer(call, on: connection)
+                let (line, reply) = await keepingAlive(connection) { await self.answer(call, on: connection) }
                 send(line.map { [$0] } ?? [], batch: false, on: connection, replies: reply.map { [$0] } ?? [])
             case .batch(let calls):
                 var lines: [[UInt8]] = []
                 var replies: [Reply] = []
                 for call in calls {
-                    let (line, reply) = await answer(call, on: connection)
+                    let (line, reply) = await keepingAlive(connection) {
+                        await self.answer(call, on: connection)
+                    }
                     if let line { lines.append(line) }
                     if let reply { replies.append(reply) }
                 }
@@ -222,7 +259,19 @@ final class Router: @unchecked Sendable {
                 logger.trace("\(method) answered")
             }
             guard let id = header.id else { return (nil, reply) }  // notifications are never answered
-            return (encode(id: id, reply.outcome), reply)
+            let line = encode(id: id, reply.outcome)
+            // A reply obeys the line limit requests do: one too large is an error that says so.
+            guard line.count <= replyLimit else {
+                logger.warning(
+                    "the reply to \(method) is \(line.count) bytes, over the limit of \(replyLimit)")
+                let error = RPCErrorObject(
+                    NephoError(
+                        .invalidInput,
+                        "the reply to \(method) would be \(line.count) bytes, over the line limit of \(replyLimit) bytes; "
+                            + "ask for less (docs/protocol.md, Transport)"))
+                return (encode(id: id, .failure(error)), Reply(outcome: .failure(error)))
+            }
+            return (line, reply)
         }
     }
 

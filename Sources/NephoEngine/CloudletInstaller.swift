@@ -69,6 +69,10 @@ public struct CloudletInstaller: Sendable {
                 .toolFailed, "cannot clone \(request.source): \(error.reason.summary)", details: error.lines)
         }
         var tag = request.tag
+        if let pinned = request.tag {
+            // A version asked for stays: `cloudlet:update` keeps it unless --latest.
+            _ = try await git.run(["config", CloudletUpdater.pinKey, pinned], in: clone)
+        }
         if tag == nil, let newest = try await git.tags(in: clone).first {
             _ = try await git.run(["checkout", "--quiet", "--detach", "refs/tags/\(newest)"], in: clone)
             tag = newest

@@ -11,7 +11,12 @@ public struct CloudletUpdater: Sendable {
 
     public init(git: any GitClient) { self.git = git }
 
-    public func update(_ cloudlet: Cloudlet, force: Bool) async -> CloudletUpdateOutcome {
+    /// The git setting in a checkout that records the version it was installed at
+    /// (`owner/name@VERSION`): `cloudlet:update` keeps it there unless `latest`.
+    public static let pinKey = "nepho.pinned"
+
+    public func update(_ cloudlet: Cloudlet, force: Bool, latest: Bool = false) async -> CloudletUpdateOutcome
+    {
         let folder = cloudlet.folder
         var outcome = CloudletUpdateOutcome(
             name: cloudlet.name, path: folder.path, status: .failed, oldVersion: cloudlet.manifest.version)
@@ -45,10 +50,23 @@ public struct CloudletUpdater: Sendable {
             _ = try await git.run(["fetch", "--quiet", "--tags", "--force", "origin"], in: folder)
             let onBranch = (try? await git.run(["symbolic-ref", "--quiet", "HEAD"], in: folder)) != nil
             let target: String
+            let pinned = (try? await git.run(["config", "--get", Self.pinKey], in: folder))?.output
+                .trimmingCharacters(in: .whitespacesAndNewlines)
             if onBranch {
                 target = try await git.revision("@{upstream}", in: folder)
             } else if let newest = try await git.tags(in: folder).first {
                 target = try await git.revision("refs/tags/\(newest)", in: folder)
+                if let pinned, !pinned.isEmpty, !latest {
+                    outcome.status = .current
+                    outcome.newCommit = old
+                    outcome.newVersion = outcome.oldVersion
+                    if target != old {
+                        outcome.message =
+                            "installed pinned at \(pinned); "
+                            + "`nepho cloudlet:update \(cloudlet.name) --latest` moves it to \(newest)"
+                    }
+                    return outcome
+                }
             } else {
                 target = old
             }
@@ -83,6 +101,7 @@ public struct CloudletUpdater: Sendable {
             }
             outcome.newCommit = target
             outcome.status = .updated
+            if latest { _ = try? await git.run(["config", "--unset", Self.pinKey], in: folder) }
             return outcome
         } catch let error as NephoError {
             outcome.message = ([error.message] + error.details).joined(separator: "\n")

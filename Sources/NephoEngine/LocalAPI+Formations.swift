@@ -38,8 +38,8 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let (cloudlet, scenario) = try translatingErrors { () -> (Cloudlet, Scenario) in
-            let cloudlet = try catalog().find(params.cloudlet)
-            return (cloudlet, try cloudlet.scenario(params.scenario ?? "default"))
+            let (cloudlet, scenario) = try catalog().find(params.cloudlet, scenario: params.scenario)
+            return (cloudlet, try cloudlet.scenario(scenario))
         }
         let driver = try providers.driver(for: params.provider.map(Provider.init) ?? scenario.provider)
         let name = params.name ?? "\(cloudlet.name)-\(scenario.name)"
@@ -51,11 +51,17 @@ extension LocalAPI {
             FormationPlan(name: name, cloudlet: cloudlet, scenario: scenario, values: values), driver: driver)
     }
 
-    public func formationList(_ params: NoParams, context: ProviderContext?) async throws
+    /// nepho's formations (destroyed ones only with `all`), then the formations each
+    /// provider holds that `state.db` does not (not with `recordedOnly`).
+    public func formationList(_ params: FormationListParams, context: ProviderContext?) async throws
         -> FormationListResult
     {
         let lifecycle = try lifecycle(context)
-        let records = try lifecycle.store.formations()
+        let stored = try lifecycle.store.formations()
+        let records = stored.filter { record in
+            params.all == true
+                || (try? lifecycle.driver(of: record))?.succeeded(.destroy, record.status) != true
+        }
         var summaries = records.map {
             FormationSummary(
                 name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status,
@@ -63,13 +69,14 @@ extension LocalAPI {
                 createdAt: $0.createdAt, source: "nepho")
         }
         var warnings: [String] = []
-        let known = Set(summaries.compactMap(\.stackID))
+        if params.recordedOnly == true { return FormationListResult(formations: summaries, warnings: []) }
+        let known = Set(stored.compactMap(\.stackID))
         for driver in providers.all {
             do {
                 summaries += try await driver.unrecorded(known: known, context: lifecycle.context)
             } catch let error as NephoError {
                 // Someone who builds only with other providers has no account here to list: say nothing then.
-                let unused = !records.isEmpty && !records.contains { $0.provider == driver.provider.id }
+                let unused = !stored.isEmpty && !stored.contains { $0.provider == driver.provider.id }
                 if !(unused && error.code == .missingCredentials) {
                     warnings.append("\(driver.noun)s in the account not listed: \(error.message)")
                 }
@@ -85,12 +92,12 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        var formation = try lifecycle.formation(params.name)
+        var formation = try await lifecycle.formation(params.name)
         let driver = try lifecycle.driver(of: formation)
         let builds = try store.builds(formationID: formation.id)
         let confirmedAt = await driver.confirm(
             formation, builds: builds, store: store, context: lifecycle.context)
-        formation = try lifecycle.formation(params.name)
+        formation = try store.formation(id: formation.id) ?? formation
         let timeline = try builds.last.map { try store.events(buildID: $0.id).map(Self.sequenced) } ?? []
         return FormationDetail(
             name: formation.name, cloudlet: formation.cloudlet, scenario: formation.scenario,
@@ -106,7 +113,7 @@ extension LocalAPI {
         -> FormationAccess
     {
         let lifecycle = try lifecycle(context)
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         let scenario = try? catalog().find(formation.cloudlet).scenario(formation.scenario)
         return try await lifecycle.driver(of: formation).access(
             formation, scenario: scenario, params: params, context: lifecycle.context)
@@ -154,7 +161,7 @@ extension LocalAPI {
     ) async throws {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         let builds = try store.builds(formationID: formation.id)
         let chosen: BuildRecord? = params.build.map { id in builds.first { $0.id == id } } ?? builds.last
         guard var build = chosen else {
@@ -164,8 +171,12 @@ extension LocalAPI {
         guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
         send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
+        // inotify reports a commit's first write to the journal, which can come before the
+        // commit is visible to readers: a wake that finds nothing new looks again shortly,
+        // for two seconds, before waiting longer.
+        var recheck = 0
         while !Task.isCancelled {
-            var seen = changes.current
+            let seen = changes.current
             let current = try store.build(id: build.id) ?? build
             // Events first, read after the build: a finished build's last events are all stored.
             let events = try store.events(buildID: build.id, after: after, limit: 1000)
@@ -180,11 +191,17 @@ extension LocalAPI {
                 return
             }
             // After each batch of events, or a change of status: where the build stands.
-            if !events.isEmpty || current.status != build.status {
-                send(.status(lifecycle.summary(current, of: formation)))
-            }
+            let moved = !events.isEmpty || current.status != build.status
+            if moved { send(.status(lifecycle.summary(current, of: formation))) }
             build = current
-            seen = await changes.changed(after: seen, timeout: changes.isWatching ? 30 : 0.2)
+            if moved { recheck = 0 }
+            // Between wakes, a look every 5 s costs one read of SQLite: a wake lost on a busy
+            // machine (fsync slower than the recheck window) delays a stream by that at most.
+            let timeout = recheck > 0 ? 0.05 : changes.isWatching ? 5 : 0.2
+            if recheck > 0 { recheck -= 1 }
+            if await changes.changed(after: seen, timeout: timeout) != seen, !moved, recheck == 0 {
+                recheck = 40
+            }
         }
     }
 
@@ -193,7 +210,7 @@ extension LocalAPI {
     {
         let lifecycle = try lifecycle(context)
         let store = lifecycle.store
-        let formation = try lifecycle.formation(params.name)
+        let formation = try await lifecycle.formation(params.name)
         return FormationLogsResult(
             name: formation.name,
             builds: try store.builds(formationID: formation.id).map {

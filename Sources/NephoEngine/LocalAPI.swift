@@ -97,6 +97,12 @@ public struct LocalAPI: Sendable {
 
     public func cloudletCreate(_ params: CloudletCreateParams) async throws -> CloudletCreateResult {
         try translatingErrors {
+            // A client sends absolute paths (its own folder resolved); a relative one would be
+            // taken against the daemon's folder, which is nobody's intent.
+            if let given = params.directory, !given.hasPrefix("/") {
+                throw NephoError(
+                    .invalidInput, "the cloudlet directory \"\(given)\" must be an absolute path")
+            }
             let directory = params.directory.map { URL(fileURLWithPath: $0) } ?? paths.cloudlets
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let (folder, files) = try CloudletScaffold.create(name: params.name, in: directory)
@@ -178,8 +184,8 @@ public struct LocalAPI: Sendable {
     public func scenarioDescribe(_ params: ScenarioDescribeParams) async throws -> ScenarioDetail {
         if let provider = params.provider { _ = try providers.driver(for: Provider(provider)) }
         return try translatingErrors {
-            let cloudlet = try catalog().find(params.cloudlet)
-            let scenario = try cloudlet.scenario(params.scenario ?? "default")
+            let (cloudlet, scenarioName) = try catalog().find(params.cloudlet, scenario: params.scenario)
+            let scenario = try cloudlet.scenario(scenarioName)
             let values = try resolver(cloudlet: cloudlet, scenario: scenario, overrides: params.overrides)
                 .resolve()
             let parameters = values.map(Self.wire)
@@ -219,7 +225,8 @@ public struct LocalAPI: Sendable {
                 throw NephoError(
                     .notFound, "parameter \(params.key) is not set in \(paths.userParameters.path)")
             }
-            return UserParameter(key: params.key, value: value)
+            return UserParameter(
+                key: params.key, value: secretParameterNames().contains(params.key) ? Self.mask : value)
         }
     }
 
@@ -247,8 +254,33 @@ public struct LocalAPI: Sendable {
         }
     }
 
+    /// The user layer as shown: a value some installed cloudlet declares secret shows as
+    /// `********` (it stays as it is in `params.yaml`, which only the user can read).
     private func listing(_ user: UserParameters) -> ParameterListResult {
-        ParameterListResult(
-            path: user.file.path, parameters: user.values.map { UserParameter(key: $0.key, value: $0.value) })
+        let secrets = secretParameterNames()
+        return ParameterListResult(
+            path: user.file.path,
+            parameters: user.values.map {
+                UserParameter(key: $0.key, value: secrets.contains($0.key) ? Self.mask : $0.value)
+            })
+    }
+
+    /// Parameter names an installed cloudlet declares secret: in `cloudlet.yaml`, in a
+    /// scenario (`secret: true`), or in its pattern (a template's `NoEcho`).
+    func secretParameterNames() -> Set<String> {
+        guard let catalog = try? catalog() else { return [] }
+        var names: Set<String> = []
+        for entry in catalog.scan().flatMap(\.entries) {
+            guard case .success(let cloudlet) = entry.result else { continue }
+            names.formUnion(cloudlet.manifest.parameters.filter(\.secret).map(\.name))
+            for name in cloudlet.scenarioNames {
+                guard let scenario = try? cloudlet.scenario(name) else { continue }
+                names.formUnion(scenario.parameters.filter(\.secret).map(\.name))
+                let declared = try? providers.driver(for: scenario.provider).declaredParameters(
+                    cloudlet: cloudlet, scenario: scenario)
+                names.formUnion((declared ?? []).filter(\.secret).map(\.name))
+            }
+        }
+        return names
     }
 }

@@ -171,7 +171,8 @@ public struct RegistryService: Sendable {
         let updater = CloudletUpdater(git: git)
         var outcomes: [CloudletUpdateOutcome] = []
         for cloudlet in cloudlets {
-            outcomes.append(await updater.update(cloudlet, force: params.force))
+            outcomes.append(
+                await updater.update(cloudlet, force: params.force, latest: params.latest == true))
         }
         return CloudletUpdateResult(outcomes: outcomes)
     }

@@ -27,6 +27,9 @@ public struct DaemonMethods: Sendable {
     public let streamItem = "stream.item"
     /// The notification ending a stream (`StreamEnd`).
     public let streamEnd = "stream.end"
+    /// A notification with no params, sent while a request is answered or a stream waits,
+    /// so that a client can tell a busy daemon from a stopped one.
+    public let keepAlive = "daemon.keepalive"
 
     /// The name of every daemon method declared above.
     public var names: [String] {
@@ -57,11 +60,20 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
         "ALL_PROXY",
     ]
 
+    /// The client's home and XDG base folders: a provider finds the user's files from
+    /// them as the user's own tools would (the AWS shared files are `$HOME/.aws/…`, as
+    /// the AWS CLI has them), not from the daemon's home or the passwd entry.
+    public static let homeVariables: Set<String> = [
+        "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    ]
+
     /// Keeps the provider variables of `environment`.
     public static func capture(from environment: [String: String]) -> ProviderContext {
         ProviderContext(
             environment: environment.filter {
-                $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key) || isVagrantVariable($0.key)
+                $0.key.hasPrefix("AWS_") || carriedVariables.contains($0.key)
+                    || homeVariables.contains($0.key)
+                    || isVagrantVariable($0.key)
             })
     }
 

@@ -31,7 +31,11 @@ public enum FastEnvelope {
     public static func header(_ bytes: [UInt8]) -> RPCRequestHeader? {
         var parser = OrderedJSONParser(bytes: bytes)
         guard let root = try? parser.parseDocument(), case .object(let pairs) = root else { return nil }
-        return RPCRequestHeader(pairs: pairs)
+        var header = RPCRequestHeader(pairs: pairs, idText: parser.topLevelNumbers["id"])
+        if header.problem == nil, let duplicate = parser.duplicateMember {
+            header.problem = "the member \"\(duplicate)\" appears twice in one object"
+        }
+        return header
     }
 
     /// What a client needs of a reply line before decoding a typed result.
@@ -83,6 +87,7 @@ public enum FastEnvelope {
         case .int(let n): return Array("\(n)".utf8)
         case .null: return Array("null".utf8)
         case .string(let s): return quoted(s)
+        case .number(let text): return Array(text.utf8)
         case .double: return Array((try? JSONEncoder().encode(id)) ?? Data("null".utf8))
         }
     }
@@ -96,7 +101,7 @@ public enum FastEnvelope {
 
 extension RPCRequestHeader {
     /// The header from an object's members, with the same checks as `init(from:)`.
-    init(pairs: [(String, JSONValue)]) {
+    init(pairs: [(String, JSONValue)], idText: String? = nil) {
         paramsKind = .absent
         for (key, value) in pairs {
             switch key {
@@ -106,7 +111,13 @@ extension RPCRequestHeader {
                 switch value {
                 case .null: id = .null
                 case .string(let s): id = .string(s)
-                case .number(let n): id = n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
+                case .number(let n):
+                    // From the text as written: a Double would round an id above 2^53.
+                    if let text = idText {
+                        id = Int64(text).map(RPCID.int) ?? .number(text)
+                    } else {
+                        id = n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
+                    }
                 default:
                     id = .null
                     problem = "\"id\" must be a string, a number or null"

@@ -23,6 +23,18 @@ public struct FormationCreateParams: Codable, Sendable, Equatable {
     }
 }
 
+/// `API.formationList`: which formations.
+public struct FormationListParams: Codable, Sendable, Equatable {
+    /// Destroyed formations too (hidden by default).
+    public var all: Bool?
+    /// Only those `state.db` holds, without asking the providers (shell completion).
+    public var recordedOnly: Bool?
+    public init(all: Bool? = nil, recordedOnly: Bool? = nil) {
+        self.all = all
+        self.recordedOnly = recordedOnly
+    }
+}
+
 /// A formation by name.
 public struct FormationRef: Codable, Sendable, Equatable {
     public var name: String
@@ -57,12 +69,33 @@ public struct FormationChange: Codable, Sendable, Equatable {
     public var resourceType: String
     /// `True`, `False`, `Conditional` for a modification; nil otherwise.
     public var replacement: String?
+    /// For a change inside a nested stack: the logical ids of the nested stacks it is in,
+    /// outermost first, joined by `/` (`Network/Subnets`); nil for the stack's own.
+    public var nestedStack: String?
 
-    public init(action: String, logicalID: String, resourceType: String, replacement: String?) {
+    public init(
+        action: String, logicalID: String, resourceType: String, replacement: String?,
+        nestedStack: String? = nil
+    ) {
         self.action = action
         self.logicalID = logicalID
         self.resourceType = resourceType
         self.replacement = replacement
+        self.nestedStack = nestedStack
+    }
+}
+
+/// A parameter an update changes: its stored value and the new one (secrets masked).
+public struct FormationParameterChange: Codable, Sendable, Equatable {
+    public var name: String
+    /// nil: the formation had no value for it.
+    public var old: String?
+    public var new: String?
+
+    public init(name: String, old: String?, new: String?) {
+        self.name = name
+        self.old = old
+        self.new = new
     }
 }
 
@@ -73,12 +106,18 @@ public struct FormationUpdateResult: Codable, Sendable, Equatable {
     public var changes: [FormationChange]
     /// Set once the change set is executed.
     public var build: BuildSummary?
+    /// The parameters the plan changes (nil from an older daemon).
+    public var parameters: [FormationParameterChange]?
 
-    public init(name: String, changeSet: String, changes: [FormationChange], build: BuildSummary?) {
+    public init(
+        name: String, changeSet: String, changes: [FormationChange], build: BuildSummary?,
+        parameters: [FormationParameterChange]? = nil
+    ) {
         self.name = name
         self.changeSet = changeSet
         self.changes = changes
         self.build = build
+        self.parameters = parameters
     }
 }
 

@@ -57,7 +57,7 @@ public struct APIMethods: Sendable {
 
     // Formations (docs/formations.md).
     public let formationCreate = APIMethod<FormationCreateParams, BuildSummary>("formation.create")
-    public let formationList = APIMethod<NoParams, FormationListResult>("formation.list")
+    public let formationList = APIMethod<FormationListParams, FormationListResult>("formation.list")
     public let formationDescribe = APIMethod<FormationRef, FormationDetail>("formation.describe")
     public let formationUpdate = APIMethod<FormationUpdateParams, FormationUpdateResult>("formation.update")
     public let formationDestroy = APIMethod<FormationActionParams, BuildSummary>("formation.destroy")

@@ -54,6 +54,13 @@ struct OrderedJSONParser {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
+    /// The first member name found twice in one object, if any.
+    var duplicateMember: String?
+    /// The text of each number that is a member of the top-level object, as written.
+    var topLevelNumbers: [String: String] = [:]
+    /// The first number too large for a Double (`1e400`): where it is, and as written.
+    var outOfRange: (path: String, text: String)?
+    private var path: [String] = []
     static let maximumDepth = 512
 
     init(bytes: [UInt8]) { self.bytes = bytes }
@@ -84,12 +91,22 @@ struct OrderedJSONParser {
                 index += 1
                 return .object(pairs)
             }
+            var keys: Set<String> = []
             while true {
                 skipSpace()
                 let key = try parseString()
                 skipSpace()
                 try expect(":")
-                pairs.append((key, try parseValue()))
+                if !keys.insert(key).inserted, duplicateMember == nil { duplicateMember = key }
+                skipSpace()
+                let start = index
+                path.append(key)
+                let value = try parseValue()
+                path.removeLast()
+                if depth == 1, case .number = value {
+                    topLevelNumbers[key] = String(decoding: bytes[start..<index], as: UTF8.self)
+                }
+                pairs.append((key, value))
                 skipSpace()
                 if try consumeEither(",", "}") { return .object(pairs) }
             }
@@ -123,9 +140,9 @@ struct OrderedJSONParser {
         default:
             let start = index
             while index < bytes.count, "+-0123456789.eE".utf8.contains(bytes[index]) { index += 1 }
-            guard let number = Double(String(decoding: bytes[start..<index], as: UTF8.self)) else {
-                throw Failure()
-            }
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            guard let number = Double(text) else { throw Failure() }
+            if !number.isFinite, outOfRange == nil { outOfRange = (path.joined(separator: "."), text) }
             return .number(number)
         }
     }

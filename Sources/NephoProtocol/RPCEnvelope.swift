@@ -4,6 +4,9 @@ import Foundation
 public enum RPCID: Codable, Hashable, Sendable, CustomStringConvertible {
     case int(Int64)
     case double(Double)
+    /// A number that is not an `Int64`, as the client wrote it: echoed verbatim, since a
+    /// `Double` would change it (`9007199254740993` is not one; `1e400` is too large).
+    case number(String)
     case string(String)
     case null
 
@@ -25,6 +28,7 @@ public enum RPCID: Codable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .int(let value): try single.encode(value)
         case .double(let value): try single.encode(value)
+        case .number(let text): try single.encode(Decimal(string: text) ?? 0)
         case .string(let value): try single.encode(value)
         case .null: try single.encodeNil()
         }
@@ -34,6 +38,7 @@ public enum RPCID: Codable, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .int(let value): "\(value)"
         case .double(let value): "\(value)"
+        case .number(let text): text
         case .string(let value): "\"\(value)\""
         case .null: "null"
         }

@@ -34,6 +34,11 @@ public enum RPCMessageParser {
             return classify(data: data, asElement: false).map(RPCLine.single)
                 ?? .failure(.parseError(describe(data)))
         case UInt8(ascii: "["):
+            // JSONSerialization keeps the last of two members of one name: refuse those first.
+            var ordered = OrderedJSONParser(bytes: line)
+            if (try? ordered.parseDocument()) != nil, let duplicate = ordered.duplicateMember {
+                return .failure(.invalidRequest("the member \"\(duplicate)\" appears twice in one object"))
+            }
             let parsed: Any
             do {
                 parsed = try JSONSerialization.jsonObject(with: data, options: [])
@@ -84,6 +89,10 @@ public enum RPCMessageParser {
     public static func params<P: Decodable>(_ type: P.Type, from body: Data) -> Result<P, RPCErrorObject> {
         // Nothing to read for methods without params (their shape was checked with the header).
         if let none = NoParams() as? P { return .success(none) }
+        var scan = OrderedJSONParser(bytes: Array(body))
+        if (try? scan.parseDocument()) != nil, let (path, text) = scan.outOfRange {
+            return .failure(.invalidParams("\(path): the number \(text) is out of range"))
+        }
         do {
             return .success(
                 try OrderedJSONSource.decoder(for: body).decode(RPCParams<P>.self, from: body).params)

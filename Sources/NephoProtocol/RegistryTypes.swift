@@ -91,10 +91,13 @@ public struct CloudletUpdateParams: Codable, Sendable, Equatable {
     public var name: String?
     /// Overwrite local changes to tracked files.
     public var force: Bool
+    /// Move a cloudlet installed at a pinned version (`owner/name@VERSION`) to the newest.
+    public var latest: Bool?
 
-    public init(name: String? = nil, force: Bool = false) {
+    public init(name: String? = nil, force: Bool = false, latest: Bool? = nil) {
         self.name = name
         self.force = force
+        self.latest = latest
     }
 }
 

@@ -22,10 +22,13 @@ public final class StateStore: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Opens (creating when missing) the store at `path` and brings its schema up to date.
+    /// Its folder (nepho's home) is made or checked private (`PrivateHome`), and the
+    /// database and its `-wal` and `-shm` files are the user's alone (0600); SQLite gives
+    /// the journal files the database file's mode, so it is made 0600 before SQLite opens it.
     public init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try PrivateHome.prepare(URL(fileURLWithPath: (path as NSString).deletingLastPathComponent))
+        try Self.makePrivate(path)
         database = try Database(path: path)
         try migrate()
     }
@@ -333,6 +336,28 @@ public final class StateStore: @unchecked Sendable {
     private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }
 
     static func timestamp() -> String { Timestamp.now() }
+
+    /// Makes the database file 0600 before SQLite first opens it, and closes an existing
+    /// one and its journal files to others, without opening them: closing any descriptor
+    /// of a file drops every POSIX lock this process holds on it, SQLite's included.
+    private static func makePrivate(_ path: String) throws {
+        var info = stat()
+        if lstat(path, &info) != 0 {
+            guard errno == ENOENT else { return }
+            let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+            return
+        }
+        for file in [path, path + "-wal", path + "-shm"] where lstat(file, &info) == 0 {
+            guard (info.st_mode & S_IFMT) != S_IFLNK else {
+                throw UnsafeHomeError(
+                    description:
+                        "\(file) is a symbolic link; nepho does not write through links in its home. Remove it and try again."
+                )
+            }
+            if info.st_mode & 0o077 != 0 { chmod(file, 0o600) }
+        }
+    }
 
     /// Parameters and outputs are JSON objects of text in their columns, encoded and
     /// decoded here only.

@@ -19,11 +19,11 @@ public enum DetachedProcess {
         descriptor3: Int32? = nil, standardInput: Int32? = nil
     ) throws -> pid_t {
         let command = [path] + arguments
-        let log = open(logFile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard log >= 0 else {
-            throw ProcessError(
-                result: nil, arguments: command,
-                reason: "cannot open \(logFile): \(String(cString: strerror(errno)))")
+        let log: Int32
+        do {
+            log = try PrivateHome.openPrivate(logFile, flags: O_WRONLY | O_APPEND)
+        } catch {
+            throw ProcessError(result: nil, arguments: command, reason: "\(error)")
         }
         defer { close(log) }
         let null = open("/dev/null", O_RDONLY | O_CLOEXEC)

@@ -149,6 +149,22 @@ public struct GitSource: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// An `http(s)://user:secret@host/…` URL split into the URL without its user part and
+    /// that part; nil for any other text (ssh logins are not secrets).
+    public static func credentials(in text: String) -> (plain: String, userInfo: String)? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("https://") || lower.hasPrefix("http://"),
+            let schemeEnd = text.range(of: "://")
+        else { return nil }
+        let rest = text[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        guard let at = authority.lastIndex(of: "@") else { return nil }
+        return (
+            String(text[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...]),
+            String(authority[..<at])
+        )
+    }
+
     /// `text` with the password (or token) of an `https://user:secret@host` URL replaced.
     public static func redacted(_ text: String) -> String {
         guard let schemeEnd = text.range(of: "://") else { return text }

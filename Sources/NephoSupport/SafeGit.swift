@@ -72,15 +72,36 @@ public struct SafeGit: GitClient {
     public func run(_ arguments: [String], in directory: URL?) async throws -> ProcessResult {
         try GitSafety.checkArguments(arguments)
         let shown = ["git"] + arguments.map(GitSource.redacted)
+        // A token in a URL never reaches git's arguments, which every local user can read
+        // (`ps`): git gets the URL without it, and the token as a URL rewrite in its
+        // environment (GIT_CONFIG_*: readable by this user only).
+        var argv = arguments
+        var env = environment
+        var rewrites: [(plain: String, full: String)] = []
+        for (index, argument) in arguments.enumerated() {
+            guard let split = GitSource.credentials(in: argument) else { continue }
+            argv[index] = split.plain
+            env["GIT_CONFIG_KEY_\(rewrites.count)"] = "url.\(argument).insteadOf"
+            env["GIT_CONFIG_VALUE_\(rewrites.count)"] = split.plain
+            rewrites.append((split.plain, argument))
+        }
+        if !rewrites.isEmpty { env["GIT_CONFIG_COUNT"] = String(rewrites.count) }
         let result: ProcessResult
         do {
             result = try await ProcessRunner.run(
-                "git", configuration + arguments, environment: environment, currentDirectory: directory,
+                "git", configuration + argv, environment: env, currentDirectory: directory,
                 timeout: timeLimit)
         } catch let error as ProcessError {
             throw GitError(reason: .notStarted(error.reason), command: shown, output: "")
         }
-        if result.succeeded { return result }
+        if result.succeeded {
+            if arguments.first == "clone", let destination = arguments.last, !rewrites.isEmpty {
+                // Later fetches (cloudlet:update) need the token too: the clone's own
+                // configuration (in nepho's private home) keeps the URL it was given.
+                Self.restoreOrigin(in: URL(fileURLWithPath: destination, relativeTo: directory), rewrites)
+            }
+            return result
+        }
         let output = SafeGit.redactURLs(
             (result.errorOutput + result.output).trimmingCharacters(in: .whitespacesAndNewlines))
         if result.timedOut {
@@ -90,6 +111,18 @@ public struct SafeGit: GitClient {
             throw GitError(reason: .authenticationRequired, command: shown, output: output)
         }
         throw GitError(reason: .failed(status: result.status), command: shown, output: output)
+    }
+
+    /// Puts the URL with its token back as `remote.origin.url` in a clone's `.git/config`,
+    /// written as git writes it, without passing the token to any program.
+    static func restoreOrigin(in clone: URL, _ rewrites: [(plain: String, full: String)]) {
+        let config = clone.appendingPathComponent(".git/config")
+        guard var text = try? String(contentsOf: config, encoding: .utf8) else { return }
+        for rewrite in rewrites {
+            text = text.replacingOccurrences(
+                of: "\turl = \(rewrite.plain)\n", with: "\turl = \(rewrite.full)\n")
+        }
+        try? AtomicFile.write(Data(text.utf8), to: config, mode: 0o600)
     }
 
     static func looksLikeAuthentication(_ output: String) -> Bool {

@@ -263,6 +263,12 @@ public final class CloudFormationBench: @unchecked Sendable {
         public var status: Int?
         /// The `TemplateURL` parameter of a CloudFormation call that had one.
         public var templateURL: String? = nil
+        /// The `StackName` parameter of a CloudFormation call that had one.
+        public var stackName: String? = nil
+        /// The `Capabilities` a CloudFormation call acknowledged, in order.
+        public var capabilities: [String] = []
+        /// CreateChangeSet's `IncludeNestedStacks`, when given.
+        public var includeNestedStacks: Bool? = nil
     }
 
     /// Every request since the start (or the last `reset`), oldest first.
@@ -272,7 +278,9 @@ public final class CloudFormationBench: @unchecked Sendable {
             Call(
                 action: $0["action"] as? String ?? "", path: $0["path"] as? String ?? "",
                 fault: $0["fault"] as? String,
-                status: $0["status"] as? Int, templateURL: $0["template_url"] as? String)
+                status: $0["status"] as? Int, templateURL: $0["template_url"] as? String,
+                stackName: $0["stack_name"] as? String, capabilities: $0["capabilities"] as? [String] ?? [],
+                includeNestedStacks: $0["include_nested_stacks"] as? Bool)
         }
         return action.map { name in calls.filter { $0.action == name } } ?? calls
     }

@@ -11,6 +11,9 @@ import NephoStore
 /// before the concurrency runtime has made a thread (the host forks only while it has one).
 public enum NephodProgram {
     @MainActor public static func main(providers: ProviderRegistry) async -> Never {
+        // What the daemon, its monitor host and monitors write is the user's alone
+        // (docs/security.md); files meant to be shared are given their mode explicitly.
+        umask(0o077)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "monitor-host" {
             // Forks build monitors for the daemon (docs/daemon.md, "Memory"); before any thread exists.

@@ -28,4 +28,34 @@ import Testing
             CommandLineSpelling.normalize(["register", "--profile", "x"]) == ["register", "--profile", "x"])
         #expect(CommandLineSpelling.normalize(["cloudlet", "--help"]) == ["cloudlet", "--help"])
     }
+
+    @Test func globalOptionsBeforeTheCommandMoveAfterIt() {
+        #expect(
+            CommandLineSpelling.normalize(["--foreground", "formation:list"]) == [
+                "formation:list", "--foreground",
+            ])
+        #expect(
+            CommandLineSpelling.normalize(["-o", "json", "cloudlet", "list", "x"]) == [
+                "cloudlet:list", "-o", "json", "x",
+            ])
+        #expect(
+            CommandLineSpelling.normalize(["--no-autostart", "--output=yaml", "create", "demo"]) == [
+                "formation:create", "--no-autostart", "--output=yaml", "demo",
+            ])
+        #expect(CommandLineSpelling.normalize(["-o", "json"]) == ["-o", "json"])
+        #expect(CommandLineSpelling.normalize(["--version"]) == ["--version"])
+    }
+
+    @Test func helpRequestsAreGroupedOrPassedToTheCommand() {
+        #expect(CommandHelp.request(["help", "create"]) == .arguments(["formation:create", "--help"]))
+        #expect(
+            CommandHelp.request(["help", "cloudlet", "list"]) == .arguments(["cloudlet:list", "--help"]))
+        #expect(CommandHelp.request(["cloudlet:list", "--help"]) == nil)
+        #expect(CommandHelp.request(["cloudlet", "list", "--help"]) == nil)
+        guard case .text(let text) = CommandHelp.request(["formation", "--help"]) else {
+            Issue.record("no noun help")
+            return
+        }
+        #expect(text.contains("formation:create"))
+    }
 }

@@ -176,6 +176,13 @@ struct FormationEndToEndTests {
         #expect(
             watch.status == 0 && watch.output.contains("DELETE_COMPLETE"),
             "\(watch.output)\(watch.errorOutput)")
+        // The cancelled create no longer reads as in progress (issue 14, item 9).
+        let logs = try await nepho.run(["formation:logs", name, "-o", "json"])
+        let builds = (try? JSONSerialization.jsonObject(with: logs.standardOutput) as? [String: Any])?[
+            "builds"]
+        let first = ((builds as? [[String: Any]])?.first?["build"]) as? [String: Any]
+        #expect(first?["status"] as? String == "CREATE_FAILED", "\(logs.output)")
+        #expect(first?["error"] as? String == "superseded by destroy")
     }
 
     @Test func errorsAreOneLineWithWhatToDo() async throws {

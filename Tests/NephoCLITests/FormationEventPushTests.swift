@@ -59,8 +59,10 @@ struct FormationEventPushTests {
         try await fixture.bench.calls(action).count
     }
 
+    /// The formation's status in `formation:list --all` (destroyed ones are listed with --all).
     func status(_ fixture: FormationFixture, _ name: String) async throws -> String? {
-        let list = fixture.json(try await fixture.nepho.run(["formation:list", "-o", "json"]).output)
+        let list = fixture.json(
+            try await fixture.nepho.run(["formation:list", "--all", "-o", "json"]).output)
         return (list["formations"] as? [[String: Any]] ?? []).first { $0["name"] as? String == name }?[
             "status"]
             as? String

@@ -32,6 +32,7 @@ import Testing
         #expect(result.status == 0, "\(result.errorOutput)")
         #expect(result.errorOutput.contains("No AWS credentials were found"))
         #expect(result.errorOutput.contains("Create access key"))
+        #expect(result.errorOutput.contains("docs/aws-signup.md"), "nepho's own page (issue 14, item 9)")
         #expect(result.output.contains("The keys work: account 123456789012"))
         #expect(
             !result.output.contains("secret-key-value") && !result.errorOutput.contains("secret-key-value"))
@@ -46,6 +47,48 @@ import Testing
         #expect(try mode(credentials) == 0o600)
         #expect(try mode(config) == 0o600)
         #expect(try await bench.calls("GetCallerIdentity").count == 1)
+    }
+
+    @Test func machineOutputIsOneDocument() async throws {
+        let (nepho, _, config, _) = try await nepho()
+        let result = try await nepho.run(
+            ["-o", "json", "register", "--profile", "ci"],
+            input: "eu-west-1\nAKIDNEPHOTEST\nsecret-key-value\n")
+        #expect(result.status == 0, "\(result.errorOutput)")
+        let object = try JSONSerialization.jsonObject(with: result.standardOutput) as? [String: Any]
+        #expect(object?["profile"] as? String == "ci")
+        #expect(object?["config"] as? String == config)
+        #expect(object?["verified"] as? Bool == true)
+        #expect(object?["account"] as? String == "123456789012")
+        #expect(!result.output.contains("secret-key-value"))
+        let yaml = try await nepho.run(
+            ["register", "--profile", "ci", "--no-verify", "-o", "yaml"], input: "\n\n\n")
+        #expect(yaml.status == 0 && yaml.output.hasPrefix("config: "), "\(yaml.output)\(yaml.errorOutput)")
+    }
+
+    /// The daemon was started from another HOME (a container, CI, `sudo -E`): the
+    /// credentials `register` saved under the client's HOME are still the ones used.
+    @Test func theClientsHomeFindsTheSavedCredentials() async throws {
+        let bench = try await Self.benches.bench()
+        let nepho = NephoBinary()
+        nepho.environment["AWS_ENDPOINT_URL"] = bench.endpoint.absoluteString
+        let base = nepho.home.deletingLastPathComponent()
+        let daemonHome = base.appendingPathComponent("daemon-home")
+        let clientHome = base.appendingPathComponent("client-home")
+        for folder in [daemonHome, clientHome] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+        nepho.environment["HOME"] = daemonHome.path
+        _ = try await nepho.run(["formation:list"])  // starts nephod with this HOME
+        defer { Task { _ = try? await nepho.run(["daemon:stop"]) } }
+        nepho.environment["HOME"] = clientHome.path
+        let register = try await nepho.run(
+            ["register"], input: "us-east-1\nAKIDNEPHOTEST\nsecret-key-value\n")
+        #expect(register.status == 0, "\(register.errorOutput)")
+        #expect(FileManager.default.fileExists(atPath: clientHome.path + "/.aws/credentials"))
+        let list = try await nepho.run(["formation:list"])
+        #expect(list.status == 0)
+        #expect(!list.errorOutput.contains("not listed"), "\(list.errorOutput)")
     }
 
     @Test func flagsAndASecretOnStandardInputUpdateAProfileInPlace() async throws {

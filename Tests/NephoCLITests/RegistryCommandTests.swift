@@ -73,6 +73,12 @@ import Testing
         #expect(hits?.map { $0["name"] as? String } == ["tfhartmann/mediawiki"])
         #expect(hits?.first?["matched"] as? String == "summary")
         #expect(hits?.first?["version"] as? String == "v0.2.0")
+        // An exact name says so (issue 14, item 9).
+        let exact = try await nepho.run(["cloudlet:search", "huit/mediawiki", "-o", "json", "--foreground"])
+        let exactHits = (try JSONSerialization.jsonObject(with: exact.standardOutput) as? [String: Any])?[
+            "hits"]
+        #expect(
+            (exactHits as? [[String: Any]])?.first?["matched"] as? String == "exact-name", "\(exact.output)")
         let none = try await nepho.run(["cloudlet", "search", "nothing-like-this", "--foreground"])
         #expect(none.succeeded && none.output.isEmpty)
         #expect(none.errorOutput.contains("No cloudlet matches \"nothing-like-this\""))
@@ -91,15 +97,23 @@ import Testing
                 Notice: Preparing to install into \(cloudlets) ...
                 Notice: Cloning from \(wiki) ...
                 \(cloudlets)
-                └── huit-mediawiki (v1.0.0)
+                └── huit/mediawiki (v1.0.0)
 
                 """)
         let describe = try await nepho.run(["cloudlet:describe", "tfhartmann/mediawiki", "--foreground"])
         #expect(describe.output.contains("Summary: like huit but even better\n"))
         #expect(describe.output.contains("Versions: v0.2.0\n"))
 
-        let update = try await nepho.run(["cloudlet:update", "--foreground"])
+        // Installed at a version asked for: kept there unless --latest (issue 14, item 9).
+        let pinned = try await nepho.run(["cloudlet:update", "--foreground"])
+        #expect(
+            pinned.output
+                == "huit/mediawiki: kept at v1.0.0: installed pinned at v1.0.0; `nepho cloudlet:update huit/mediawiki --latest` moves it to v1.1.0\n",
+            "\(pinned.errorOutput)")
+        let update = try await nepho.run(["cloudlet:update", "--latest", "--foreground"])
         #expect(update.output == "huit/mediawiki: v1.0.0 → v1.1.0\n", "\(update.errorOutput)")
+        let again = try await nepho.run(["cloudlet:update", "--foreground"])
+        #expect(again.output == "huit/mediawiki: up to date (v1.1.0)\n", "\(again.errorOutput)")
 
         let ask = try await nepho.run(["cloudlet:uninstall", "huit/mediawiki", "--foreground"])
         #expect(ask.status != 0)
@@ -108,6 +122,38 @@ import Testing
         let remove = try await nepho.run(["cloudlet:uninstall", "huit/mediawiki", "--force", "--foreground"])
         #expect(remove.output == "Removed huit/mediawiki (\(cloudlets)/huit-mediawiki)\n")
         #expect(!FileManager.default.fileExists(atPath: cloudlets + "/huit-mediawiki"))
+    }
+
+    /// A branch checkout whose version did not change shows the commits that moved.
+    @Test func updatingABranchCheckoutShowsTheCommits() async throws {
+        let nepho = NephoBinary()
+        let repos = nepho.home.deletingLastPathComponent().appendingPathComponent("repos")
+        try await #require(
+            nepho.run(["cloudlet:create", "ops/branchy", "--dir", repos.path, "--foreground"]).succeeded)
+        let folder = repos.appendingPathComponent("ops-branchy")
+        var environment = nepho.environment
+        for key in ["GIT_AUTHOR_NAME", "GIT_COMMITTER_NAME"] { environment[key] = "Test" }
+        for key in ["GIT_AUTHOR_EMAIL", "GIT_COMMITTER_EMAIL"] { environment[key] = "test@example.com" }
+        func git(_ arguments: [String]) async throws {
+            _ = try await ProcessRunner.check(
+                "git", ["-c", "init.defaultBranch=main"] + arguments, environment: environment,
+                currentDirectory: folder, timeout: 60)
+        }
+        try await git(["init", "--quiet"])
+        try await git(["add", "-A"])
+        try await git(["commit", "--quiet", "-m", "first"])
+        let install = try await nepho.run(["cloudlet:install", folder.path, "--foreground"])
+        #expect(install.status == 0, "\(install.errorOutput)")
+        try "more\n".write(to: folder.appendingPathComponent("NOTES.md"), atomically: true, encoding: .utf8)
+        try await git(["add", "-A"])
+        try await git(["commit", "--quiet", "-m", "second"])
+        let update = try await nepho.run(["cloudlet:update", "ops/branchy", "--foreground"])
+        let line = update.output.trimmingCharacters(in: .newlines)
+        #expect(
+            line.range(
+                of: #"^ops/branchy: v0\.1\.0 \([0-9a-f]{8} → [0-9a-f]{8}\)$"#, options: .regularExpression)
+                != nil,
+            "\(update.output)\(update.errorOutput)")
     }
 
     @Test func refusedSourcesExitWithAClearMessage() async throws {

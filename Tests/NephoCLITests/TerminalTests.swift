@@ -124,6 +124,106 @@ import Testing
             ], "\(result.errorOutput)")
     }
 
+    @Test func bashCompletesFormationsShortcutsAndTwoWordSpellings() async throws {
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        let nepho = fixture.nepho
+        nepho.installDemo("acme-static")
+        let manifest = nepho.home.appendingPathComponent("cloudlets/acme-static/cloudlet.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8).replacingOccurrences(
+            of: "name: acme-static", with: "name: acme/static")
+        try text.write(to: manifest, atomically: true, encoding: .utf8)
+        let name = FormationFixture.unique("tab")
+        let create = try await nepho.run(["create", "bench-demo", "--name", name, "--detach"])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho_spellings nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho formation:watch ""
+            try nepho destroy ""
+            try nepho create acme/
+            try nepho formation ""
+            try nepho formation describe ""
+            try nepho cloudlet describe ""
+            """
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(
+            Array(lines.prefix(6)) == [
+                name, name, "acme/static acme/static/default acme/static/multi-tenant",
+                "create watch list describe update destroy cancel open ssh logs", name,
+                "acme/static bench-demo",
+            ], "\(result.output)\(result.errorOutput)")
+    }
+
+    /// zsh through a pseudo-terminal (`zpty`): each line is typed with a TAB at its end in
+    /// an interactive zsh with the script installed, and the candidates `compadd` receives
+    /// are collected.
+    @Test func zshCompletesFormationsShortcutsAndTwoWordSpellings() async throws {
+        guard ProcessRunner.resolve("zsh") != nil else {
+            Issue.record("zsh is not installed: scripts/test installs it")
+            return
+        }
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        let nepho = fixture.nepho
+        let name = FormationFixture.unique("ztab")
+        let create = try await nepho.run(["create", "bench-demo", "--name", name, "--detach"])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let folder = nepho.home.deletingLastPathComponent().appendingPathComponent("zsh")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let script = try await nepho.run(["completion", "zsh"])
+        try script.standardOutput.write(to: folder.appendingPathComponent("_nepho"))
+        let harness = folder.appendingPathComponent("harness.zsh")
+        try #"""
+        zmodload zsh/zpty
+        dir=$1; shift
+        zpty z zsh -f -i
+        zpty -w z "PS1=''; fpath=($dir \$fpath); autoload -U compinit; compinit -u -d $dir/.zcompdump"
+        zpty -w z 'compadd() { local -a __hits; builtin compadd -O __hits "$@"; print -l -- "${__hits[@]}" >> "$__out"; builtin compadd "$@"; }'
+        n=0
+        for line in "$@"; do
+          n=$((n+1))
+          zpty -w z "__out=$dir/out.$n"
+          zpty -n -w z "$line"$'\t'
+          sleep 3
+          zpty -n -w z $'\x15'
+          sleep 0.5
+        done
+        zpty -d z
+        """#.write(to: harness, atomically: true, encoding: .utf8)
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let lines = [
+            "nepho formation:watch ", "nepho destroy ", "nepho create bench", "nepho formation ",
+            "nepho scenario describe bench",
+        ]
+        let run = try await ProcessRunner.run(
+            "zsh", ["-f", harness.path, folder.path] + lines, environment: environment, timeout: 120)
+        #expect(run.status == 0, "\(run.errorOutput)")
+        func candidates(_ index: Int) -> Set<String> {
+            let file = folder.appendingPathComponent("out.\(index)")
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            return Set(text.split(separator: "\n").map(String.init))
+        }
+        #expect(candidates(1) == [name], "\(candidates(1))")
+        #expect(candidates(2) == [name], "\(candidates(2))")
+        #expect(candidates(3) == ["bench-demo", "bench-demo/default", "bench-demo/held"], "\(candidates(3))")
+        #expect(candidates(4).isSuperset(of: ["create", "watch", "destroy", "logs"]), "\(candidates(4))")
+        #expect(candidates(5) == ["bench-demo", "bench-demo/default", "bench-demo/held"], "\(candidates(5))")
+    }
+
     /// fish's `complete -C` cannot run the generated script's `commandline` calls outside an
     /// interactive shell, so this checks the script's syntax and that it asks nepho for
     /// cloudlet names (the bash test above exercises that call for real).

@@ -69,7 +69,7 @@ import Testing
             await record(
                 API.registryBuild, .init(sources: [], output: home.appendingPathComponent("site").path)))
         outcomes.append(await record(API.formationCreate, .init(cloudlet: "no-such-cloudlet")))
-        outcomes.append(await record(API.formationList, NoParams()))
+        outcomes.append(await record(API.formationList, FormationListParams()))
         outcomes.append(await record(API.formationDescribe, .init(name: "nope")))
         outcomes.append(await record(API.formationUpdate, .init(name: "nope")))
         outcomes.append(await record(API.formationDestroy, .init(name: "nope")))
@@ -150,12 +150,15 @@ import Testing
         var environment = home.environment
         environment["AWS_PROFILE"] = "staging"
         environment["AWS_SECRET_ACCESS_KEY"] = "not-for-logs"
+        environment["EDITOR"] = "vi"
         let client = DaemonClient(environment: environment, autoStart: false)
         _ = await offPool { try? client.request(API.parameterList, NoParams()) }
         #expect(recorder.last?.method == API.parameterList.name)
         #expect(recorder.seen?.environment["AWS_PROFILE"] == "staging")
         #expect(recorder.seen?.environment["AWS_SECRET_ACCESS_KEY"] == "not-for-logs")
-        #expect(recorder.seen?.environment["HOME"] == nil, "only provider variables travel")
+        #expect(recorder.seen?.environment["EDITOR"] == nil, "only provider variables travel")
+        #expect(
+            recorder.seen?.environment["HOME"] == environment["HOME"], "the client's HOME travels (issue 14)")
     }
 }
 

@@ -99,7 +99,22 @@ import Testing
         }
         #expect(kinds.first == .build && kinds.last == .end && kinds.contains(.event))
         // The client goes on after the stream.
-        #expect((try? await client.call(API.formationList, NoParams()))?.formations.count == 1)
+        #expect((try? await client.call(API.formationList, FormationListParams()))?.formations.count == 1)
+    }
+
+    /// A commit made while the stream waits is sent at once, not after the wait's 5 s
+    /// limit: inotify may report the journal write before the commit is visible, and the
+    /// stream then looks again shortly.
+    @Test func aCommitWhileTheStreamWaitsIsSentWithoutWaitingForItsTimeout() async throws {
+        let daemon = try InProcessDaemon()
+        let build = try makeBuild(daemon)
+        let client = try await daemon.rawClient()
+        _ = await client.call(API.formationFollow.name, id: 1, params: #"{"name":"f"}"#)
+        try await Task.sleep(nanoseconds: 1_000_000_000)  // the stream is waiting now
+        let start = Date()
+        try daemon.store.updateBuild(id: build, status: "CREATE_COMPLETE", finished: true)
+        #expect(await outcome(client) != nil)
+        #expect(Date().timeIntervalSince(start) < 4, "woken by the commit, not by the 5 s limit")
     }
 
     @Test func anUnknownFormationEndsTheStreamWithTheError() async throws {

@@ -188,3 +188,58 @@ import Testing
         #expect(await busy.call("daemon.status", id: 1)?.result?["clients"] as? Int == 1)
     }
 }
+
+/// What the wire must keep exact or refuse clearly (docs/protocol.md).
+@Suite struct WireExactnessTests {
+    func line(_ client: RawClient, _ text: String) async -> [String: Any]? {
+        client.send(text + "\n")
+        return await client.readObject()
+    }
+
+    @Test func numericIdsComeBackExactlyAsWritten() async throws {
+        let daemon = try InProcessDaemon()
+        let client = try await daemon.rawClient()
+        for id in [
+            "9007199254740993", "-9223372036854775808", "1.5", "1e400", "123456789012345678901234567890",
+        ] {
+            client.send(#"{"jsonrpc":"2.0","id":\#(id),"method":"daemon.ping"}"# + "\n")
+            let reply = await client.readLine() ?? ""
+            #expect(reply.contains(#""id":\#(id),"#) || reply.contains(#""id":\#(id)}"#), "\(id): \(reply)")
+        }
+    }
+
+    @Test func anObjectWithADuplicateMemberIsRefused() async throws {
+        let daemon = try InProcessDaemon()
+        let client = try await daemon.rawClient()
+        let single = try #require(
+            await line(client, #"{"jsonrpc":"2.0","id":7,"method":"daemon.ping","method":"daemon.stop"}"#))
+        #expect(single.errorCode == RPCErrorObject.invalidRequestCode)
+        #expect(single.errorMessage?.contains(#"the member "method" appears twice"#) == true, "\(single)")
+        #expect(single["id"] as? Int == 7)
+        client.send(#"[{"jsonrpc":"2.0","id":8,"method":"daemon.ping","id":9}]"# + "\n")
+        let batch = try #require(await client.readObject())
+        #expect(batch.errorMessage?.contains(#""id" appears twice"#) == true, "\(batch)")
+        #expect(await line(client, #"{"jsonrpc":"2.0","id":10,"method":"daemon.ping"}"#)?.result != nil)
+    }
+
+    @Test func aReplyOverTheLineLimitIsAnErrorThatSaysSo() async throws {
+        let daemon = try InProcessDaemon(maximumLineLength: 4000)
+        try Data("Big: \(String(repeating: "x", count: 6000))\n".utf8).write(
+            to: daemon.home.paths.userParameters)
+        let client = try await daemon.rawClient()
+        let reply = try #require(await line(client, #"{"jsonrpc":"2.0","id":3,"method":"parameter.list"}"#))
+        #expect(reply.errorMessage?.contains("over the line limit of 4000 bytes") == true, "\(reply)")
+        #expect(await line(client, #"{"jsonrpc":"2.0","id":4,"method":"daemon.ping"}"#)?.result != nil)
+    }
+
+    @Test func aNumberOutOfRangeInParamsNamesItsField() async throws {
+        let daemon = try InProcessDaemon()
+        let client = try await daemon.rawClient()
+        let reply = try #require(
+            await line(
+                client,
+                #"{"jsonrpc":"2.0","id":5,"method":"formation.follow","params":{"name":"f","after":1e400}}"#))
+        #expect(reply.errorCode == RPCErrorObject.invalidParamsCode, "\(reply)")
+        #expect(reply.errorMessage?.contains("after") == true, "\(reply)")
+    }
+}

@@ -42,3 +42,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: home.path), "the removed home was made again")
     }
 }
+
+/// A monitor opens its build's lock file without following a link: the file is
+/// truncated once locked, so a link planted there would cost its target its contents.
+@Suite struct MonitorLockLinkTests {
+    @Test func aLinkPlantedAsTheLockIsRefusedAndItsTargetKept() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-lock-\(UUID().uuidString)")
+        let paths = NephoPaths(
+            home: root.appendingPathComponent("home"), runtimeDirectory: root.appendingPathComponent("run"))
+        let store = try StateStore(path: paths.database.path)
+        let formation = try store.insertFormation(
+            .init(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            .init(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        let victim = root.appendingPathComponent("victim.txt")
+        try Data("precious".utf8).write(to: victim)
+        let lock = MonitorSupervisor.lockFile(paths, build: build.id)
+        try FileManager.default.createDirectory(
+            atPath: (lock as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: lock, withDestinationPath: victim.path)
+        let error = await #expect(throws: UnsafeHomeError.self) {
+            _ = try await BuildMonitor(paths: paths, buildID: build.id, environment: [:]).run()
+        }
+        #expect(error?.description.contains("\(lock) is a symbolic link") == true)
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "precious")
+    }
+}

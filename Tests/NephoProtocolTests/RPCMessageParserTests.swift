@@ -115,9 +115,10 @@ import Testing
 
     @Test func theProviderContextNeverPrintsValues() {
         let context = ProviderContext.capture(from: [
-            "AWS_SECRET_ACCESS_KEY": "s3cr3t", "AWS_REGION": "eu-west-1", "HOME": "/root",
+            "AWS_SECRET_ACCESS_KEY": "s3cr3t", "AWS_REGION": "eu-west-1", "HOME": "/root", "EDITOR": "vi",
         ])
-        #expect(context.environment.keys.sorted() == ["AWS_REGION", "AWS_SECRET_ACCESS_KEY"])
+        // HOME travels (issue 14, item 7: the AWS shared files are under the client's HOME).
+        #expect(context.environment.keys.sorted() == ["AWS_REGION", "AWS_SECRET_ACCESS_KEY", "HOME"])
         #expect(!"\(context)".contains("s3cr3t"))
     }
 

@@ -5,8 +5,9 @@ import Testing
 /// The budget and listing that monitors (separate processes, each with its own
 /// connection) share through one SQLite file.
 @Suite struct SharedPollingTests {
+    /// A database in a folder of its own (a store refuses a folder others can write, as /tmp).
     let path = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "nepho-poll-\(UUID().uuidString).db"
+        "nepho-poll-\(UUID().uuidString)/state.db"
     ).path
 
     @Test func theBudgetGrantsItsBurstThenAsksToWait() throws {

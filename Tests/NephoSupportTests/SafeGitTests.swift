@@ -169,3 +169,47 @@ struct GitSandbox {
         #expect(server.requests().contains { $0.hasSuffix(" 401") })
     }
 }
+
+/// A token in an https URL never reaches git's arguments (which every local user sees in
+/// `ps`); the clone still authenticates with it, and so do its later fetches.
+@Suite struct GitTokenTests {
+    @Test func aTokenInTheURLStaysOutOfGitsArgumentsAndTheCloneWorks() async throws {
+        let sandbox = try GitSandbox()
+        let repository = try await sandbox.repository("shop", versions: ["v1.0.0"])
+        let served = sandbox.root.appendingPathComponent("served")
+        try FileManager.default.createDirectory(at: served, withIntermediateDirectories: true)
+        try await sandbox.git(
+            ["clone", "--quiet", "--bare", repository.path, served.appendingPathComponent("shop.git").path],
+            in: sandbox.root)
+        try await sandbox.git(["update-server-info"], in: served.appendingPathComponent("shop.git"))
+        let server = try await TestHTTPServer.start(root: served, tls: true)
+        defer { server.stop() }
+
+        // A stand-in git on PATH (test double): records its arguments, then runs the real git.
+        let real = try #require(ProcessRunner.resolve("git"))
+        let bin = sandbox.root.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let record = sandbox.root.appendingPathComponent("argv.txt")
+        try await ExecutableFile.write(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(record.path)'\nexec '\(real)' \"$@\"\n",
+            to: bin.appendingPathComponent("git"))
+        var environment = sandbox.environment
+        environment["PATH"] = bin.path + ":" + (environment["PATH"] ?? "")
+        environment["GIT_SSL_CAINFO"] = server.certificate?.path
+        let git = SafeGit(environment: environment)
+
+        let token = "s3cr3t-\(UUID().uuidString.prefix(8))"
+        let source = try GitSource("https://nepho:\(token)@127.0.0.1:\(server.port)/shop.git")
+        let clone = sandbox.root.appendingPathComponent("clone")
+        try await git.clone(source, into: clone)
+        #expect(FileManager.default.fileExists(atPath: clone.appendingPathComponent("VERSION").path))
+        let argv = try String(contentsOf: record, encoding: .utf8)
+        #expect(argv.contains("https://127.0.0.1:\(server.port)/shop.git"), "\(argv)")
+        #expect(!argv.contains(token), "the token was in git's arguments: \(argv)")
+
+        // The clone keeps the URL it was given, so cloudlet:update's fetch has the token too.
+        #expect(try await git.originURL(in: clone)?.contains(token) == true)
+        _ = try await git.run(["fetch", "--quiet", "origin"], in: clone)
+        #expect(!(try String(contentsOf: record, encoding: .utf8)).contains(token))
+    }
+}

@@ -73,7 +73,7 @@ class Bench:
         self.paging = {}  # action -> page size
         self.pages = {}  # token -> (action, remaining members as XML strings)
         self.lifecycles = {}  # stack name -> script dict
-        self.calls = []  # dicts: action, method, path, fault, status
+        self.calls = []  # dicts: action, method, path, fault, status (+ template_url, stack_name, capabilities, include_nested_stacks)
         self.answered = {}  # (action, ClientRequestToken) -> (status, answer): moto ignores the token
 
     # --- faults -------------------------------------------------------------------
@@ -165,6 +165,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         entry = {"action": action, "method": self.command, "path": path, "fault": None, "status": None}
         if params.get("TemplateURL"):
             entry["template_url"] = params["TemplateURL"]
+        if params.get("StackName"):
+            entry["stack_name"] = params["StackName"]
+        members = [(int(k.rsplit(".", 1)[1]), v) for k, v in params.items() if k.startswith("Capabilities.member.")]
+        if members:
+            entry["capabilities"] = [v for _, v in sorted(members)]
+        if "IncludeNestedStacks" in params:
+            entry["include_nested_stacks"] = params["IncludeNestedStacks"] == "true"
         self._body_for_forward = body
         rule = self.bench.take_fault(action, self.command, path)
         if rule and rule["fault"] == "drop":

@@ -32,8 +32,7 @@ extension Nepho {
             try renderer.emit(result) { out in
                 for notice in result.notices { out.line("Notice: \(notice)") }
                 out.line(result.directory)
-                let folder = URL(fileURLWithPath: result.path).lastPathComponent
-                out.line("└── \(folder)" + (result.version.map { " (\(VersionLabel.show($0)))" } ?? ""))
+                out.line("└── \(result.name)" + (result.version.map { " (\(VersionLabel.show($0)))" } ?? ""))
             }
         }
 

@@ -43,7 +43,9 @@ extension Nepho {
                 for registry in result.registries {
                     var notes: [String] = []
                     if registry.isDefault { notes.append("default") }
-                    if let count = registry.cloudlets { notes.append("\(count) cloudlets") }
+                    if let count = registry.cloudlets {
+                        notes.append("\(count) cloudlet\(count == 1 ? "" : "s")")
+                    }
                     if let fetched = registry.fetchedAt { notes.append("fetched \(fetched)") }
                     if let status = registry.status { notes.append(status) }
                     out.line(

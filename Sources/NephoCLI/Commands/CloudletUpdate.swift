@@ -8,8 +8,9 @@ extension Nepho {
             commandName: "cloudlet:update",
             abstract: "Update installed cloudlets from git (fast-forward only).",
             discussion: """
-                A cloudlet installed at a version tag moves to the newest tag; one on a branch \
-                fast-forwards to its upstream. Local changes stop the update unless --force.
+                A cloudlet installed at a version tag moves to the newest tag, except one installed \
+                at a version asked for (owner/name@VERSION), which stays unless --latest; one on a \
+                branch fast-forwards to its upstream. Local changes stop the update unless --force.
                 """)
 
         @OptionGroup var global: GlobalOptions
@@ -17,10 +18,13 @@ extension Nepho {
         var name: String?
         @Flag(help: "Overwrite local changes to the cloudlet's tracked files.")
         var force = false
+        @Flag(help: "Also move cloudlets installed at a pinned version (owner/name@VERSION) to the newest.")
+        var latest = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let result = try await api.call(
-                API.cloudletUpdate, CloudletUpdateParams(name: name, force: force))
+                API.cloudletUpdate,
+                CloudletUpdateParams(name: name, force: force, latest: latest ? true : nil))
             try renderer.emit(result) { out in
                 for outcome in result.outcomes {
                     let old =
@@ -31,9 +35,20 @@ extension Nepho {
                         outcome.newVersion.map(VersionLabel.show) ?? outcome.newCommit.map {
                             String($0.prefix(8))
                         } ?? "?"
+                    let commits = [outcome.oldCommit, outcome.newCommit].map {
+                        $0.map { String($0.prefix(8)) } ?? "?"
+                    }
                     switch outcome.status {
+                    case .updated where old == new:
+                        // A branch checkout whose version did not change: the commits say what moved.
+                        out.line("\(outcome.name): \(old) (\(commits[0]) → \(commits[1]))")
                     case .updated: out.line("\(outcome.name): \(old) → \(new)")
-                    case .current: out.line("\(outcome.name): up to date (\(old))")
+                    case .current:
+                        if let message = outcome.message {
+                            out.line("\(outcome.name): kept at \(old): \(message)")
+                        } else {
+                            out.line("\(outcome.name): up to date (\(old))")
+                        }
                     case .skipped:
                         out.line("\(outcome.name): " + out.yellow("skipped: ") + (outcome.message ?? ""))
                     case .failed:

@@ -23,11 +23,121 @@ extension Nepho {
             }
         }
 
+        /// bash: the shortcuts (`create`, `destroy`, `open`, `ssh`) complete as the
+        /// `formation:` command they stand for, `noun verb` as `noun:verb`, and `noun `
+        /// offers that noun's verbs.
+        static var bashSpellings: String {
+            let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
+            let nouns = CommandLineSpelling.nouns.sorted()
+            let verbs = verbCases
+            return """
+
+                # nepho's other spellings complete as the commands they stand for.
+                _nepho_spellings() {
+                    local -a spelled=("${COMP_WORDS[@]}")
+                    local line="${COMP_LINE}" word="${COMP_WORDS[1]}" verbs=''
+                    case "${word}" in
+                    \(shortcuts))
+                        spelled[1]="formation:${word}"
+                        line="${line/${word}/formation:${word}}" ;;
+                    \(nouns.joined(separator: "|")))
+                        case "${word}" in
+                \(verbs.joined(separator: "\n"))
+                        esac
+                        if (( COMP_CWORD == 2 )); then
+                            COMPREPLY=($(compgen -W "${verbs}" -- "${COMP_WORDS[2]}"))
+                            return
+                        fi
+                        if (( COMP_CWORD > 2 )); then
+                            spelled=("${COMP_WORDS[0]}" "${word}:${COMP_WORDS[2]}" "${COMP_WORDS[@]:3}")
+                            line="${line/${word}+([[:space:]])${COMP_WORDS[2]}/${word}:${COMP_WORDS[2]}}"
+                        fi ;;
+                    esac
+                    local cword=$((COMP_CWORD - ${#COMP_WORDS[@]} + ${#spelled[@]}))
+                    local point=$((COMP_POINT + ${#line} - ${#COMP_LINE}))
+                    local -a COMP_WORDS=("${spelled[@]}")
+                    local COMP_CWORD="${cword}" COMP_POINT="${point}" COMP_LINE="${line}"
+                    _nepho "${@}"
+                    # Names are not files: listed whole (`acme/static`, not `static`).
+                    local candidate
+                    for candidate in "${COMPREPLY[@]}"; do [[ -e "${candidate}" ]] && return; done
+                    compopt +o filenames 2>/dev/null
+                    return 0
+                }
+                complete -o filenames -F _nepho_spellings nepho
+
+                """
+        }
+
+        /// `NOUN) verbs='…' ;;` for each noun, for a shell `case`.
+        static var verbCases: [String] {
+            var commands: [String] = []
+            for command in Nepho.configuration.subcommands {
+                if let name = command.configuration.commandName { commands.append(name) }
+            }
+            var cases: [String] = []
+            for noun in CommandLineSpelling.nouns.sorted() {
+                let names = commands.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
+                cases.append("            \(noun)) verbs='\(names.joined(separator: " "))' ;;")
+            }
+            return cases
+        }
+
+        /// zsh: as `bashSpellings`, a wrapper around the generated `_nepho` that rewrites
+        /// `words` before it runs; it replaces the script's last lines, which call (or
+        /// register) `_nepho` itself.
+        static func zshSpellings(_ script: String) -> String {
+            let tail = """
+                if [[ "${funcstack[1]}" = _nepho ]]; then
+                    _nepho "${@}"
+                else
+                    compdef _nepho nepho
+                fi
+                """
+            guard let range = script.range(of: tail, options: .backwards) else { return script }
+            let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
+            let nouns = CommandLineSpelling.nouns.sorted().joined(separator: "|")
+            let wrapper = """
+                # nepho's other spellings complete as the commands they stand for.
+                _nepho_spellings() {
+                    local verbs=''
+                    case "${words[2]}" in
+                    \(shortcuts))
+                        words[2]="formation:${words[2]}" ;;
+                    \(nouns))
+                        case "${words[2]}" in
+                \(verbCases.joined(separator: "\n"))
+                        esac
+                        if (( CURRENT == 3 )); then
+                            compadd -- ${=verbs}
+                            return
+                        fi
+                        if (( CURRENT > 3 )); then
+                            words=("${words[1]}" "${words[2]}:${words[3]}" "${(@)words[4,-1]}")
+                            (( CURRENT-- ))
+                        fi ;;
+                    esac
+                    _nepho "${@}"
+                }
+
+                if [[ "${funcstack[1]}" = _nepho ]]; then
+                    # Autoloaded as _nepho, which now names the generated function: the wrapper
+                    # takes its place for the next completions too.
+                    compdef _nepho_spellings nepho
+                    _nepho_spellings "${@}"
+                else
+                    compdef _nepho_spellings nepho
+                fi
+                """
+            return script.replacingCharacters(in: range, with: wrapper)
+        }
+
         func run() throws {
             var script = Nepho.completionScript(for: CompletionShell(rawValue: shell)!)
+            if shell == "zsh" { script = Self.zshSpellings(script) }
             if shell == "bash" {
                 // bash splits words at ":" by default, which would cut `cloudlet:list` in two.
-                script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n"
+                script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n" + Self.bashSpellings
             }
             print(script, terminator: "")
         }
@@ -51,6 +161,12 @@ enum Completions {
             let scenarios = (try? client.request(API.scenarioList, CloudletRef(name: name)))?.scenarios ?? []
             return [name] + scenarios.map { "\(name)/\($0.name)" }
         }.filter { $0.hasPrefix(prefix) }
+    }
+
+    /// nepho's formations (from `state.db` only: no provider is asked while a shell waits).
+    @Sendable static func formations(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
+        let listing = try? DaemonClient().request(API.formationList, FormationListParams(recordedOnly: true))
+        return (listing?.formations ?? []).map(\.name).filter { $0.hasPrefix(prefix) }
     }
 
     /// The names of the usable, unshadowed installed cloudlets.

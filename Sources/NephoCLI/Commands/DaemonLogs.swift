@@ -14,7 +14,8 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Option(name: [.short, .customLong("lines")], help: "How many lines to print.") var lines = 50
+        @Option(name: [.customShort("n"), .customLong("lines")], help: "How many lines to print.") var lines =
+            50
 
         struct Logs: Encodable {
             var path: String

@@ -10,7 +10,8 @@ extension Nepho {
                 "Cancel an update in progress (it rolls back), or delete a create in progress after asking.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Flag(help: "Do not ask before deleting a create in progress.") var yes = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {

@@ -13,7 +13,7 @@ extension Nepho {
                 template with CloudFormation (or lays out the Vagrant machine's folder for a vagrant \
                 scenario, docs/vagrant.md), starts the build and watches it. Ctrl-C stops watching \
                 only; the build goes on (`nepho formation:watch NAME`). See docs/formations.md.
-                """)
+                """, aliases: ["create"])
 
         @OptionGroup var global: GlobalOptions
         @Argument(
@@ -49,7 +49,9 @@ extension Nepho {
                 FormationCreateParams(
                     cloudlet: cloudlet, scenario: scenario, name: name, overrides: overrides,
                     provider: provider))
-            if detach || global.output != .text {
+            if !detach && global.output != .text {
+                renderer.streamItem(BuildWatcher.WatchStart(formation: build.formation, build: build))
+            } else if detach || global.output != .text {
                 try renderer.emit(build) { out in
                     out.line(
                         "\(build.formation): \(build.operation) started (build \(build.id), \(build.status))")

@@ -11,7 +11,8 @@ extension Nepho {
         )
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let detail = try await api.call(API.formationDescribe, FormationRef(name: name))

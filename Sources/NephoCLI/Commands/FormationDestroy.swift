@@ -6,10 +6,12 @@ extension Nepho {
     struct FormationDestroy: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "formation:destroy",
-            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).")
+            abstract: "Delete a formation's stack and watch it go (shortcut: nepho destroy).",
+            aliases: ["destroy"])
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Flag(help: "Do not ask.") var yes = false
         @Flag(help: "Start the deletion and return without watching it.") var detach = false
 
@@ -19,10 +21,14 @@ extension Nepho {
                 return
             }
             let build = try await api.call(API.formationDestroy, FormationActionParams(name: name))
-            if detach || global.output != .text {
-                try renderer.emit(build) { out in out.line("\(name): destroying (build \(build.id))") }
-                if detach { return }
+            if detach {
+                try renderer.emit(build) { out in
+                    out.line("\(name): destroying (build \(build.id))")
+                    out.line("watch it with: nepho formation:watch \(name)")
+                }
+                return
             }
+            renderer.streamItem(BuildWatcher.WatchStart(formation: name, build: build))
             let status = try await BuildWatcher(api: api, name: name, build: build.id, format: global.output)
                 .run()
             if status != 0 { throw ExitCode(status) }

@@ -10,9 +10,10 @@ extension Nepho {
             abstract: "List formations: nepho's own and nepho-tagged stacks in the account and region.")
 
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Also list destroyed formations.") var all = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.call(API.formationList, NoParams())
+            let result = try await api.call(API.formationList, FormationListParams(all: all ? true : nil))
             try renderer.emit(result) { out in
                 if result.formations.isEmpty {
                     out.line("no formations (create one with `nepho create CLOUDLET`)")
@@ -26,8 +27,9 @@ extension Nepho {
                     ])
                 }
                 if !result.formations.isEmpty { out.table(rows) }
-                for warning in result.warnings { out.line(out.yellow("warning: ") + warning) }
             }
+            // Warnings are for people, on standard error; the JSON and YAML documents carry them too.
+            if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
         }
     }
 }

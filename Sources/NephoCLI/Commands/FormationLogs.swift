@@ -9,7 +9,8 @@ extension Nepho {
             abstract: "Print the stored event log of every build of a formation.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let logs = try await api.call(API.formationLogs, FormationRef(name: name))

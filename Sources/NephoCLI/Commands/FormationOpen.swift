@@ -8,10 +8,12 @@ extension Nepho {
         static let configuration = CommandConfiguration(
             commandName: "formation:open",
             abstract:
-                "Print and open a formation's address (the URL or WebsiteURL output; shortcut: nepho open).")
+                "Print and open a formation's address (the URL or WebsiteURL output; shortcut: nepho open).",
+            aliases: ["open"])
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Flag(help: "Only print the address.") var printOnly = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {

@@ -8,11 +8,12 @@ extension Nepho {
         static let configuration = CommandConfiguration(
             commandName: "formation:ssh",
             abstract:
-                "ssh to a formation (its SSHEndpoint, SSHUser and SSHPort outputs, or `vagrant ssh`; shortcut: nepho ssh)."
-        )
+                "ssh to a formation (its SSHEndpoint, SSHUser and SSHPort outputs, or `vagrant ssh`; shortcut: nepho ssh).",
+            aliases: ["ssh"])
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Flag(help: "Only print the address.") var printOnly = false
         @Option(
             name: [.customShort("i"), .customLong("identity")], help: "ssh's -i: the private key to use.")

@@ -9,7 +9,8 @@ extension Nepho {
             abstract: "Update a formation through a change set: show the changes, ask, execute, watch.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Option(name: .customShort("p"), help: ArgumentHelp("Set a parameter.", valueName: "KEY=VALUE"))
         var parameters: [String] = []
         @Flag(help: "Execute the change set without asking.") var yes = false
@@ -32,9 +33,17 @@ extension Nepho {
                         change.replacement.map {
                             $0 == "True" ? " (REPLACEMENT)" : $0 == "Conditional" ? " (may replace)" : ""
                         } ?? ""
+                    let nested = change.nestedStack.map { " (in nested stack \($0))" } ?? ""
                     BuildWatcher.say(
-                        "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)"
+                        "  \(change.action.padding(toLength: 7, withPad: " ", startingAt: 0)) \(change.logicalID) \(change.resourceType)\(replace)\(nested)"
                     )
+                }
+                if let parameters = plan.parameters, !parameters.isEmpty {
+                    BuildWatcher.say("Parameters:")
+                    for change in parameters {
+                        BuildWatcher.say(
+                            "  \(change.name): \(change.old ?? "(none)") → \(change.new ?? "(none)")")
+                    }
                 }
             }
             guard try Confirmation.ask("Execute these \(plan.changes.count) change(s)?", yes: yes) else {
@@ -45,10 +54,16 @@ extension Nepho {
             let started = try await api.call(
                 API.formationUpdate,
                 FormationUpdateParams(name: name, changeSet: plan.changeSet))
-            if detach || global.output != .text {
-                try renderer.emit(started) { out in out.line("\(name): update started") }
-                if detach { return }
+            if detach {
+                try renderer.emit(started) { out in
+                    out.line("\(name): update started")
+                    out.line("watch it with: nepho formation:watch \(name)")
+                }
+                return
             }
+            renderer.streamItem(
+                BuildWatcher.WatchStart(
+                    formation: name, build: started.build, changeSet: plan.changeSet, changes: plan.changes))
             let status = try await BuildWatcher(
                 api: api, name: name, build: started.build?.id, format: global.output
             )

@@ -13,7 +13,8 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The formation.") var name: String
+        @Argument(help: "The formation (its name or stack id).", completion: .custom(Completions.formations))
+        var name: String
         @Option(help: "A build id (default: the latest).") var build: Int64?
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {

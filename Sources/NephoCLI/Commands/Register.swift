@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NephoAWS
 import NephoHTTP
+import NephoProtocol
 import NephoSupport
 
 #if canImport(Glibc)
@@ -34,6 +35,20 @@ extension Nepho {
         var accessKeyId: String?
         @Flag(name: .customLong("no-verify"), help: "Save without checking the keys.")
         var noVerify = false
+        @OptionGroup var global: GlobalOptions
+
+        /// What `register -o json|yaml` prints: one document.
+        struct Outcome: Encodable {
+            var profile: String
+            var region: String
+            var config: String
+            var credentials: String
+            /// nil with --no-verify.
+            var verified: Bool?
+            var account: String?
+            var arn: String?
+            var problem: String?
+        }
 
         func run() async throws {
             let environment = ProcessInfo.processInfo.environment
@@ -49,7 +64,7 @@ extension Nepho {
             let knownRegion = existingProfile.flatMap { _ in Self.profileRegion(current, profileName) }
 
             let anyCredentials = (try? AWSConfiguration.resolve(environment: environment))?.credentials != nil
-            if !anyCredentials { Self.stderr(AWSRegistration.signUpHelp + "\n\n") }
+            if !anyCredentials { Self.stderr(Self.signUpHelp + "\n\n") }
 
             let input = Answers(terminal: Terminal.interactive())
             let regionValue = try region ?? input.ask("AWS region", current: knownRegion, secret: false)
@@ -68,19 +83,32 @@ extension Nepho {
             do {
                 paths = try registration.save(environment: environment)
             } catch let error as AWSConfigurationError {
+                if global.output != .text {
+                    throw global.renderer.report(NephoError(.invalidInput, "\(error)"))
+                }
                 Self.stderr("nepho register: \(error)\n")
                 throw ExitCode.validationFailure
             }
-            print("Saved profile '\(profileName)' to \(paths.credentials) and \(paths.config).")
+            let text = global.output == .text
+            if text { print("Saved profile '\(profileName)' to \(paths.credentials) and \(paths.config).") }
+            var outcome = Outcome(
+                profile: profileName, region: regionValue, config: paths.config,
+                credentials: paths.credentials)
+            defer { if !text { try? global.renderer.emit(outcome) { _ in } } }
             if noVerify { return }
             do {
                 let identity = try await registration.verify(environment: environment)
-                print("The keys work: account \(identity.account), \(identity.arn).")
+                (outcome.verified, outcome.account, outcome.arn) = (true, identity.account, identity.arn)
+                if text { print("The keys work: account \(identity.account), \(identity.arn).") }
             } catch let error as AWSError {
-                Self.stderr("The keys do not work: \(error.code): \(error.message)\n")
+                outcome.verified = false
+                outcome.problem = "The keys do not work: \(error.code): \(error.message)"
+                if text { Self.stderr(outcome.problem! + "\n") }
                 throw ExitCode(1)
             } catch {
-                Self.stderr("Could not check the keys: \(error)\n")
+                outcome.verified = false
+                outcome.problem = "Could not check the keys: \(SystemError.reason(error))"
+                if text { Self.stderr(outcome.problem! + "\n") }
                 throw ExitCode(1)
             }
         }
@@ -94,6 +122,17 @@ extension Nepho {
         static func masked(_ key: String) -> String { "****" + key.suffix(4) }
 
         static func stderr(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+
+        /// What `register` says when no credentials are found: nepho's own page on how to
+        /// sign up (docs/aws-signup.md), in short.
+        static let signUpHelp = """
+            No AWS credentials were found. nepho's page on getting some is docs/aws-signup.md \
+            (in nepho's documentation); in short:
+              1. Sign up at https://portal.aws.amazon.com/billing/signup (or sign in).
+              2. In the IAM console, choose or create a user for nepho, then Security credentials
+                 > Create access key (Command Line Interface). The secret is shown only once.
+              3. Give them to nepho here: they are saved as a profile in the AWS shared files.
+            """
     }
 }
 

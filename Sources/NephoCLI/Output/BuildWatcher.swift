@@ -43,7 +43,9 @@ struct BuildWatcher {
                 guard let event = item.event else { continue }
                 table.add(event.event)
                 switch format {
-                case .json, .yaml: Self.printJSON(WatchLine(type: "event", formation: name, item: event))
+                case .json, .yaml:
+                    Renderer(format: format).streamItem(
+                        WatchLine(type: "event", formation: name, item: event))
                 case .text where !live: Self.say(Self.line(event.event))
                 default: break
                 }
@@ -60,7 +62,8 @@ struct BuildWatcher {
         let ok = build.succeeded == true
         switch format {
         case .json, .yaml:
-            Self.printJSON(WatchEnd(type: "end", formation: name, build: build, outputs: outputs))
+            Renderer(format: format).streamItem(
+                WatchEnd(type: "end", formation: name, build: build, outputs: outputs))
         case .text:
             if ok {
                 Self.say("\(name): \(build.operation) finished: \(build.status)")
@@ -69,8 +72,9 @@ struct BuildWatcher {
             } else {
                 FileHandle.standardError.write(
                     Data(
-                        "error: \(name): \(build.operation) failed (\(build.status)): \(build.error ?? "see `nepho formation:logs \(name)`")\n"
-                            .utf8))
+                        TerminalText.safe(
+                            "error: \(name): \(build.operation) failed (\(build.status)): \(build.error ?? "see `nepho formation:logs \(name)`")\n"
+                        ).utf8))
             }
         }
         return ok ? 0 : 1
@@ -114,14 +118,18 @@ struct BuildWatcher {
         let outputs: [String: String]
     }
 
-    static func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    /// The first item of a build command's stream: the build it started (and for an
+    /// update, the change set executed).
+    struct WatchStart: Encodable {
+        var type = "started"
+        let formation: String
+        let build: BuildSummary?
+        var changeSet: String?
+        var changes: [FormationChange]?
+    }
 
-    static func printJSON<T: Encodable>(_ value: T) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        if let data = try? encoder.encode(value) {
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
-        }
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data(TerminalText.safe(line + "\n").utf8))
     }
 
     /// Ctrl-C: say how to come back, and leave; the build is not touched.

@@ -112,8 +112,9 @@ struct LiveTable {
     mutating func draw(status: String) {
         let (columns, height) = Self.terminalSize()
         let lines = lines(status: status, columns: columns, lines: height)
+        // Back over the last drawing (nepho's own cursor moves), then the rows made safe.
         var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A\u{1B}[J" : ""
-        text += lines.joined(separator: "\n") + "\n"
+        text += TerminalText.safe(lines.joined(separator: "\n") + "\n")
         FileHandle.standardOutput.write(Data(text.utf8))
         drawnLines = lines.count
     }

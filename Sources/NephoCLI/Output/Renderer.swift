@@ -26,7 +26,24 @@ public struct Renderer: Sendable {
         case .text:
             var output = TextOutput(color: color)
             text(&output)
-            FileHandle.standardOutput.write(Data(output.text.utf8))
+            FileHandle.standardOutput.write(Data(TerminalText.safe(output.text).utf8))
+        }
+    }
+
+    /// One item of a build command's stream (docs/output.md, "Streams"): with `-o json`
+    /// one compact JSON object a line (JSON Lines), with `-o yaml` one YAML document
+    /// opened by `---`. Nothing in text mode.
+    public func streamItem<T: Encodable>(_ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard format != .text, let data = try? encoder.encode(value) else { return }
+        if format == .yaml {
+            guard let node = try? YAMLNode.fromJSON(data), let text = try? YAMLEmitter.emit(node) else {
+                return
+            }
+            FileHandle.standardOutput.write(Data(("---\n" + text).utf8))
+        } else {
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
     }
 
@@ -56,7 +73,7 @@ public struct Renderer: Sendable {
             let label = stderrColor ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
             var text = "\(label) \(nepho.message)\n"
             for detail in nepho.details { text += "  \(detail)\n" }
-            FileHandle.standardError.write(Data(text.utf8))
+            FileHandle.standardError.write(Data(TerminalText.safe(text).utf8))
         }
         return ExitCode(Self.exitStatus(nepho.code))
     }

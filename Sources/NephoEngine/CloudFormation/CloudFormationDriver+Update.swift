@@ -20,7 +20,7 @@ extension CloudFormationDriver {
         let session = try Self.session(context)
         let cloudFormation = try session.cloudFormation()
         if let changeSet = params.changeSet {
-            try await Self.translatingAWSErrors(stack: formation.name) {
+            try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
                 try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
             }
             // The change set carried nepho's topic when one was in place (see below).
@@ -45,7 +45,9 @@ extension CloudFormationDriver {
         let provider = StackPlan(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
         let name = "nepho-update-\(Int(Date().timeIntervalSince1970))"
-        let changeSet: ChangeSet = try await Self.translatingAWSErrors(stack: formation.name) {
+        let changeSet: ChangeSet = try await Self.translatingAWSErrors(
+            stack: formation.name, call: "making a change set (CreateChangeSet)"
+        ) {
             let source = try await Self.source(text, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
@@ -64,7 +66,10 @@ extension CloudFormationDriver {
                 secrets.contains($0.key) && params.overrides[$0.key] == nil
                     ? StackParameter(keepingPreviousValueOf: $0.key) : $0
             }
-            _ = try await cloudFormation.createChangeSet(request, changeSetName: name)
+            // The changes as CloudFormation will make them: after the template's transforms,
+            // and with each nested stack's own changes (IncludeNestedStacks).
+            _ = try await cloudFormation.createChangeSet(
+                request, changeSetName: name, includeNestedStacks: true)
             var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
             while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"),
@@ -74,7 +79,11 @@ extension CloudFormationDriver {
                 waited += 1
                 described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             }
-            return described
+            guard described.status == "CREATE_COMPLETE",
+                described.changes.contains(where: { $0.changeSetId != nil })
+            else { return described }
+            return try await cloudFormation.describeChangeSet(
+                name, stackName: formation.name, includingNested: true)
         }
         if changeSet.status == "FAILED" {
             try? await cloudFormation.deleteChangeSet(name, stackName: formation.name)
@@ -88,8 +97,32 @@ extension CloudFormationDriver {
         let changes = changeSet.changes.map {
             FormationChange(
                 action: $0.action, logicalID: $0.logicalResourceId, resourceType: $0.resourceType,
-                replacement: $0.replacement)
+                replacement: $0.replacement,
+                nestedStack: $0.nestedStack.isEmpty ? nil : $0.nestedStack.joined(separator: "/"))
         }
-        return FormationUpdateResult(name: formation.name, changeSet: name, changes: changes, build: nil)
+        return FormationUpdateResult(
+            name: formation.name, changeSet: name, changes: changes, build: nil,
+            parameters: Self.parameterChanges(
+                from: formation.parameters, to: values, declared: Set(parsed.parameters.map(\.name)),
+                overrides: params.overrides))
+    }
+
+    /// The declared parameters whose value the update changes; a secret shows as the
+    /// mask, and as changed only when given on the command line.
+    static func parameterChanges(
+        from stored: [String: String], to values: [ResolvedValue], declared: Set<String>,
+        overrides: [String: String]
+    ) -> [FormationParameterChange] {
+        let mask = FormationLifecycle.mask
+        return values.filter { declared.contains($0.name) }.compactMap { value -> FormationParameterChange? in
+            let old = stored[value.name]
+            if value.secret || old == mask {
+                guard overrides[value.name] != nil else { return nil }
+                return FormationParameterChange(name: value.name, old: old.map { _ in mask }, new: mask)
+            }
+            guard old != value.value else { return nil }
+            return FormationParameterChange(name: value.name, old: old, new: value.value)
+        }
+        .sorted { $0.name < $1.name }
     }
 }

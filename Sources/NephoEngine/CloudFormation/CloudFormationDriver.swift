@@ -1,6 +1,7 @@
 import Foundation
 import NephoAWS
 import NephoCore
+import NephoHTTP
 import NephoProtocol
 import NephoStore
 import NephoSupport
@@ -41,13 +42,15 @@ public struct CloudFormationDriver: FormationDriver {
         // A pattern that declares NephoPhaseURL gets a presigned URL for its phase record.
         let phaseObject: PhaseChannel.Prepared? =
             PhaseChannel.wanted(declared: parsed.parameters, values: plan.values)
-            ? try await Self.translatingAWSErrors(stack: name) {
+            ? try await Self.translatingAWSErrors(stack: name, call: "preparing the phase record (S3)") {
                 try await PhaseChannel.prepare(session: session, stackName: name)
             } : nil
         let (topic, notice) = await EventChannel.prepare(
             session: session, environment: context.environment, paths: context.paths,
             store: try StateStore(path: context.paths.database.path))
-        let stackID: String = try await Self.translatingAWSErrors(stack: name) {
+        let stackID: String = try await Self.translatingAWSErrors(
+            stack: name, call: "creating the stack (ValidateTemplate, CreateStack)"
+        ) {
             let source = try await Self.source(text, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
             var request = stack.request(
@@ -81,7 +84,7 @@ public struct CloudFormationDriver: FormationDriver {
             throw NephoError(.conflict, "formation \(formation.name) has no stack")
         }
         let cloudFormation = try Self.session(context).cloudFormation()
-        try await Self.translatingAWSErrors(stack: formation.name) {
+        try await Self.translatingAWSErrors(stack: formation.name, call: "DeleteStack") {
             try await cloudFormation.deleteStack(stackID)
         }
         return .launch(Launch())
@@ -94,7 +97,7 @@ public struct CloudFormationDriver: FormationDriver {
             throw NephoError(.conflict, "formation \(formation.name) has no build in progress to cancel")
         }
         let cloudFormation = try Self.session(context).cloudFormation()
-        try await Self.translatingAWSErrors(stack: formation.name) {
+        try await Self.translatingAWSErrors(stack: formation.name, call: "CancelUpdateStack") {
             try await cloudFormation.cancelUpdateStack(stackID)
         }
     }
@@ -180,7 +183,11 @@ public struct CloudFormationDriver: FormationDriver {
     /// Stacks tagged `CreatedBy=nepho` that `state.db` does not hold (made on another machine).
     public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
         let cloudFormation = try Self.session(context).cloudFormation()
-        return try await cloudFormation.describeStacks().compactMap { stack in
+        let stacks = try await Self.translatingAWSErrors(stack: nil, call: "listing stacks (DescribeStacks)")
+        {
+            try await cloudFormation.describeStacks()
+        }
+        return stacks.compactMap { stack in
             guard !known.contains(stack.stackId), stack.tags.contains(StackPlan.createdByTag) else {
                 return nil
             }
@@ -190,6 +197,57 @@ public struct CloudFormationDriver: FormationDriver {
                 status: stack.status, stackID: stack.stackId,
                 createdAt: Timestamp.string(stack.creationTime), source: traits.provider.id)
         }
+    }
+
+    /// A nepho-tagged stack by name or stack id, with its parameters, outputs and every
+    /// event, for the lifecycle to record; nil when there is no such live stack, or no
+    /// AWS account to ask.
+    public func adopt(_ reference: String, context: DriverContext) async throws -> Adoption? {
+        let session: AWSSession
+        do {
+            session = try Self.session(context)
+        } catch let error as NephoError where error.code == .missingCredentials {
+            return nil
+        }
+        let cloudFormation = try session.cloudFormation()
+        let stack: Stack
+        do {
+            let found = try await Self.translatingAWSErrors(stack: reference, call: "DescribeStacks") {
+                try await cloudFormation.describeStacks(reference)
+            }
+            guard let first = found.first else { return nil }
+            stack = first
+        } catch let error as NephoError where [.notFound, .invalidInput].contains(error.code) {
+            return nil
+        }
+        guard stack.tags.contains(StackPlan.createdByTag), stack.status != "DELETE_COMPLETE" else {
+            return nil
+        }
+        let events = try await Self.translatingAWSErrors(stack: stack.stackName, call: "DescribeStackEvents")
+        {
+            try await cloudFormation.describeStackEvents(stack.stackId)
+        }
+        let tag = { (key: String) in stack.tags.first { $0.key == key }?.value }
+        let operation: BuildRecord.Operation =
+            stack.status.hasPrefix("DELETE_")
+            ? .destroy
+            : stack.status.hasPrefix("UPDATE_") || stack.status.hasPrefix("IMPORT_") ? .update : .create
+        return Adoption(
+            name: stack.stackName, cloudlet: tag("nepho:cloudlet") ?? "-",
+            scenario: tag("nepho:scenario") ?? "-",
+            region: session.configuration.region, providerID: stack.stackId, status: stack.status,
+            operation: operation,
+            // CloudFormation shows a NoEcho value as asterisks: keep nepho's mask instead.
+            parameters: stack.parameters.mapValues {
+                $0.allSatisfy { $0 == "*" } ? FormationLifecycle.mask : $0
+            },
+            outputs: Dictionary(stack.outputs.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }),
+            events: events.reversed().map {
+                EventRecord(
+                    buildID: 0, providerEventID: $0.eventId, timestamp: Timestamp.string($0.timestamp),
+                    logicalID: $0.logicalResourceId, resourceType: $0.resourceType, status: $0.status,
+                    reason: $0.statusReason)
+            })
     }
 
     // MARK: AWS
@@ -225,16 +283,22 @@ public struct CloudFormationDriver: FormationDriver {
         }
     }
 
-    /// Runs an AWS call, turning its errors into one line each with what to do.
-    static func translatingAWSErrors<T>(stack: String, _ body: () async throws -> T) async throws -> T {
+    /// Runs an AWS call, turning its errors into one line each with what to do; `call`
+    /// names what was being done, for a request that never got an answer.
+    static func translatingAWSErrors<T>(stack: String?, call: String, _ body: () async throws -> T)
+        async throws -> T
+    {
         do {
             return try await body()
+        } catch let error as HTTPError {
+            throw unreachable(error, call: call, stack: stack)
         } catch let error as AWSError {
             switch error.code {
             case "AlreadyExistsException":
                 throw NephoError(
                     .conflict,
-                    "a stack named \(stack) already exists in the account: choose another name with --name")
+                    "a stack named \(stack ?? "") already exists in the account: choose another name with --name"
+                )
             case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation":
                 throw NephoError(
                     .permissionDenied,
@@ -247,7 +311,7 @@ public struct CloudFormationDriver: FormationDriver {
                 if error.isStackMissing {
                     throw NephoError(
                         .notFound,
-                        "the stack of \(stack) no longer exists (deleted outside nepho); `nepho formation:list` shows what remains"
+                        "the stack of \(stack ?? "the formation") no longer exists (deleted outside nepho); `nepho formation:list` shows what remains"
                     )
                 }
                 if error.code == "ValidationError" {
@@ -260,5 +324,23 @@ public struct CloudFormationDriver: FormationDriver {
         } catch {
             throw NephoError(.internalError, "\(SystemError.reason(error))")
         }
+    }
+
+    /// AWS could not be reached: which host, what was being done, and what to check.
+    static func unreachable(_ error: HTTPError, call: String, stack: String?) -> NephoError {
+        let check: String
+        switch error.kind {
+        case .resolve: check = "the host name, your DNS and network"
+        case .connect: check = "that the endpoint is up and its host and port are right"
+        case .timeout: check = "your network or proxy, then try again"
+        case .tls: check = "the endpoint's certificate, or a proxy that intercepts TLS"
+        case .connectionLost: check = "your network, then try again"
+        case .tooLarge, .cancelled, .other: check = "your network"
+        }
+        let target = stack.map { " for \($0)" } ?? ""
+        return NephoError(
+            .providerError,
+            "could not reach AWS at \(error.host) while \(call)\(target): \(error.reason); check \(check), "
+                + "AWS_ENDPOINT_URL if set, and the profile's region (`nepho register`)")
     }
 }

@@ -179,6 +179,10 @@ struct CloudFormationMonitor {
         formation: FormationRecord, stackID: String, changed: Bool, phases: PhaseRecordReader, scope: String
     ) async throws -> Bool {
         let status = stack?.status ?? "DELETE_COMPLETE"
+        // A status of the operation before this one (the stack not yet updating or deleting,
+        // as DescribeStacks may say for a moment after ExecuteChangeSet or DeleteStack) is
+        // not this build's: look again later.
+        if stack != nil, let verb = Self.verbs[build.operation], !status.hasPrefix(verb) { return false }
         let outputs = Dictionary(
             (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if status != build.status || changed {
@@ -245,6 +249,9 @@ struct CloudFormationMonitor {
         "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "REVIEW_IN_PROGRESS", "IMPORT_IN_PROGRESS",
         "IMPORT_ROLLBACK_IN_PROGRESS",
     ]
+
+    /// The word every status of an update's or a destroy's own starts with.
+    static let verbs: [BuildRecord.Operation: String] = [.update: "UPDATE_", .destroy: "DELETE_"]
 
     /// Waits for a call from the scope's shared budget.
     private func spend(_ store: StateStore, _ scope: String, urgent: Bool) async throws {

@@ -189,7 +189,11 @@ public final class EventQueue: @unchecked Sendable {
                 timestamp: Timestamp.string(event.timestamp),
                 logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
                 reason: event.statusReason))
-        if stored != nil, stackLevel, newest.map({ event.timestamp >= $0 }) ?? true {
+        // An update's or destroy's build takes only its own operation's statuses (a late
+        // event of the operation before it is stored, not taken for its status).
+        let ownStatus =
+            CloudFormationMonitor.verbs[build.operation].map { event.status.hasPrefix($0) } ?? true
+        if stored != nil, stackLevel, ownStatus, newest.map({ event.timestamp >= $0 }) ?? true {
             try store.updateBuild(id: build.id, status: event.status, finished: false)
             try store.updateFormation(id: formation.id, status: event.status)
         }

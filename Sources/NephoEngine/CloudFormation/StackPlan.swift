@@ -69,21 +69,28 @@ struct StackPlan {
         return stored
     }
 
-    /// Capabilities the template needs, read from its resources: IAM resources need
-    /// `CAPABILITY_IAM` (`CAPABILITY_NAMED_IAM` when they are named), a `Transform` or a
-    /// nested stack needs `CAPABILITY_AUTO_EXPAND`.
+    /// Capabilities the template needs, read from its resources and transforms:
+    ///
+    /// - IAM resources need `CAPABILITY_IAM` (`CAPABILITY_NAMED_IAM` when they are named);
+    ///   so does SAM (`AWS::Serverless-2016-10-31`), which makes roles for its functions
+    ///   (`sam deploy` passes it too);
+    /// - a template CloudFormation processes first (`Transform`, `Fn::Transform`) or a nested
+    ///   stack needs `CAPABILITY_AUTO_EXPAND` to be created without reviewing a change set;
+    /// - under a transform nepho does not know, which may make anything, all three.
     static func capabilities(text: String, parsed: CloudFormationTemplate) -> [String] {
         var found: [String] = []
         let types = parsed.resources.map(\.type)
-        if types.contains(where: { $0.hasPrefix("AWS::IAM::") }) {
+        let macro = parsed.transforms.contains { !$0.isKnown }
+        if macro || parsed.transforms.contains(.serverless)
+            || types.contains(where: { $0.hasPrefix("AWS::IAM::") })
+        {
             found.append("CAPABILITY_IAM")
             let named = ["RoleName", "UserName", "GroupName", "ManagedPolicyName", "InstanceProfileName"]
-            if named.contains(where: { text.contains("\($0):") || text.contains("\"\($0)\"") }) {
+            if macro || named.contains(where: { text.contains("\($0):") || text.contains("\"\($0)\"") }) {
                 found.append("CAPABILITY_NAMED_IAM")
             }
         }
-        if text.contains("Transform") && (text.contains("\nTransform:") || text.contains("\"Transform\""))
-            || types.contains("AWS::CloudFormation::Stack")
+        if parsed.isProcessed || types.contains("AWS::CloudFormation::Stack")
             || types.contains(where: { $0.hasPrefix("AWS::Serverless::") })
         {
             found.append("CAPABILITY_AUTO_EXPAND")

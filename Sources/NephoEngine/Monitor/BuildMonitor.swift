@@ -68,10 +68,8 @@ public struct BuildMonitor {
         }
         try? FileManager.default.createDirectory(
             atPath: (lockPath as NSString).deletingLastPathComponent, withIntermediateDirectories: false)
-        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw NephoError(.internalError, "cannot open \(lockPath): \(SystemError.errnoText())")
-        }
+        // Never through a link: the lock file is truncated below.
+        let fd = try PrivateHome.openPrivate(lockPath, flags: O_RDWR)
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             Self.log("build \(buildID) is watched by another monitor")
             return 0

@@ -79,8 +79,12 @@ public enum MonitorHost {
         guard threads == 1 else {
             return "error: the host runs \(threads) threads and cannot fork safely"
         }
-        let log = open(request.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard log >= 0 else { return "error: cannot open \(request.log): \(SystemError.errnoText())" }
+        let log: Int32
+        do {
+            log = try PrivateHome.openPrivate(request.log, flags: O_WRONLY | O_APPEND)
+        } catch {
+            return "error: \(error)"
+        }
         let pid = fork()
         if pid == 0 { monitor(request, log: log, providers: providers) }
         close(log)

@@ -114,7 +114,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
 
     /// True when some process holds `path`'s exclusive lock.
     static func isHeld(_ path: String) -> Bool {
-        let fd = open(path, O_RDWR | O_CLOEXEC)
+        let fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         if flock(fd, LOCK_EX | LOCK_NB) == 0 {

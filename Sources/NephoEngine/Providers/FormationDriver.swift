@@ -77,6 +77,12 @@ public protocol FormationDriver: Sendable {
     /// made elsewhere), for `formation:list`; none by default.
     func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary]
 
+    /// A formation of this provider that `state.db` does not hold, found by its name or
+    /// its provider id (a nepho-tagged stack made on another machine): what to record so
+    /// every command works on it. nil when the provider has none by that reference (the
+    /// default: a provider whose formations live only in `state.db`).
+    func adopt(_ reference: String, context: DriverContext) async throws -> Adoption?
+
     /// How to reach the formation (`formation:open`, `formation:ssh`): by default the
     /// address and ssh endpoint its outputs give (`FormationAccess.fromOutputs`).
     func access(
@@ -117,6 +123,8 @@ extension FormationDriver {
     public func confirm(
         _ formation: FormationRecord, builds: [BuildRecord], store: StateStore, context: DriverContext
     ) async -> String? { nil }
+
+    public func adopt(_ reference: String, context: DriverContext) async throws -> Adoption? { nil }
 
     public func access(
         _ formation: FormationRecord, scenario: Scenario?, params: FormationAccessParams,
@@ -210,6 +218,42 @@ public struct Creation: Sendable {
         self.maskedNames = maskedNames
         self.outputs = outputs
         self.launch = launch
+    }
+}
+
+/// A formation made elsewhere, as its provider tells it, for the lifecycle to record:
+/// the formation, its latest build's operation and status, and that build's events
+/// (oldest first). An unfinished build gets a monitor like any other.
+public struct Adoption: Sendable {
+    public var name: String
+    public var cloudlet: String
+    public var scenario: String
+    public var region: String?
+    public var providerID: String
+    /// The provider's status word, stored as the formation's and the build's.
+    public var status: String
+    public var operation: BuildRecord.Operation
+    /// Values as the provider holds them; secrets already masked.
+    public var parameters: [String: String]
+    public var outputs: [String: String]
+    /// Events without a build id (the lifecycle sets it).
+    public var events: [EventRecord]
+
+    public init(
+        name: String, cloudlet: String, scenario: String, region: String?, providerID: String, status: String,
+        operation: BuildRecord.Operation, parameters: [String: String], outputs: [String: String],
+        events: [EventRecord]
+    ) {
+        self.name = name
+        self.cloudlet = cloudlet
+        self.scenario = scenario
+        self.region = region
+        self.providerID = providerID
+        self.status = status
+        self.operation = operation
+        self.parameters = parameters
+        self.outputs = outputs
+        self.events = events
     }
 }
 

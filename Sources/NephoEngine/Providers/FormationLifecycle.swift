@@ -126,11 +126,16 @@ public struct FormationLifecycle: Sendable {
         return summary(build, of: formation)
     }
 
-    /// Ends every unfinished build of `formation`: a destroy takes over.
-    func supersede(_ builds: [BuildRecord]) throws {
+    /// Ends every unfinished build of `formation`: a destroy takes over. The build no
+    /// longer reads as in progress (a cancelled create is `CREATE_FAILED`, "superseded by
+    /// destroy"); the formation's own status is the destroy's.
+    func supersede(_ builds: [BuildRecord], driver: any FormationDriver) throws {
         for build in builds where build.finishedAt == nil {
+            let status =
+                driver.phase(of: build.status) == .inProgress
+                ? driver.statusWord(build.operation, .failed) : build.status
             try store.updateBuild(
-                id: build.id, status: build.status, finished: true, error: "superseded by destroy")
+                id: build.id, status: status, finished: true, error: "superseded by destroy")
         }
     }
 
@@ -143,9 +148,56 @@ public struct FormationLifecycle: Sendable {
 
     // MARK: Destroy, cancel, update
 
-    func formation(_ name: String) throws -> FormationRecord {
-        guard let formation = try store.formation(named: name) else {
-            throw NephoError(.notFound, "no formation named \(name) (see `nepho formation:list`)")
+    /// The formation a command names: by name or provider id (a stack id) in `state.db`,
+    /// else one a provider has under that name or id, adopted on first use.
+    func formation(_ reference: String) async throws -> FormationRecord {
+        if let formation = try store.formation(named: reference) { return formation }
+        if let formation = try store.formations().first(where: { $0.stackID == reference }) {
+            return formation
+        }
+        var unasked: [String] = []
+        for driver in providers.all {
+            let found: Adoption?
+            do {
+                found = try await driver.adopt(reference, context: context)
+            } catch {
+                // Still "not found" (exit 3), saying why the provider could not be searched.
+                unasked.append(
+                    "\(driver.noun)s in the account not searched: \((error as? NephoError)?.message ?? SystemError.reason(error))"
+                )
+                continue
+            }
+            guard let adoption = found else { continue }
+            return try adopt(adoption, driver: driver)
+        }
+        throw NephoError(
+            .notFound, "no formation named \(reference) (see `nepho formation:list`)", details: unasked)
+    }
+
+    /// Records a formation made elsewhere with its latest build and that build's events;
+    /// a build still in progress gets a monitor.
+    func adopt(_ adoption: Adoption, driver: any FormationDriver) throws -> FormationRecord {
+        if let known = try store.formations().first(where: { $0.stackID == adoption.providerID }) {
+            return known
+        }
+        try claim(adoption.name)
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: adoption.name, provider: driver.provider.id, cloudlet: adoption.cloudlet,
+                scenario: adoption.scenario, region: adoption.region, stackID: adoption.providerID,
+                status: adoption.status, parameters: adoption.parameters, outputs: adoption.outputs))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: adoption.operation, status: adoption.status))
+        for var event in adoption.events {
+            event.buildID = build.id
+            try store.appendEvent(event)
+        }
+        if driver.phase(of: adoption.status) == .inProgress {
+            supervisor.remember(build: build.id, context: context.environment)
+            supervisor.ensureMonitors()
+        } else {
+            let failed = driver.succeeded(adoption.operation, adoption.status) ? nil : adoption.status
+            try store.updateBuild(id: build.id, status: adoption.status, finished: true, error: failed)
         }
         return formation
     }
@@ -155,18 +207,19 @@ public struct FormationLifecycle: Sendable {
     }
 
     func destroy(_ name: String) async throws -> BuildSummary {
-        let formation = try formation(name)
+        let formation = try await formation(name)
         let builds = try store.builds(formationID: formation.id)
         if let running = builds.last, running.finishedAt == nil, running.operation == .destroy {
             return summary(running, of: formation)
         }
-        let destruction = try await driver(of: formation).destroy(formation, builds: builds, context: context)
-        try supersede(builds)
+        let provider = try driver(of: formation)
+        let destruction = try await provider.destroy(formation, builds: builds, context: context)
+        try supersede(builds, driver: provider)
         switch destruction {
         case .launch(let launch):
             return try await startBuild(formation, operation: .destroy, launch: launch)
         case .nothingLeft:
-            let gone = try driver(of: formation).statusWord(.destroy, .complete)
+            let gone = provider.statusWord(.destroy, .complete)
             let build = try store.insertBuild(
                 BuildRecord(formationID: formation.id, operation: .destroy, status: gone))
             try store.updateBuild(id: build.id, status: gone, finished: true)
@@ -178,7 +231,7 @@ public struct FormationLifecycle: Sendable {
     /// A create in progress is destroyed, an update is rolled back by its provider, a
     /// destroy cannot be cancelled.
     func cancel(_ name: String) async throws -> BuildSummary {
-        let formation = try formation(name)
+        let formation = try await formation(name)
         guard let build = try store.builds(formationID: formation.id).last, build.finishedAt == nil else {
             throw NephoError(.conflict, "formation \(name) has no build in progress to cancel")
         }
@@ -197,7 +250,7 @@ public struct FormationLifecycle: Sendable {
     }
 
     func update(_ params: FormationUpdateParams) async throws -> FormationUpdateResult {
-        let formation = try formation(params.name)
+        let formation = try await formation(params.name)
         return try await driver(of: formation).update(formation, params, context: context, lifecycle: self)
     }
 

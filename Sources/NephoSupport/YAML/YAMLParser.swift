@@ -43,6 +43,15 @@ public struct YAMLParser: Sendable {
     /// Reads and parses the single document in `url`; an empty file is a null node.
     public func parseFile(_ url: URL) throws -> YAMLNode {
         let path = url.path
+        // A FIFO would block the reader, a device never ends: say what the path is instead.
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            throw YAMLError(
+                file: path, mark: YAMLMark(line: 0, column: 0),
+                message:
+                    "is not a regular file (it is \(FileKind.describe(info.st_mode))); nepho reads YAML from files"
+            )
+        }
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > limits.maxBytes {
             throw YAMLError(

@@ -17,7 +17,8 @@ final class InProcessDaemon: @unchecked Sendable {
 
     init(
         home: TestHome = TestHome(), maximumQueuedMessages: Int = 1024, maximumLineLength: Int = 4 << 20,
-        inheritedListener: Int32? = nil
+        inheritedListener: Int32? = nil, keepAliveInterval: Double = 5, handshakeTimeLimit: Double = 10,
+        maximumConnections: Int = 256
     ) throws {
         self.home = home
         let logs = MemoryLogHandler.Storage()
@@ -25,7 +26,9 @@ final class InProcessDaemon: @unchecked Sendable {
         let logger = Logger(label: "nephod-test") { _ in MemoryLogHandler(storage: logs) }
         let configuration = DaemonConfiguration(
             paths: home.paths, origin: .manual, inheritedListener: inheritedListener,
-            maximumQueuedMessages: maximumQueuedMessages, maximumLineLength: maximumLineLength)
+            maximumQueuedMessages: maximumQueuedMessages, maximumLineLength: maximumLineLength,
+            keepAliveInterval: keepAliveInterval, handshakeTimeLimit: handshakeTimeLimit,
+            maximumConnections: maximumConnections)
         store = try StateStore(path: home.paths.database.path)
         server = DaemonServer(
             configuration: configuration, engine: LocalAPI(paths: home.paths), logger: logger)
