@@ -22,6 +22,9 @@ public enum CommandHelp {
         Group(noun: "parameter", title: "Parameter commands", summary: "your values for scenario parameters"),
         Group(noun: "registry", title: "Registry commands", summary: "publish cloudlets as a registry"),
         Group(noun: "daemon", title: "Daemon commands", summary: "the nephod daemon that runs builds"),
+        Group(
+            noun: "events", title: "Stack event commands",
+            summary: "how CloudFormation's stack events reach the nanny"),
     ]
 
     /// Commands that belong to no noun.

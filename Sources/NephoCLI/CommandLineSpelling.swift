@@ -2,7 +2,7 @@
 public enum CommandLineSpelling {
     /// Nouns whose commands are spelled `noun:verb`.
     public static let nouns: Set<String> = [
-        "cloudlet", "scenario", "parameter", "formation", "daemon", "registry",
+        "cloudlet", "scenario", "parameter", "formation", "daemon", "registry", "events",
     ]
 
     /// The roadmap's shortcuts: `nepho create …` is `nepho formation:create …`.

@@ -6,9 +6,7 @@ extension Nepho {
     struct EventsStatus: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "events:status",
-            abstract:
-                "Show how stack events reach the nanny: the SNS topic and SQS queue nepho set up, or why it polls."
-        )
+            abstract: "Show how stack events reach the nanny: pushed (SNS, SQS) or polled.")
 
         @OptionGroup var global: GlobalOptions
 
@@ -44,9 +42,7 @@ extension Nepho {
     struct EventsRemove: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "events:remove",
-            abstract:
-                "Take down this nanny's SQS queue and subscription (and the SNS topic when no other nanny uses it)."
-        )
+            abstract: "Remove this nanny's event queue (and the topic when no other nanny uses it).")
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Do not ask.") var yes = false
