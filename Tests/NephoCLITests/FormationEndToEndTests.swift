@@ -275,6 +275,23 @@ struct FormationEndToEndTests {
         try await expectEventsExactlyOnce(nepho, bench, name)
     }
 
+    /// The calls that start and end a build outlast throttling longer than the client's own
+    /// retries (three tries): a busy account slows a build down, it does not fail it.
+    @Test func buildStartingCallsOutlastThrottling() async throws {
+        let (nepho, bench, _) = try await setUp()
+        defer { Task { await stop(nepho) } }
+        let name = Self.unique("persist")
+        for action in ["ValidateTemplate", "CreateStack", "DeleteStack"] {
+            try await bench.inject(.throttle(), into: action, times: 5)
+        }
+        let create = try await nepho.run(["create", "bench-demo", "--name", name])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let destroy = try await nepho.run(["destroy", name, "--yes"])
+        try await bench.reset()
+        #expect(destroy.status == 0, "\(destroy.errorOutput)")
+        #expect(destroy.output.contains("DELETE_COMPLETE"), "\(destroy.output)")
+    }
+
     @Test func throttledBenchTenConcurrentBuildsAllFinish() async throws {
         let (nepho, bench, _) = try await setUp()
         defer { Task { await stop(nepho) } }

@@ -21,7 +21,9 @@ extension CloudFormationDriver {
         let cloudFormation = try session.cloudFormation()
         if let changeSet = params.changeSet {
             try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
-                try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
+                try await Self.outlastingThrottling {
+                    try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
+                }
             }
             // The change set carried nepho's topic when one was in place (see below).
             let topic = await EventChannel.topic(
@@ -68,8 +70,10 @@ extension CloudFormationDriver {
             }
             // The changes as CloudFormation will make them: after the template's transforms,
             // and with each nested stack's own changes (IncludeNestedStacks).
-            _ = try await cloudFormation.createChangeSet(
-                request, changeSetName: name, includeNestedStacks: true)
+            _ = try await Self.outlastingThrottling {
+                try await cloudFormation.createChangeSet(
+                    request, changeSetName: name, includeNestedStacks: true)
+            }
             var described = try await cloudFormation.describeChangeSet(name, stackName: formation.name)
             var waited = 0
             while described.status.hasSuffix("_PENDING") || described.status.hasSuffix("_IN_PROGRESS"),

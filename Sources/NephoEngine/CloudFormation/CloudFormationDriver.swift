@@ -58,8 +58,10 @@ public struct CloudFormationDriver: FormationDriver {
             // Its events pushed to the nanny (docs/aws.md, "Stack events").
             request = try EventChannel.adding(topic, to: request)
             if topic != nil { EventQueue.expect(paths: context.paths, stackName: name) }
-            return try await cloudFormation.createStack(
-                phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
+            return try await Self.outlastingThrottling {
+                try await cloudFormation.createStack(
+                    phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
+            }
         }
         let declared = Set(parsed.parameters.map(\.name))
         return Creation(
@@ -85,7 +87,7 @@ public struct CloudFormationDriver: FormationDriver {
         }
         let cloudFormation = try Self.session(context).cloudFormation()
         try await Self.translatingAWSErrors(stack: formation.name, call: "DeleteStack") {
-            try await cloudFormation.deleteStack(stackID)
+            try await Self.outlastingThrottling { try await cloudFormation.deleteStack(stackID) }
         }
         return .launch(Launch())
     }
@@ -98,7 +100,7 @@ public struct CloudFormationDriver: FormationDriver {
         }
         let cloudFormation = try Self.session(context).cloudFormation()
         try await Self.translatingAWSErrors(stack: formation.name, call: "CancelUpdateStack") {
-            try await cloudFormation.cancelUpdateStack(stackID)
+            try await Self.outlastingThrottling { try await cloudFormation.cancelUpdateStack(stackID) }
         }
     }
 
@@ -276,11 +278,38 @@ public struct CloudFormationDriver: FormationDriver {
         async throws -> TemplateSummary
     {
         do {
-            return try await cloudFormation.validateTemplate(source)
+            return try await outlastingThrottling { try await cloudFormation.validateTemplate(source) }
         } catch let error as AWSError where error.code == "ValidationError" {
             throw NephoError(
                 .invalidInput, "CloudFormation rejected the template \(pattern): \(error.message)")
         }
+    }
+
+    /// Runs a call that starts, changes or ends a build, trying again while AWS answers
+    /// that it is throttling (each try is the client's own retries; a throttled request
+    /// did nothing, so trying again is safe) for up to `throttlingBudget` seconds (90;
+    /// `NEPHO_THROTTLE_BUDGET`): a busy account slows a build down, it does not fail it.
+    static func outlastingThrottling<T>(budget: Double = throttlingBudget, _ body: () async throws -> T)
+        async throws -> T
+    {
+        let deadline = Date().addingTimeInterval(budget)
+        var pause = 1.0
+        while true {
+            do {
+                return try await body()
+            } catch let error as AWSError
+                where error.isThrottling && Date().addingTimeInterval(pause) < deadline
+            {
+                try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+                pause = min(pause * 2, 10)
+            }
+        }
+    }
+
+    static var throttlingBudget: Double {
+        Double(ProcessInfo.processInfo.environment["NEPHO_THROTTLE_BUDGET"] ?? "").flatMap {
+            $0 >= 0 ? $0 : nil
+        } ?? 90
     }
 
     /// Runs an AWS call, turning its errors into one line each with what to do; `call`

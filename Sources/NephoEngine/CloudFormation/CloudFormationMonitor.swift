@@ -202,9 +202,11 @@ struct CloudFormationMonitor {
             var values = stack.parameters.mapValues {
                 $0.allSatisfy { $0 == "*" } ? FormationLifecycle.mask : $0
             }
-            // The phase record's URL is a secret even where NoEcho is not honoured (moto).
-            if values[PhaseChannel.parameterName] != nil {
-                values[PhaseChannel.parameterName] = FormationLifecycle.mask
+            // A value nepho keeps masked stays masked, whatever the provider answers (moto
+            // does not honour NoEcho): the secrets recorded at create, and the phase record's URL.
+            let secret = Set(formation.parameters.filter { $0.value == FormationLifecycle.mask }.keys)
+            for name in secret.union([PhaseChannel.parameterName]) where values[name] != nil {
+                values[name] = FormationLifecycle.mask
             }
             try store.updateFormationParameters(id: formation.id, parameters: values)
         }

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+
+/// A NoEcho parameter's new value, given to `formation:update`, is stored and shown masked,
+/// though moto (unlike CloudFormation) answers DescribeStacks with the value itself.
+@Suite struct SecretUpdateTests {
+    @Test func anUpdatedSecretIsNeitherStoredNorShown() async throws {
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        fixture.addScenario(
+            "secret",
+            pattern: """
+                AWSTemplateFormatVersion: '2010-09-09'
+                Parameters:
+                  Password:
+                    Type: String
+                    NoEcho: true
+                Resources:
+                  Topic:
+                    Type: AWS::SNS::Topic
+                    Properties:
+                      DisplayName: !Ref Password
+                """)
+        let name = FormationFixture.unique("secret")
+        let first = "First-\(UUID().uuidString.prefix(8))"
+        let create = try await fixture.nepho.run([
+            "create", "bench-demo/secret", "--name", name, "-p", "Password=\(first)",
+        ])
+        #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
+        let second = "Second-\(UUID().uuidString.prefix(8))"
+        let update = try await fixture.nepho.run([
+            "formation:update", name, "-p", "Password=\(second)", "--yes",
+        ])
+        #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
+        #expect(try await fixture.stackStatus(name) == "UPDATE_COMPLETE")
+        let describe = try await fixture.nepho.run(["formation:describe", name, "-o", "json"])
+        #expect(!describe.output.contains(second) && !describe.output.contains(first), "\(describe.output)")
+        #expect(describe.output.contains("********"))
+        let database = try Data(contentsOf: fixture.nepho.home.appendingPathComponent("state.db"))
+        let journal =
+            (try? Data(contentsOf: fixture.nepho.home.appendingPathComponent("state.db-wal"))) ?? Data()
+        #expect(database.range(of: Data(second.utf8)) == nil && journal.range(of: Data(second.utf8)) == nil)
+    }
+}
