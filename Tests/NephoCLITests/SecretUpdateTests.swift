@@ -15,11 +15,14 @@ import Testing
                   Password:
                     Type: String
                     NoEcho: true
+                  Label:
+                    Type: String
+                    Default: one
                 Resources:
                   Topic:
                     Type: AWS::SNS::Topic
                     Properties:
-                      DisplayName: !Ref Password
+                      DisplayName: !Sub "${Label}-${Password}"
                 """)
         let name = FormationFixture.unique("secret")
         let first = "First-\(UUID().uuidString.prefix(8))"
@@ -29,7 +32,7 @@ import Testing
         #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
         let second = "Second-\(UUID().uuidString.prefix(8))"
         let update = try await fixture.nepho.run([
-            "formation:update", name, "-p", "Password=\(second)", "--yes",
+            "formation:update", name, "-p", "Password=\(second)", "-p", "Label=two", "--yes",
         ])
         #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
         #expect(try await fixture.stackStatus(name) == "UPDATE_COMPLETE")

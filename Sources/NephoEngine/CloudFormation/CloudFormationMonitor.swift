@@ -182,7 +182,12 @@ struct CloudFormationMonitor {
         // A status of the operation before this one (the stack not yet updating or deleting,
         // as DescribeStacks may say for a moment after ExecuteChangeSet or DeleteStack) is
         // not this build's: look again later.
-        if stack != nil, let verb = Self.verbs[build.operation], !status.hasPrefix(verb) { return false }
+        // For a while only: a change set that changed nothing leaves the stack as it was.
+        if stack != nil, let verb = Self.verbs[build.operation], !status.hasPrefix(verb),
+            Date().timeIntervalSince(Timestamp.date(build.startedAt) ?? .distantPast) < 20
+        {
+            return false
+        }
         let outputs = Dictionary(
             (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if status != build.status || changed {
