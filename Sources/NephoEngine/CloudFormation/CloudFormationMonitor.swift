@@ -175,19 +175,24 @@ struct CloudFormationMonitor {
     /// Records the stack's status and outputs; at a terminal status, finishes the build
     /// (after one more look at the events) and returns true.
     private func record(
-        _ stack: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
+        _ observed: Stack?, cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
         formation: FormationRecord, stackID: String, changed: Bool, phases: PhaseRecordReader, scope: String
     ) async throws -> Bool {
-        let status = stack?.status ?? "DELETE_COMPLETE"
+        var stack = observed
         // A status of the operation before this one (the stack not yet updating or deleting,
         // as DescribeStacks may say for a moment after ExecuteChangeSet or DeleteStack) is
-        // not this build's: look again later.
-        // For a while only: a change set that changed nothing leaves the stack as it was.
-        if stack != nil, let verb = Self.verbs[build.operation], !status.hasPrefix(verb),
-            Date().timeIntervalSince(Timestamp.date(build.startedAt) ?? .distantPast) < 20
-        {
-            return false
+        // not this build's: look again, for up to 20 s from the build's start (a change set
+        // that changed nothing leaves the stack as it was; its status is then taken).
+        if let verb = Self.verbs[build.operation] {
+            let started = Timestamp.date(build.startedAt) ?? .distantPast
+            while let current = stack, !current.status.hasPrefix(verb), Date().timeIntervalSince(started) < 20
+            {
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+                try await spend(store, scope, urgent: true)
+                stack = try await cloudFormation.describeStacks(stackID).first
+            }
         }
+        let status = stack?.status ?? "DELETE_COMPLETE"
         let outputs = Dictionary(
             (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if status != build.status || changed {
