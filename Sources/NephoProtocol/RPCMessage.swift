@@ -89,14 +89,16 @@ public enum RPCMessageParser {
     public static func params<P: Decodable>(_ type: P.Type, from body: Data) -> Result<P, RPCErrorObject> {
         // Nothing to read for methods without params (their shape was checked with the header).
         if let none = NoParams() as? P { return .success(none) }
-        var scan = OrderedJSONParser(bytes: Array(body))
-        if (try? scan.parseDocument()) != nil, let (path, text) = scan.outOfRange {
-            return .failure(.invalidParams("\(path): the number \(text) is out of range"))
-        }
         do {
             return .success(
                 try OrderedJSONSource.decoder(for: body).decode(RPCParams<P>.self, from: body).params)
         } catch let error as DecodingError {
+            // Only a failed decode looks for the cause JSONDecoder words as "not valid JSON":
+            // a number too large for a double, named by its field.
+            var scan = OrderedJSONParser(bytes: Array(body))
+            if (try? scan.parseDocument()) != nil, let (path, text) = scan.outOfRange {
+                return .failure(.invalidParams("\(path): the number \(text) is out of range"))
+            }
             return .failure(.invalidParams(describe(error)))
         } catch {
             return .failure(.invalidParams("\(error)"))
