@@ -18,6 +18,7 @@ struct FormationEventPushTests {
     func setUp(_ extra: [String: String] = [:]) async throws -> (FormationFixture, String) {
         let fixture = try await FormationFixture.make(on: Self.benches)
         try await fixture.bench.reset()
+        fixture.nepho.environment["NEPHO_EVENTS"] = nil  // push: what these tests are about
         for (key, value) in extra { fixture.nepho.environment[key] = value }
         return (fixture, try await fixture.bench.holdFunction())
     }

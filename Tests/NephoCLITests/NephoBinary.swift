@@ -41,6 +41,9 @@ final class NephoBinary: @unchecked Sendable {
             // A pushed build whose events do not come (the shared bench under a loaded suite)
             // is looked at after 10 s, not after the default 600 s (docs/daemon.md).
             "NEPHO_MONITOR_PUSH_CHECK_INTERVAL": "10",
+            // Builds are polled in the CLI tests, which share benches under a loaded suite;
+            // FormationEventPushTests turns push on for its own bench.
+            "NEPHO_EVENTS": "poll",
         ]
     }
 
