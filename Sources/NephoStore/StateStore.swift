@@ -187,23 +187,65 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// Records a build's status; `finished` stamps its end.
+    /// Sets an unfinished build's status (and, with `finished`, ends it). A finished build
+    /// is never written again: a monitor that looked before a destroy superseded its build
+    /// must not overwrite what the destroy recorded. Returns whether the build was changed.
+    @discardableResult
+    public func updateBuild(id: Int64, status: String, finished: Bool, error: String? = nil) throws -> Bool {
+        try lock.withLock {
+            try database.write {
+                try Self.updateOpenBuild(database, id: id, status: status, finished: finished, error: error)
+            }
+        }
+    }
+
+    /// The build's status and, in the same transaction and only when the build was still
+    /// unfinished, its formation's status (and outputs, when given). Returns whether it applied.
+    @discardableResult
     public func updateBuild(
-        id: Int64, status: String, finished: Bool, error: String? = nil, monitorPID: Int32? = nil
-    )
-        throws
-    {
+        id: Int64, formationID: Int64, status: String, finished: Bool, error: String? = nil,
+        outputs: [String: String]? = nil
+    ) throws -> Bool {
+        try lock.withLock {
+            try database.write {
+                guard
+                    try Self.updateOpenBuild(database, id: id, status: status, finished: finished, error: error)
+                else { return false }
+                try database.query(
+                    """
+                    UPDATE formations SET status = ?, outputs = COALESCE(?, outputs), updated_at = ?
+                    WHERE id = ?
+                    """,
+                    [
+                        .text(status), Self.optional(outputs.map(Self.json)), .text(Self.timestamp()),
+                        .integer(formationID),
+                    ])
+                return true
+            }
+        }
+    }
+
+    private static func updateOpenBuild(
+        _ database: Database, id: Int64, status: String, finished: Bool, error: String?
+    ) throws -> Bool {
+        try database.query(
+            """
+            UPDATE builds SET status = ?, finished_at = CASE WHEN ? THEN ? ELSE NULL END,
+                error = COALESCE(?, error) WHERE id = ? AND finished_at IS NULL
+            """,
+            [
+                .text(status), .integer(finished ? 1 : 0), .text(timestamp()), optional(error), .integer(id),
+            ])
+        return database.changes > 0
+    }
+
+    /// Names the process monitoring an unfinished build.
+    public func setMonitor(build id: Int64, pid: Int32) throws {
         try lock.withLock {
             _ = try database.write {
                 try database.query(
-                    """
-                    UPDATE builds SET status = ?, finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
-                        error = COALESCE(?, error), monitor_pid = COALESCE(?, monitor_pid) WHERE id = ?
-                    """,
-                    [
-                        .text(status), .integer(finished ? 1 : 0), .text(Self.timestamp()),
-                        Self.optional(error),
-                        monitorPID.map { .integer(Int64($0)) } ?? .null, .integer(id),
-                    ])
+                    "UPDATE builds SET monitor_pid = ? WHERE id = ? AND finished_at IS NULL",
+                    [.integer(Int64(pid)), .integer(id)])
             }
         }
     }

@@ -19,6 +19,9 @@ struct FormationEventPushTests {
         let fixture = try await FormationFixture.make(on: Self.benches)
         try await fixture.bench.reset()
         fixture.nepho.environment["NEPHO_EVENTS"] = nil  // push: what these tests are about
+        // These tests count calls: the monitors' safety-net look is the default 600 s, not the
+        // 10 s the other CLI suites use (a look during a test is a call it did not expect).
+        fixture.nepho.environment["NEPHO_MONITOR_PUSH_CHECK_INTERVAL"] = nil
         for (key, value) in extra { fixture.nepho.environment[key] = value }
         return (fixture, try await fixture.bench.holdFunction())
     }

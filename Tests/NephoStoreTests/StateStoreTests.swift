@@ -66,6 +66,36 @@ import Testing
         } throws: { "\($0)".contains("UNIQUE") }
     }
 
+    /// A monitor that looked before a destroy superseded its build must not write over
+    /// what the destroy recorded (a cancelled create stays CREATE_FAILED, "superseded by destroy").
+    @Test func aFinishedBuildIsNeverWrittenAgain() throws {
+        let store = try StateStore(path: path)
+        let formation = try store.insertFormation(
+            FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        try store.setMonitor(build: build.id, pid: 42)
+        #expect(try store.build(id: build.id)?.monitorPID == 42)
+        #expect(
+            try store.updateBuild(
+                id: build.id, status: "CREATE_FAILED", finished: true, error: "superseded by destroy"))
+        try store.updateFormation(id: formation.id, status: "DELETE_IN_PROGRESS")
+        // The create's monitor, late: neither its progress nor its end is taken.
+        #expect(
+            try !store.updateBuild(
+                id: build.id, formationID: formation.id, status: "DELETE_IN_PROGRESS", finished: false))
+        #expect(
+            try !store.updateBuild(
+                id: build.id, formationID: formation.id, status: "DELETE_COMPLETE", finished: true,
+                outputs: ["Url": "x"]))
+        try store.setMonitor(build: build.id, pid: 43)
+        let stored = try #require(try store.build(id: build.id))
+        #expect(stored.status == "CREATE_FAILED" && stored.error == "superseded by destroy")
+        #expect(stored.monitorPID == 42)
+        let kept = try #require(try store.formation(id: formation.id))
+        #expect(kept.status == "DELETE_IN_PROGRESS" && kept.outputs.isEmpty)
+    }
+
     @Test func eventsAreNumberedPerBuildAndUniqueByProviderID() throws {
         let store = try StateStore(path: path)
         let formation = try store.insertFormation(

@@ -196,8 +196,8 @@ struct CloudFormationMonitor {
         let outputs = Dictionary(
             (stack?.outputs ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if status != build.status || changed {
-            try store.updateFormation(id: formation.id, status: status, outputs: outputs)
-            try store.updateBuild(id: buildID, status: status, finished: false)
+            try store.updateBuild(
+                id: buildID, formationID: formation.id, status: status, finished: false, outputs: outputs)
         }
         guard !status.hasSuffix("_IN_PROGRESS") else { return false }
         // One more look at the events at once, for those stored after the first look. Pushed

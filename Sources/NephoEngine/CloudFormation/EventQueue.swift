@@ -194,8 +194,8 @@ public final class EventQueue: @unchecked Sendable {
         let ownStatus =
             CloudFormationMonitor.verbs[build.operation].map { event.status.hasPrefix($0) } ?? true
         if stored != nil, stackLevel, ownStatus, newest.map({ event.timestamp >= $0 }) ?? true {
-            try store.updateBuild(id: build.id, status: event.status, finished: false)
-            try store.updateFormation(id: formation.id, status: event.status)
+            try store.updateBuild(
+                id: build.id, formationID: formation.id, status: event.status, finished: false)
         }
     }
 }

@@ -130,8 +130,15 @@ public struct BuildFollower: Sendable {
                 failed.map { "\($0.logicalID ?? formation.name): \($0.reason ?? "")" }
                 ?? "the build ended in \(status)"
         }
-        try store.updateFormation(id: formation.id, status: status, outputs: outputs)
-        try store.updateBuild(id: build.id, status: status, finished: true, error: error)
+        // Not over a build a destroy has superseded meanwhile (nor over its formation).
+        guard
+            try store.updateBuild(
+                id: build.id, formationID: formation.id, status: status, finished: true, error: error,
+                outputs: outputs)
+        else {
+            log("build \(build.id) was ended by someone else; \(status) not recorded")
+            return
+        }
         log("build \(build.id) ended: \(status)\(error.map { " (\($0))" } ?? "")")
     }
 }

@@ -89,7 +89,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
             guard let context else { continue }
             if let pid = try? spawn(build: build.id, context: context) {
                 lock.withLock { spawned[build.id] = (pid, Date()) }
-                try? store.updateBuild(id: build.id, status: build.status, finished: false, monitorPID: pid)
+                try? store.setMonitor(build: build.id, pid: pid)
                 started.append(build.id)
             }
         }
