@@ -209,7 +209,8 @@ public final class StateStore: @unchecked Sendable {
         try lock.withLock {
             try database.write {
                 guard
-                    try Self.updateOpenBuild(database, id: id, status: status, finished: finished, error: error)
+                    try Self.updateOpenBuild(
+                        database, id: id, status: status, finished: finished, error: error)
                 else { return false }
                 try database.query(
                     """

@@ -162,6 +162,28 @@ struct FormationEndToEndTests {
         #expect(cancel.status == 5 && cancel.errorOutput.contains("no build in progress"))
     }
 
+    /// Two formations updated in the same second each get their own change set (moto finds
+    /// a change set by its name alone: a name made of the second alone executed one stack's
+    /// change set for the other).
+    @Test func twoFormationsUpdatedAtOnceEachGetTheirOwnChange() async throws {
+        let (nepho, bench, _) = try await setUp()
+        defer { Task { await stop(nepho) } }
+        let names = [Self.unique("twin"), Self.unique("twin")]
+        for name in names {
+            let create = try await nepho.run(["formation:create", "bench-demo", "--name", name])
+            #expect(create.status == 0, "\(create.errorOutput)")
+        }
+        async let first = nepho.run(["formation:update", names[0], "-p", "Greeting=first", "--yes"])
+        async let second = nepho.run(["formation:update", names[1], "-p", "Greeting=second", "--yes"])
+        let updates = try await [first, second]
+        let cloudFormation = try bench.session().cloudFormation()
+        for (name, (update, greeting)) in zip(names, zip(updates, ["first", "second"])) {
+            #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
+            let stack = try await cloudFormation.describeStacks(name).first
+            #expect(stack?.parameters["Greeting"] == greeting, "\(name): \(update.output)")
+        }
+    }
+
     @Test func cancelACreateInProgressDeletesIt() async throws {
         let (nepho, _, arn) = try await setUp()
         defer { Task { await stop(nepho) } }

@@ -71,7 +71,8 @@ import Testing
     @Test func aFinishedBuildIsNeverWrittenAgain() throws {
         let store = try StateStore(path: path)
         let formation = try store.insertFormation(
-            FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
+            FormationRecord(
+                name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"))
         let build = try store.insertBuild(
             BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
         try store.setMonitor(build: build.id, pid: 42)

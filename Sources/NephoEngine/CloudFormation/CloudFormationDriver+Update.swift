@@ -46,7 +46,10 @@ extension CloudFormationDriver {
             cloudlet: formation.cloudlet, scenario: formation.scenario, overrides: overrides)
         let provider = StackPlan(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
-        let name = "nepho-update-\(Int(Date().timeIntervalSince1970))"
+        // Unique beyond the stack: moto finds a change set by its name alone, so two stacks'
+        // updates in the same second took each other's (real CloudFormation scopes names by stack).
+        let name =
+            "nepho-update-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(8).lowercased())"
         let changeSet: ChangeSet = try await Self.translatingAWSErrors(
             stack: formation.name, call: "making a change set (CreateChangeSet)"
         ) {
