@@ -171,10 +171,11 @@ extension LocalAPI {
         guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
         send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
-        // inotify reports a commit's first write to the journal, which can come before the
-        // commit is visible to readers: a wake that finds nothing new looks again shortly,
-        // for two seconds, before waiting longer.
-        var recheck = 0
+        // inotify reports a commit's first write to the journal, which comes before the commit
+        // is visible to readers (its fsync can take seconds on a busy machine, and makes no
+        // further event): a wake that finds nothing new looks again every 50 ms for two
+        // seconds, then every 250 ms for six more, before waiting long again.
+        var woken: Date?
         while !Task.isCancelled {
             let seen = changes.current
             let current = try store.build(id: build.id) ?? build
@@ -194,13 +195,15 @@ extension LocalAPI {
             let moved = !events.isEmpty || current.status != build.status
             if moved { send(.status(lifecycle.summary(current, of: formation))) }
             build = current
-            if moved { recheck = 0 }
-            // Between wakes, a look every 5 s costs one read of SQLite: a wake lost on a busy
-            // machine (fsync slower than the recheck window) delays a stream by that at most.
-            let timeout = recheck > 0 ? 0.05 : changes.isWatching ? 5 : 0.2
-            if recheck > 0 { recheck -= 1 }
-            if await changes.changed(after: seen, timeout: timeout) != seen, !moved, recheck == 0 {
-                recheck = 40
+            if moved { woken = nil }
+            let sinceWake = woken.map { Date().timeIntervalSince($0) }
+            if let sinceWake, sinceWake > 8 { woken = nil }
+            // Between wakes, a look every 5 s costs one read of SQLite: a wake lost altogether
+            // delays a stream by that at most.
+            let timeout =
+                woken == nil ? (changes.isWatching ? 5 : 0.2) : (sinceWake ?? 0) < 2 ? 0.05 : 0.25
+            if await changes.changed(after: seen, timeout: timeout) != seen, !moved, woken == nil {
+                woken = Date()
             }
         }
     }

@@ -98,6 +98,13 @@ public enum Migrations {
             topic_arn TEXT NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 6: a build is recorded before its provider call (the intent): the request token the
+        // call carries, the process making it until the call has returned, and when it returned.
+        """
+        ALTER TABLE builds ADD COLUMN request_token TEXT;
+        ALTER TABLE builds ADD COLUMN launcher_pid INTEGER;
+        ALTER TABLE builds ADD COLUMN launched_at TEXT;
+        """,
     ]
 
     /// The schema version this nepho writes.

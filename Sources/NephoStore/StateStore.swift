@@ -104,7 +104,8 @@ public final class StateStore: @unchecked Sendable {
 
     /// Sets a formation's status (and stack id and outputs when given).
     public func updateFormation(
-        id: Int64, status: String, stackID: String? = nil, outputs: [String: String]? = nil
+        id: Int64, status: String, stackID: String? = nil, region: String? = nil,
+        outputs: [String: String]? = nil
     )
         throws
     {
@@ -113,11 +114,12 @@ public final class StateStore: @unchecked Sendable {
                 try database.query(
                     """
                     UPDATE formations SET status = ?, stack_id = COALESCE(?, stack_id),
-                        outputs = COALESCE(?, outputs), updated_at = ? WHERE id = ?
+                        region = COALESCE(?, region), outputs = COALESCE(?, outputs), updated_at = ?
+                    WHERE id = ?
                     """,
                     [
-                        .text(status), Self.optional(stackID), Self.optional(outputs.map(Self.json)),
-                        .text(Self.timestamp()), .integer(id),
+                        .text(status), Self.optional(stackID), Self.optional(region),
+                        Self.optional(outputs.map(Self.json)), .text(Self.timestamp()), .integer(id),
                     ])
             }
         }
@@ -149,15 +151,22 @@ public final class StateStore: @unchecked Sendable {
             try database.write {
                 let now = Self.timestamp()
                 try database.query(
-                    "INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid) VALUES (?, ?, ?, ?, ?)",
+                    """
+                    INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid,
+                        request_token, launcher_pid, launched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                     [
                         .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
                         .text(now),
                         build.monitorPID.map { .integer(Int64($0)) } ?? .null,
+                        Self.optional(build.requestToken),
+                        build.launcherPID.map { .integer(Int64($0)) } ?? .null,
+                        build.launcherPID == nil ? .text(now) : .null,
                     ])
                 var stored = build
                 stored.id = database.lastInsertRowID
                 stored.startedAt = now
+                if build.launcherPID == nil { stored.launchedAt = now }
                 return stored
             }
         }
@@ -238,6 +247,30 @@ public final class StateStore: @unchecked Sendable {
                 .text(status), .integer(finished ? 1 : 0), .text(timestamp()), optional(error), .integer(id),
             ])
         return database.changes > 0
+    }
+
+    /// The build's provider call has returned: it is launched (no longer an intent).
+    public func launched(build id: Int64) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query("UPDATE builds SET launcher_pid = NULL, launched_at = ? WHERE id = ?",
+                    [.text(Self.timestamp()), .integer(id)])
+            }
+        }
+    }
+
+    /// Removes a build whose provider call was refused (nothing was started), with its
+    /// formation when `formation` is given (a create refused: the name stays free).
+    public func dropIntent(build id: Int64, formation: Int64? = nil) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query("DELETE FROM events WHERE build_id = ?", [.integer(id)])
+                try database.query("DELETE FROM builds WHERE id = ?", [.integer(id)])
+                if let formation {
+                    try database.query("DELETE FROM formations WHERE id = ?", [.integer(formation)])
+                }
+            }
+        }
     }
 
     /// Names the process monitoring an unfinished build.
@@ -353,7 +386,8 @@ public final class StateStore: @unchecked Sendable {
             created_at, updated_at FROM formations
         """
     private static let buildColumns = """
-        SELECT id, formation_id, operation, status, started_at, finished_at, monitor_pid, error FROM builds
+        SELECT id, formation_id, operation, status, started_at, finished_at, monitor_pid, error,
+            request_token, launcher_pid, launched_at FROM builds
         """
 
     private static func formation(_ row: [DatabaseValue]) -> FormationRecord {
@@ -373,7 +407,8 @@ public final class StateStore: @unchecked Sendable {
             status: row[3].text ?? "",
             startedAt: row[4].text ?? "", finishedAt: row[5].text,
             monitorPID: row[6].integer.map { Int32($0) },
-            error: row[7].text)
+            error: row[7].text, requestToken: row[8].text, launcherPID: row[9].integer.map { Int32($0) },
+            launchedAt: row[10].text)
     }
 
     private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }

@@ -46,10 +46,20 @@ public struct BuildRecord: Sendable, Equatable {
     public var finishedAt: String?
     public var monitorPID: Int32?
     public var error: String?
+    /// The idempotency token the build's provider call carries (CloudFormation's
+    /// `ClientRequestToken`), recorded before the call.
+    public var requestToken: String?
+    /// The process making the build's provider call, until the call has returned: a build
+    /// whose launcher died mid-call is resolved by its monitor (was the call taken?).
+    public var launcherPID: Int32?
+    /// When the provider call returned (nil while it is made, and for builds recorded
+    /// before nepho kept it).
+    public var launchedAt: String?
 
     public init(
         id: Int64 = 0, formationID: Int64, operation: Operation, status: String, startedAt: String = "",
-        finishedAt: String? = nil, monitorPID: Int32? = nil, error: String? = nil
+        finishedAt: String? = nil, monitorPID: Int32? = nil, error: String? = nil,
+        requestToken: String? = nil, launcherPID: Int32? = nil, launchedAt: String? = nil
     ) {
         self.id = id
         self.formationID = formationID
@@ -59,6 +69,9 @@ public struct BuildRecord: Sendable, Equatable {
         self.finishedAt = finishedAt
         self.monitorPID = monitorPID
         self.error = error
+        self.requestToken = requestToken
+        self.launcherPID = launcherPID
+        self.launchedAt = launchedAt
     }
 }
 

@@ -20,22 +20,23 @@ extension CloudFormationDriver {
         let session = try Self.session(context)
         let cloudFormation = try session.cloudFormation()
         if let changeSet = params.changeSet {
-            try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
-                try await Self.outlastingThrottling {
-                    try await cloudFormation.executeChangeSet(changeSet, stackName: formation.name)
-                }
-            }
             // The change set carried nepho's topic when one was in place (see below).
             let topic = await EventChannel.topic(
                 session: session, environment: context.environment, paths: context.paths,
                 store: lifecycle.store)
-            let build = try await lifecycle.startBuild(
-                formation, operation: .update,
-                launch: Launch(start: { _, store in
+            let build = try await lifecycle.launchBuild(formation, operation: .update) { context in
+                try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
+                    try await Self.outlastingThrottling {
+                        try await cloudFormation.executeChangeSet(
+                            changeSet, stackName: formation.name, clientRequestToken: context.requestToken)
+                    }
+                }
+                return Launch(start: { _, store in
                     if let stackID = formation.stackID, let topic {
                         try store.setStackTopic(stackID: stackID, topicArn: topic)
                     }
-                }))
+                })
+            }
             return FormationUpdateResult(
                 name: formation.name, changeSet: changeSet, changes: [], build: build)
         }

@@ -55,6 +55,8 @@ public struct CloudFormationDriver: FormationDriver {
             let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
             var request = stack.request(
                 stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+            // The build's token: a retry, or a monitor after a kill, knows the stack as this build's.
+            request.clientRequestToken = context.requestToken
             // Its events pushed to the nanny (docs/aws.md, "Stack events").
             request = try EventChannel.adding(topic, to: request)
             if topic != nil { EventQueue.expect(paths: context.paths, stackName: name) }
@@ -87,7 +89,9 @@ public struct CloudFormationDriver: FormationDriver {
         }
         let cloudFormation = try Self.session(context).cloudFormation()
         try await Self.translatingAWSErrors(stack: formation.name, call: "DeleteStack") {
-            try await Self.outlastingThrottling { try await cloudFormation.deleteStack(stackID) }
+            try await Self.outlastingThrottling {
+                try await cloudFormation.deleteStack(stackID, clientRequestToken: context.requestToken)
+            }
         }
         return .launch(Launch())
     }

@@ -56,13 +56,21 @@ struct CloudFormationMonitor {
         var backoff = 0.0
         // A monitor started for a build long under way (after a crash or a restart) looks
         // once at once, should its end have been missed while nothing ran.
-        let underWay = try store.build(id: buildID).flatMap { Timestamp.date($0.startedAt) }.map {
+        // (From the provider call's return: the build is recorded before the call, which may take a while.)
+        let underWay = try store.build(id: buildID).flatMap { Timestamp.date($0.launchedAt ?? $0.startedAt) }.map {
             Date().timeIntervalSince($0) > 10
         }
         var nextCheck = underWay == true ? Date() : Date().addingTimeInterval(pushCheckInterval)
         var pushing: Bool?
         var inFlight = 1
         var nextCount = Date()
+        if follower.launcherGone {
+            guard
+                try await resolveIntent(
+                    cloudFormation, store: store, build: follower.build, formation: follower.formation,
+                    scope: scope)
+            else { return 0 }
+        }
         while true {
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {

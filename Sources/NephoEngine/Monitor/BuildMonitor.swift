@@ -80,9 +80,16 @@ public struct BuildMonitor {
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         let store = try StateStore(path: paths.database.path)
-        guard let build = try store.build(id: buildID), build.finishedAt == nil,
-            let formation = try store.formation(id: build.formationID)
-        else { return 0 }
+        guard var build = try store.build(id: buildID), build.finishedAt == nil else { return 0 }
+        // Recorded before its provider call: while the process making the call lives, the
+        // call is under way (a foreground command's, seen by a daemon); wait for it.
+        while let launcher = build.launcherPID, launcher != getpid(), kill(launcher, 0) == 0 || errno == EPERM
+        {
+            try await Task.sleep(nanoseconds: 500_000_000)
+            guard let again = try store.build(id: buildID), again.finishedAt == nil else { return 0 }
+            build = again
+        }
+        guard let formation = try store.formation(id: build.formationID) else { return 0 }
         let driver = try providers.driver(forStored: formation.provider)
         Self.log("monitoring build \(buildID) (\(driver.provider))")
         return try await driver.follow(
@@ -108,6 +115,10 @@ public struct BuildFollower: Sendable {
 
     /// One line in the monitor's log.
     public func log(_ line: String) { BuildMonitor.log(line) }
+
+    /// True when the build was recorded before its provider call and the process making
+    /// the call died during it: the driver finds out whether the call was taken.
+    public var launcherGone: Bool { build.launcherPID != nil }
 
     /// False once the home is gone (a throw-away test or benchmark home).
     public var homeExists: Bool { FileManager.default.fileExists(atPath: paths.database.path) }

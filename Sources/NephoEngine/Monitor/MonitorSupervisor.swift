@@ -18,6 +18,10 @@ public final class MonitorSupervisor: @unchecked Sendable {
     /// The last context any client brought: used for builds adopted after a restart.
     private var fallback: [String: String]?
     private var spawned: [Int64: (pid: pid_t, at: Date)] = [:]
+    /// Builds whose provider call this process is making: their monitor starts once the
+    /// call has returned (with the context it returns). After a crash the set is empty, and
+    /// the monitor resolves the intent.
+    private var launching: Set<Int64> = []
     private var ticking = false
     private var openedStore: StateStore?
 
@@ -61,6 +65,13 @@ public final class MonitorSupervisor: @unchecked Sendable {
         }
     }
 
+    /// This process is making `build`'s provider call (true) or has made it (false).
+    public func launching(build: Int64, _ underWay: Bool) {
+        lock.withLock {
+            if underWay { launching.insert(build) } else { launching.remove(build) }
+        }
+    }
+
     /// Every provider context held in memory (the builds' and the last a client brought).
     public func knownContexts() -> [[String: String]] {
         lock.withLock { Array(contexts.values) + (fallback.map { [$0] } ?? []) }
@@ -84,6 +95,7 @@ public final class MonitorSupervisor: @unchecked Sendable {
                 {
                     return nil  // just started; its lock is not taken yet
                 }
+                if launching.contains(build.id) { return nil }  // its call is still being made
                 return contexts[build.id] ?? fallback
             }
             guard let context else { continue }

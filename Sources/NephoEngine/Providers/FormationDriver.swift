@@ -171,6 +171,9 @@ public struct DriverContext: Sendable {
     public var environment: [String: String]
     /// The client's own variables when the request came through the daemon; nil in-process.
     public var client: [String: String]?
+    /// The idempotency token of the build being launched, recorded with the build before
+    /// the provider call (CloudFormation's `ClientRequestToken`); nil outside a launch.
+    public var requestToken: String?
 
     public init(paths: NephoPaths, environment: [String: String], client: [String: String]?) {
         self.paths = paths

@@ -31,25 +31,38 @@ public struct FormationLifecycle: Sendable {
     // MARK: Create
 
     /// Records and starts a create of `plan` with `driver`: nothing is written before the
-    /// driver's checks pass and the name is free.
+    /// driver's checks pass and the name is free. The formation and its build are recorded
+    /// before the provider call (the intent, with the request token the call carries), so
+    /// that a kill mid-call leaves a formation whose monitor finds out what became of it.
     func create(_ plan: FormationPlan, driver: any FormationDriver) async throws -> BuildSummary {
         try await driver.check(plan, context: context)
         try claim(plan.name)
-        let creation = try await driver.create(plan, context: context)
-        var parameters: [String: String] = [:]
-        for value in creation.values {
-            guard let text = value.value else { continue }
-            parameters[value.name] =
-                value.secret || creation.maskedNames.contains(value.name) ? Self.mask : text
-        }
-        for name in creation.maskedNames where parameters[name] == nil { parameters[name] = Self.mask }
         let formation = try store.insertFormation(
             FormationRecord(
                 name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
-                scenario: plan.scenario.name, region: creation.region, stackID: creation.providerID,
-                status: driver.statusWord(.create, .inProgress), parameters: parameters,
-                outputs: creation.outputs))
-        return try await startBuild(formation, operation: .create, launch: creation.launch)
+                scenario: plan.scenario.name, status: driver.statusWord(.create, .inProgress),
+                parameters: Self.masked(plan.values, also: [])))
+        return try await launchBuild(formation, operation: .create, dropsFormation: true) { context in
+            let creation = try await driver.create(plan, context: context)
+            try store.updateFormation(
+                id: formation.id, status: driver.statusWord(.create, .inProgress),
+                stackID: creation.providerID, region: creation.region,
+                outputs: creation.outputs.isEmpty ? nil : creation.outputs)
+            try store.updateFormationParameters(
+                id: formation.id, parameters: Self.masked(creation.values, also: creation.maskedNames))
+            return creation.launch
+        }
+    }
+
+    /// The values as stored: a secret's (and each of `also`) masked.
+    static func masked(_ values: [ResolvedValue], also: Set<String>) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for value in values {
+            guard let text = value.value else { continue }
+            parameters[value.name] = value.secret || also.contains(value.name) ? Self.mask : text
+        }
+        for name in also where parameters[name] == nil { parameters[name] = Self.mask }
+        return parameters
     }
 
     /// Refuses a name a formation still has; a destroyed formation's name is taken over.
@@ -98,14 +111,63 @@ public struct FormationLifecycle: Sendable {
 
     // MARK: Builds
 
-    /// Records a build of `formation`, runs the launch's start, and has a monitor follow it.
+    /// Records a build of `formation` (the intent: its request token, this process as its
+    /// launcher), makes the provider call `call` with the token in its context, then starts
+    /// the build. A call that throws was refused: the build (and with `dropsFormation` the
+    /// formation) is removed again, as if never asked. A kill during the call leaves the
+    /// intent for the build's monitor to resolve (`BuildFollower.launcherGone`).
+    public func launchBuild(
+        _ formation: FormationRecord, operation: BuildRecord.Operation, dropsFormation: Bool = false,
+        _ call: (DriverContext) async throws -> Launch?
+    ) async throws -> BuildSummary {
+        let driver = try driver(of: formation)
+        let status = driver.statusWord(operation, .inProgress)
+        let token = "nepho-\(UUID().uuidString.lowercased())"
+        let build = try store.insertBuild(
+            BuildRecord(
+                formationID: formation.id, operation: operation, status: status, requestToken: token,
+                launcherPID: getpid()))
+        supervisor.launching(build: build.id, true)
+        defer { supervisor.launching(build: build.id, false) }
+        var callContext = context
+        callContext.requestToken = token
+        let launch: Launch?
+        do {
+            launch = try await call(callContext)
+        } catch {
+            try? store.dropIntent(build: build.id, formation: dropsFormation ? formation.id : nil)
+            throw error
+        }
+        try store.launched(build: build.id)
+        guard let launch else {
+            // Nothing was left to do: the build is complete at once, no monitor.
+            try store.updateBuild(
+                id: build.id, formationID: formation.id, status: driver.statusWord(operation, .complete),
+                finished: true)
+            return summary(try store.build(id: build.id) ?? build, of: formation)
+        }
+        return try await start(build, of: try store.formation(id: formation.id) ?? formation, launch: launch)
+    }
+
+    /// Records a build of `formation` whose provider call is made (or which needs none),
+    /// runs the launch's start, and has a monitor follow it.
     public func startBuild(_ formation: FormationRecord, operation: BuildRecord.Operation, launch: Launch)
         async throws -> BuildSummary
     {
         let driver = try driver(of: formation)
-        let status = driver.statusWord(operation, .inProgress)
         let build = try store.insertBuild(
-            BuildRecord(formationID: formation.id, operation: operation, status: status))
+            BuildRecord(
+                formationID: formation.id, operation: operation,
+                status: driver.statusWord(operation, .inProgress)))
+        return try await start(build, of: formation, launch: launch)
+    }
+
+    private func start(_ build: BuildRecord, of formation: FormationRecord, launch: Launch) async throws
+        -> BuildSummary
+    {
+        let driver = try driver(of: formation)
+        let operation = build.operation
+        let status = build.status
         try store.updateFormation(id: formation.id, status: status)
         if let start = launch.start {
             do {
@@ -213,18 +275,13 @@ public struct FormationLifecycle: Sendable {
             return summary(running, of: formation)
         }
         let provider = try driver(of: formation)
-        let destruction = try await provider.destroy(formation, builds: builds, context: context)
-        try supersede(builds, driver: provider)
-        switch destruction {
-        case .launch(let launch):
-            return try await startBuild(formation, operation: .destroy, launch: launch)
-        case .nothingLeft:
-            let gone = provider.statusWord(.destroy, .complete)
-            let build = try store.insertBuild(
-                BuildRecord(formationID: formation.id, operation: .destroy, status: gone))
-            try store.updateBuild(id: build.id, status: gone, finished: true)
-            try store.updateFormation(id: formation.id, status: gone)
-            return summary(try store.build(id: build.id) ?? build, of: formation)
+        return try await launchBuild(formation, operation: .destroy) { context in
+            let destruction = try await provider.destroy(formation, builds: builds, context: context)
+            try supersede(builds, driver: provider)
+            switch destruction {
+            case .launch(let launch): return launch
+            case .nothingLeft: return nil
+            }
         }
     }
 

@@ -1,0 +1,136 @@
+import Foundation
+import NephoAWS
+import NephoStore
+import NephoSupport
+
+/// A build recorded before its call (the intent) whose launcher died mid-call: was the
+/// call taken? The monitor finds out before it follows (docs/security.md, "Crashes").
+/// Real CloudFormation puts the call's `ClientRequestToken` on the events it caused: a
+/// stack or update carrying the build's token is the build's. Where events carry no
+/// token (moto), a nepho-tagged stack made, or a stack updated, after the build's start
+/// (less `skew`) is taken as the build's.
+extension CloudFormationMonitor {
+    /// Seconds the provider's clock may lag this host's.
+    static let skew: TimeInterval = 30
+
+    /// Resolves the intent: true when the call was taken (the build is launched and
+    /// followed), false when the build was ended here (the call was not taken).
+    func resolveIntent(
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
+        formation: FormationRecord, scope: String
+    ) async throws -> Bool {
+        let started = (Timestamp.date(build.startedAt) ?? Date()).addingTimeInterval(-Self.skew)
+        let token = build.requestToken
+        log("build \(buildID): its launcher died during the provider call; looking for what it asked")
+        switch build.operation {
+        case .create:
+            let stack = try await missingAsNil {
+                try await cloudFormation.describeStacks(formation.name).first
+            }
+            if let stack, stack.tags.contains(where: { $0.key == "CreatedBy" && $0.value == "nepho" }) {
+                let events = try await cloudFormation.describeStackEvents(stack.stackId)
+                let tokens = Set(events.compactMap(\.clientRequestToken))
+                let ours = tokens.isEmpty ? stack.creationTime >= started : tokens.contains(token ?? "")
+                if ours {
+                    try store.updateFormation(
+                        id: formation.id, status: stack.status, stackID: stack.stackId,
+                        region: (try? AWSConfiguration.resolve(environment: environment))?.region)
+                    try notifies(stack, store: store, scope: scope)
+                    try store.launched(build: build.id)
+                    log("build \(buildID): the stack was made (\(stack.stackId)); following it")
+                    return true
+                }
+            }
+            let reason =
+                stack == nil
+                ? "nepho stopped while asking CloudFormation for the stack, and CloudFormation has none: nothing was made"
+                : "nepho stopped while asking CloudFormation for the stack; the stack named \(formation.name) is not this build's"
+            try endUnlaunched(
+                store, build: build, formation: formation, formationStatus: "DELETE_COMPLETE", reason)
+            return false
+        case .update:
+            guard let stackID = formation.stackID,
+                let stack = try await missingAsNil({ try await cloudFormation.describeStacks(stackID).first })
+            else {
+                try endUnlaunched(
+                    store, build: build, formation: formation, formationStatus: "DELETE_COMPLETE",
+                    "the stack no longer exists (deleted outside nepho)")
+                return false
+            }
+            let events = try await cloudFormation.describeStackEvents(stackID)
+            let tokens = Set(events.compactMap(\.clientRequestToken))
+            let ours =
+                tokens.isEmpty
+                ? stack.status.hasPrefix("UPDATE_") && (stack.lastUpdatedTime.map { $0 >= started } ?? false)
+                : tokens.contains(token ?? "")
+            if ours {
+                try notifies(stack, store: store, scope: scope)
+                try store.launched(build: build.id)
+                log("build \(buildID): CloudFormation took the update; following it")
+                return true
+            }
+            try endUnlaunched(
+                store, build: build, formation: formation, formationStatus: stack.status,
+                "nepho stopped before CloudFormation took the update: nothing was changed")
+            return false
+        case .destroy:
+            // DeleteStack again with the same token: taken once, however often asked.
+            if let stackID = formation.stackID {
+                try await missingAsNil {
+                    try await cloudFormation.deleteStack(stackID, clientRequestToken: token)
+                }
+            }
+            // The builds before it end, as when the destroy was asked (superseded).
+            for earlier in try store.builds(formationID: formation.id)
+            where earlier.id != build.id && earlier.finishedAt == nil {
+                let status =
+                    BuildStatus(earlier.status).phase == .inProgress
+                    ? BuildStatus.word(earlier.operation, .failed) : earlier.status
+                try store.updateBuild(
+                    id: earlier.id, status: status, finished: true, error: "superseded by destroy")
+            }
+            try store.launched(build: build.id)
+            log(
+                "build \(buildID): the stack's deletion is asked (again, with the build's token); following it"
+            )
+            return true
+        }
+    }
+
+    /// The stack notifies nepho's topic: its events come through the nanny's queue.
+    private func notifies(_ stack: Stack, store: StateStore, scope: String) throws {
+        if let topic = try store.eventChannel(scope: scope)?.topicArn, stack.notificationARNs.contains(topic)
+        {
+            try store.setStackTopic(stackID: stack.stackId, topicArn: topic)
+        }
+    }
+
+    private func endUnlaunched(
+        _ store: StateStore, build: BuildRecord, formation: FormationRecord, formationStatus: String,
+        _ reason: String
+    ) throws {
+        let failed = BuildStatus.word(build.operation, .failed)
+        try store.updateBuild(id: build.id, status: failed, finished: true, error: reason)
+        try store.updateFormation(id: formation.id, status: formationStatus)
+        log("build \(buildID) ended: \(failed) (\(reason))")
+    }
+
+    /// The call's answer, nil when the stack does not exist; throttling and other
+    /// failures are retried for a while (the monitor must not guess).
+    @discardableResult
+    private func missingAsNil<T>(_ call: () async throws -> T?) async throws -> T? {
+        var attempt = 0
+        while true {
+            do {
+                return try await call()
+            } catch let error as AWSError where error.isStackMissing {
+                return nil
+            } catch {
+                attempt += 1
+                guard attempt < 30 else { throw error }
+                log("build \(buildID): \(SystemError.reason(error)); trying again")
+                try await Task.sleep(nanoseconds: UInt64(min(30, 1 << min(attempt, 5))) * 1_000_000_000)
+            }
+        }
+    }
+}

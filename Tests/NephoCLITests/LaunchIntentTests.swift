@@ -1,0 +1,125 @@
+import Foundation
+import NephoAWS
+import NephoSupport
+import NephoTestBench
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A build is recorded before its provider call (issue 13, item 5; docs/security.md):
+/// the daemon killed (-9) while CreateStack, ExecuteChangeSet or DeleteStack is in flight
+/// leaves a build whose monitor finds out whether CloudFormation took the call. The real
+/// `nepho`, `nephod` and monitors against moto behind the bench, which holds the call:
+/// `lateAnswer` (moto acts at once, the answer comes late: taken) or `hang` (the call
+/// never reaches moto: not taken). A suite of its own bench: it injects faults.
+@Suite(.serialized)
+struct LaunchIntentTests {
+    static let benches = SharedCloudFormationBench()
+
+    func setUp() async throws -> FormationFixture {
+        let fixture = try await FormationFixture.make(on: Self.benches)
+        try await fixture.bench.reset()
+        return fixture
+    }
+
+    /// Runs `arguments` in the background until the bench has seen `action`, then kills
+    /// the daemon with SIGKILL, and takes the faults away.
+    func killDaemonDuring(_ action: String, _ fixture: FormationFixture, _ arguments: [String]) async throws {
+        let started = try await fixture.nepho.run(["formation:list"])  // starts the daemon
+        #expect(started.status == 0, "\(started.errorOutput)")
+        let daemon = fixture.json(try await fixture.nepho.run(["daemon:status", "-o", "json"]).output)
+        let pid = pid_t(try #require(daemon["pid"] as? Int))
+        let command = Task { try await fixture.nepho.run(arguments) }
+        let deadline = Date().addingTimeInterval(60)
+        while try await fixture.bench.calls(action).isEmpty, Date() < deadline {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(try await !fixture.bench.calls(action).isEmpty, "\(action) was never called")
+        try await Task.sleep(nanoseconds: 300_000_000)
+        kill(pid, SIGKILL)
+        let killed = try await command.value
+        #expect(killed.status != 0, "the command saw its daemon go: \(killed.output)")
+        try await fixture.bench.reset()
+    }
+
+    /// No stack of that name, or only a deleted one.
+    func stackGone(_ fixture: FormationFixture, _ name: String) async -> Bool {
+        let status = try? await fixture.stackStatus(name)
+        return status == nil || status == "DELETE_COMPLETE"
+    }
+
+    func lastBuild(_ fixture: FormationFixture, _ name: String) async throws -> [String: Any] {
+        let builds = try await fixture.describe(name)["builds"] as? [[String: Any]] ?? []
+        return builds.last ?? [:]
+    }
+
+    @Test func aStackCreatedAsTheDaemonDiedIsAFormationItWatchesAndDestroys() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("intent")
+        try await fixture.bench.inject(.lateAnswer(seconds: 120), into: "CreateStack", times: 1)
+        try await killDaemonDuring(
+            "CreateStack", fixture, ["formation:create", "bench-demo", "--name", name, "--detach"])
+        // The next command starts a daemon; the build's monitor finds the stack.
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        #expect(watch.output.contains("CREATE_COMPLETE"), "\(watch.output)")
+        let stack = try await fixture.bench.session().cloudFormation().describeStacks(name).first
+        #expect(try await fixture.describe(name)["stackID"] as? String == stack?.stackId)
+        let destroy = try await fixture.nepho.run(["formation:destroy", name, "--yes"])
+        #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+        #expect(await stackGone(fixture, name))
+    }
+
+    @Test func aCreateCloudFormationNeverGotEndsFailedAndFreesTheName() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("untaken")
+        try await fixture.bench.inject(.hang(seconds: 120), into: "CreateStack", times: 1)
+        try await killDaemonDuring(
+            "CreateStack", fixture, ["formation:create", "bench-demo", "--name", name, "--detach"])
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status != 0)
+        let build = try await lastBuild(fixture, name)
+        #expect(build["status"] as? String == "CREATE_FAILED", "\(build)")
+        #expect((build["error"] as? String ?? "").contains("nothing was made"), "\(build)")
+        #expect(await stackGone(fixture, name))
+        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
+        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+    }
+
+    @Test func anUpdateCloudFormationNeverGotEndsFailedAndChangesNothing() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("upd")
+        #expect(try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name]).status == 0)
+        try await fixture.bench.inject(.hang(seconds: 120), into: "ExecuteChangeSet", times: 1)
+        try await killDaemonDuring(
+            "ExecuteChangeSet", fixture, ["formation:update", name, "-p", "Greeting=bye", "--yes"])
+        _ = try await fixture.nepho.run(["formation:watch", name])
+        let build = try await lastBuild(fixture, name)
+        #expect(build["operation"] as? String == "update" && build["status"] as? String == "UPDATE_FAILED")
+        #expect((build["error"] as? String ?? "").contains("nothing was changed"), "\(build)")
+        #expect(try await fixture.describe(name)["status"] as? String == "CREATE_COMPLETE")
+        let update = try await fixture.nepho.run(["formation:update", name, "-p", "Greeting=bye", "--yes"])
+        #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
+    }
+
+    @Test func aDestroyAsTheDaemonDiedGoesOnToTheEnd() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("gone")
+        #expect(try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name]).status == 0)
+        try await fixture.bench.inject(.hang(seconds: 120), into: "DeleteStack", times: 1)
+        try await killDaemonDuring("DeleteStack", fixture, ["formation:destroy", name, "--yes", "--detach"])
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        let build = try await lastBuild(fixture, name)
+        #expect(build["operation"] as? String == "destroy" && build["status"] as? String == "DELETE_COMPLETE")
+        #expect(await stackGone(fixture, name))
+        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
+        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+    }
+}
