@@ -12,7 +12,11 @@ extension APICommand {
     func run() async throws {
         let renderer = global.renderer
         do {
-            try await run(api: try await global.api(), renderer: renderer)
+            // With --foreground the engine runs here: its notices are printed the same way.
+            let notices = RequestNotices(deliver: GlobalOptions.showNotice)
+            try await RequestNotices.$current.withValue(notices) {
+                try await run(api: try await global.api(), renderer: renderer)
+            }
         } catch let exit as ExitCode {
             throw exit
         } catch let error as NephoError {

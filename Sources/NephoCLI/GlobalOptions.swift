@@ -32,7 +32,16 @@ public struct GlobalOptions: ParsableArguments {
     /// or with `--foreground` the same engine in this process.
     public func api() async throws -> any NephoAPI {
         if foreground { return LocalAPI(paths: paths) }
-        return DaemonClient(autoStart: !noAutostart)
+        let client = DaemonClient(autoStart: !noAutostart)
+        client.onNotice = Self.showNotice
+        return client
+    }
+
+    /// A notice of a request that is taking long (AWS throttling, …): one line on standard
+    /// error when it is a terminal (scripts read the outcome, not the wait).
+    @Sendable static func showNotice(_ line: String) {
+        guard isatty(2) == 1 else { return }
+        FileHandle.standardError.write(Data("nepho: \(TerminalText.safe(line))\n".utf8))
     }
 
     /// The renderer for this command's output.

@@ -29,6 +29,8 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     /// keep-alive every few seconds while it works on a request or holds a stream open.
     /// `NEPHO_DAEMON_TIMEOUT` sets it (default 30).
     public let silenceLimit: Double
+    /// Gets each notice the daemon sends while it answers a request (AWS throttling, …).
+    public var onNotice: (@Sendable (String) -> Void)?
 
     /// - Parameters:
     ///   - environment: where `NEPHO_HOME`, `XDG_RUNTIME_DIR`, `NEPHO_NO_AUTOSTART` and the
@@ -234,6 +236,15 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         }
     }
 
+    /// The notice a keep-alive carries, if any.
+    static func notice(_ line: [UInt8]) -> String? {
+        guard line.count > 60,
+            let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+            let params = object["params"] as? [String: Any]
+        else { return nil }
+        return params["notice"] as? String
+    }
+
     private func roundTrip<P: Encodable, R: Decodable>(_ method: String, _ params: P, as: R.Type) throws -> R
     {
         let id = nextID
@@ -250,7 +261,11 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
             }
             if reply.id == nil, let method = reply.method {
-                if method != DaemonRPC.keepAlive { notifications.append(line) }
+                if method != DaemonRPC.keepAlive {
+                    notifications.append(line)
+                } else if let onNotice, let notice = Self.notice(line) {
+                    onNotice(notice)
+                }
                 continue
             }
             guard reply.id == .int(id) else { continue }

@@ -121,7 +121,16 @@ final class Router: @unchecked Sendable {
     {
         let ticker = Self.keepAliveTimer(every: keepAliveInterval, on: connection)
         defer { ticker.cancel() }
-        return await body()
+        // What the request has to say while it runs (AWS throttling, …) goes out at once.
+        let notices = RequestNotices { line in
+            guard !connection.isClosed,
+                let params = try? JSONEncoder().encode(KeepAliveParams(notice: line)),
+                let text = String(data: params, encoding: .utf8)
+            else { return }
+            connection.send(
+                Array(#"{"jsonrpc":"2.0","method":"\#(DaemonRPC.keepAlive)","params":\#(text)}"#.utf8))
+        }
+        return await RequestNotices.$current.withValue(notices) { await body() }
     }
 
     /// Sends a keep-alive on `connection` every `interval` seconds until cancelled: a

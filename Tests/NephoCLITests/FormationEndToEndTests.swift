@@ -308,10 +308,38 @@ struct FormationEndToEndTests {
         }
         let create = try await nepho.run(["create", "bench-demo", "--name", name])
         #expect(create.status == 0, "\(create.errorOutput)")
+        // Not on a terminal: nothing said of the wait (scripts read the outcome).
+        #expect(!create.errorOutput.contains("throttling"), "\(create.errorOutput)")
         let destroy = try await nepho.run(["destroy", name, "--yes"])
         try await bench.reset()
         #expect(destroy.status == 0, "\(destroy.errorOutput)")
         #expect(destroy.output.contains("DELETE_COMPLETE"), "\(destroy.output)")
+    }
+
+    /// On a terminal, a build's start that AWS throttles says so while nepho keeps trying
+    /// (the daemon sends the notice at once with its keep-alive), through the daemon and
+    /// in the foreground.
+    @Test func aThrottledStartSaysSoOnATerminal() async throws {
+        let (nepho, bench, _) = try await setUp()
+        defer { Task { await stop(nepho) } }
+        for foreground in [false, true] {
+            let name = Self.unique("told")
+            try await bench.inject(.throttle(), into: "CreateStack", times: 3)
+            let pty = try PseudoTerminal(columns: 80, rows: 24)
+            var environment = nepho.environment
+            environment["TERM"] = "xterm"
+            let create = try pty.spawn(
+                path: NephoBinary.executable,
+                arguments: ["create", "bench-demo", "--name", name] + (foreground ? ["--foreground"] : []),
+                environment: environment)
+            let status = await create.exitStatus(timeout: 120)
+            let screen = TerminalScreen(pty.screen()).text
+            #expect(status == 0, "\(screen)")
+            #expect(
+                screen.contains("nepho: AWS is throttling CreateStack; nepho keeps trying for up to 90 s"),
+                "foreground \(foreground): \(screen)")
+            try await bench.reset()
+        }
     }
 
     @Test func throttledBenchTenConcurrentBuildsAllFinish() async throws {

@@ -304,6 +304,8 @@ public struct CloudFormationDriver: FormationDriver {
             } catch let error as AWSError
                 where error.isThrottling && Date().addingTimeInterval(pause) < deadline
             {
+                RequestNotices.post(
+                    "AWS is throttling \(error.action); nepho keeps trying for up to \(Int(budget)) s")
                 try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
                 pause = min(pause * 2, 10)
             }
