@@ -135,6 +135,21 @@ struct FormationEventPushTests {
         #expect(Set(stored) == Set(actual))
     }
 
+    /// A busy account does not turn push off: each step of setting up the topic and the
+    /// queue outlasts AWS throttling it, as the calls that start a build do.
+    @Test func aThrottledSetUpStillEndsWithEventsPushed() async throws {
+        let (fixture, arn) = try await setUp()
+        defer { Task { await fixture.stop() } }
+        for action in ["CreateTopic", "CreateQueue", "Subscribe"] {
+            try await fixture.bench.inject(.throttle(), into: action, times: 4)
+        }
+        _ = try await createHeld(fixture, arn, "busy")
+        let status = fixture.json(try await fixture.nepho.run(["events:status", "-o", "json"]).output)
+        let channels = status["channels"] as? [[String: Any]] ?? []
+        #expect(channels.first?["mode"] as? String == "push", "\(status)")
+        #expect(try await fixture.bench.calls("CreateTopic").count >= 5)
+    }
+
     @Test func withSNSDeniedBuildsAreFollowedByPollingAndStatusSaysWhy() async throws {
         let (fixture, arn) = try await setUp()
         defer { Task { await fixture.stop() } }

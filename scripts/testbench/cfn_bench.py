@@ -89,6 +89,9 @@ class Bench:
                 rule["seen"] = rule.get("seen", 0) + 1
                 if rule["seen"] <= rule.get("after", 0):
                     continue
+                # "every": N takes one matching call in N (a third of them throttled: 3).
+                if rule.get("every") and (rule["seen"] - rule.get("after", 0)) % int(rule["every"]) != 0:
+                    continue
                 if rule["times"] >= 0 and rule.get("used", 0) >= rule["times"]:
                     continue
                 rule["used"] = rule.get("used", 0) + 1

@@ -93,26 +93,37 @@ enum EventChannel {
         do {
             let sns = try session.sns()
             let sqs = try session.sqs()
-            let topic = try await sns.createTopic(name: topicName, tags: [("CreatedBy", "nepho")])
+            let topic = try await patiently {
+                try await sns.createTopic(name: topicName, tags: [("CreatedBy", "nepho")])
+            }
             step = "sqs:CreateQueue"
             let name = queueName(paths: paths)
-            let queue = try await sqs.createQueue(
-                name: name,
-                attributes: [
-                    "MessageRetentionPeriod": String(retentionSeconds),
-                    "ReceiveMessageWaitTimeSeconds": String(SQSClient.longestWait),
-                ], tags: ["CreatedBy": "nepho"])
+            let queue = try await patiently {
+                try await sqs.createQueue(
+                    name: name,
+                    attributes: [
+                        "MessageRetentionPeriod": String(retentionSeconds),
+                        "ReceiveMessageWaitTimeSeconds": String(SQSClient.longestWait),
+                    ], tags: ["CreatedBy": "nepho"])
+            }
             step = "sqs:GetQueueAttributes"
-            guard let queueArn = try await sqs.queueAttributes(url: queue, names: ["QueueArn"])["QueueArn"]
+            guard
+                let queueArn = try await patiently({
+                    try await sqs.queueAttributes(url: queue, names: ["QueueArn"])
+                })["QueueArn"]
             else {
                 return EventChannelRecord(
                     scope: scope, mode: .poll, region: region, reason: "\(step) answered no QueueArn")
             }
             step = "sqs:SetQueueAttributes"
-            try await sqs.setQueueAttributes(
-                url: queue, ["Policy": policy(queueArn: queueArn, topicArn: topic)])
+            try await patiently {
+                try await sqs.setQueueAttributes(
+                    url: queue, ["Policy": policy(queueArn: queueArn, topicArn: topic)])
+            }
             step = "sns:Subscribe"
-            let subscription = try await sns.subscribe(topicArn: topic, protocol: "sqs", endpoint: queueArn)
+            let subscription = try await patiently {
+                try await sns.subscribe(topicArn: topic, protocol: "sqs", endpoint: queueArn)
+            }
             return EventChannelRecord(
                 scope: scope, mode: .push, region: region, topicArn: topic, queueURL: queue,
                 queueArn: queueArn,
@@ -121,6 +132,12 @@ enum EventChannel {
             return EventChannelRecord(
                 scope: scope, mode: .poll, region: region, reason: explain(error, step: step))
         }
+    }
+
+    /// Every step is idempotent: one AWS throttles is tried again, as the calls that start a
+    /// build are (a busy account must not turn push off).
+    private static func patiently<T>(_ call: () async throws -> T) async throws -> T {
+        try await CloudFormationDriver.outlastingThrottling(call)
     }
 
     /// Why push is not in place, naming the permission when AWS refused one.
