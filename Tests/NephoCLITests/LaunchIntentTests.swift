@@ -107,6 +107,24 @@ struct LaunchIntentTests {
         #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
     }
 
+    @Test func anUpdateTakenAsTheDaemonDiedIsFollowedToItsEnd() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("taken")
+        #expect(try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name]).status == 0)
+        try await fixture.bench.inject(.lateAnswer(seconds: 120), into: "ExecuteChangeSet", times: 1)
+        try await killDaemonDuring(
+            "ExecuteChangeSet", fixture, ["formation:update", name, "-p", "Greeting=bye", "--yes"])
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        let build = try await lastBuild(fixture, name)
+        #expect(
+            build["operation"] as? String == "update" && build["status"] as? String == "UPDATE_COMPLETE",
+            "\(build)")
+        let stack = try await fixture.bench.session().cloudFormation().describeStacks(name).first
+        #expect(stack?.parameters["Greeting"] == "bye")
+    }
+
     @Test func aDestroyAsTheDaemonDiedGoesOnToTheEnd() async throws {
         let fixture = try await setUp()
         defer { Task { await fixture.stop() } }

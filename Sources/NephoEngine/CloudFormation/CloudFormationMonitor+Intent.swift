@@ -7,8 +7,8 @@ import NephoSupport
 /// call taken? The monitor finds out before it follows (docs/security.md, "Crashes").
 /// Real CloudFormation puts the call's `ClientRequestToken` on the events it caused: a
 /// stack or update carrying the build's token is the build's. Where events carry no
-/// token (moto), a nepho-tagged stack made, or a stack updated, after the build's start
-/// (less `skew`) is taken as the build's.
+/// token (moto), a nepho-tagged stack made after the build's start (less `skew`), or a
+/// stack with an UPDATE_ event of its own since then, is taken as the build's.
 extension CloudFormationMonitor {
     /// Seconds the provider's clock may lag this host's.
     static let skew: TimeInterval = 30
@@ -59,9 +59,14 @@ extension CloudFormationMonitor {
             }
             let events = try await cloudFormation.describeStackEvents(stackID)
             let tokens = Set(events.compactMap(\.clientRequestToken))
+            // The stack's own UPDATE_ event since the build's start (moto leaves the stack's
+            // status and LastUpdatedTime as they were after ExecuteChangeSet; its events tell).
             let ours =
                 tokens.isEmpty
-                ? stack.status.hasPrefix("UPDATE_") && (stack.lastUpdatedTime.map { $0 >= started } ?? false)
+                ? events.contains {
+                    $0.resourceType == "AWS::CloudFormation::Stack" && $0.logicalResourceId == stack.stackName
+                        && $0.status.hasPrefix("UPDATE_") && $0.timestamp >= started
+                }
                 : tokens.contains(token ?? "")
             if ours {
                 try notifies(stack, store: store, scope: scope)
