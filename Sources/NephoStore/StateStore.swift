@@ -64,30 +64,45 @@ public final class StateStore: @unchecked Sendable {
 
     /// Stores a new formation and returns it with its id and timestamps.
     public func insertFormation(_ formation: FormationRecord) throws -> FormationRecord {
+        try lock.withLock { try database.write { try insertFormationRow(formation) } }
+    }
+
+    /// A formation and its first build, in one transaction: a kill between the two never
+    /// leaves a formation without the build that would resolve it.
+    public func insertFormation(_ formation: FormationRecord, firstBuild build: BuildRecord) throws
+        -> (FormationRecord, BuildRecord)
+    {
         try lock.withLock {
             try database.write {
-                let now = Self.timestamp()
-                try database.query(
-                    """
-                    INSERT INTO formations (name, provider, cloudlet, scenario, region, stack_id, status,
-                        parameters, outputs, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .text(formation.name), .text(formation.provider), .text(formation.cloudlet),
-                        .text(formation.scenario), Self.optional(formation.region),
-                        Self.optional(formation.stackID),
-                        .text(formation.status), .text(Self.json(formation.parameters)),
-                        .text(Self.json(formation.outputs)),
-                        .text(now), .text(now),
-                    ])
-                var stored = formation
-                stored.id = database.lastInsertRowID
-                stored.createdAt = now
-                stored.updatedAt = now
-                return stored
+                let stored = try insertFormationRow(formation)
+                var first = build
+                first.formationID = stored.id
+                return (stored, try insertBuildRow(first))
             }
         }
+    }
+
+    private func insertFormationRow(_ formation: FormationRecord) throws -> FormationRecord {
+        let now = Self.timestamp()
+        try database.query(
+            """
+            INSERT INTO formations (name, provider, cloudlet, scenario, region, stack_id, status,
+                parameters, outputs, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .text(formation.name), .text(formation.provider), .text(formation.cloudlet),
+                .text(formation.scenario), Self.optional(formation.region),
+                Self.optional(formation.stackID),
+                .text(formation.status), .text(Self.json(formation.parameters)),
+                .text(Self.json(formation.outputs)),
+                .text(now), .text(now),
+            ])
+        var stored = formation
+        stored.id = database.lastInsertRowID
+        stored.createdAt = now
+        stored.updatedAt = now
+        return stored
     }
 
     /// Every formation, by name.
@@ -147,29 +162,29 @@ public final class StateStore: @unchecked Sendable {
     // MARK: builds
 
     public func insertBuild(_ build: BuildRecord) throws -> BuildRecord {
-        try lock.withLock {
-            try database.write {
-                let now = Self.timestamp()
-                try database.query(
-                    """
-                    INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid,
-                        request_token, launcher_pid, launched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                    [
-                        .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
-                        .text(now),
-                        build.monitorPID.map { .integer(Int64($0)) } ?? .null,
-                        Self.optional(build.requestToken),
-                        build.launcherPID.map { .integer(Int64($0)) } ?? .null,
-                        build.launcherPID == nil ? .text(now) : .null,
-                    ])
-                var stored = build
-                stored.id = database.lastInsertRowID
-                stored.startedAt = now
-                if build.launcherPID == nil { stored.launchedAt = now }
-                return stored
-            }
-        }
+        try lock.withLock { try database.write { try insertBuildRow(build) } }
+    }
+
+    private func insertBuildRow(_ build: BuildRecord) throws -> BuildRecord {
+        let now = Self.timestamp()
+        try database.query(
+            """
+            INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid,
+                request_token, launcher_pid, launched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
+                .text(now),
+                build.monitorPID.map { .integer(Int64($0)) } ?? .null,
+                Self.optional(build.requestToken),
+                build.launcherPID.map { .integer(Int64($0)) } ?? .null,
+                build.launcherPID == nil ? .text(now) : .null,
+            ])
+        var stored = build
+        stored.id = database.lastInsertRowID
+        stored.startedAt = now
+        if build.launcherPID == nil { stored.launchedAt = now }
+        return stored
     }
 
     public func build(id: Int64) throws -> BuildRecord? {
@@ -253,7 +268,8 @@ public final class StateStore: @unchecked Sendable {
     public func launched(build id: Int64) throws {
         try lock.withLock {
             _ = try database.write {
-                try database.query("UPDATE builds SET launcher_pid = NULL, launched_at = ? WHERE id = ?",
+                try database.query(
+                    "UPDATE builds SET launcher_pid = NULL, launched_at = ? WHERE id = ?",
                     [.text(Self.timestamp()), .integer(id)])
             }
         }

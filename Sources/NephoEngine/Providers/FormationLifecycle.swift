@@ -37,12 +37,13 @@ public struct FormationLifecycle: Sendable {
     func create(_ plan: FormationPlan, driver: any FormationDriver) async throws -> BuildSummary {
         try await driver.check(plan, context: context)
         try claim(plan.name)
-        let formation = try store.insertFormation(
+        let status = driver.statusWord(.create, .inProgress)
+        let (formation, build) = try store.insertFormation(
             FormationRecord(
                 name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
-                scenario: plan.scenario.name, status: driver.statusWord(.create, .inProgress),
-                parameters: Self.masked(plan.values, also: [])))
-        return try await launchBuild(formation, operation: .create, dropsFormation: true) { context in
+                scenario: plan.scenario.name, status: status, parameters: Self.masked(plan.values, also: [])),
+            firstBuild: Self.intent(formationID: 0, operation: .create, status: status))
+        return try await launch(build, of: formation, dropsFormation: true) { context in
             let creation = try await driver.create(plan, context: context)
             try store.updateFormation(
                 id: formation.id, status: driver.statusWord(.create, .inProgress),
@@ -120,15 +121,30 @@ public struct FormationLifecycle: Sendable {
         _ formation: FormationRecord, operation: BuildRecord.Operation, dropsFormation: Bool = false,
         _ call: (DriverContext) async throws -> Launch?
     ) async throws -> BuildSummary {
-        let driver = try driver(of: formation)
-        let status = driver.statusWord(operation, .inProgress)
-        let token = "nepho-\(UUID().uuidString.lowercased())"
         let build = try store.insertBuild(
-            BuildRecord(
-                formationID: formation.id, operation: operation, status: status, requestToken: token,
-                launcherPID: getpid()))
+            Self.intent(
+                formationID: formation.id, operation: operation,
+                status: try driver(of: formation).statusWord(operation, .inProgress)))
+        return try await launch(build, of: formation, dropsFormation: dropsFormation, call)
+    }
+
+    /// A build recorded before its provider call: a fresh request token, this process as
+    /// its launcher.
+    static func intent(formationID: Int64, operation: BuildRecord.Operation, status: String) -> BuildRecord {
+        BuildRecord(
+            formationID: formationID, operation: operation, status: status,
+            requestToken: "nepho-\(UUID().uuidString.lowercased())", launcherPID: getpid())
+    }
+
+    /// Makes the provider call of the recorded intent `build` (see `launchBuild`).
+    private func launch(
+        _ build: BuildRecord, of formation: FormationRecord, dropsFormation: Bool,
+        _ call: (DriverContext) async throws -> Launch?
+    ) async throws -> BuildSummary {
+        let driver = try driver(of: formation)
+        let operation = build.operation
+        let token = build.requestToken
         supervisor.launching(build: build.id, true)
-        defer { supervisor.launching(build: build.id, false) }
         var callContext = context
         callContext.requestToken = token
         let launch: Launch?
@@ -136,10 +152,12 @@ public struct FormationLifecycle: Sendable {
             launch = try await call(callContext)
         } catch {
             try? store.dropIntent(build: build.id, formation: dropsFormation ? formation.id : nil)
+            supervisor.launching(build: build.id, false)
             throw error
         }
         try store.launched(build: build.id)
         guard let launch else {
+            supervisor.launching(build: build.id, false)
             // Nothing was left to do: the build is complete at once, no monitor.
             try store.updateBuild(
                 id: build.id, formationID: formation.id, status: driver.statusWord(operation, .complete),
@@ -168,6 +186,10 @@ public struct FormationLifecycle: Sendable {
         let driver = try driver(of: formation)
         let operation = build.operation
         let status = build.status
+        // No monitor before the launch's start has run and its context is remembered (the
+        // supervisor's periodic check would start one with the wrong context).
+        supervisor.launching(build: build.id, true)
+        defer { supervisor.launching(build: build.id, false) }
         try store.updateFormation(id: formation.id, status: status)
         if let start = launch.start {
             do {
@@ -184,6 +206,7 @@ public struct FormationLifecycle: Sendable {
         supervisor.remember(
             build: build.id, context: context.environment.merging(launch.monitorContext) { $1 })
         supervisor.remember(build: nil, context: context.environment)
+        supervisor.launching(build: build.id, false)
         supervisor.ensureMonitors()
         return summary(build, of: formation)
     }
