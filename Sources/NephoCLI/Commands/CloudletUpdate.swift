@@ -14,7 +14,9 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The cloudlet to update; all installed cloudlets when omitted.")
+        @Argument(
+            help: "The cloudlet to update; all installed cloudlets when omitted.",
+            completion: .custom(Completions.cloudlets))
         var name: String?
         @Flag(help: "Overwrite local changes to the cloudlet's tracked files.")
         var force = false
