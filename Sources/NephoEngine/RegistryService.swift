@@ -143,7 +143,8 @@ public struct RegistryService: Sendable {
                 source: source, tag: tag, expectedName: entry.name, folderName: params.folderName,
                 directory: directory)
         }
-        var result = try await CloudletInstaller(git: git).install(request)
+        var result = try await CloudletInstaller(git: git).install(
+            request, progress: params.progress == true ? RequestProgress.report : nil)
         let catalog = try CloudletCatalog(paths: paths, config: try config())
         if !catalog.directories.contains(where: {
             $0.url.standardizedFileURL.path == directory.standardizedFileURL.path
@@ -169,10 +170,13 @@ public struct RegistryService: Sendable {
             }
         }
         let updater = CloudletUpdater(git: git)
+        let progress = params.progress == true ? RequestProgress.report : nil
         var outcomes: [CloudletUpdateOutcome] = []
         for cloudlet in cloudlets {
+            progress?("Updating \(cloudlet.name) ...")
             outcomes.append(
-                await updater.update(cloudlet, force: params.force, latest: params.latest == true))
+                await updater.update(
+                    cloudlet, force: params.force, latest: params.latest == true, progress: progress))
         }
         return CloudletUpdateResult(outcomes: outcomes)
     }
