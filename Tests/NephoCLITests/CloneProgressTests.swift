@@ -107,6 +107,14 @@ import Testing
         #expect(!piped.output.contains("objects") && !piped.errorOutput.contains("objects"))
         #expect(piped.output.hasPrefix("Notice: Preparing to install into"), "\(piped.output)")
 
+        // --foreground (the engine in this process): the same lines.
+        _ = try await served.nepho.run(["cloudlet:uninstall", "acme/wiki", "--force"])
+        let (foregroundStatus, foreground) = try await served.onTerminal([
+            "--foreground", "cloudlet:install", served.url,
+        ])
+        #expect(foregroundStatus == 0, "\(foreground)")
+        #expect(foreground.contains("Receiving objects: 100%"), "\(foreground)")
+
         // -o json on a terminal: one JSON document, nothing else.
         _ = try await served.nepho.run(["cloudlet:uninstall", "acme/wiki", "--force"])
         let (jsonStatus, json) = try await served.onTerminal(["cloudlet:install", "-o", "json", served.url])
