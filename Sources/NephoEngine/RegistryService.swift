@@ -51,6 +51,13 @@ public struct RegistryService: Sendable {
         var names: [String] = []
         var warnings: [String] = []
         for location in try registries(config) {
+            if params.cachedOnly == true {
+                if let table = cache.cachedTable(for: location) {
+                    tables.append(table)
+                    names.append(location.description)
+                }
+                continue
+            }
             do {
                 let (table, status) = try await cache.table(for: location)
                 tables.append(table)
@@ -59,6 +66,9 @@ public struct RegistryService: Sendable {
             } catch {
                 warnings.append("registry \(location) skipped: \(Self.message(error))")
             }
+        }
+        if tables.isEmpty && params.cachedOnly == true {
+            return RegistrySearchResult(query: params.query, hits: [], warnings: [])
         }
         if tables.isEmpty {
             throw NephoError(.toolFailed, "no registry could be read", details: warnings)

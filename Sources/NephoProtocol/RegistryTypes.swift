@@ -2,7 +2,12 @@
 public struct RegistrySearchParams: Codable, Sendable, Equatable {
     /// Words that must all occur; empty lists everything.
     public var query: String
-    public init(query: String) { self.query = query }
+    /// Search only what the cache holds, asking no registry (shell completion).
+    public var cachedOnly: Bool?
+    public init(query: String, cachedOnly: Bool? = nil) {
+        self.query = query
+        self.cachedOnly = cachedOnly
+    }
 }
 
 /// One cloudlet found in a registry.

@@ -324,6 +324,50 @@ import Testing
         if await shell.exitStatus(timeout: 10) == nil { Issue.record("fish did not exit") }
     }
 
+    /// `cloudlet:install <TAB>` offers the cloudlets of a served registry from nephod's cache:
+    /// the registry is not asked again while the shell waits.
+    @Test func bashCompletesRegistryCloudletsFromTheCache() async throws {
+        let nepho = NephoBinary()
+        let registry = RegistryCommandTests()
+        let wiki = try await registry.repository(
+            nepho, "huit/mediawiki", summary: "a wiki", versions: ["1.0.0"])
+        let other = try await registry.repository(
+            nepho, "tfhartmann/wiki", summary: "another", versions: ["0.2.0"])
+        let site = nepho.home.deletingLastPathComponent().appendingPathComponent("site")
+        let build = try await nepho.run(["registry:build", wiki.path, other.path, "--out", site.path])
+        try #require(build.succeeded, "\(build.errorOutput)")
+        let server = try await TestHTTPServer.start(root: site)
+        defer { server.stop() }
+        let add = try await nepho.run([
+            "cloudlet:registry", "add", "http://127.0.0.1:\(server.port)/index.json",
+        ])
+        try #require(add.succeeded, "\(add.errorOutput)")
+        _ = try await nepho.run(["cloudlet:search"])
+        let asked = server.requests().count
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho_spellings nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho cloudlet:install ""
+            try nepho cloudlet install huit/
+            """
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
+        _ = try? await nepho.run(["daemon:stop"])
+        #expect(
+            result.output.split(separator: "\n").map(String.init) == [
+                "huit/mediawiki tfhartmann/wiki", "huit/mediawiki",
+            ], "\(result.output)\(result.errorOutput)")
+        #expect(server.requests().count == asked, "\(server.requests())")
+    }
+
     /// bash on a pseudo-terminal, in a folder that holds a folder named like a cloudlet:
     /// the names are listed whole and once (bash shows only the last part of what it takes
     /// for file names, which made `default` appear twice), a scenario and a cloudlet spelled

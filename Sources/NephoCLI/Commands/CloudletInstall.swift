@@ -15,7 +15,9 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "owner/name[@VERSION], a git URL, or a repository path.")
+        @Argument(
+            help: "owner/name[@VERSION], a git URL, or a repository path.",
+            completion: .custom(Completions.registryCloudlets))
         var source: String
         @Option(help: "The folder name to install under (default: owner-name).")
         var name: String?

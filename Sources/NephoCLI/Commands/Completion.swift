@@ -259,6 +259,15 @@ enum Completions {
         return (listing?.formations ?? []).map(\.name).filter { $0.hasPrefix(prefix) }
     }
 
+    /// The cloudlets the registries list, as the cache holds them (`cloudlet:install`): no
+    /// registry is asked while a shell waits.
+    @Sendable static func registryCloudlets(_ arguments: [String], _ index: Int, _ prefix: String) -> [String]
+    {
+        let result = try? DaemonClient().request(
+            API.registrySearch, RegistrySearchParams(query: "", cachedOnly: true))
+        return (result?.hits ?? []).map(\.name).filter { $0.hasPrefix(prefix) }.uniqued()
+    }
+
     /// The parameters set in `params.yaml` (`parameter:get`, `parameter:unset`).
     @Sendable static func parameters(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
         let listing = try? DaemonClient().request(API.parameterList, NoParams())
