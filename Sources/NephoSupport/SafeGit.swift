@@ -145,7 +145,7 @@ public struct SafeGit: GitClient {
             switch line.stream {
             case .standardOutput: output.append(Data((line.text + "\n").utf8))
             case .standardError:
-                progress(line.text)
+                if !line.text.isEmpty { progress(line.text) }
                 // A line git redraws is progress only; what stays is kept for errors.
                 if !line.text.hasSuffix("\r") { errors.append(Data((line.text + "\n").utf8)) }
             }

@@ -47,4 +47,19 @@ import Testing
                 "no-such-program-nepho", [], environment: ["PATH": "/nonexistent"])
         }
     }
+
+    /// With `carriageReturns`, each `\r`-ended piece (a progress line git redraws) comes
+    /// as soon as it is written, keeping its `\r`; `\r\n` is an ordinary line end.
+    @Test func carriageReturnsEndPiecesToo() async throws {
+        let script =
+            #"printf 'Receiving  1%%\r'; sleep 0.3; printf 'Receiving 100%%\rdone.\nwindows\r\nlast'"#
+        let process = try LineStreamingProcess.start(
+            "sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin"], carriageReturns: true)
+        var pieces: [String] = []
+        for await line in process.lines {
+            pieces.append(line.text)
+            if pieces.count == 1 { #expect(process.child.isRunning, "the first piece came before the rest") }
+        }
+        #expect(pieces == ["Receiving  1%\r", "Receiving 100%\r", "done.", "windows\r", "last"])
+    }
 }
