@@ -36,6 +36,8 @@ public struct Nepho: AsyncParsableCommand {
             print(text, terminator: "")
         case .arguments(let arguments):
             await main(arguments)
+        case .unknown(let message):
+            exit(withError: ValidationError(message))
         case nil:
             await main(CommandLineSpelling.normalize(arguments))
         }
