@@ -81,6 +81,20 @@ public enum CommandHelp {
         }
     }
 
+    /// What is wrong with a command line (normalized) whose first word names no command:
+    /// `no command named "formation:lst": formation's verbs are create, watch, list, …`.
+    public static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let all = commands.map(\.name) + ["help"]
+        guard !all.contains(first) else { return nil }
+        let noun = first.split(separator: ":", maxSplits: 1).first.map(String.init) ?? first
+        if CommandLineSpelling.nouns.contains(noun) {
+            let verbs = all.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
+            return "no command named \"\(first)\": \(noun)'s verbs are \(verbs.joined(separator: ", "))"
+        }
+        return "no command named \"\(first)\": see `nepho help` for the commands"
+    }
+
     /// The commands of several nouns that share `verb`.
     static func verbHelp(_ verb: String, _ names: [String]) -> String {
         let width = (names.map(\.count) + [12]).max()! + 2

@@ -39,7 +39,11 @@ public struct Nepho: AsyncParsableCommand {
         case .unknown(let message):
             exit(withError: ValidationError(message))
         case nil:
-            await main(CommandLineSpelling.normalize(arguments))
+            let normalized = CommandLineSpelling.normalize(arguments)
+            if let problem = CommandHelp.unknownCommand(normalized) {
+                exit(withError: ValidationError(problem))
+            }
+            await main(normalized)
         }
     }
 }

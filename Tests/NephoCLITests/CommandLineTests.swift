@@ -46,6 +46,17 @@ import Testing
         let unknown = try await nepho.run(["help", "nope"])
         #expect(unknown.status != 0)
         #expect(unknown.errorOutput.contains("no command named \"nope\""), "\(unknown.errorOutput)")
+        for (typed, said) in [
+            (
+                ["formation", "lst"],
+                "no command named \"formation:lst\": formation's verbs are create, watch, list,"
+            ),
+            (["nope", "x"], "no command named \"nope\": see `nepho help`"),
+        ] {
+            let wrong = try await nepho.run(typed)
+            #expect(wrong.status == 64)
+            #expect(wrong.errorOutput.contains(said), "\(wrong.errorOutput)")
+        }
     }
 
     @Test func globalOptionsGoBeforeOrAfterTheCommand() async throws {
