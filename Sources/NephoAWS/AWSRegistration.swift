@@ -17,19 +17,6 @@ public struct AWSRegistration: Sendable {
         self.secretAccessKey = secretAccessKey
     }
 
-    /// Where to get keys, for someone who has none yet.
-    public static let signUpHelp = """
-        No AWS credentials were found. To get some:
-          1. Sign up for AWS at https://portal.aws.amazon.com/billing/signup (or sign in at
-             https://console.aws.amazon.com/).
-          2. In the IAM console (https://console.aws.amazon.com/iam/), open Users, choose or
-             create a user for nepho, then Security credentials > Create access key
-             (use case: Command Line Interface). Copy the access key id and the secret
-             access key; the secret is shown only once.
-          3. Give them to nepho here; they are saved as a profile in the AWS shared
-             credentials file, as `aws configure` does.
-        """
-
     /// Checks the fields before anything is written.
     public func validate() throws {
         if region.isEmpty || region.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-") }) {

@@ -51,6 +51,8 @@ public enum CommandHelp {
     public enum Request: Equatable {
         case text(String)
         case arguments([String])
+        /// `nepho help WORD` for a word that names no command: what to say (a usage error).
+        case unknown(String)
     }
 
     public static func request(_ arguments: [String]) -> Request? {
@@ -70,8 +72,39 @@ public enum CommandHelp {
             guard arguments[0] == "help", arguments.count >= 2 else { return nil }
             let command = CommandLineSpelling.normalize(Array(arguments.dropFirst()))
             guard command.count == 1 else { return nil }
-            return .arguments(command + ["--help"])
+            let all = commands.map(\.name) + ["help"]
+            if all.contains(command[0]) { return .arguments(command + ["--help"]) }
+            // A verb several nouns have (`describe`): the commands it is part of.
+            let matching = all.filter { $0.hasSuffix(":" + command[0]) }
+            if !matching.isEmpty { return .text(verbHelp(command[0], matching)) }
+            return .unknown("no command named \"\(command[0])\": see `nepho help` for the commands")
         }
+    }
+
+    /// What is wrong with a command line (normalized) whose first word names no command:
+    /// `no command named "formation:lst": formation's verbs are create, watch, list, …`.
+    public static func unknownCommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let all = commands.map(\.name) + ["help"]
+        guard !all.contains(first) else { return nil }
+        let noun = first.split(separator: ":", maxSplits: 1).first.map(String.init) ?? first
+        if CommandLineSpelling.nouns.contains(noun) {
+            let verbs = all.filter { $0.hasPrefix(noun + ":") }.map { $0.dropFirst(noun.count + 1) }
+            return "no command named \"\(first)\": \(noun)'s verbs are \(verbs.joined(separator: ", "))"
+        }
+        return "no command named \"\(first)\": see `nepho help` for the commands"
+    }
+
+    /// The commands of several nouns that share `verb`.
+    static func verbHelp(_ verb: String, _ names: [String]) -> String {
+        let width = (names.map(\.count) + [12]).max()! + 2
+        var text = "\(verb) is a verb of \(names.count == 1 ? "one noun" : "several nouns"):\n"
+        for command in commands where names.contains(command.name) {
+            text += "  " + command.name + String(repeating: " ", count: max(2, width - command.name.count))
+            text += command.abstract + "\n"
+        }
+        text += "\nSee `nepho help NOUN:\(verb)` for a command's arguments and options.\n"
+        return text
     }
 
     /// The whole command set, grouped.

@@ -36,8 +36,14 @@ public struct Nepho: AsyncParsableCommand {
             print(text, terminator: "")
         case .arguments(let arguments):
             await main(arguments)
+        case .unknown(let message):
+            exit(withError: ValidationError(message))
         case nil:
-            await main(CommandLineSpelling.normalize(arguments))
+            let normalized = CommandLineSpelling.normalize(arguments)
+            if let problem = CommandHelp.unknownCommand(normalized) {
+                exit(withError: ValidationError(problem))
+            }
+            await main(normalized)
         }
     }
 }

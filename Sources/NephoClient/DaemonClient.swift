@@ -261,7 +261,16 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
             }
             if reply.id == nil, let method = reply.method {
-                if method != DaemonRPC.keepAlive {
+                if method == DaemonRPC.progress {
+                    // This request's progress, for whoever asked for it (`RequestProgress`).
+                    if let report = RequestProgress.report,
+                        let note = try? JSONDecoder().decode(
+                            RPCNotification<ProgressNote>.self, from: Data(line)),
+                        note.params.id == .int(id)
+                    {
+                        report(note.params.text)
+                    }
+                } else if method != DaemonRPC.keepAlive {
                     notifications.append(line)
                 } else if let onNotice, let notice = Self.notice(line) {
                     onNotice(notice)

@@ -94,6 +94,15 @@ public struct RegistryCache: Sendable {
         return (table, status)
     }
 
+    /// The search table of `location` as the cache holds it, without asking its server;
+    /// nil when nothing is cached yet.
+    public func cachedTable(for location: RegistryLocation) -> RegistrySearchTable? {
+        if location.isLocal { return try? localTable(location) }
+        let file = folder(for: location).appendingPathComponent("index.search")
+        if let table = RegistrySearchTable(contentsOf: file) { return table }
+        return (try? readCachedIndex(location)).map { RegistrySearchTable(entries: $0.cloudlets) }
+    }
+
     /// The full index of `location`, revalidating or downloading as needed.
     public func index(for location: RegistryLocation, force: Bool = false) async throws -> (
         RegistryIndex, Status

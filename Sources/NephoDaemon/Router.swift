@@ -257,7 +257,19 @@ final class Router: @unchecked Sendable {
                                     .handshakeRequired,
                                     "call \(DaemonRPC.handshake.name) first on every connection"))))
                 } else {
-                    reply = await handler(body, connection)
+                    // A request that asked for progress has it sent to its client as it comes.
+                    let id = header.id
+                    let report: @Sendable (String) -> Void = { text in
+                        guard !connection.isClosed,
+                            let line = try? OrderedJSONSink.encode(
+                                Notification(
+                                    method: DaemonRPC.progress, params: ProgressNote(id: id, text: text)))
+                        else { return }
+                        connection.send(Array(line))
+                    }
+                    reply = await RequestProgress.$report.withValue(report) {
+                        await handler(body, connection)
+                    }
                 }
             } else {
                 reply = Reply(outcome: .failure(.methodNotFound(method)))

@@ -37,10 +37,14 @@ public struct CloudletInstaller: Sendable {
         }
     }
 
-    public func install(_ request: Request, notices initial: [String] = []) async throws
+    /// With `progress`, each notice and git's own progress lines are reported there as
+    /// they come (for a terminal), besides the notices of the result.
+    public func install(
+        _ request: Request, notices initial: [String] = [], progress: (@Sendable (String) -> Void)? = nil
+    ) async throws
         -> CloudletInstallResult
     {
-        var notices = initial
+        var notices = Notices(lines: initial, progress: progress)
         let directory = request.directory.standardizedFileURL
         if let folder = request.folderName, let problem = RegistryName.folderProblem(folder) {
             throw NephoError(.invalidInput, "--name \(folder): \(problem)")
@@ -63,7 +67,7 @@ public struct CloudletInstaller: Sendable {
         let clone = temporary.appendingPathComponent("clone")
         notices.append("Cloning from \(request.source) ...")
         do {
-            try await git.clone(request.source, into: clone, reference: request.tag)
+            try await git.clone(request.source, into: clone, reference: request.tag, progress: progress)
         } catch let error as GitError {
             throw NephoError(
                 .toolFailed, "cannot clone \(request.source): \(error.reason.summary)", details: error.lines)
@@ -101,7 +105,19 @@ public struct CloudletInstaller: Sendable {
         }
         return CloudletInstallResult(
             name: cloudlet.name, version: cloudlet.manifest.version ?? tag, tag: tag, path: destination.path,
-            directory: directory.path, source: request.source.description, notices: notices, warnings: [])
+            directory: directory.path, source: request.source.description, notices: notices.lines,
+            warnings: [])
+    }
+
+    /// The notices of an install, each also reported as it comes when progress is asked for.
+    struct Notices {
+        var lines: [String]
+        let progress: (@Sendable (String) -> Void)?
+
+        mutating func append(_ notice: String) {
+            lines.append(notice)
+            progress?("Notice: \(notice)")
+        }
     }
 
     private func ensureFree(_ destination: URL) throws {

@@ -15,8 +15,10 @@ public struct CloudletUpdater: Sendable {
     /// (`owner/name@VERSION`): `cloudlet:update` keeps it there unless `latest`.
     public static let pinKey = "nepho.pinned"
 
-    public func update(_ cloudlet: Cloudlet, force: Bool, latest: Bool = false) async -> CloudletUpdateOutcome
-    {
+    /// With `progress`, git's fetch reports its progress there as git prints it.
+    public func update(
+        _ cloudlet: Cloudlet, force: Bool, latest: Bool = false, progress: (@Sendable (String) -> Void)? = nil
+    ) async -> CloudletUpdateOutcome {
         let folder = cloudlet.folder
         var outcome = CloudletUpdateOutcome(
             name: cloudlet.name, path: folder.path, status: .failed, oldVersion: cloudlet.manifest.version)
@@ -47,7 +49,10 @@ public struct CloudletUpdater: Sendable {
             let old = try await git.revision("HEAD", in: folder)
             outcome.oldCommit = old
             if outcome.oldVersion == nil { outcome.oldVersion = try await git.tagAtHead(in: folder) }
-            _ = try await git.run(["fetch", "--quiet", "--tags", "--force", "origin"], in: folder)
+            _ = try await git.run(
+                ["fetch", progress == nil ? "--quiet" : "--progress", "--tags", "--force", "origin"],
+                in: folder,
+                progress: progress)
             let onBranch = (try? await git.run(["symbolic-ref", "--quiet", "HEAD"], in: folder)) != nil
             let target: String
             let pinned = (try? await git.run(["config", "--get", Self.pinKey], in: folder))?.output

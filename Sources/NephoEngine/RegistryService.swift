@@ -51,6 +51,13 @@ public struct RegistryService: Sendable {
         var names: [String] = []
         var warnings: [String] = []
         for location in try registries(config) {
+            if params.cachedOnly == true {
+                if let table = cache.cachedTable(for: location) {
+                    tables.append(table)
+                    names.append(location.description)
+                }
+                continue
+            }
             do {
                 let (table, status) = try await cache.table(for: location)
                 tables.append(table)
@@ -59,6 +66,9 @@ public struct RegistryService: Sendable {
             } catch {
                 warnings.append("registry \(location) skipped: \(Self.message(error))")
             }
+        }
+        if tables.isEmpty && params.cachedOnly == true {
+            return RegistrySearchResult(query: params.query, hits: [], warnings: [])
         }
         if tables.isEmpty {
             throw NephoError(.toolFailed, "no registry could be read", details: warnings)
@@ -143,7 +153,8 @@ public struct RegistryService: Sendable {
                 source: source, tag: tag, expectedName: entry.name, folderName: params.folderName,
                 directory: directory)
         }
-        var result = try await CloudletInstaller(git: git).install(request)
+        var result = try await CloudletInstaller(git: git).install(
+            request, progress: params.progress == true ? RequestProgress.report : nil)
         let catalog = try CloudletCatalog(paths: paths, config: try config())
         if !catalog.directories.contains(where: {
             $0.url.standardizedFileURL.path == directory.standardizedFileURL.path
@@ -169,10 +180,13 @@ public struct RegistryService: Sendable {
             }
         }
         let updater = CloudletUpdater(git: git)
+        let progress = params.progress == true ? RequestProgress.report : nil
         var outcomes: [CloudletUpdateOutcome] = []
         for cloudlet in cloudlets {
+            progress?("Updating \(cloudlet.name) ...")
             outcomes.append(
-                await updater.update(cloudlet, force: params.force, latest: params.latest == true))
+                await updater.update(
+                    cloudlet, force: params.force, latest: params.latest == true, progress: progress))
         }
         return CloudletUpdateResult(outcomes: outcomes)
     }

@@ -30,6 +30,9 @@ public struct DaemonMethods: Sendable {
     /// A notification with no params, sent while a request is answered or a stream waits,
     /// so that a client can tell a busy daemon from a stopped one.
     public let keepAlive = "daemon.keepalive"
+    /// A notification with one line of a request's progress (`ProgressNote`), sent only
+    /// while a request that asked for progress is answered.
+    public let progress = "request.progress"
 
     /// The name of every daemon method declared above.
     public var names: [String] {

@@ -2,7 +2,12 @@
 public struct RegistrySearchParams: Codable, Sendable, Equatable {
     /// Words that must all occur; empty lists everything.
     public var query: String
-    public init(query: String) { self.query = query }
+    /// Search only what the cache holds, asking no registry (shell completion).
+    public var cachedOnly: Bool?
+    public init(query: String, cachedOnly: Bool? = nil) {
+        self.query = query
+        self.cachedOnly = cachedOnly
+    }
 }
 
 /// One cloudlet found in a registry.
@@ -47,11 +52,14 @@ public struct CloudletInstallParams: Codable, Sendable, Equatable {
     public var folderName: String?
     /// The cloudlet directory to install into (default: `$NEPHO_HOME/cloudlets`).
     public var directory: String?
+    /// Send git's progress and the notices as they come (`request.progress`).
+    public var progress: Bool?
 
-    public init(source: String, folderName: String? = nil, directory: String? = nil) {
+    public init(source: String, folderName: String? = nil, directory: String? = nil, progress: Bool? = nil) {
         self.source = source
         self.folderName = folderName
         self.directory = directory
+        self.progress = progress
     }
 }
 
@@ -93,11 +101,14 @@ public struct CloudletUpdateParams: Codable, Sendable, Equatable {
     public var force: Bool
     /// Move a cloudlet installed at a pinned version (`owner/name@VERSION`) to the newest.
     public var latest: Bool?
+    /// Send git's progress as it comes (`request.progress`).
+    public var progress: Bool?
 
-    public init(name: String? = nil, force: Bool = false, latest: Bool? = nil) {
+    public init(name: String? = nil, force: Bool = false, latest: Bool? = nil, progress: Bool? = nil) {
         self.name = name
         self.force = force
         self.latest = latest
+        self.progress = progress
     }
 }
 

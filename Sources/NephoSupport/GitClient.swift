@@ -6,19 +6,43 @@ public protocol GitClient: Sendable {
     /// Runs `git ARGUMENTS` in `directory` and returns its result when it succeeds;
     /// throws `GitError` (with the command line and output) when it does not.
     func run(_ arguments: [String], in directory: URL?) async throws -> ProcessResult
+
+    /// As `run`, and passes each line git writes on its standard error to `progress` as
+    /// it comes (a line ending in `\r` is a progress line git redraws).
+    func run(_ arguments: [String], in directory: URL?, progress: (@Sendable (String) -> Void)?)
+        async throws -> ProcessResult
+}
+
+extension GitClient {
+    /// A client that cannot stream runs the command and reports nothing.
+    public func run(_ arguments: [String], in directory: URL?, progress: (@Sendable (String) -> Void)?)
+        async throws -> ProcessResult
+    {
+        try await run(arguments, in: directory)
+    }
 }
 
 extension GitClient {
     /// Clones `source` into `destination` (which must not exist), optionally at a tag or
     /// branch, without submodules and without a checkout of anything but that ref.
-    public func clone(_ source: GitSource, into destination: URL, reference: String? = nil) async throws {
-        var arguments = ["clone", "--quiet", "--no-recurse-submodules"]
+    ///
+    /// With `progress`, git's own progress lines (`Receiving objects:  42% (21/50)`) are
+    /// passed to it as git prints them (`--progress`); without, git is quiet.
+    public func clone(
+        _ source: GitSource, into destination: URL, reference: String? = nil,
+        progress: (@Sendable (String) -> Void)? = nil
+    ) async throws {
+        var arguments = ["clone", progress == nil ? "--quiet" : "--progress", "--no-recurse-submodules"]
         if let reference {
             try GitSafety.checkReference(reference)
             arguments += ["--branch", reference]
         }
         arguments += ["--", source.argument, destination.path]
-        _ = try await run(arguments, in: nil)
+        // "Cloning into '…/.nepho-install-…/clone'..." names a temporary folder: not shown.
+        let shown = progress.map { report in
+            { @Sendable (line: String) in if !line.hasPrefix("Cloning into ") { report(line) } }
+        }
+        _ = try await run(arguments, in: nil, progress: shown)
     }
 
     /// Tags of the repository at `directory`, newest version first.

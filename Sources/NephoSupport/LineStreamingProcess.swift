@@ -36,9 +36,12 @@ public final class LineStreamingProcess: Sendable {
 
     /// Starts `executable` (a path, or a name looked up in `PATH`); standard input is /dev/null.
     /// `environment` nil inherits ours.
+    ///
+    /// With `carriageReturns`, a piece ended by `\r` (a progress line about to be redrawn,
+    /// as git prints them) is delivered at once too, with its `\r`.
     public static func start(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-        currentDirectory: URL? = nil
+        currentDirectory: URL? = nil, carriageReturns: Bool = false
     ) throws -> LineStreamingProcess {
         guard let path = ProcessRunner.resolve(executable, environment: environment) else {
             throw ProcessError(result: nil, arguments: [executable] + arguments, reason: "command not found")
@@ -54,7 +57,7 @@ public final class LineStreamingProcess: Sendable {
             (child.standardError, .standardError),
         ] {
             Thread.detachNewThread {
-                readLines(handle.fileDescriptor) {
+                readLines(handle.fileDescriptor, carriageReturns: carriageReturns) {
                     continuation.yield(ProcessOutputLine(stream: kind, text: $0))
                 }
                 open.close()
@@ -70,8 +73,9 @@ public final class LineStreamingProcess: Sendable {
     public func signal(_ signal: Int32) { child.signal(signal) }
 
     /// Reads `fd` to its end, calling `deliver` with each line (split on `\n`, a trailing
-    /// `\r` kept; invalid UTF-8 repaired).
-    static func readLines(_ fd: Int32, deliver: (String) -> Void) {
+    /// `\r` kept; invalid UTF-8 repaired); with `carriageReturns`, also after each `\r`
+    /// (kept) that no `\n` follows.
+    static func readLines(_ fd: Int32, carriageReturns: Bool = false, deliver: (String) -> Void) {
         var pending: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -79,8 +83,17 @@ public final class LineStreamingProcess: Sendable {
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             var start = 0
-            for index in 0..<count where buffer[index] == UInt8(ascii: "\n") {
-                pending.append(contentsOf: buffer[start..<index])
+            for index in 0..<count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\n") {
+                    pending.append(contentsOf: buffer[start..<index])
+                } else if carriageReturns && byte == UInt8(ascii: "\r")
+                    && (index + 1 == count || buffer[index + 1] != UInt8(ascii: "\n"))
+                {
+                    pending.append(contentsOf: buffer[start...index])
+                } else {
+                    continue
+                }
                 deliver(String(decoding: pending, as: UTF8.self))
                 pending.removeAll(keepingCapacity: true)
                 start = index + 1

@@ -70,6 +70,12 @@ public struct SafeGit: GitClient {
     }
 
     public func run(_ arguments: [String], in directory: URL?) async throws -> ProcessResult {
+        try await run(arguments, in: directory, progress: nil)
+    }
+
+    public func run(_ arguments: [String], in directory: URL?, progress: (@Sendable (String) -> Void)?)
+        async throws -> ProcessResult
+    {
         try GitSafety.checkArguments(arguments)
         let shown = ["git"] + arguments.map(GitSource.redacted)
         // A token in a URL never reaches git's arguments, which every local user can read
@@ -88,9 +94,15 @@ public struct SafeGit: GitClient {
         if !rewrites.isEmpty { env["GIT_CONFIG_COUNT"] = String(rewrites.count) }
         let result: ProcessResult
         do {
-            result = try await ProcessRunner.run(
-                "git", configuration + argv, environment: env, currentDirectory: directory,
-                timeout: timeLimit)
+            if let progress {
+                result = try await Self.streaming(
+                    configuration + argv, environment: env, in: directory, timeLimit: timeLimit,
+                    progress: { progress(SafeGit.redactURLs($0)) })
+            } else {
+                result = try await ProcessRunner.run(
+                    "git", configuration + argv, environment: env, currentDirectory: directory,
+                    timeout: timeLimit)
+            }
         } catch let error as ProcessError {
             throw GitError(reason: .notStarted(error.reason), command: shown, output: "")
         }
@@ -111,6 +123,39 @@ public struct SafeGit: GitClient {
             throw GitError(reason: .authenticationRequired, command: shown, output: output)
         }
         throw GitError(reason: .failed(status: result.status), command: shown, output: output)
+    }
+
+    /// Runs git with its standard error passed to `progress` line by line (and `\r` by
+    /// `\r`) as it comes, and its finished lines collected for the result; stopped after
+    /// `timeLimit` seconds.
+    static func streaming(
+        _ arguments: [String], environment: [String: String], in directory: URL?, timeLimit: Double,
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws -> ProcessResult {
+        let process = try LineStreamingProcess.start(
+            "git", arguments, environment: environment, currentDirectory: directory, carriageReturns: true)
+        let limit = Task {
+            try await Task.sleep(nanoseconds: UInt64(timeLimit * 1_000_000_000))
+            process.signal(SIGKILL)
+            return true
+        }
+        var output = Data()
+        var errors = Data()
+        for await line in process.lines {
+            switch line.stream {
+            case .standardOutput: output.append(Data((line.text + "\n").utf8))
+            case .standardError:
+                if !line.text.isEmpty { progress(line.text) }
+                // A line git redraws is progress only; what stays is kept for errors.
+                if !line.text.hasSuffix("\r") { errors.append(Data((line.text + "\n").utf8)) }
+            }
+        }
+        let status = await process.exitStatus()
+        limit.cancel()
+        let timedOut = (try? await limit.value) == true
+        return ProcessResult(
+            arguments: ["git"] + arguments, status: status, standardOutput: output, standardError: errors,
+            timedOut: timedOut)
     }
 
     /// Puts the URL with its token back as `remote.origin.url` in a clone's `.git/config`,

@@ -6,7 +6,8 @@ import NephoSupport
 #endif
 
 /// Test peer shared by the test targets: `Fixtures/registry/serve.py` (Python's http.server with ETag/304, an
-/// optional 401 mode and TLS) on a free loopback port, stopped by `stop()`.
+/// optional 401 mode and TLS, or git's smart HTTP through `git http-backend`) on a free
+/// loopback port, stopped by `stop()`.
 public final class TestHTTPServer: @unchecked Sendable {
     public let process: ChildProcess
     public let port: Int
@@ -26,7 +27,8 @@ public final class TestHTTPServer: @unchecked Sendable {
     }
 
     public static func start(
-        root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true
+        root: URL, tls: Bool = false, auth: Bool = false, cut: Bool = false, etag: Bool = true,
+        git: Bool = false
     )
         async throws
         -> TestHTTPServer
@@ -44,6 +46,7 @@ public final class TestHTTPServer: @unchecked Sendable {
         if auth { arguments.append("--auth") }
         if cut { arguments.append("--cut") }
         if !etag { arguments.append("--no-etag") }
+        if git { arguments.append("--git") }
         var certificate: URL?
         if tls {
             let cert = state.appendingPathComponent("cert.pem")

@@ -35,6 +35,28 @@ import Testing
             try await nepho.run(["help", "formation", "watch"]).output.contains(
                 "USAGE: nepho formation:watch"))
         #expect(try await nepho.run(["help", "cloudlet:list"]).output.contains("USAGE: nepho cloudlet:list"))
+
+        // A verb several nouns share lists their commands; a word that names none is an error.
+        let describe = try await nepho.run(["help", "describe"])
+        #expect(describe.status == 0)
+        for command in ["cloudlet:describe", "scenario:describe", "formation:describe"] {
+            #expect(describe.output.contains("  \(command) "), "\(describe.output)")
+        }
+        #expect(!describe.output.contains("cloudlet:list"))
+        let unknown = try await nepho.run(["help", "nope"])
+        #expect(unknown.status != 0)
+        #expect(unknown.errorOutput.contains("no command named \"nope\""), "\(unknown.errorOutput)")
+        for (typed, said) in [
+            (
+                ["formation", "lst"],
+                "no command named \"formation:lst\": formation's verbs are create, watch, list,"
+            ),
+            (["nope", "x"], "no command named \"nope\": see `nepho help`"),
+        ] {
+            let wrong = try await nepho.run(typed)
+            #expect(wrong.status == 64)
+            #expect(wrong.errorOutput.contains(said), "\(wrong.errorOutput)")
+        }
     }
 
     @Test func globalOptionsGoBeforeOrAfterTheCommand() async throws {

@@ -99,6 +99,7 @@ import Testing
     @Test func bashCompletesCommandsCloudletsAndScenarios() async throws {
         let nepho = NephoBinary()
         nepho.installDemo("mediawiki")
+        nepho.write(["params.yaml": "KeyName: ops\n"])
         let script = try await nepho.run(["completion", "bash"])
         let file = nepho.home.appendingPathComponent("nepho.bash")
         try script.standardOutput.write(to: file)
@@ -109,6 +110,8 @@ import Testing
             try nepho cloudlet:d
             try nepho cloudlet:describe ""
             try nepho scenario:describe mediawiki/
+            try nepho cloudlet:update ""
+            try nepho parameter:unset K
             """
         var environment = nepho.environment
         environment["PATH"] =
@@ -121,6 +124,7 @@ import Testing
         #expect(
             lines == [
                 "cloudlet:describe cloudlet:dirs", "mediawiki", "mediawiki/default mediawiki/multi-tenant",
+                "mediawiki", "KeyName",
             ], "\(result.errorOutput)")
     }
 
@@ -149,6 +153,7 @@ import Testing
             try nepho formation ""
             try nepho formation describe ""
             try nepho cloudlet describe ""
+            try nepho cr
             """
         var environment = nepho.environment
         environment["PATH"] =
@@ -158,10 +163,10 @@ import Testing
             "bash", ["-c", harness], environment: environment, timeout: 60)
         let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(
-            Array(lines.prefix(6)) == [
+            Array(lines.prefix(7)) == [
                 name, name, "acme/static acme/static/default acme/static/multi-tenant",
                 "create watch list describe update destroy cancel open ssh logs", name,
-                "acme/static bench-demo",
+                "acme/static bench-demo", "create",
             ], "\(result.output)\(result.errorOutput)")
     }
 
@@ -207,7 +212,7 @@ import Testing
             + (environment["PATH"] ?? "")
         let lines = [
             "nepho formation:watch ", "nepho destroy ", "nepho create bench", "nepho formation ",
-            "nepho scenario describe bench",
+            "nepho scenario describe bench", "nepho cr",
         ]
         let run = try await ProcessRunner.run(
             "zsh", ["-f", harness.path, folder.path] + lines, environment: environment, timeout: 120)
@@ -222,24 +227,211 @@ import Testing
         #expect(candidates(3) == ["bench-demo", "bench-demo/default", "bench-demo/held"], "\(candidates(3))")
         #expect(candidates(4).isSuperset(of: ["create", "watch", "destroy", "logs"]), "\(candidates(4))")
         #expect(candidates(5) == ["bench-demo", "bench-demo/default", "bench-demo/held"], "\(candidates(5))")
+        #expect(candidates(6) == ["create"], "\(candidates(6))")
     }
 
-    /// fish's `complete -C` cannot run the generated script's `commandline` calls outside an
-    /// interactive shell, so this checks the script's syntax and that it asks nepho for
-    /// cloudlet names (the bash test above exercises that call for real).
-    @Test func fishScriptIsValidAndItsCompletionCallAnswers() async throws {
+    /// fish, interactive on a pseudo-terminal (the generated script asks `commandline` for
+    /// the cursor, which only an interactive fish answers). Each line is typed, then a key
+    /// bound to `complete -C (commandline -c)` writes the candidates fish's own completion
+    /// finds for it to a file; one line is also completed with a real TAB.
+    @Test func fishCompletesFormationsShortcutsAndTwoWordSpellings() async throws {
         guard ProcessRunner.resolve("fish") != nil else {
             Issue.record("fish is not installed: scripts/test installs it")
             return
         }
-        let nepho = NephoBinary()
-        nepho.installDemo("mediawiki")
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        let nepho = fixture.nepho
+        let name = FormationFixture.unique("ftab")
+        let create = try await nepho.run(["create", "bench-demo", "--name", name, "--detach"])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let folder = nepho.home.deletingLastPathComponent().appendingPathComponent("fish")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let script = try await nepho.run(["completion", "fish"])
-        let file = nepho.home.appendingPathComponent("nepho.fish")
+        let file = folder.appendingPathComponent("nepho.fish")
         try script.standardOutput.write(to: file)
         let check = try await ProcessRunner.run("fish", ["--no-execute", file.path], timeout: 60)
         #expect(check.status == 0, "\(check.errorOutput)")
-        #expect(script.output.contains("---completion scenario:list -- positional@0"))
+        let probe = folder.appendingPathComponent("probe.fish")
+        // Bound keys run in fish's line editor, so lines typed after them wait their turn
+        // without a command running in between. Each writes out.N (N counts them).
+        try """
+        source \(file.path)
+        set -g __n 0
+        function __write
+            set -g __n (math $__n + 1)
+            cat > \(folder.path)/out.tmp; and mv \(folder.path)/out.tmp \(folder.path)/out.$__n
+            commandline -r ''
+        end
+        function __probe; complete -C (commandline -c) | __write; end
+        function __typed; commandline | __write; end
+        bind \\cx __probe
+        bind \\cy __typed
+        echo > \(folder.path)/out.0
+
+        """.write(to: probe, atomically: true, encoding: .utf8)
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        environment["TERM"] = "xterm"
+        environment["XDG_CONFIG_HOME"] = folder.path
+        let pty = try PseudoTerminal(columns: 200, rows: 50)
+        let shell = try pty.spawn(
+            path: ProcessRunner.resolve("fish")!, arguments: ["--no-config", "--interactive"],
+            environment: environment)
+        var written = 0
+        /// Types `keys`, which end with a bound key, and waits for the file it writes.
+        func outcome(_ keys: String) async -> String? {
+            written += 1
+            let out = folder.appendingPathComponent("out.\(written)")
+            pty.type(keys)
+            for _ in 0..<600 {
+                if let text = try? String(contentsOf: out, encoding: .utf8) { return text }
+                try? await Task.sleep(nanoseconds: 50_000_000)
+            }
+            return nil
+        }
+        func candidates(_ line: String) async -> [String] {
+            let text = await outcome(line + "\u{18}") ?? "(no answer)"
+            return text.split(separator: "\n").map { String($0.split(separator: "\t").first ?? "") }
+        }
+        pty.type("source \(probe.path)\r")
+        for _ in 0..<600
+        where !FileManager.default.fileExists(atPath: folder.appendingPathComponent("out.0").path) {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(await candidates("nepho formation:watch ") == [name])
+        #expect(await candidates("nepho destroy ") == [name])
+        #expect(
+            await candidates("nepho create bench") == ["bench-demo", "bench-demo/default", "bench-demo/held"])
+        let verbs = await candidates("nepho formation ")
+        #expect(Set(verbs).isSuperset(of: ["create", "watch", "destroy", "logs"]), "\(verbs)")
+        #expect(!verbs.contains("formation:create"), "\(verbs)")
+        #expect(await candidates("nepho formation describe ") == [name])
+        #expect(
+            await candidates("nepho scenario describe bench") == [
+                "bench-demo", "bench-demo/default", "bench-demo/held",
+            ])
+        let first = await candidates("nepho ")
+        #expect(
+            Set(first).isSuperset(of: ["create", "destroy", "open", "ssh", "formation:list"]), "\(first)")
+        #expect(await candidates("nepho ssh --print-only ") == [name])
+        // A real TAB: the only formation is put on the line.
+        let typed = await outcome("nepho open \t\u{19}")
+        #expect(typed == "nepho open \(name) \n", "\(typed ?? "")\n\(pty.screen())")
+        pty.type("exit\r")
+        if await shell.exitStatus(timeout: 10) == nil { Issue.record("fish did not exit") }
+    }
+
+    /// `cloudlet:install <TAB>` offers the cloudlets of a served registry from nephod's cache:
+    /// the registry is not asked again while the shell waits.
+    @Test func bashCompletesRegistryCloudletsFromTheCache() async throws {
+        let nepho = NephoBinary()
+        let registry = RegistryCommandTests()
+        let wiki = try await registry.repository(
+            nepho, "huit/mediawiki", summary: "a wiki", versions: ["1.0.0"])
+        let other = try await registry.repository(
+            nepho, "tfhartmann/wiki", summary: "another", versions: ["0.2.0"])
+        let site = nepho.home.deletingLastPathComponent().appendingPathComponent("site")
+        let build = try await nepho.run(["registry:build", wiki.path, other.path, "--out", site.path])
+        try #require(build.succeeded, "\(build.errorOutput)")
+        let server = try await TestHTTPServer.start(root: site)
+        defer { server.stop() }
+        let add = try await nepho.run([
+            "cloudlet:registry", "add", "http://127.0.0.1:\(server.port)/index.json",
+        ])
+        try #require(add.succeeded, "\(add.errorOutput)")
+        _ = try await nepho.run(["cloudlet:search"])
+        let asked = server.requests().count
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho_spellings nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho cloudlet:install ""
+            try nepho cloudlet install huit/
+            """
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
+        _ = try? await nepho.run(["daemon:stop"])
+        #expect(
+            result.output.split(separator: "\n").map(String.init) == [
+                "huit/mediawiki tfhartmann/wiki", "huit/mediawiki",
+            ], "\(result.output)\(result.errorOutput)")
+        #expect(server.requests().count == asked, "\(server.requests())")
+    }
+
+    /// bash on a pseudo-terminal, in a folder that holds a folder named like a cloudlet:
+    /// the names are listed whole and once (bash shows only the last part of what it takes
+    /// for file names, which made `default` appear twice), a scenario and a cloudlet spelled
+    /// alike (`acme` with its scenario `static`, and `acme/static`) are offered once, and
+    /// folders still complete as folders.
+    @Test func bashListsNamesWholeAndOnce() async throws {
+        let nepho = NephoBinary()
+        nepho.installDemo("mediawiki")
+        nepho.installDemo("acme")
+        nepho.installDemo("acme-static")
+        for (folder, name) in [("acme", "acme"), ("acme-static", "acme/static")] {
+            let manifest = nepho.home.appendingPathComponent("cloudlets/\(folder)/cloudlet.yaml")
+            let text = try String(contentsOf: manifest, encoding: .utf8)
+            try text.replacingOccurrences(of: "name: \(folder)", with: "name: \(name)").write(
+                to: manifest, atomically: true, encoding: .utf8)
+        }
+        let scenarios = nepho.home.appendingPathComponent("cloudlets/acme/scenarios")
+        try FileManager.default.moveItem(
+            at: scenarios.appendingPathComponent("multi-tenant.yaml"),
+            to: scenarios.appendingPathComponent("static.yaml"))
+        let work = nepho.home.deletingLastPathComponent().appendingPathComponent("work")
+        try FileManager.default.createDirectory(
+            at: work.appendingPathComponent("mediawiki"), withIntermediateDirectories: true)
+        let script = try await nepho.run(["completion", "bash"])
+        let file = nepho.home.appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        var environment = nepho.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        environment["TERM"] = "dumb"
+        environment["INPUTRC"] = "/dev/null"
+        let pty = try PseudoTerminal(columns: 200, rows: 50)
+        let shell = try pty.spawn(
+            path: ProcessRunner.resolve("bash")!, arguments: ["--norc", "--noprofile", "-i"],
+            environment: environment)
+        defer { _ = Task { _ = try? await nepho.run(["daemon:stop"]) } }
+        pty.type("cd \(work.path); PS1='$ '; source \(file.path); echo READY\r")
+        #expect(await pty.waitFor(timeout: 30) { $0.contains("READY\r\n$ ") })
+        let before = pty.screen().count
+        pty.type("nepho create \t\t")
+        let listed = await pty.waitFor(timeout: 60) {
+            String($0.dropFirst(before)).contains("mediawiki/multi-tenant")
+        }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        // What was shown since, control characters (the bell) as spaces.
+        let shown = String(pty.screen().dropFirst(before))
+        let screen = String(
+            shown.unicodeScalars.map { (scalar: Unicode.Scalar) -> Character in
+                scalar.value < 32 ? " " : Character(scalar)
+            })
+        let typed: Set<String> = ["$", "nepho", "create"]
+        let words: [String] = screen.split(separator: " ").map(String.init).filter { !typed.contains($0) }
+        #expect(listed, "\(screen)")
+        #expect(
+            words.sorted() == [
+                "acme", "acme/default", "acme/static", "acme/static/default", "acme/static/multi-tenant",
+                "mediawiki", "mediawiki/default", "mediawiki/multi-tenant",
+            ], "\(screen)")
+        pty.type("\u{15}nepho cloudlet:validate medi\t")
+        #expect(
+            await pty.waitFor(timeout: 30) { $0.contains("cloudlet:validate mediawiki/") }, "\(pty.screen())")
+        pty.type("\u{15}exit\r")
+        if await shell.exitStatus(timeout: 10) == nil { Issue.record("bash did not exit") }
     }
 
     @Test func zshScriptIsValidAndCompletesNamesThroughNepho() async throws {

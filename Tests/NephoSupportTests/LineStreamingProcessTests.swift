@@ -47,4 +47,28 @@ import Testing
                 "no-such-program-nepho", [], environment: ["PATH": "/nonexistent"])
         }
     }
+
+    /// With `carriageReturns`, each `\r`-ended piece (a progress line git redraws) comes
+    /// as soon as it is written, keeping its `\r` (the child waits for a file the test
+    /// creates only once it has the first piece); `\r\n` is an ordinary line end.
+    @Test func carriageReturnsEndPiecesToo() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-pieces-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let flag = folder.appendingPathComponent("go").path
+        let script = #"""
+            printf 'Receiving  1%%\r'
+            while [ ! -e "$FLAG" ]; do sleep 0.05; done
+            printf 'Receiving 100%%\rdone.\nwindows\r\nlast'
+            """#
+        let process = try LineStreamingProcess.start(
+            "sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin", "FLAG": flag], carriageReturns: true)
+        var pieces: [String] = []
+        for await line in process.lines {
+            pieces.append(line.text)
+            if pieces.count == 1 { _ = FileManager.default.createFile(atPath: flag, contents: nil) }
+        }
+        #expect(pieces == ["Receiving  1%\r", "Receiving 100%\r", "done.", "windows\r", "last"])
+    }
 }

@@ -15,7 +15,9 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "owner/name[@VERSION], a git URL, or a repository path.")
+        @Argument(
+            help: "owner/name[@VERSION], a git URL, or a repository path.",
+            completion: .custom(Completions.registryCloudlets))
         var source: String
         @Option(help: "The folder name to install under (default: owner-name).")
         var name: String?
@@ -25,12 +27,19 @@ extension Nepho {
         var dir: String?
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
+            // On a terminal the notices and git's progress show as they come (docs/registry.md).
+            let live = LiveProgress.wanted(renderer.format)
             let params = CloudletInstallParams(
-                source: Self.resolve(source), folderName: name, directory: dir.map(CommandPath.absolute))
-            let result = try await api.call(API.cloudletInstall, params)
+                source: Self.resolve(source), folderName: name, directory: dir.map(CommandPath.absolute),
+                progress: live ? true : nil)
+            let (result, shown) = try await LiveProgress.showing(live) {
+                try await api.call(API.cloudletInstall, params)
+            }
             if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
             try renderer.emit(result) { out in
-                for notice in result.notices { out.line("Notice: \(notice)") }
+                if !shown {
+                    for notice in result.notices { out.line("Notice: \(notice)") }
+                }
                 out.line(result.directory)
                 out.line("└── \(result.name)" + (result.version.map { " (\(VersionLabel.show($0)))" } ?? ""))
             }

@@ -14,7 +14,9 @@ extension Nepho {
                 """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The cloudlet to update; all installed cloudlets when omitted.")
+        @Argument(
+            help: "The cloudlet to update; all installed cloudlets when omitted.",
+            completion: .custom(Completions.cloudlets))
         var name: String?
         @Flag(help: "Overwrite local changes to the cloudlet's tracked files.")
         var force = false
@@ -22,9 +24,13 @@ extension Nepho {
         var latest = false
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
-            let result = try await api.call(
-                API.cloudletUpdate,
-                CloudletUpdateParams(name: name, force: force, latest: latest ? true : nil))
+            // On a terminal git's fetch progress shows as it comes (docs/registry.md).
+            let live = LiveProgress.wanted(renderer.format)
+            let params = CloudletUpdateParams(
+                name: name, force: force, latest: latest ? true : nil, progress: live ? true : nil)
+            let (result, _) = try await LiveProgress.showing(live) {
+                try await api.call(API.cloudletUpdate, params)
+            }
             try renderer.emit(result) { out in
                 for outcome in result.outcomes {
                     let old =

@@ -30,6 +30,7 @@ extension Nepho {
             let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
             let nouns = CommandLineSpelling.nouns.sorted()
             let verbs = verbCases
+            let shortcutWords = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: " ")
             return """
 
                 # nepho's other spellings complete as the commands they stand for.
@@ -58,13 +59,23 @@ extension Nepho {
                     local -a COMP_WORDS=("${spelled[@]}")
                     local COMP_CWORD="${cword}" COMP_POINT="${point}" COMP_LINE="${line}"
                     _nepho "${@}"
-                    # Names are not files: listed whole (`acme/static`, not `static`).
-                    local candidate
-                    for candidate in "${COMPREPLY[@]}"; do [[ -e "${candidate}" ]] && return; done
-                    compopt +o filenames 2>/dev/null
+                    if (( COMP_CWORD == 1 )); then
+                        COMPREPLY+=($(compgen -W '\(shortcutWords)' -- "${COMP_WORDS[1]}"))
+                    fi
                     return 0
                 }
-                complete -o filenames -F _nepho_spellings nepho
+
+                # Only files and folders are completed as file names (bash then shows their last
+                # part): nepho's names are listed whole, once (`acme/static/default`, not
+                # `default`), whatever the current folder holds.
+                __nepho_add_completions() {
+                    [[ "${1}" = -d || "${1}" = -f ]] && compopt -o filenames 2>/dev/null
+                    local completion
+                    while IFS='' read -r completion; do
+                        COMPREPLY+=("${completion}")
+                    done < <(IFS=$'\\n' compgen "${@}" -- "${cur}")
+                }
+                complete -F _nepho_spellings nepho
 
                 """
         }
@@ -97,6 +108,9 @@ extension Nepho {
             guard let range = script.range(of: tail, options: .backwards) else { return script }
             let shortcuts = CommandLineSpelling.shortcuts.keys.sorted().joined(separator: "|")
             let nouns = CommandLineSpelling.nouns.sorted().joined(separator: "|")
+            let zshShortcuts = CommandLineSpelling.shortcuts.sorted { $0.key < $1.key }.map {
+                "'\($0.key):Shortcut for \($0.value).'"
+            }.joined(separator: " ")
             let wrapper = """
                 # nepho's other spellings complete as the commands they stand for.
                 _nepho_spellings() {
@@ -117,6 +131,10 @@ extension Nepho {
                             (( CURRENT-- ))
                         fi ;;
                     esac
+                    if (( CURRENT == 2 )); then
+                        local -a shortcuts=(\(zshShortcuts))
+                        _describe -t shortcuts shortcut shortcuts
+                    fi
                     _nepho "${@}"
                 }
 
@@ -132,9 +150,81 @@ extension Nepho {
             return script.replacingCharacters(in: range, with: wrapper)
         }
 
+        /// fish: the generated script reads the command line through `__nepho_tokens`; a
+        /// wrapper gives it the shortcuts as `formation:…` and `noun verb` as `noun:verb`, so
+        /// that every condition and nepho's own completion call see the command they stand
+        /// for. After a noun its verbs are offered (with their summaries) instead of commands.
+        static var fishSpellings: String {
+            let shortcuts = CommandLineSpelling.shortcuts.keys.sorted()
+            let nouns = CommandLineSpelling.nouns.sorted()
+            var cases: [String] = []
+            for noun in nouns {
+                var lines: [String] = []
+                for command in Nepho.configuration.subcommands {
+                    let configuration = command.configuration
+                    guard let name = configuration.commandName, name.hasPrefix(noun + ":") else { continue }
+                    let verb = name.dropFirst(noun.count + 1)
+                    lines.append(fishQuoted("\(verb)\t\(configuration.abstract)"))
+                }
+                cases.append("    case \(noun)\n        string join \\n -- \(lines.joined(separator: " "))")
+            }
+            var shortcutLines: [String] = []
+            for shortcut in shortcuts {
+                let command = CommandLineSpelling.shortcuts[shortcut]!
+                shortcutLines.append(
+                    "complete -c nepho -n '__nepho_should_offer_completions_for_positional \"nepho\" -eq 1' "
+                        + "-fa \(shortcut) -d \(fishQuoted("Shortcut for \(command)."))")
+            }
+            return """
+
+                # nepho's other spellings complete as the commands they stand for.
+                functions -c __nepho_tokens __nepho_typed_tokens
+                function __nepho_tokens
+                    set -l tokens (__nepho_typed_tokens $argv)
+                    if string match -q -- '-p*' $argv[1]
+                        switch "$tokens[2]"
+                        case \(shortcuts.joined(separator: " "))
+                            set tokens[2] formation:$tokens[2]
+                        case \(nouns.joined(separator: " "))
+                            if set -q tokens[3]; and not string match -q -- '-*' $tokens[3]
+                                set tokens $tokens[1] $tokens[2]:$tokens[3] $tokens[4..]
+                            end
+                        end
+                    end
+                    string join \\n -- $tokens
+                end
+
+                # After a noun, its verbs (and not the commands).
+                function __nepho_verbs
+                    set -l tokens (__nepho_typed_tokens -pc)
+                    test (count $tokens) -eq 2; or return 1
+                    switch "$tokens[2]"
+                \(cases.joined(separator: "\n"))
+                    case '*'
+                        return 1
+                    end
+                end
+                functions -c __nepho_should_offer_completions_for_positional __nepho_generated_offer_for_positional
+                function __nepho_should_offer_completions_for_positional
+                    test "$argv[1]" = nepho; and __nepho_verbs >/dev/null; and return 1
+                    __nepho_generated_offer_for_positional $argv
+                end
+                complete -c nepho -n '__nepho_verbs >/dev/null' -fa '(__nepho_verbs)'
+                \(shortcutLines.joined(separator: "\n"))
+
+                """
+        }
+
+        /// `text` as a fish single-quoted string.
+        static func fishQuoted(_ text: String) -> String {
+            "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+                + "'"
+        }
+
         func run() throws {
             var script = Nepho.completionScript(for: CompletionShell(rawValue: shell)!)
             if shell == "zsh" { script = Self.zshSpellings(script) }
+            if shell == "fish" { script += Self.fishSpellings }
             if shell == "bash" {
                 // bash splits words at ":" by default, which would cut `cloudlet:list` in two.
                 script += "\nCOMP_WORDBREAKS=${COMP_WORDBREAKS//:}\n" + Self.bashSpellings
@@ -160,7 +250,7 @@ enum Completions {
             guard name.hasPrefix(prefix) || prefix.hasPrefix(name + "/") else { return [] }
             let scenarios = (try? client.request(API.scenarioList, CloudletRef(name: name)))?.scenarios ?? []
             return [name] + scenarios.map { "\(name)/\($0.name)" }
-        }.filter { $0.hasPrefix(prefix) }
+        }.filter { $0.hasPrefix(prefix) }.uniqued()
     }
 
     /// nepho's formations (from `state.db` only: no provider is asked while a shell waits).
@@ -169,12 +259,36 @@ enum Completions {
         return (listing?.formations ?? []).map(\.name).filter { $0.hasPrefix(prefix) }
     }
 
-    /// The names of the usable, unshadowed installed cloudlets.
+    /// The cloudlets the registries list, as the cache holds them (`cloudlet:install`): no
+    /// registry is asked while a shell waits.
+    @Sendable static func registryCloudlets(_ arguments: [String], _ index: Int, _ prefix: String) -> [String]
+    {
+        let result = try? DaemonClient().request(
+            API.registrySearch, RegistrySearchParams(query: "", cachedOnly: true))
+        return (result?.hits ?? []).map(\.name).filter { $0.hasPrefix(prefix) }.uniqued()
+    }
+
+    /// The parameters set in `params.yaml` (`parameter:get`, `parameter:unset`).
+    @Sendable static func parameters(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
+        let listing = try? DaemonClient().request(API.parameterList, NoParams())
+        return (listing?.parameters ?? []).map(\.key).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The names of the usable, unshadowed installed cloudlets, each once.
     private static func installed(_ client: DaemonClient) -> [String] {
         let listing = try? client.request(API.cloudletList, NoParams())
         return (listing?.directories ?? []).flatMap(\.cloudlets).filter {
             $0.shadowedBy == nil && $0.problem == nil
         }
-        .map(\.name)
+        .map(\.name).uniqued()
+    }
+}
+
+extension Array where Element == String {
+    /// The strings in order, each once: a scenario (`acme` with its scenario `static`) and a
+    /// cloudlet (`acme/static`) can be spelled alike, and a shell would list both.
+    func uniqued() -> [String] {
+        var seen: Set<String> = []
+        return filter { seen.insert($0).inserted }
     }
 }

@@ -24,7 +24,7 @@ extension Nepho {
             commandName: "parameter:get", abstract: "Print one of your parameter values.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The parameter's name.") var key: String
+        @Argument(help: "The parameter's name.", completion: .custom(Completions.parameters)) var key: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let parameter = try await api.call(API.parameterGet, ParameterKey(key: key))
@@ -54,7 +54,7 @@ extension Nepho {
             commandName: "parameter:unset", abstract: "Remove one of your parameter values.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The parameter's name.") var key: String
+        @Argument(help: "The parameter's name.", completion: .custom(Completions.parameters)) var key: String
 
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             let result = try await api.call(API.parameterUnset, ParameterKey(key: key))
