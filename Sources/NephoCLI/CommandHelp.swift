@@ -138,7 +138,8 @@ public enum CommandHelp {
         }
         text += """
 
-            Global options, before or after the command: -o text|json|yaml, --foreground, --no-autostart.
+            Global options, before or after the command: -o text|json|yaml, --foreground, --no-autostart,
+            --host ssh://[USER@]HOST[:PORT] (or NEPHO_HOST), --forward-credentials.
             See `nepho help COMMAND` (or `nepho COMMAND --help`) for a command's arguments and options.
 
             """
