@@ -23,6 +23,9 @@ public enum CommandHelp {
         Group(noun: "registry", title: "Registry commands", summary: "publish cloudlets as a registry"),
         Group(noun: "daemon", title: "Daemon commands", summary: "the nephod daemon that runs builds"),
         Group(
+            noun: "host", title: "Remote host commands",
+            summary: "the nanny on another machine, reached through ssh (--host)"),
+        Group(
             noun: "events", title: "Stack event commands",
             summary: "how CloudFormation's stack events reach the nanny"),
     ]

@@ -51,13 +51,15 @@ struct RemoteHostTests {
         }
     }
 
-    static func setUp() async throws -> Setup? {
+    /// - Parameter installed: false: the host has no nepho on its PATH (for host:install).
+    static func setUp(installed: Bool = true) async throws -> Setup? {
         let fixture = try await FormationFixture.make()
         var remote = fixture.nepho.environment
         remote["AWS_ACCESS_KEY_ID"] = remoteKey
         remote["AWS_SECRET_ACCESS_KEY"] = "remote-secret"
         let binaries = (NephoBinary.executable as NSString).deletingLastPathComponent
-        remote["PATH"] = "\(binaries):/usr/local/bin:/usr/bin:/bin"
+        remote["PATH"] = (installed ? "\(binaries):" : "") + "/usr/local/bin:/usr/bin:/bin"
+        if !installed { remote["NEPHOD_PATH"] = nil }
         guard let server = try await SSHServer.start(environment: remote) else {
             Issue.record("sshd is not installed: scripts/test installs openssh-server")
             return nil
@@ -246,6 +248,120 @@ struct RemoteHostTests {
         // A bad URL.
         let bad = try await setup.client.run(["--host", "ssh://-oProxyCommand=x", "formation:list"])
         expectOneLine(bad, "bad host")
+    }
+}
+
+extension RemoteHostTests {
+    @Test func namedHostsAndADefaultHost() async throws {
+        guard let setup = try await Self.setUp() else { return }
+        defer { Task { await setup.stop() } }
+        let client = setup.client
+        let add = try await client.run(["host:add", "lab", setup.url])
+        #expect(add.status == 0, "\(add.errorOutput)")
+        let list = try await client.run(["host:list", "-o", "json"])
+        let hosts = Self.json(list.output)["hosts"] as? [[String: Any]] ?? []
+        #expect(hosts.count == 1 && hosts.first?["url"] as? String == setup.url, "\(list.output)")
+        #expect(hosts.first?["isDefault"] as? Bool == false)
+
+        // By name; then as the default host, with `--host local` for this machine.
+        let started = try await client.run(["--host", "lab", "formation:list"])
+        #expect(started.status == 0, "\(started.errorOutput)")
+        let named = try await client.run(["--host", "lab", "daemon:status", "-o", "json"])
+        #expect(
+            Self.json(named.output)["home"] as? String == setup.fixture.nepho.home.path,
+            "\(named.errorOutput)")
+        #expect(try await client.run(["host:default", "lab"]).status == 0)
+        let config = try String(
+            contentsOf: client.home.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(config.contains("default_host: lab"), "\(config)")
+        let byDefault = try await client.run(["daemon:status", "-o", "json"])
+        #expect(Self.json(byDefault.output)["home"] as? String == setup.fixture.nepho.home.path)
+        let local = try await client.run(["daemon:status", "--host", "local", "--no-autostart"])
+        #expect(local.status == 3, "\(local.errorOutput)")
+        let environment = client.environment
+        client.environment["NEPHO_HOST"] = "local"
+        #expect(try await client.run(["daemon:status"]).status == 3)
+        client.environment = environment
+
+        // Unknown names and bad URLs: one line each.
+        let unknown = try await client.run(["--host", "nowhere", "formation:list"])
+        #expect(unknown.status != 0 && unknown.errorOutput.contains("no host named \"nowhere\" (known: lab)"))
+        let bad = try await client.run(["host:add", "x", "http://example.com"])
+        #expect(bad.status != 0 && bad.errorOutput.contains("only ssh:// hosts"), "\(bad.errorOutput)")
+
+        let remove = try await client.run(["host:remove", "lab"])
+        #expect(remove.status == 0, "\(remove.errorOutput)")
+        let after = try String(contentsOf: client.home.appendingPathComponent("config.yaml"), encoding: .utf8)
+        #expect(!after.contains("lab"), "\(after)")
+
+        // A broken entry in config.yaml names the file and line.
+        try "hosts:\n  lab: ftp://x\n".write(
+            to: client.home.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let broken = try await client.run(["--host", "lab", "formation:list"])
+        #expect(broken.status != 0 && broken.errorOutput.contains("config.yaml:2"), "\(broken.errorOutput)")
+    }
+
+    @Test func hostInstallCopiesNephoThereAndTheNextCommandUsesIt() async throws {
+        guard let setup = try await Self.setUp(installed: false) else { return }
+        defer { Task { await setup.stop() } }
+        // Nothing there yet.
+        let before = try await setup.run(["formation:list"])
+        #expect(
+            before.status != 0 && before.errorOutput.contains("nephod is not installed"),
+            "\(before.errorOutput)")
+
+        let install = try await setup.client.run(["host:install", setup.url])
+        #expect(install.status == 0, "\(install.errorOutput)")
+        #expect(install.output.contains("loginctl enable-linger \(setup.server.user)"), "\(install.output)")
+        let home = setup.fixture.nepho.home.deletingLastPathComponent()
+        for program in ["nepho", "nephod"] {
+            #expect(
+                FileManager.default.isExecutableFile(
+                    atPath: home.appendingPathComponent(".local/bin/\(program)").path))
+        }
+        #expect(
+            FileManager.default.fileExists(
+                atPath: home.appendingPathComponent(".config/systemd/user/nephod.socket").path))
+
+        let list = try await setup.run(["formation:list"])
+        #expect(list.status == 0, "\(list.errorOutput)")
+        let status = try await setup.run(["daemon:status", "-o", "json"])
+        #expect(status.status == 0, "\(status.errorOutput)")
+        let pid = Self.json(status.output)["pid"] as? Int ?? 0
+        let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+        #expect(exe == home.appendingPathComponent(".local/bin/nephod").path, "\(exe ?? "?")")
+    }
+
+    @Test func sshAsksForTheHostKeyOnTheTerminalAndCtrlCDetaches() async throws {
+        guard let setup = try await Self.setUp() else { return }
+        defer { Task { await setup.stop() } }
+        let name = FormationFixture.unique("tty")
+        let create = try await setup.run([
+            "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(setup.arn)", "--detach",
+        ])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        // No known host key: ssh asks on the terminal, as it does for a person.
+        let knownHosts = setup.client.home.deletingLastPathComponent().appendingPathComponent("known_hosts")
+        let pty = try PseudoTerminal()
+        var environment = setup.client.environment
+        environment["TERM"] = "xterm"
+        environment["NEPHO_SSH_COMMAND"] =
+            "ssh -F \(setup.server.clientConfig.path) -o BatchMode=no -o StrictHostKeyChecking=ask "
+            + "-o UserKnownHostsFile=\(knownHosts.path)"
+        let watch = try pty.spawn(
+            path: NephoBinary.executable, arguments: ["--host", setup.url, "formation:watch", name],
+            environment: environment)
+        #expect(await pty.waitFor { $0.contains("continue connecting") }, "\(pty.screen())")
+        pty.type("yes\r")
+        #expect(await pty.waitFor { $0.contains("CREATE_IN_PROGRESS") }, "\(pty.screen())")
+        pty.interrupt()
+        #expect(await watch.exitStatus() == 130)
+        #expect(
+            pty.screen().contains("Reattach with: nepho --host \(setup.url) formation:watch \(name)"),
+            "\(pty.screen())")
+        #expect(
+            try String(contentsOf: knownHosts, encoding: .utf8).contains("[127.0.0.1]:\(setup.server.port)"))
+        try await setup.bench.release(stackId: try await Self.stackID(setup, name), data: ["Message": "done"])
     }
 }
 
