@@ -107,7 +107,7 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
             + options + #"; fi; exec nephod "# + options + "'"
     }
 
-    static func shellQuoted(_ text: String) -> String {
+    public static func shellQuoted(_ text: String) -> String {
         "'" + text.replacingOccurrences(of: "'", with: #"'\''"#) + "'"
     }
 

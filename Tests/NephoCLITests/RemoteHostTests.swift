@@ -139,6 +139,12 @@ struct RemoteHostTests {
         #expect(status.status == 0, "\(status.errorOutput)")
         #expect(
             Self.json(status.output)["home"] as? String == setup.fixture.nepho.home.path, "\(status.output)")
+        // daemon:logs prints the end of the log there.
+        let logs = try await setup.run(["daemon:logs", "-o", "json"])
+        let log = Self.json(logs.output)
+        #expect(
+            log["path"] as? String == setup.fixture.nepho.home.appendingPathComponent("log/nephod.log").path)
+        #expect((log["lines"] as? [String])?.isEmpty == false, "\(logs.output)\(logs.errorOutput)")
     }
 
     @Test func forwardCredentialsSignsWithTheClientsKeys() async throws {
