@@ -92,7 +92,9 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
 
     /// The arguments after the ssh program: options, `--`, the host, the remote command.
     public func sshArguments(command: String) -> [String] {
-        var arguments = ["-T", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3"]
+        // Nothing else: the user's ssh configuration decides the rest (a dead connection is
+        // noticed by the client's silence limit, the nanny sending a keep-alive every 5 s).
+        var arguments = ["-T"]
         if let port { arguments += ["-p", "\(port)"] }
         if let user { arguments += ["-l", user] }
         return arguments + ["--", host, command]
