@@ -166,6 +166,15 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                         "\(host.url) did not answer through ssh for \(Int(max(silenceLimit, 600))) s; check that "
                             + "`\(host.sshCommand) true` works")
                 }
+                if let nepho = error as? NephoError, nepho.code == .internalError,
+                    nepho.message.contains("that is not a JSON object")
+                {
+                    throw NephoError(
+                        .daemonUnavailable,
+                        "something on \(host.host) wrote to standard output before nephod answered (a login script "
+                            + "that prints, e.g. in ~/.bashrc): make it quiet for non-interactive shells, and check "
+                            + "with `\(host.sshCommand) nephod --version`")
+                }
                 if let nepho = error as? NephoError, nepho.code != .versionMismatch {
                     throw NephoError(nepho.code, "on \(host.host): \(nepho.message)", details: nepho.details)
                 }

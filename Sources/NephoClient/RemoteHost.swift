@@ -230,7 +230,9 @@ final class SSHConnection: @unchecked Sendable {
     }
 
     private func take(_ line: String) {
-        let text = line.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        // What the host's shell or programs write comes through ssh's standard error too:
+        // shown without control characters (no escape sequence reaches the terminal).
+        let text = String(line.unicodeScalars.filter { ($0.value >= 0x20 && $0.value != 0x7f) || $0 == "\t" })
         let shown: Bool = lock.withLock {
             if relaying { return true }
             if errorLines.count < 200 { errorLines.append(text) }

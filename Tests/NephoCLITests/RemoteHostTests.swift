@@ -251,6 +251,14 @@ struct RemoteHostTests {
         let unwritable = try await setup.run(["formation:list"], ["NEPHO_REMOTE_NEPHOD": wrapper.path])
         expectOneLine(unwritable, "on 127.0.0.1: nepho's home on this host cannot be used")
 
+        // A login script that prints to standard output, before nephod's first line.
+        let chatty = folder.appendingPathComponent("nephod-chatty")
+        try "#!/bin/sh\necho 'Welcome to the build host'\nexec \(binaries)/nephod \"$@\"\n".write(
+            to: chatty, atomically: true, encoding: .utf8)
+        chmod(chatty.path, 0o755)
+        let noisy = try await setup.run(["formation:list"], ["NEPHO_REMOTE_NEPHOD": chatty.path])
+        expectOneLine(noisy, "something on 127.0.0.1 wrote to standard output before nephod answered")
+
         // A bad URL.
         let bad = try await setup.client.run(["--host", "ssh://-oProxyCommand=x", "formation:list"])
         expectOneLine(bad, "bad host")
