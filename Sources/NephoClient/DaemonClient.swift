@@ -64,9 +64,6 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         if fd >= 0 { Glibc.close(fd) }
     }
 
-    /// Where the daemon is, for messages: its socket, or the host.
-    public var location: String { host.map { "nephod on \($0.host)" } ?? "nephod" }
-
     /// The command that installs nepho on the host, for messages.
     private var installCommand: String { "nepho host:install \(host?.url ?? "ssh://HOST")" }
 

@@ -81,9 +81,16 @@ struct RemoteHostTests {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
     }
 
+    /// The formation's stack id, once the host's nanny has it.
     static func stackID(_ setup: Setup, _ name: String) async throws -> String {
-        let describe = try await setup.run(["formation:describe", name, "-o", "json"])
-        return try #require(json(describe.output)["stackID"] as? String, "\(describe.errorOutput)")
+        var describe = try await setup.run(["formation:describe", name, "-o", "json"])
+        for _ in 0..<150 {
+            if let id = json(describe.output)["stackID"] as? String { return id }
+            try await Task.sleep(nanoseconds: 200_000_000)
+            describe = try await setup.run(["formation:describe", name, "-o", "json"])
+        }
+        return try #require(
+            json(describe.output)["stackID"] as? String, "\(describe.output)\(describe.errorOutput)")
     }
 
     /// Waits until the host's nanny knows `name` (asked through ssh).
@@ -107,6 +114,8 @@ struct RemoteHostTests {
         let first = try setup.start([
             "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(setup.arn)",
         ])
+        // The client shows the build's first event: the stack is there, held.
+        #expect(await first.waitFor { $0.contains("User Initiated") }, "\(first.output)\(first.errors)")
         try await Self.waitForFormation(setup, name)
         // The laptop closes: the client (and its ssh) are gone, the build goes on there.
         first.kill()
@@ -371,8 +380,9 @@ extension RemoteHostTests {
         pty.interrupt()
         #expect(await watch.exitStatus() == 130)
         #expect(
-            pty.screen().contains("Reattach with: nepho --host \(setup.url) formation:watch \(name)"),
-            "\(pty.screen())")
+            await pty.waitFor(timeout: 10) {
+                $0.contains("Reattach with: nepho --host \(setup.url) formation:watch \(name)")
+            }, "\(pty.screen())")
         #expect(
             try String(contentsOf: knownHosts, encoding: .utf8).contains("[127.0.0.1]:\(setup.server.port)"))
         try await setup.bench.release(stackId: try await Self.stackID(setup, name), data: ["Message": "done"])

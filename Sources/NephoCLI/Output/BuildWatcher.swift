@@ -68,6 +68,9 @@ struct BuildWatcher {
                             + "The build goes on there; reattach with: nepho --host \(remote.url) formation:watch \(name)"
                     )
                 }
+                // Ctrl-C reaches ssh too (it shares the terminal): give the interrupt's
+                // handler the moment it needs to detach before a reconnect is announced.
+                try await Task.sleep(nanoseconds: 200_000_000)
                 attempt += 1
                 let delay = min(Self.firstDelay * pow(2, Double(attempt - 1)), 30)
                 Self.note(
