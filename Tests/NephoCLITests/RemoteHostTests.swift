@@ -355,6 +355,33 @@ extension RemoteHostTests {
         #expect(exe == home.appendingPathComponent(".local/bin/nephod").path, "\(exe ?? "?")")
     }
 
+    @Test func completionOffersTheHostsFormations() async throws {
+        guard let setup = try await Self.setUp() else { return }
+        defer { Task { await setup.stop() } }
+        let name = FormationFixture.unique("complete")
+        let create = try await setup.run(["create", "bench-demo", "--name", name])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        let script = try await setup.client.run(["completion", "bash"])
+        let file = setup.client.home.deletingLastPathComponent().appendingPathComponent("nepho.bash")
+        try script.standardOutput.write(to: file)
+        let harness = """
+            source \(file.path)
+            try() { COMP_WORDS=("$@"); COMP_CWORD=$(($#-1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+              _nepho nepho "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"; echo "${COMPREPLY[*]}"; }
+            try nepho formation:watch --host \(setup.url) complete-
+            try nepho formation:watch complete-
+            """
+        var environment = setup.client.environment
+        environment["PATH"] =
+            URL(fileURLWithPath: NephoBinary.executable).deletingLastPathComponent().path + ":"
+            + (environment["PATH"] ?? "")
+        environment["NEPHO_NO_AUTOSTART"] = "1"
+        let result = try await ProcessRunner.run(
+            "bash", ["-c", harness], environment: environment, timeout: 60)
+        // The host's formation through --host; none here (no nanny on this machine).
+        #expect(result.output == "\(name)\n\n", "\(result.output)\(result.errorOutput)")
+    }
+
     @Test func sshAsksForTheHostKeyOnTheTerminalAndCtrlCDetaches() async throws {
         guard let setup = try await Self.setUp() else { return }
         defer { Task { await setup.stop() } }
