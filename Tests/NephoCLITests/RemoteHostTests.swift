@@ -382,6 +382,41 @@ extension RemoteHostTests {
         #expect(result.output == "\(name)\n\n", "\(result.output)\(result.errorOutput)")
     }
 
+    @Test func sshAsksForAKeysPassphraseOnTheTerminal() async throws {
+        guard let setup = try await Self.setUp() else { return }
+        defer { Task { await setup.stop() } }
+        // A key with a passphrase and no agent: ssh asks on the terminal, nepho sees nothing of it.
+        let folder = setup.client.home.deletingLastPathComponent()
+        let key = folder.appendingPathComponent("locked_key")
+        let made = try await ProcessRunner.run(
+            "ssh-keygen",
+            ["-q", "-t", "ed25519", "-N", "open-sesame-42", "-C", "nepho-test", "-f", key.path],
+            timeout: 60)
+        #expect(made.status == 0, "\(made.errorOutput)")
+        let authorized = setup.server.folder.appendingPathComponent("authorized_keys")
+        let keys = try String(contentsOf: authorized, encoding: .utf8)
+        try
+            (keys + (try String(contentsOf: folder.appendingPathComponent("locked_key.pub"), encoding: .utf8)))
+            .write(to: authorized, atomically: true, encoding: .utf8)
+        let config = folder.appendingPathComponent("locked_config")
+        try String(contentsOf: setup.server.clientConfig, encoding: .utf8)
+            .replacingOccurrences(of: setup.server.folder.path + "/client_key", with: key.path)
+            .write(to: config, atomically: true, encoding: .utf8)
+        let pty = try PseudoTerminal()
+        var environment = setup.client.environment
+        environment["TERM"] = "xterm"
+        environment["SSH_AUTH_SOCK"] = nil
+        environment["NEPHO_SSH_COMMAND"] = "ssh -F \(config.path) -o BatchMode=no"
+        let list = try pty.spawn(
+            path: NephoBinary.executable, arguments: ["--host", setup.url, "cloudlet:list"],
+            environment: environment)
+        #expect(await pty.waitFor { $0.contains("Enter passphrase for key") }, "\(pty.screen())")
+        pty.type("open-sesame-42\r")
+        #expect(await pty.waitFor { $0.contains("bench-demo") }, "\(pty.screen())")
+        #expect(await list.exitStatus() == 0, "\(pty.screen())")
+        #expect(!pty.screen().contains("open-sesame-42"))
+    }
+
     @Test func sshAsksForTheHostKeyOnTheTerminalAndCtrlCDetaches() async throws {
         guard let setup = try await Self.setUp() else { return }
         defer { Task { await setup.stop() } }
