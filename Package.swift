@@ -59,7 +59,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
-        .target(name: "NephodProgram", dependencies: ["NephoDaemon", "NephoEngine", "NephoStore"]),
+        .target(
+            name: "NephodProgram", dependencies: ["NephoDaemon", "NephoEngine", "NephoStore", "NephoClient"]),
         .executableTarget(name: "nephod", dependencies: ["NephodProgram"]),
         // Benchmarks' own clients (docs/benchmarks.md).
         .executableTarget(

@@ -23,6 +23,9 @@ public enum CommandHelp {
         Group(noun: "registry", title: "Registry commands", summary: "publish cloudlets as a registry"),
         Group(noun: "daemon", title: "Daemon commands", summary: "the nephod daemon that runs builds"),
         Group(
+            noun: "host", title: "Remote host commands",
+            summary: "the nanny on another machine, reached through ssh (--host)"),
+        Group(
             noun: "events", title: "Stack event commands",
             summary: "how CloudFormation's stack events reach the nanny"),
     ]
@@ -138,7 +141,8 @@ public enum CommandHelp {
         }
         text += """
 
-            Global options, before or after the command: -o text|json|yaml, --foreground, --no-autostart.
+            Global options, before or after the command: -o text|json|yaml, --foreground, --no-autostart,
+            --host ssh://[USER@]HOST[:PORT] (or NEPHO_HOST), --forward-credentials.
             See `nepho help COMMAND` (or `nepho COMMAND --help`) for a command's arguments and options.
 
             """

@@ -2,7 +2,7 @@
 public enum CommandLineSpelling {
     /// Nouns whose commands are spelled `noun:verb`.
     public static let nouns: Set<String> = [
-        "cloudlet", "scenario", "parameter", "formation", "daemon", "registry", "events",
+        "cloudlet", "scenario", "parameter", "formation", "daemon", "registry", "events", "host",
     ]
 
     /// The roadmap's shortcuts: `nepho create …` is `nepho formation:create …`.
@@ -13,7 +13,8 @@ public enum CommandLineSpelling {
 
     /// Options every command takes, and whether each is followed by a value.
     public static let globalOptions: [String: Bool] = [
-        "-o": true, "--output": true, "--foreground": false, "--no-autostart": false,
+        "-o": true, "--output": true, "--foreground": false, "--no-autostart": false, "--host": true,
+        "--forward-credentials": false,
     ]
 
     /// Joins a leading `noun verb` into `noun:verb`, and moves global options typed

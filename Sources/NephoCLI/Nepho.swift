@@ -23,6 +23,7 @@ public struct Nepho: AsyncParsableCommand {
             FormationSSH.self,
             FormationLogs.self,
             EventsStatus.self, EventsRemove.self,
+            HostAdd.self, HostList.self, HostRemove.self, HostDefault.self, HostInstall.self,
         ]
     )
 

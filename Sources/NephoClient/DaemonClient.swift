@@ -10,6 +10,10 @@ import NephoSupport
 /// when needed) on the first call, with a handshake that carries the protocol version,
 /// `NEPHO_HOME` and the provider context of this process's environment.
 ///
+/// With a `host`, the same conversation goes through `ssh … nephod stdio` to the nanny on
+/// that host (docs/remote.md): the handshake then carries no home and no credentials
+/// unless `forwarded` has some (`--forward-credentials`); the host completes it.
+///
 /// Calls are blocking socket round trips (a command makes a few; no event loop to start),
 /// serialised by a lock, so one client may be shared between tasks.
 public final class DaemonClient: NephoAPI, @unchecked Sendable {
@@ -31,27 +35,46 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     public let silenceLimit: Double
     /// Gets each notice the daemon sends while it answers a request (AWS throttling, …).
     public var onNotice: (@Sendable (String) -> Void)?
+    /// The remote host whose nephod this client talks to through ssh; nil: the local one.
+    public let host: RemoteHost?
+    /// With a host: the client's credentials to send (`--forward-credentials`), else empty.
+    private let forwarded: [String: String]
+    private var ssh: SSHConnection?
 
     /// - Parameters:
     ///   - environment: where `NEPHO_HOME`, `XDG_RUNTIME_DIR`, `NEPHO_NO_AUTOSTART` and the
     ///     `AWS_*` provider context are read from.
     ///   - autoStart: start nephod when none answers (also off with `NEPHO_NO_AUTOSTART=1`).
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, autoStart: Bool = true) {
+    ///   - host: talk to the nephod on this host through ssh.
+    ///   - forwarded: with `host`, the credential variables to send (`StdioBridge.forwardedVariables`).
+    public init(
+        environment: [String: String] = ProcessInfo.processInfo.environment, autoStart: Bool = true,
+        host: RemoteHost? = nil, forwarded: [String: String] = [:]
+    ) {
         self.environment = environment
+        self.host = host
+        self.forwarded = forwarded
         silenceLimit = Double(environment["NEPHO_DAEMON_TIMEOUT"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 30
         paths = NephoPaths(environment: environment)
         let disabled = ["1", "true", "yes"].contains(environment["NEPHO_NO_AUTOSTART"]?.lowercased() ?? "")
         launcher = DaemonLauncher(paths: paths, environment: environment, autoStart: autoStart && !disabled)
     }
 
-    deinit { if fd >= 0 { Glibc.close(fd) } }
+    deinit {
+        if fd >= 0 { Glibc.close(fd) }
+    }
+
+    /// The command that installs nepho on the host, for messages.
+    private var installCommand: String { "nepho host:install \(host?.url ?? "ssh://HOST")" }
 
     /// Closes the connection; the next call opens a new one.
     public func close() {
         lock.withLock {
             if fd >= 0 { Glibc.close(fd) }
             fd = -1
+            ssh = nil
             buffer = []
+            notifications = []
             handshakeResult = nil
         }
     }
@@ -86,15 +109,36 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     }
 
     private func connectOnce() throws -> HandshakeResult {
-        fd = try launcher.connect()
-        UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)
+        if let host {
+            let connection = try SSHConnection.open(
+                host, environment: environment, autoStart: launcher.autoStart)
+            ssh = connection
+            fd = connection.socket
+            // ssh may ask for a password or a host key on the terminal first: a person's time.
+            UnixSocket.setReceiveTimeout(fd, seconds: max(silenceLimit, 600))
+        } else {
+            fd = try launcher.connect()
+            UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)
+        }
         let result: HandshakeResult
         do {
-            try checkPeer()
+            if host == nil { try checkPeer() }
+            // A remote handshake carries no home (the host's own is used) and no provider
+            // context but forwarded credentials: the host completes it (`StdioBridge`).
             let params = HandshakeParams(
                 protocolVersion: NephoVersion.protocolVersion, clientVersion: NephoVersion.current,
-                home: paths.home.path, context: ProviderContext.capture(from: environment))
+                home: host == nil ? paths.home.path : "",
+                context: host == nil
+                    ? ProviderContext.capture(from: environment) : ProviderContext(environment: forwarded))
             result = try roundTrip(DaemonRPC.handshake.name, params, as: HandshakeResult.self)
+            if let host, result.protocolVersion != NephoVersion.protocolVersion {
+                throw NephoError(
+                    .versionMismatch,
+                    "the nephod on \(host.host) is \(result.daemonVersion) (protocol \(result.protocolVersion)), this nepho is "
+                        + "\(NephoVersion.current) (protocol \(NephoVersion.protocolVersion)): install this release there with "
+                        + "`\(installCommand)`, then stop the old nanny there (`nepho --host \(host.url) daemon:stop`)"
+                )
+            }
             guard result.protocolVersion == NephoVersion.protocolVersion else {
                 throw NephoError(
                     .versionMismatch,
@@ -107,6 +151,35 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             Glibc.close(fd)
             fd = -1
             buffer = []
+            if let connection = ssh, let host {
+                ssh = nil
+                if error is ConnectionClosed {
+                    if let reason = connection.failure(install: installCommand) { throw reason }
+                    throw HandshakeInterrupted(error: closedError(DaemonRPC.handshake.name))
+                }
+                if error is DaemonSilent {
+                    throw NephoError(
+                        .daemonUnavailable,
+                        "\(host.url) did not answer through ssh for \(Int(max(silenceLimit, 600))) s; check that "
+                            + "`\(host.sshCommand) true` works")
+                }
+                if let nepho = error as? NephoError, nepho.code == .internalError,
+                    nepho.message.contains("that is not a JSON object")
+                {
+                    throw NephoError(
+                        .daemonUnavailable,
+                        "something on \(host.host) wrote to standard output before nephod answered (a login script "
+                            + "that prints, e.g. in ~/.bashrc): make it quiet for non-interactive shells, and check "
+                            + "with `\(host.sshCommand) nephod --version`")
+                }
+                if let nepho = error as? NephoError, nepho.code != .versionMismatch {
+                    throw NephoError(nepho.code, "on \(host.host): \(nepho.message)", details: nepho.details)
+                }
+                throw error
+            }
+            if error is ConnectionClosed {
+                throw HandshakeInterrupted(error: closedError(DaemonRPC.handshake.name))
+            }
             if let silent = error as? DaemonSilent { throw silent.error }
             if let error = error as? NephoError, error.code == .daemonUnavailable {
                 throw HandshakeInterrupted(error: error)
@@ -114,12 +187,20 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             throw error
         }
         handshakeResult = result
+        if let ssh {
+            ssh.relay()
+            UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)
+        }
         return result
     }
 
     /// The pid of the daemon on the other end, from the kernel (works before a handshake).
     public func peerPID() throws -> Int32 {
-        try lock.withLock {
+        if let host {
+            throw NephoError(
+                .invalidInput, "the pid of the nephod on \(host.host) is not known to this client")
+        }
+        return try lock.withLock {
             if fd < 0 { fd = try launcher.connect() }
             guard let peer = UnixSocket.peerCredentials(fd) else {
                 throw NephoError(.daemonUnavailable, "cannot read the credentials of \(paths.socket.path)")
@@ -154,8 +235,35 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             }
         } catch let silent as DaemonSilent {
             close()
-            throw silent.error
+            throw silentError(silent)
+        } catch let closed as ConnectionClosed {
+            close()
+            throw closedError(closed.method)
         }
+    }
+
+    /// The message for a connection that closed during `method`.
+    private func closedError(_ method: String) -> NephoError {
+        if let host {
+            return NephoError(
+                .daemonUnavailable,
+                "the connection to \(host.url) closed during \(method) (ssh ended, or nephod there stopped; "
+                    + "its log there: ~/.nepho/log/nephod.log)")
+        }
+        return NephoError(
+            .daemonUnavailable,
+            "nephod closed the connection during \(method) (it stopped or crashed; its log: "
+                + "\(launcher.logFile.path), or `journalctl --user -u nephod`)")
+    }
+
+    private func silentError(_ silent: DaemonSilent) -> NephoError {
+        if let host {
+            return NephoError(
+                .daemonUnavailable,
+                "nephod on \(host.host) sent nothing through ssh for \(Int(silent.seconds)) s (the network or the "
+                    + "host may be down); run the command again")
+        }
+        return silent.error
     }
 
     /// `NephoAPI`: every API method, one generic round trip.
@@ -179,10 +287,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 do {
                     while true {
                         guard let (method, line) = try nextNotificationLine() else {
-                            throw NephoError(
-                                .daemonUnavailable,
-                                "nephod closed the connection during \(stream.name) (it stopped or crashed; its log: "
-                                    + "\(launcher.logFile.path))")
+                            throw closedError(stream.name)
                         }
                         if method == DaemonRPC.streamItem {
                             let note = try JSONDecoder().decode(
@@ -198,8 +303,10 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                         }
                     }
                 } catch let silent as DaemonSilent {
-                    continuation.finish(throwing: silent.error)
+                    close()  // the connection is of no further use; the next call opens one
+                    continuation.finish(throwing: silentError(silent))
                 } catch {
+                    if (error as? NephoError)?.code == .daemonUnavailable { close() }
                     continuation.finish(throwing: error)
                 }
             }
@@ -251,12 +358,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         nextID += 1
         try write(RPCRequest(id: .int(id), method: method, params: params))
         while true {
-            guard let line = try readLine() else {
-                throw NephoError(
-                    .daemonUnavailable,
-                    "nephod closed the connection during \(method) (it stopped or crashed; its log: "
-                        + "\(launcher.logFile.path), or `journalctl --user -u nephod`)")
-            }
+            guard let line = try readLine() else { throw ConnectionClosed(method: method) }
             guard let reply = FastEnvelope.reply(line) else {
                 throw NephoError(.internalError, "nephod sent a reply to \(method) that is not a JSON object")
             }
@@ -304,6 +406,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         let id: Int64? = if case .int(let n)? = request.id { n } else { nil }
         let bytes = try FastEnvelope.request(id: id, method: request.method, params: request.params)
         guard UnixSocket.send(fd, bytes) else {
+            if host != nil { throw ConnectionClosed(method: request.method) }
             throw NephoError(
                 .daemonUnavailable,
                 "cannot write to nephod at \(paths.socket.path): \(String(cString: strerror(errno)))")
@@ -331,6 +434,11 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             buffer.append(contentsOf: chunk[0..<n])
         }
     }
+}
+
+/// The connection closed before the answer to `method`.
+struct ConnectionClosed: Error {
+    var method: String
 }
 
 /// The daemon sent nothing (not even a keep-alive) for the client's silence limit: it is

@@ -23,6 +23,9 @@ public struct DaemonLauncher: Sendable {
         self.autoStart = autoStart
     }
 
+    /// How the error for a daemon that is not running (and may not be started) begins.
+    public static let notRunning = "no nephod is running"
+
     /// Where an auto-started daemon writes its log: `$NEPHO_HOME/log/nephod.log`.
     public var logFile: URL { paths.home.appendingPathComponent("log/nephod.log") }
     public var lockFile: URL { paths.runtimeDirectory.appendingPathComponent("nephod.lock") }
@@ -36,7 +39,7 @@ public struct DaemonLauncher: Sendable {
             guard autoStart else {
                 throw NephoError(
                     .daemonUnavailable,
-                    "no nephod is running on \(socket), and auto-start is off (--no-autostart or NEPHO_NO_AUTOSTART=1). "
+                    "\(Self.notRunning) on \(socket), and auto-start is off (--no-autostart or NEPHO_NO_AUTOSTART=1). "
                         + "Start one with `nephod`, or `systemctl --user start nephod.socket`, or run the command with --foreground."
                 )
             }

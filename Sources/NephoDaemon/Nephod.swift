@@ -14,6 +14,7 @@ public enum Nephod {
     public static let usage = """
         usage: nephod [serve] [--on-demand] [--idle-timeout SECONDS] [--log-level LEVEL] [--ready-fd FD] [--log-file PATH]
                nephod install-units [--directory DIR] [--executable PATH]
+               nephod stdio [--no-autostart]
                nephod --version
 
         serve           listen on $XDG_RUNTIME_DIR/nepho/nephod.sock (or a socket passed by systemd)
@@ -22,6 +23,8 @@ public enum Nephod {
         --idle-timeout  seconds without clients before an on-demand daemon exits (0: never);
                         also NEPHOD_IDLE_TIMEOUT
         --log-level     trace, debug, info (default), notice, warning, error; also NEPHOD_LOG_LEVEL
+        stdio           join standard input and output to this user's nephod (starting it when none
+                        runs): what `nepho --host ssh://…` runs on this host through ssh
         install-units   write nephod.socket and nephod.service into ~/.config/systemd/user
         """
 

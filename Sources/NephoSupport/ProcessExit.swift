@@ -41,6 +41,17 @@ public final class ProcessExit: @unchecked Sendable {
         }
     }
 
+    /// The exit status, waiting up to `timeout` seconds for it (nil if still running):
+    /// for callers that are not async.
+    public func wait(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let status = lock.withLock({ status }) { return status }
+            guard Date() < deadline else { return nil }
+            usleep(5_000)
+        }
+    }
+
     private func reap() {
         var raw: Int32 = 0
         while waitpid(pid, &raw, 0) < 0 && errno == EINTR {}

@@ -269,6 +269,8 @@ public final class CloudFormationBench: @unchecked Sendable {
         public var capabilities: [String] = []
         /// CreateChangeSet's `IncludeNestedStacks`, when given.
         public var includeNestedStacks: Bool? = nil
+        /// The access key id the request was signed with (from its `Authorization` header).
+        public var accessKeyID: String? = nil
     }
 
     /// Every request since the start (or the last `reset`), oldest first.
@@ -280,7 +282,8 @@ public final class CloudFormationBench: @unchecked Sendable {
                 fault: $0["fault"] as? String,
                 status: $0["status"] as? Int, templateURL: $0["template_url"] as? String,
                 stackName: $0["stack_name"] as? String, capabilities: $0["capabilities"] as? [String] ?? [],
-                includeNestedStacks: $0["include_nested_stacks"] as? Bool)
+                includeNestedStacks: $0["include_nested_stacks"] as? Bool,
+                accessKeyID: $0["access_key_id"] as? String)
         }
         return action.map { name in calls.filter { $0.action == name } } ?? calls
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NephoClient
 import NephoDaemon
 import NephoEngine
 import NephoStore
@@ -18,6 +19,10 @@ public enum NephodProgram {
         if arguments.first == "monitor-host" {
             // Forks build monitors for the daemon (docs/daemon.md, "Memory"); before any thread exists.
             exit(MonitorHost.main(providers: providers))
+        }
+        if arguments.first == "stdio" {
+            // `nepho --host ssh://…` runs this through ssh (docs/remote.md): a pipe to the local nephod.
+            exit(StdioBridge.run(arguments: Array(arguments.dropFirst())))
         }
         if arguments.first == "monitor" {
             // One build's monitor (docs/daemon.md): spawned by the daemon, context on stdin.

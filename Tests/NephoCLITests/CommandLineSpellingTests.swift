@@ -31,6 +31,12 @@ import Testing
 
     @Test func globalOptionsBeforeTheCommandMoveAfterIt() {
         #expect(
+            CommandLineSpelling.normalize([
+                "--host", "ssh://ops@build", "--forward-credentials", "host", "list",
+            ]) == [
+                "host:list", "--host", "ssh://ops@build", "--forward-credentials",
+            ])
+        #expect(
             CommandLineSpelling.normalize(["--foreground", "formation:list"]) == [
                 "formation:list", "--foreground",
             ])

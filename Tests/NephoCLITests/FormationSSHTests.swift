@@ -118,8 +118,9 @@ final class SSHServer: @unchecked Sendable {
         (try? String(contentsOf: folder.appendingPathComponent("sshd.log"), encoding: .utf8)) ?? ""
     }
 
-    /// Starts the server, or nil when sshd is not installed.
-    static func start() async throws -> SSHServer? {
+    /// Starts the server, or nil when sshd is not installed. `environment` is set in every
+    /// session (sshd's `SetEnv`: what a host's own profile would set; values without spaces).
+    static func start(environment: [String: String] = [:]) async throws -> SSHServer? {
         guard
             let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"].first(where: {
                 FileManager.default.isExecutableFile(atPath: $0)
@@ -168,6 +169,7 @@ final class SSHServer: @unchecked Sendable {
             UsePAM no
             PermitRootLogin prohibit-password
             LogLevel VERBOSE
+            \(environment.isEmpty ? "" : "SetEnv " + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
 
             """.write(to: config, atomically: true, encoding: .utf8)
             let clientConfig = folder.appendingPathComponent("ssh_config")

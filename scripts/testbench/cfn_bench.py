@@ -166,6 +166,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         params.update({k: v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k == "Action"})
         action = params.get("Action") or f"{self.command} {urllib.parse.urlsplit(path).path}"
         entry = {"action": action, "method": self.command, "path": path, "fault": None, "status": None}
+        key = re.search(r"Credential=([^/,\s]+)/", self.headers.get("Authorization", ""))
+        if key:
+            entry["access_key_id"] = key.group(1)
         if params.get("TemplateURL"):
             entry["template_url"] = params["TemplateURL"]
         if params.get("StackName"):

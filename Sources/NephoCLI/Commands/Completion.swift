@@ -1,6 +1,8 @@
 import ArgumentParser
+import Foundation
 import NephoClient
 import NephoProtocol
+import NephoSupport
 
 extension Nepho {
     struct Completion: ParsableCommand {
@@ -240,11 +242,12 @@ extension Nepho {
 /// to be had: no candidates.
 enum Completions {
     @Sendable static func cloudlets(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        installed(DaemonClient()).filter { $0.hasPrefix(prefix) }
+        guard let client = client(arguments) else { return [] }
+        return installed(client).filter { $0.hasPrefix(prefix) }
     }
 
     @Sendable static func scenarios(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        let client = DaemonClient()
+        guard let client = client(arguments) else { return [] }
         return installed(client).flatMap { name -> [String] in
             // Only the cloudlets the prefix may still name are asked for their scenarios.
             guard name.hasPrefix(prefix) || prefix.hasPrefix(name + "/") else { return [] }
@@ -255,22 +258,42 @@ enum Completions {
 
     /// nepho's formations (from `state.db` only: no provider is asked while a shell waits).
     @Sendable static func formations(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        let listing = try? DaemonClient().request(API.formationList, FormationListParams(recordedOnly: true))
+        let listing = try? client(arguments)?.request(
+            API.formationList, FormationListParams(recordedOnly: true))
         return (listing?.formations ?? []).map(\.name).filter { $0.hasPrefix(prefix) }
+    }
+
+    /// The nanny the command being typed would ask: `--host` on its line, else `NEPHO_HOST`,
+    /// else the default host, else this machine's (docs/remote.md). nil: a host that cannot be
+    /// resolved (no candidates then).
+    static func client(_ arguments: [String]) -> DaemonClient? {
+        var option: String?
+        for (index, word) in arguments.enumerated() {
+            if word == "--host", index + 1 < arguments.count { option = arguments[index + 1] }
+            if word.hasPrefix("--host=") { option = String(word.dropFirst("--host=".count)) }
+        }
+        let environment = ProcessInfo.processInfo.environment
+        do {
+            let remote = try HostSettings.resolve(
+                option: option, environment: environment, config: NephoPaths(environment: environment).config)
+            return remote.map { DaemonClient(host: $0) } ?? DaemonClient()
+        } catch {
+            return nil
+        }
     }
 
     /// The cloudlets the registries list, as the cache holds them (`cloudlet:install`): no
     /// registry is asked while a shell waits.
     @Sendable static func registryCloudlets(_ arguments: [String], _ index: Int, _ prefix: String) -> [String]
     {
-        let result = try? DaemonClient().request(
+        let result = try? client(arguments)?.request(
             API.registrySearch, RegistrySearchParams(query: "", cachedOnly: true))
         return (result?.hits ?? []).map(\.name).filter { $0.hasPrefix(prefix) }.uniqued()
     }
 
     /// The parameters set in `params.yaml` (`parameter:get`, `parameter:unset`).
     @Sendable static func parameters(_ arguments: [String], _ index: Int, _ prefix: String) -> [String] {
-        let listing = try? DaemonClient().request(API.parameterList, NoParams())
+        let listing = try? client(arguments)?.request(API.parameterList, NoParams())
         return (listing?.parameters ?? []).map(\.key).filter { $0.hasPrefix(prefix) }
     }
 

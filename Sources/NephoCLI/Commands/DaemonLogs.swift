@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NephoClient
 import NephoProtocol
+import NephoSupport
 
 extension Nepho {
     struct DaemonLogs: AsyncParsableCommand {
@@ -25,12 +26,44 @@ extension Nepho {
 
         func run() async throws {
             let renderer = global.renderer
-            let client = DaemonClient(autoStart: false)
-            let file = client.launcher.logFile.path
+            let remote: RemoteHost?
+            let client: DaemonClient
+            do {
+                remote = try global.remoteHost()
+                client = try global.client(autoStart: false, remote: remote)
+            } catch {
+                throw renderer.report(error)
+            }
             let status = try? client.request(DaemonRPC.status, NoParams())
             let journal = status?.startedBy == DaemonStatusOrigin.systemd || status?.log == "journal"
+            var file = client.launcher.logFile.path
             var tail: [String] = []
-            if let data = FileManager.default.contents(atPath: file) {
+            if let remote {
+                // The log is on the host: its end, read through ssh.
+                file = status.map { $0.log == "journal" || $0.log == "stderr" ? "" : $0.log } ?? ""
+                if file.isEmpty { file = "~/.nepho/log/nephod.log" }
+                if !journal {
+                    let program = RemoteHost.sshProgram(environment: ProcessInfo.processInfo.environment)
+                    let path =
+                        file.hasPrefix("~/")
+                        ? "\"$HOME\"/" + RemoteHost.shellQuoted(String(file.dropFirst(2)))
+                        : RemoteHost.shellQuoted(file)
+                    let read = try await ProcessRunner.run(
+                        program[0],
+                        Array(program.dropFirst())
+                            + remote.sshArguments(
+                                command: "tail -n \(max(0, lines)) -- \(path) 2>/dev/null; true"),
+                        timeout: 120)
+                    guard read.succeeded else {
+                        throw renderer.report(
+                            NephoError(
+                                .daemonUnavailable,
+                                "cannot read \(file) on \(remote.host) (ssh: \(read.errorOutput.split(separator: "\n").last ?? "exit status \(read.status)"))"
+                            ))
+                    }
+                    tail = read.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
+                }
+            } else if let data = FileManager.default.contents(atPath: file) {
                 tail = String(decoding: data, as: UTF8.self).split(
                     separator: "\n", omittingEmptySubsequences: false
                 )

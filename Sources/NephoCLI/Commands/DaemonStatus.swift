@@ -20,13 +20,23 @@ extension Nepho {
                         .invalidInput, "daemon:status describes nephod; with --foreground there is no daemon")
                 )
             }
-            let client = DaemonClient(autoStart: false)
+            let remote: RemoteHost?
+            let client: DaemonClient
+            do {
+                remote = try global.remoteHost()
+                client = try global.client(autoStart: false, remote: remote)
+            } catch {
+                throw renderer.report(error)
+            }
             let status: DaemonStatus
             do {
                 status = try client.request(DaemonRPC.status, NoParams())
-            } catch let error as NephoError where error.code == .daemonUnavailable {
-                FileHandle.standardError.write(
-                    Data("nephod is not running (socket \(client.paths.socket.path))\n".utf8))
+            } catch let error as NephoError
+                where error.code == .daemonUnavailable
+                && (remote == nil || error.message.contains(DaemonLauncher.notRunning))
+            {
+                let place = remote.map { "on \($0.host)" } ?? "(socket \(client.paths.socket.path))"
+                FileHandle.standardError.write(Data("nephod is not running \(place)\n".utf8))
                 throw ExitCode(3)
             } catch {
                 throw renderer.report(error)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NephoClient
 import NephoProtocol
 import NephoSupport
 
@@ -7,7 +8,9 @@ import NephoSupport
 /// each event as it is stored, then the outcome). On a terminal (text output) a live
 /// table redrawn in place after each batch of events; elsewhere one line per event; with
 /// `-o json` one JSON object per line (docs/formations.md). Ctrl-C stops watching only:
-/// the build goes on, and the way back is printed.
+/// the build goes on, and the way back is printed. Watching a remote host (`--host`), a
+/// lost connection is made again with back-off, and the stream resumes after the last
+/// event shown: nothing lost, nothing twice (docs/remote.md).
 struct BuildWatcher {
     var api: any NephoAPI
     var name: String
@@ -30,32 +33,95 @@ struct BuildWatcher {
 
     /// Watches to the end; returns the exit status (0: the build succeeded).
     func run() async throws -> Int32 {
-        let interrupt = Self.detachOnInterrupt(name: name)
+        let remote = (api as? DaemonClient)?.host
+        let interrupt = Self.detachOnInterrupt(name: name, host: remote)
         defer { interrupt.cancel() }
         var table = LiveTable(name: name, color: color)
-        let progress = try await api.follow(
-            API.formationFollow, FormationFollowParams(name: name, build: build))
-        for try await item in progress {
-            switch item.kind {
-            case .build, .status:
-                if live, let build = item.build { table.draw(status: build.status) }
-            case .event:
-                guard let event = item.event else { continue }
-                table.add(event.event)
-                switch format {
-                case .json, .yaml:
-                    Renderer(format: format).streamItem(
-                        WatchLine(type: "event", formation: name, item: event))
-                case .text where !live: Self.say(Self.line(event.event))
-                default: break
+        var watched = build
+        var after: Int64 = 0
+        var lostSince: Date?
+        var attempt = 0
+        while true {
+            do {
+                let progress = try await api.follow(
+                    API.formationFollow, FormationFollowParams(name: name, build: watched, after: after))
+                if lostSince != nil, let remote {
+                    Self.note("reconnected to \(remote.host); resuming after event \(after)")
+                    lostSince = nil
+                    attempt = 0
                 }
-            case .end:
-                guard let build = item.build else { continue }
-                if live { table.draw(status: build.status) }
-                return finish(build, outputs: item.outputs ?? [:])
+                for try await item in progress {
+                    if let status = try show(item, table: &table, watched: &watched, after: &after) {
+                        return status
+                    }
+                }
+                throw NephoError(
+                    .daemonUnavailable, "the stream of \(name)'s build ended without its outcome")
+            } catch let error as NephoError where error.code == .daemonUnavailable && remote != nil {
+                let since = lostSince ?? Date()
+                lostSince = since
+                let remote = remote!
+                guard Date().timeIntervalSince(since) < Self.reconnectLimit else {
+                    throw NephoError(
+                        .daemonUnavailable,
+                        "\(error.message); gave up reconnecting after \(Int(Self.reconnectLimit / 60)) minutes. "
+                            + "The build goes on there; reattach with: nepho --host \(remote.url) formation:watch \(name)"
+                    )
+                }
+                // Ctrl-C reaches ssh too (it shares the terminal): give the interrupt's
+                // handler the moment it needs to detach before a reconnect is announced.
+                try await Task.sleep(nanoseconds: 200_000_000)
+                attempt += 1
+                let delay = min(Self.firstDelay * pow(2, Double(attempt - 1)), 30)
+                Self.note(
+                    "connection to \(remote.host) lost (\(error.message)); reconnecting in \(Self.seconds(delay)) "
+                        + "(attempt \(attempt); Ctrl-C detaches)")
+                try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
             }
         }
-        throw NephoError(.daemonUnavailable, "the stream of \(name)'s build ended without its outcome")
+    }
+
+    /// How long a lost connection is tried again before the watch gives up (10 minutes).
+    static let reconnectLimit: Double = 600
+    /// The first wait before reconnecting; then twice as long each time, at most 30 s.
+    static let firstDelay: Double = 1
+
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// A line on standard error (the output stays the stream's).
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data(TerminalText.safe(line + "\n").utf8))
+    }
+
+    /// Shows one item; the exit status once the build's outcome came.
+    private func show(
+        _ item: BuildProgress, table: inout LiveTable, watched: inout Int64?, after: inout Int64
+    )
+        throws -> Int32?
+    {
+        switch item.kind {
+        case .build, .status:
+            if let build = item.build, watched == nil { watched = build.id }
+            if live, let build = item.build { table.draw(status: build.status) }
+        case .event:
+            guard let event = item.event else { return nil }
+            after = max(after, event.sequence)
+            table.add(event.event)
+            switch format {
+            case .json, .yaml:
+                Renderer(format: format).streamItem(
+                    WatchLine(type: "event", formation: name, item: event))
+            case .text where !live: Self.say(Self.line(event.event))
+            default: break
+            }
+        case .end:
+            guard let build = item.build else { return nil }
+            if live { table.draw(status: build.status) }
+            return finish(build, outputs: item.outputs ?? [:])
+        }
+        return nil
     }
 
     private func finish(_ build: BuildSummary, outputs: [String: String]) -> Int32 {
@@ -133,12 +199,14 @@ struct BuildWatcher {
     }
 
     /// Ctrl-C: say how to come back, and leave; the build is not touched.
-    static func detachOnInterrupt(name: String) -> DispatchSourceSignal {
+    static func detachOnInterrupt(name: String, host: RemoteHost? = nil) -> DispatchSourceSignal {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let command =
+            host.map { "nepho --host \($0.url) formation:watch \(name)" } ?? "nepho formation:watch \(name)"
         source.setEventHandler {
             FileHandle.standardError.write(
-                Data("\ndetached; the build goes on. Reattach with: nepho formation:watch \(name)\n".utf8))
+                Data("\ndetached; the build goes on. Reattach with: \(command)\n".utf8))
             exit(130)
         }
         source.resume()

@@ -3,6 +3,8 @@
 //   nepho-bench-rpc echo-server SOCKET         a bare line echo server on a Unix socket
 //   nepho-bench-rpc echo-client SOCKET COUNT   the same round trips against the echo server
 //   nepho-bench-rpc codec COUNT                the JSON work of one round trip, without sockets
+//   nepho-bench-rpc rpc-remote URL COUNT       connect (ssh + nephod stdio + handshake), then daemon.ping
+//                                              and parameter.list through ssh (NEPHO_SSH_COMMAND picks ssh)
 import Foundation
 import NephoClient
 import NephoProtocol
@@ -52,6 +54,36 @@ case "rpc":
         engine.append(now() - start)
     }
     report("nephod parameter.list (engine)", engine)
+
+case "rpc-remote":
+    let host = try RemoteHost.parse(arguments[1])
+    let count = Int(arguments[2]) ?? 1000
+    var connects: [UInt64] = []
+    for _ in 0..<20 {
+        let client = DaemonClient(autoStart: false, host: host)
+        let start = now()
+        try client.connect()
+        connects.append(now() - start)
+        client.close()
+    }
+    report("connect: ssh + nephod stdio + handshake", connects)
+    let client = DaemonClient(autoStart: false, host: host)
+    try client.connect()
+    for _ in 0..<100 { _ = try client.request(DaemonRPC.ping, NoParams()) }  // warm up
+    var samples: [UInt64] = []
+    for _ in 0..<count {
+        let start = now()
+        _ = try client.request(DaemonRPC.ping, NoParams())
+        samples.append(now() - start)
+    }
+    report("daemon.ping through ssh", samples)
+    var engine: [UInt64] = []
+    for _ in 0..<min(count, 1000) {
+        let start = now()
+        _ = try client.request(API.parameterList, NoParams())
+        engine.append(now() - start)
+    }
+    report("parameter.list through ssh", engine)
 
 case "codec":
     // Where a round trip's time goes: the JSON work of each side, without sockets.
@@ -118,6 +150,8 @@ case "echo-client":
     report("bare Unix-socket echo (same bytes)", samples)
 
 default:
-    print("usage: nepho-bench-rpc rpc COUNT | echo-server SOCKET | echo-client SOCKET COUNT")
+    print(
+        "usage: nepho-bench-rpc rpc COUNT | rpc-remote URL COUNT | echo-server SOCKET | echo-client SOCKET COUNT"
+    )
     exit(64)
 }
