@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
+                "NephoProtocol", "NephoEngine", "NephoCore", "NephoSupport", "NephoAWS", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
