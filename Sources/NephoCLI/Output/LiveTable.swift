@@ -117,7 +117,8 @@ struct LiveTable {
             done = min(estimate.done, estimate.total)
             total = max(estimate.total, 1)
             if estimate.rollingBack { label = "  rollback [" }
-            eta = Self.eta(estimate, since: estimatedAt)
+            // Once the build has ended there is nothing left to forecast.
+            if status.hasSuffix("_IN_PROGRESS") { eta = Self.eta(estimate, since: estimatedAt) }
         }
         let barWidth = 30
         let filled = barWidth * min(done, total) / total
