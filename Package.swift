@@ -66,6 +66,8 @@ let package = Package(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
             path: "bench/daemon-rpc/Sources"),
         .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        .executableTarget(
+            name: "nepho-bench-eta", dependencies: ["NephoCore", "NephoSupport"], path: "bench/eta/Sources"),
         // Test support: the CloudFormation test bench, and nephod with a test-only third
         // provider (`local`, docs/providers.md).
         .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),

@@ -48,7 +48,14 @@ struct BuildForecaster {
             table.add(
                 build: sameScenario ? events : events.filter { !Self.isProvisioner($0.resourceType) },
                 stack: other.name)
-            if sameScenario { table.add(phases: events) }
+            if sameScenario {
+                table.add(phases: events)
+                if build.error == nil, let start = Timestamp.date(build.startedAt),
+                    let end = build.finishedAt.flatMap(Timestamp.date)
+                {
+                    table.add(milestones: events, operation: Self.operation(build), start: start, end: end)
+                }
+            }
         }
         return table
     }
@@ -109,11 +116,16 @@ struct BuildForecaster {
 
     /// The estimate of `build` given its events so far.
     static func estimate(
-        _ estimator: BuildEstimator, build: BuildRecord, events: [ObservedEvent], now: Date = Date()
+        _ estimator: BuildEstimator, build: BuildRecord, events: [ObservedEvent], vagrant: Bool,
+        now: Date = Date()
     ) -> BuildEstimate {
-        let forecast = estimator.forecast(events, now: now)
         let started = Timestamp.date(build.startedAt) ?? now
         let finished = build.finishedAt.flatMap(Timestamp.date)
+        // A vagrant build has no template: vagrant's steps and the provisioner's phases are its plan.
+        let forecast =
+            vagrant
+            ? estimator.forecastVagrant(events, start: started, now: now, finished: finished != nil)
+            : estimator.forecast(events, now: now)
         return BuildEstimate(
             done: forecast.done, total: forecast.total, rollingBack: forecast.rollingBack,
             elapsedSeconds: max(0, (finished ?? now).timeIntervalSince(started)),

@@ -75,7 +75,8 @@ extension LocalAPI {
                 let events = try? lifecycle.store.events(buildID: build.id)
             {
                 summary.progress = BuildForecaster.estimate(
-                    estimator, build: build, events: events.compactMap(BuildForecaster.observed))
+                    estimator, build: build, events: events.compactMap(BuildForecaster.observed),
+                    vagrant: record.provider == Providers.vagrant.provider.id)
             }
             return summary
         }
@@ -186,7 +187,11 @@ extension LocalAPI {
         var observed = try store.events(buildID: build.id, limit: Int(min(params.after, 100_000)))
             .compactMap(BuildForecaster.observed)
         func estimate(_ build: BuildRecord) -> BuildEstimate? {
-            estimator.map { BuildForecaster.estimate($0, build: build, events: observed) }
+            estimator.map {
+                BuildForecaster.estimate(
+                    $0, build: build, events: observed,
+                    vagrant: formation.provider == Providers.vagrant.provider.id)
+            }
         }
         send(
             BuildProgress(

@@ -169,6 +169,11 @@ struct VagrantFormationEndToEndTests {
         let statuses = lines.compactMap { $0["status"] as? String }
         for phase in 1...6 { #expect(statuses.contains("PHASE \(phase)/6"), "phase \(phase) missing") }
         #expect(statuses.contains("PROVISIONER_SUCCESS"))
+        // Progress from vagrant's steps and the provisioner's six phases, never above its total.
+        let progress = lines.filter { $0["type"] as? String == "progress" }
+        #expect(!progress.isEmpty, "\(watched.output)")
+        #expect(progress.allSatisfy { ($0["done"] as? Int ?? 99) <= ($0["total"] as? Int ?? 0) })
+        #expect(progress.contains { ($0["total"] as? Int ?? 0) >= 6 }, "\(progress)")
 
         // Every event of the transcript exactly once, in order, across the two monitors.
         let stored = try await storedEventIDs(nepho, "wiki")

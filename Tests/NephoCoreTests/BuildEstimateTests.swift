@@ -39,9 +39,20 @@ import Testing
 
     @Test func remainingTimeMovesFromMedianToP90ThenBeyond() {
         let stats = DurationStats(count: 5, median: 100, p90: 160)
-        #expect(stats.remaining(after: 40) == 60)
-        #expect(stats.remaining(after: 120) == 40)
-        #expect(stats.remaining(after: 400) == 100)
+        // Early: about what is left to the median.
+        #expect(abs(stats.remaining(after: 1) - 99) < 0.5)
+        #expect(abs(stats.remaining(after: 40) - 60) < 1)
+        // At the median: its 75th percentile is the expected end (log-normal, sigma ln 1.6 / 1.2816).
+        let sigma = log(1.6) / 1.2815515655
+        #expect(abs(stats.remaining(after: 100) - (100 * exp(sigma * 0.6745) - 100)) < 0.5)
+        // At the p90: its 95th percentile; past it, beyond.
+        #expect(abs(stats.remaining(after: 160) - (100 * exp(sigma * 1.6449) - 160)) < 0.5)
+        #expect(100 + stats.remaining(after: 100) < 160 + stats.remaining(after: 160))
+        #expect(400 + stats.remaining(after: 400) > 400)
+        // No spread: the median, then a quarter of the time so far.
+        let flat = DurationStats(count: 3, median: 100, p90: 100)
+        #expect(flat.remaining(after: 40) == 60)
+        #expect(flat.remaining(after: 200) == 50)
     }
 
     @Test func spansRunFromInProgressToTheTerminalStatusPerOperation() {
@@ -344,5 +355,54 @@ import Testing
         let forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(50))
         #expect(forecast.remaining == 50)
         #expect(forecast.done == 1 && forecast.total == 4)
+    }
+
+    // MARK: vagrant
+
+    /// A vagrant `up` like Fixtures/vagrant/up-success.txt, `stretch` times as slow.
+    static func vagrantUp(_ stretch: Double, until: Double = .infinity) -> [ObservedEvent] {
+        let steps: [(Double, String, String, String?)] = [
+            (0, "Vagrant::Machine", "UP_START", nil),
+            (0, "Vagrant::Machine", "INFO", "==> default: Importing base box 'bento/amazonlinux-2023'..."),
+            (22, "Vagrant::Machine", "INFO", "==> default: Booting VM..."),
+            (57, "Vagrant::Machine", "OUTPUT", "==> default: Machine booted and ready!"),
+            (58, "Vagrant::Machine", "INFO", "==> default: Running provisioner: bootstrap (shell)..."),
+            (62, "Vagrant::Provisioner", "PHASE 1/2", "Updating the system"),
+            (78, "Vagrant::Provisioner", "PHASE 2/2", "Installing Apache"),
+            (110, "Vagrant::Machine", "UP_END", nil),
+        ]
+        return steps.filter { $0.0 * stretch <= until }.map {
+            event($0.0 * stretch, "default", $0.1, $0.2, $0.3)
+        }
+    }
+
+    @Test func vagrantBuildsCountStepsAndPhasesAndLearnTheTimeToTheEnd() {
+        var table = DurationTable()
+        for stretch in [0.9, 1.0, 1.1] {
+            table.add(
+                milestones: Self.vagrantUp(stretch), operation: .create, start: Self.t0,
+                end: Self.t0.addingTimeInterval(110 * stretch))
+        }
+        #expect(table.milestoneLists[.create]?.first == "default UP_START")
+        let estimator = BuildEstimator(
+            graph: ResourceGraph(nodes: []), table: table, operation: .create, stack: "wiki", phaseTotal: 2)
+        // Booted, 10 s since, of the 53 s it usually takes from there to the end.
+        let events = Self.vagrantUp(1, until: 57)
+        let forecast = estimator.forecastVagrant(
+            events, start: Self.t0, now: Self.t0.addingTimeInterval(67), finished: false)
+        #expect(forecast.total == 7)  // 5 vagrant steps + 2 phases
+        #expect(forecast.done == 4)
+        #expect(forecast.remaining == 43)
+        #expect(forecast.basis == .learned)
+        let end = estimator.forecastVagrant(
+            Self.vagrantUp(1), start: Self.t0, now: Self.t0.addingTimeInterval(111), finished: true)
+        #expect(end.done == end.total && end.remaining == 0)
+        // Nothing learned: counted all the same, no ETA.
+        let fresh = BuildEstimator(
+            graph: ResourceGraph(nodes: []), table: DurationTable(), operation: .create, stack: "wiki",
+            phaseTotal: 2)
+        let unknown = fresh.forecastVagrant(
+            events, start: Self.t0, now: Self.t0.addingTimeInterval(67), finished: false)
+        #expect(unknown.remaining == nil && unknown.done == 4 && unknown.total == 6)
     }
 }

@@ -47,6 +47,31 @@ public struct BuildEstimator: Sendable {
         self.phaseTotal = phaseTotal
     }
 
+    /// A vagrant build: its milestones (vagrant's steps, the provisioner's phases) counted,
+    /// and the time from the last one reached to the end as learned from earlier builds.
+    public func forecastVagrant(_ events: [ObservedEvent], start: Date, now: Date, finished: Bool)
+        -> BuildForecast
+    {
+        let reached = VagrantMilestones.reached(events)
+        let phases = phaseProgress(events.sorted { $0.date < $1.date })
+        let steps = reached.filter { !$0.0.hasPrefix("PHASE ") }.count
+        let learnedSteps = (table.milestoneLists[operation] ?? []).filter { !$0.hasPrefix("PHASE ") }.count
+        let phaseCount = max(phaseTotal, events.compactMap { PhaseClock.phase($0)?.total }.max() ?? 0)
+        let total = max(learnedSteps, steps) + phaseCount
+        let done = finished ? total : min(steps + min(phases.done, phaseCount), total)
+        var remaining: Double?
+        var basis = DurationSource.guess
+        let last = ([("start", start)] + reached).last!
+        if finished {
+            remaining = 0
+        } else if let stats = table.milestoneStats(last.0, operation) {
+            remaining = stats.remaining(after: now.timeIntervalSince(last.1))
+            basis = .learned
+        }
+        return BuildForecast(
+            done: done, total: total, rollingBack: false, remaining: remaining, overdue: [], basis: basis)
+    }
+
     public func forecast(_ events: [ObservedEvent], now: Date) -> BuildForecast {
         let sorted = events.sorted { $0.date < $1.date }
         let spans = ResourceSpan.spans(sorted, stack: stack)
@@ -75,7 +100,7 @@ public struct BuildEstimator: Sendable {
             if let span = latest[id], isDone(span) { done += 1 + nestedCount }
         }
         total += phaseTotal
-        done += phases.done
+        done += min(phases.done, phaseTotal)
         let (remaining, overdue, basis) = forward(
             universe: universe, latest: latest, phases: phases, now: now)
         let finished = stackEvents.last.map { !$0.status.hasSuffix("_IN_PROGRESS") } ?? false
@@ -105,7 +130,7 @@ public struct BuildEstimator: Sendable {
         var phases = Phases()
         for event in events {
             if let phase = PhaseClock.phase(event), phase.number > phases.done {
-                phases.done = min(phase.number, phaseTotal)
+                phases.done = min(phase.number, max(phaseTotal, phase.total))
                 phases.lastAt = event.date
             }
             if event.resourceType == "AWS::CloudFormation::WaitCondition",

@@ -108,8 +108,17 @@ public struct DurationStats: Sendable, Equatable {
     public init?(_ values: [Double]) {
         let sorted = values.filter(\.isFinite).sorted()
         guard !sorted.isEmpty else { return nil }
-        self.init(
-            count: sorted.count, median: Self.quantile(sorted, 0.5), p90: Self.quantile(sorted, 0.9))
+        let median = Self.quantile(sorted, 0.5)
+        var p90 = Self.quantile(sorted, 0.9)
+        // Under ten samples the interpolated p90 sits low (five samples have no tenth
+        // above it): also take a log-normal's, its spread from the median absolute
+        // deviation of the logarithms (robust like the median), and keep the larger.
+        if sorted.count < 10, median > 0, sorted.allSatisfy({ $0 > 0 }) {
+            let deviations = sorted.map { abs(log($0 / median)) }.sorted()
+            let sigma = 1.4826 * Self.quantile(deviations, 0.5)
+            p90 = max(p90, median * exp(1.2816 * sigma))
+        }
+        self.init(count: sorted.count, median: median, p90: p90)
     }
 
     /// The `q` quantile of sorted values.
@@ -121,13 +130,33 @@ public struct DurationStats: Sendable, Equatable {
         return sorted[low] + (sorted[high] - sorted[low]) * (position - Double(low))
     }
 
-    /// The time left for a resource at work for `elapsed` seconds: to its median while it
-    /// is under it; past the median, to its p90; past the p90, a quarter of the time it has
-    /// taken so far (the longer it ran past what it usually takes, the less it says).
+    /// The time left for a resource at work for `elapsed` seconds: the median of its
+    /// duration given that it has already taken `elapsed`, under a log-normal fitted to the
+    /// median and p90. At the start that is the median; once it has run as long as its
+    /// median, its 75th percentile; at its p90, its 95th: toward the p90, then beyond.
+    /// Without a spread (median = p90): to the median, then a quarter of the time so far.
     public func remaining(after elapsed: Double) -> Double {
-        if elapsed < median { return median - elapsed }
-        if elapsed < p90 { return p90 - elapsed }
-        return max(1, elapsed / 4)
+        let sigma = median > 0 && p90 > median ? log(p90 / median) / 1.281_551_565_5 : 0
+        guard sigma > 0.001, elapsed > 0 else {
+            if elapsed < median { return median - elapsed }
+            return max(1, elapsed / 4)
+        }
+        let reached = Self.normalCDF(log(elapsed / median) / sigma)
+        let conditional = median * exp(sigma * Self.normalQuantile((1 + reached) / 2))
+        return max(conditional - elapsed, 0.5)
+    }
+
+    static func normalCDF(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
+
+    /// Φ⁻¹ by bisection (only a few calls per estimate).
+    static func normalQuantile(_ p: Double) -> Double {
+        var low = -10.0
+        var high = 10.0
+        for _ in 0..<80 {
+            let middle = (low + high) / 2
+            if normalCDF(middle) < p { low = middle } else { high = middle }
+        }
+        return (low + high) / 2
     }
 }
 
@@ -188,6 +217,10 @@ public struct DurationTable: Sendable {
     public private(set) var phaseSamples: [Int: [Double]] = [:]
     /// The builds the samples came from.
     public private(set) var builds = 0
+    /// Vagrant builds: seconds from each milestone (`VagrantMilestones`) to the build's end, by operation.
+    public private(set) var milestoneSamples: [String: [Double]] = [:]
+    /// The milestones of the latest learned vagrant build, by operation: how many steps a build has.
+    public private(set) var milestoneLists: [ResourceOperation: [String]] = [:]
 
     public init() {}
 
@@ -206,6 +239,26 @@ public struct DurationTable: Sendable {
         for (number, seconds) in PhaseClock.durations(events) {
             phaseSamples[number, default: []].append(seconds)
         }
+    }
+
+    /// Adds a finished vagrant build of the same cloudlet and scenario (`start`, `end`: the build's).
+    public mutating func add(
+        milestones events: [ObservedEvent], operation: ResourceOperation, start: Date, end: Date
+    ) {
+        let reached = [("start", start)] + VagrantMilestones.reached(events)
+        guard reached.count > 1 else { return }
+        for (name, date) in reached where date <= end {
+            milestoneSamples["\(operation.rawValue) \(name)", default: []].append(end.timeIntervalSince(date))
+        }
+        milestoneLists[operation] = reached.dropFirst().map(\.0)
+    }
+
+    /// Seconds from `milestone` to the end, learned; nil when not seen `minimumSamples` times.
+    public func milestoneStats(_ milestone: String, _ operation: ResourceOperation) -> DurationStats? {
+        guard let values = milestoneSamples["\(operation.rawValue) \(milestone)"],
+            values.count >= Self.minimumSamples
+        else { return nil }
+        return DurationStats(values)
     }
 
     public func stats(_ type: String, _ operation: ResourceOperation) -> (DurationStats, DurationSource) {
@@ -272,5 +325,37 @@ public enum PhaseClock {
             let total = Int(text[range.upperBound...].prefix { $0.isNumber }), number >= 1, number <= total
         else { return nil }
         return (number, total)
+    }
+}
+
+/// A vagrant build's milestones: vagrant's own steps (`==> default: Booting VM...`, each
+/// machine's `UP_START`) and the provisioner's phases (`PHASE N/T`). Learned per cloudlet
+/// and scenario as the time from each milestone to the build's end.
+public enum VagrantMilestones {
+    /// The milestone an event marks; nil for other events.
+    public static func milestone(_ event: ObservedEvent) -> String? {
+        guard event.resourceType.hasPrefix("Vagrant::") else { return nil }
+        if event.status.hasPrefix("PHASE ") { return event.status }
+        if event.status.hasSuffix("_START") { return "\(event.logicalID) \(event.status)" }
+        guard event.status == "INFO" || event.status == "OUTPUT", let reason = event.reason,
+            reason.hasPrefix("==> ")
+        else { return nil }
+        // `==> default: Booting VM...` → `default: Booting VM`; the rest of the line varies.
+        var text = reason.dropFirst(4).prefix { !$0.isNewline }
+        if let quote = text.firstIndex(where: { $0 == "'" || $0 == "(" }) { text = text[..<quote] }
+        let step = text.trimmingCharacters(in: CharacterSet(charactersIn: " .:"))
+        return step.isEmpty ? nil : step
+    }
+
+    /// Each milestone of a build in order, with its first time.
+    public static func reached(_ events: [ObservedEvent]) -> [(String, Date)] {
+        var seen = Set<String>()
+        var result: [(String, Date)] = []
+        for event in events.sorted(by: { $0.date < $1.date }) {
+            guard let name = milestone(event), !seen.contains(name) else { continue }
+            seen.insert(name)
+            result.append((name, event.date))
+        }
+        return result
     }
 }
