@@ -193,11 +193,10 @@ extension LocalAPI {
                     vagrant: formation.provider == Providers.vagrant.provider.id)
             }
         }
-        send(
-            BuildProgress(
-                kind: .build, build: lifecycle.summary(build, of: formation), estimate: estimate(build)))
+        send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
-        var lastStatus = Date()
+        // The first look sends a status with the estimate, once the history is read.
+        var lastStatus = Date.distantPast
         // inotify reports a commit's first write to the journal, which comes before the commit
         // is visible to readers (its fsync can take seconds on a busy machine, and makes no
         // further event): a wake that finds nothing new looks again every 50 ms for two

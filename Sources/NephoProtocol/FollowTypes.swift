@@ -38,7 +38,7 @@ public struct BuildProgress: Codable, Sendable, Equatable {
     public var event: SequencedEvent?
     /// With `end`: the formation's outputs.
     public var outputs: [String: String]?
-    /// With `build`, `status` and `end`: progress and the ETA (nil from an older daemon).
+    /// With `status` and `end`: progress and the ETA (nil from an older daemon).
     public var estimate: BuildEstimate?
 
     public init(
@@ -62,7 +62,7 @@ public struct BuildProgress: Codable, Sendable, Equatable {
 }
 
 /// Where a build in flight stands and how long it has left (docs/formations.md,
-/// "Progress and ETA"): with `formation.follow`'s `build`, `status` and `end` items, and
+/// "Progress and ETA"): with `formation.follow`'s `status` and `end` items, and
 /// per formation in `formation.list` while its last build runs.
 public struct BuildEstimate: Codable, Sendable, Equatable {
     /// Resources (nested stacks' included) and provisioner phases done; never above `total`.
