@@ -10,6 +10,12 @@ import NephoSupport
 struct BuildForecaster {
     var store: StateStore
     var catalog: CloudletCatalog?
+    /// Tables already learned in this request, by scope, cloudlet and scenario (a listing
+    /// with many builds in flight reads the history once per kind of formation).
+    final class Cache: @unchecked Sendable {
+        var tables: [String: DurationTable] = [:]
+    }
+    var cache = Cache()
     /// How many of the latest finished builds the durations are learned from.
     static let historyLimit = 200
 
@@ -30,13 +36,14 @@ struct BuildForecaster {
             || type.hasPrefix("Nepho::")
     }
 
-    /// The durations learned from finished builds in `formation`'s scope, other than `excluding`.
-    func table(for formation: FormationRecord, excluding: Int64?) throws -> DurationTable {
+    /// The durations learned from the finished builds in `formation`'s scope.
+    func table(for formation: FormationRecord) throws -> DurationTable {
         let scope = Self.scope(formation)
+        let key = "\(scope)\u{0}\(formation.cloudlet)\u{0}\(formation.scenario)"
+        if let known = cache.tables[key] { return known }
         var finished: [(BuildRecord, FormationRecord)] = []
         for other in try store.formations() where Self.scope(other) == scope {
-            for build in try store.builds(formationID: other.id)
-            where build.finishedAt != nil && build.id != excluding {
+            for build in try store.builds(formationID: other.id) where build.finishedAt != nil {
                 finished.append((build, other))
             }
         }
@@ -57,6 +64,7 @@ struct BuildForecaster {
                 }
             }
         }
+        cache.tables[key] = table
         return table
     }
 
@@ -99,8 +107,8 @@ struct BuildForecaster {
         let graph = ResourceGraph.from(template: root) { url in
             // A nested stack's template that is a file of the cloudlet, next to its parent.
             guard !url.contains("://"), RelativePath.problem(url) == nil else { return nil }
-            let child = folder.appendingPathComponent(url).standardizedFileURL
-            guard child.path.hasPrefix(patterns.path + "/") else { return nil }
+            let child = folder.appendingPathComponent(url).resolvingSymlinksInPath()
+            guard child.path.hasPrefix(patterns.resolvingSymlinksInPath().path + "/") else { return nil }
             return try? YAMLParser().parseFile(child)
         }
         return (graph, phases)
@@ -109,7 +117,7 @@ struct BuildForecaster {
     func estimator(for formation: FormationRecord, build: BuildRecord) throws -> BuildEstimator {
         let (graph, phases) = plan(for: formation)
         return BuildEstimator(
-            graph: graph, table: try table(for: formation, excluding: build.id),
+            graph: graph, table: try table(for: formation),
             operation: Self.operation(build),
             stack: formation.name, phaseTotal: phases)
     }
