@@ -55,7 +55,7 @@ let package = Package(
         .target(
             name: "NephoCLI",
             dependencies: [
-                "NephoProtocol", "NephoEngine", "NephoSupport", "NephoAWS", "NephoClient",
+                "NephoProtocol", "NephoEngine", "NephoCore", "NephoSupport", "NephoAWS", "NephoClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "nepho", dependencies: ["NephoCLI"]),
@@ -67,6 +67,8 @@ let package = Package(
             name: "nepho-bench-rpc", dependencies: ["NephoClient", "NephoProtocol"],
             path: "bench/daemon-rpc/Sources"),
         .executableTarget(name: "nepho-bench-aws", dependencies: ["NephoAWS"]),
+        .executableTarget(
+            name: "nepho-bench-eta", dependencies: ["NephoCore", "NephoSupport"], path: "bench/eta/Sources"),
         // Test support: the CloudFormation test bench, and nephod with a test-only third
         // provider (`local`, docs/providers.md).
         .target(name: "NephoTestBench", dependencies: ["NephoAWS", "NephoHTTP", "NephoSupport"]),

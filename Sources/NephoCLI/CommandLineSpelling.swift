@@ -36,11 +36,27 @@ public enum CommandLineSpelling {
                 break
             }
         }
-        let command = joined(Array(rest))
+        let command = bareChart(joined(Array(rest)))
         guard !leading.isEmpty, let name = command.first, !name.hasPrefix("-") else {
             return leading + command
         }
         return [name] + leading + command.dropFirst()
+    }
+
+    /// `formation:logs NAME --chart` without a kind is `--chart terminal`.
+    static func bareChart(_ arguments: [String]) -> [String] {
+        guard arguments.first == "formation:logs" else { return arguments }
+        var result: [String] = []
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--" { return result + arguments[index...] }
+            let next = index + 1 < arguments.count ? arguments[index + 1] : nil
+            if argument == "--chart", next != "terminal", next != "html" {
+                result.append("--chart=terminal")
+            } else {
+                result.append(argument)
+            }
+        }
+        return result
     }
 
     static func joined(_ arguments: [String]) -> [String] {

@@ -80,8 +80,8 @@ public struct Scenario: Sendable, Equatable {
 }
 
 /// Paths inside a cloudlet must stay inside it.
-enum RelativePath {
-    static func problem(_ path: String) -> String? {
+public enum RelativePath {
+    public static func problem(_ path: String) -> String? {
         if path.isEmpty { return "must not be empty" }
         if path.hasPrefix("/") { return "\"\(path)\" must be relative to the cloudlet" }
         if path.split(separator: "/").contains("..") {

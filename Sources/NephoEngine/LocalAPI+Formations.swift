@@ -62,11 +62,23 @@ extension LocalAPI {
             params.all == true
                 || (try? lifecycle.driver(of: record))?.succeeded(.destroy, record.status) != true
         }
-        var summaries = records.map {
-            FormationSummary(
-                name: $0.name, cloudlet: $0.cloudlet, scenario: $0.scenario, status: $0.status,
-                stackID: $0.stackID,
-                createdAt: $0.createdAt, source: "nepho")
+        let forecaster = BuildForecaster(store: lifecycle.store, catalog: try? catalog())
+        var summaries = records.map { record in
+            var summary = FormationSummary(
+                name: record.name, cloudlet: record.cloudlet, scenario: record.scenario,
+                status: record.status,
+                stackID: record.stackID,
+                createdAt: record.createdAt, source: "nepho")
+            // A build in flight: its progress and ETA.
+            if let build = try? lifecycle.store.builds(formationID: record.id).last, build.finishedAt == nil,
+                let estimator = try? forecaster.estimator(for: record, build: build),
+                let events = try? lifecycle.store.events(buildID: build.id)
+            {
+                summary.progress = BuildForecaster.estimate(
+                    estimator, build: build, events: events.compactMap(BuildForecaster.observed),
+                    vagrant: record.provider == Providers.vagrant.provider.id)
+            }
+            return summary
         }
         var warnings: [String] = []
         if params.recordedOnly == true { return FormationListResult(formations: summaries, warnings: []) }
@@ -169,8 +181,22 @@ extension LocalAPI {
                 .notFound, "formation \(params.name) has no build \(params.build.map(String.init) ?? "")")
         }
         guard params.after >= 0 else { throw NephoError(.invalidInput, "\"after\" must be 0 or more") }
+        // Progress and the ETA: the durations learned before this build, its template, its events.
+        let estimator = try? BuildForecaster(store: store, catalog: try? catalog())
+            .estimator(for: formation, build: build)
+        var observed = try store.events(buildID: build.id, limit: Int(min(params.after, 100_000)))
+            .compactMap(BuildForecaster.observed)
+        func estimate(_ build: BuildRecord) -> BuildEstimate? {
+            estimator.map {
+                BuildForecaster.estimate(
+                    $0, build: build, events: observed,
+                    vagrant: formation.provider == Providers.vagrant.provider.id)
+            }
+        }
         send(.started(lifecycle.summary(build, of: formation)))
         var after = params.after
+        // The first look sends a status with the estimate, once the history is read.
+        var lastStatus = Date.distantPast
         // inotify reports a commit's first write to the journal, which comes before the commit
         // is visible to readers (its fsync can take seconds on a busy machine, and makes no
         // further event): a wake that finds nothing new looks again every 50 ms for two
@@ -184,16 +210,27 @@ extension LocalAPI {
             for event in events {
                 send(.event(Self.sequenced(event)))
                 after = event.sequence
+                if let event = BuildForecaster.observed(event) { observed.append(event) }
             }
             if events.count == 1000 { continue }
             if current.finishedAt != nil {
                 let outputs = try store.formation(id: formation.id)?.outputs ?? [:]
-                send(.end(lifecycle.summary(current, of: formation), outputs: outputs))
+                send(
+                    BuildProgress(
+                        kind: .end, build: lifecycle.summary(current, of: formation), outputs: outputs,
+                        estimate: estimate(current)))
                 return
             }
-            // After each batch of events, or a change of status: where the build stands.
+            // After each batch of events, or a change of status: where the build stands; and
+            // every 5 s, for the ETA and resources that run past their p90.
             let moved = !events.isEmpty || current.status != build.status
-            if moved { send(.status(lifecycle.summary(current, of: formation))) }
+            if moved || Date().timeIntervalSince(lastStatus) >= 5 {
+                send(
+                    BuildProgress(
+                        kind: .status, build: lifecycle.summary(current, of: formation),
+                        estimate: estimate(current)))
+                lastStatus = Date()
+            }
             build = current
             if moved { woken = nil }
             let sinceWake = woken.map { Date().timeIntervalSince($0) }
@@ -220,7 +257,8 @@ extension LocalAPI {
                 BuildLog(
                     build: lifecycle.summary($0, of: formation),
                     events: try store.events(buildID: $0.id).map(Self.sequenced))
-            })
+            },
+            dependencies: BuildForecaster(store: store, catalog: try? catalog()).dependencies(for: formation))
     }
 
     /// The unfinished build of a cloudlet's formation, for `cloudlet:uninstall`.

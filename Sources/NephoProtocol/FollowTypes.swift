@@ -38,14 +38,19 @@ public struct BuildProgress: Codable, Sendable, Equatable {
     public var event: SequencedEvent?
     /// With `end`: the formation's outputs.
     public var outputs: [String: String]?
+    /// With `status` and `end`: progress and the ETA (nil from an older daemon).
+    public var estimate: BuildEstimate?
 
     public init(
-        kind: Kind, build: BuildSummary? = nil, event: SequencedEvent? = nil, outputs: [String: String]? = nil
+        kind: Kind, build: BuildSummary? = nil, event: SequencedEvent? = nil,
+        outputs: [String: String]? = nil,
+        estimate: BuildEstimate? = nil
     ) {
         self.kind = kind
         self.build = build
         self.event = event
         self.outputs = outputs
+        self.estimate = estimate
     }
 
     public static func started(_ build: BuildSummary) -> BuildProgress { .init(kind: .build, build: build) }
@@ -53,5 +58,59 @@ public struct BuildProgress: Codable, Sendable, Equatable {
     public static func status(_ build: BuildSummary) -> BuildProgress { .init(kind: .status, build: build) }
     public static func end(_ build: BuildSummary, outputs: [String: String]) -> BuildProgress {
         .init(kind: .end, build: build, outputs: outputs)
+    }
+}
+
+/// Where a build in flight stands and how long it has left (docs/formations.md,
+/// "Progress and ETA"): with `formation.follow`'s `status` and `end` items, and
+/// per formation in `formation.list` while its last build runs.
+public struct BuildEstimate: Codable, Sendable, Equatable {
+    /// Resources (nested stacks' included) and provisioner phases done; never above `total`.
+    public var done: Int
+    public var total: Int
+    /// True once the build rolls back: `done` and `total` then count the rollback's work.
+    public var rollingBack: Bool
+    /// Seconds since the build started, when this was computed.
+    public var elapsedSeconds: Double
+    /// Seconds left (the longest remaining path through the template); nil when unknown.
+    public var remainingSeconds: Double?
+    /// Where the expected durations mostly came from: `learned` (this nanny's builds),
+    /// `prior` (the shipped table of typical durations) or `guess`.
+    public var basis: String
+    /// Resources at work past their p90, with how long they usually take.
+    public var overdue: [OverdueResource]
+
+    public init(
+        done: Int, total: Int, rollingBack: Bool, elapsedSeconds: Double, remainingSeconds: Double?,
+        basis: String, overdue: [OverdueResource] = []
+    ) {
+        self.done = done
+        self.total = total
+        self.rollingBack = rollingBack
+        self.elapsedSeconds = elapsedSeconds
+        self.remainingSeconds = remainingSeconds
+        self.basis = basis
+        self.overdue = overdue
+    }
+}
+
+/// A resource at work longer than its p90.
+public struct OverdueResource: Codable, Sendable, Equatable {
+    public var logicalID: String
+    public var resourceType: String
+    public var elapsedSeconds: Double
+    /// Its median: how long it usually takes.
+    public var usualSeconds: Double
+    public var p90Seconds: Double
+
+    public init(
+        logicalID: String, resourceType: String, elapsedSeconds: Double, usualSeconds: Double,
+        p90Seconds: Double
+    ) {
+        self.logicalID = logicalID
+        self.resourceType = resourceType
+        self.elapsedSeconds = elapsedSeconds
+        self.usualSeconds = usualSeconds
+        self.p90Seconds = p90Seconds
     }
 }

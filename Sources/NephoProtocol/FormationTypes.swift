@@ -160,6 +160,8 @@ public struct FormationSummary: Codable, Sendable, Equatable {
     public var createdAt: String
     /// `nepho` (in this machine's state) or `aws` (a nepho-tagged stack found in the account).
     public var source: String
+    /// While its last build runs: that build's progress and ETA.
+    public var progress: BuildEstimate?
 
     public init(
         name: String, cloudlet: String?, scenario: String?, status: String, stackID: String?,
@@ -268,9 +270,13 @@ public struct SequencedEvent: Codable, Sendable, Equatable {
 public struct FormationLogsResult: Codable, Sendable, Equatable {
     public var name: String
     public var builds: [BuildLog]
-    public init(name: String, builds: [BuildLog]) {
+    /// What each resource of the formation's template waits for (`DependsOn`, `Ref`,
+    /// `Fn::GetAtt`, `Fn::Sub`), for the chart's critical path; nil when the template is not at hand.
+    public var dependencies: [String: [String]]?
+    public init(name: String, builds: [BuildLog], dependencies: [String: [String]]? = nil) {
         self.name = name
         self.builds = builds
+        self.dependencies = dependencies
     }
 }
 

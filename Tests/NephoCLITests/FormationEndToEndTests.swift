@@ -102,7 +102,12 @@ struct FormationEndToEndTests {
         #expect(two.status == 0, "\(two.errorOutput)")
         let lines = two.output.split(separator: "\n").map { json(String($0)) }
         #expect(lines.last?["type"] as? String == "end")
-        #expect(lines.dropLast().allSatisfy { $0["type"] as? String == "event" && $0["sequence"] != nil })
+        #expect(
+            lines.dropLast().allSatisfy {
+                ($0["type"] as? String == "event" && $0["sequence"] != nil)
+                    || $0["type"] as? String == "progress"
+            })
+        #expect(lines.contains { $0["type"] as? String == "progress" })
 
         // Reattach after the end: the history again, exit 0.
         let again = try await nepho.run(["formation:watch", name])

@@ -96,7 +96,7 @@ struct FormationTerminalTests {
             #expect(rows.count == 1 && rows[0].contains("CREATE_COMPLETE"), "\(resource): \(screen.text)")
         }
         #expect(screen.text.contains("  provisioner: 2/2 phase 2 of 2"))
-        #expect(screen.text.contains("  [" + String(repeating: "#", count: 30) + "] 5/5"), "\(screen.text)")
+        #expect(screen.text.contains("  [" + String(repeating: "#", count: 30) + "] 4/4"), "\(screen.text)")
         // Nothing wrapped: every line fits the 80 columns.
         #expect(screen.lines.allSatisfy { $0.count < 80 }, "\(screen.lines)")
         // The end: the build finished, then the outputs.

@@ -39,7 +39,13 @@ import Testing
         let lines = jsonLines(create.output)
         #expect(lines.first?["type"] as? String == "started")
         #expect(lines.last?["type"] as? String == "end")
-        #expect(lines.dropFirst().dropLast().allSatisfy { $0["type"] as? String == "event" })
+        // Events, and progress lines while the build runs (docs/formations.md).
+        #expect(
+            lines.dropFirst().dropLast().allSatisfy { ["event", "progress"].contains($0["type"] as? String) })
+        let progress = lines.filter { $0["type"] as? String == "progress" }
+        #expect(
+            !progress.isEmpty
+                && progress.allSatisfy { ($0["done"] as? Int ?? 99) <= ($0["total"] as? Int ?? 0) })
         #expect((lines.last?["build"] as? [String: Any])?["succeeded"] as? Bool == true)
 
         let watch = try await yamlDocuments(

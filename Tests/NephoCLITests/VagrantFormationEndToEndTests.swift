@@ -159,6 +159,12 @@ struct VagrantFormationEndToEndTests {
         #expect(list.output.contains("wiki") && list.output.contains("creating"), "\(list.output)")
         // No AWS account here, and only vagrant formations: no warning about listing stacks.
         #expect(!list.errorOutput.contains("not listed"), "\(list.errorOutput)")
+        // Held mid-build: progress from vagrant's steps and the provisioner's six phases.
+        let listed = json(try await nepho.run(["formation:list", "-o", "json"]).output)
+        let wiki = (listed["formations"] as? [[String: Any]])?.first { $0["name"] as? String == "wiki" }
+        let inFlight = try #require(wiki?["progress"] as? [String: Any], "\(listed)")
+        let total = inFlight["total"] as? Int ?? 0
+        #expect(total >= 6 && (inFlight["done"] as? Int ?? 99) <= total, "\(inFlight)")
 
         let watching = Task { try await nepho.run(["formation:watch", "wiki", "-o", "json"]) }
         _ = FileManager.default.createFile(atPath: release.path, contents: Data())
@@ -169,6 +175,9 @@ struct VagrantFormationEndToEndTests {
         let statuses = lines.compactMap { $0["status"] as? String }
         for phase in 1...6 { #expect(statuses.contains("PHASE \(phase)/6"), "phase \(phase) missing") }
         #expect(statuses.contains("PROVISIONER_SUCCESS"))
+        // Progress lines (while the build ran, if the watcher saw it running) never above their total.
+        let progress = lines.filter { $0["type"] as? String == "progress" }
+        #expect(progress.allSatisfy { ($0["done"] as? Int ?? 99) <= ($0["total"] as? Int ?? 0) })
 
         // Every event of the transcript exactly once, in order, across the two monitors.
         let stored = try await storedEventIDs(nepho, "wiki")
@@ -397,12 +406,13 @@ struct VagrantFormationEndToEndTests {
             contentsOf: nepho.home.appendingPathComponent("formations/flagged/Vagrantfile"), encoding: .utf8)
         #expect(
             vagrantfile.contains("nepho mediawiki/vagrant"), "the cloudlet's patterns/vagrant/Vagrantfile")
-        // On a terminal (`script` gives one), the live view's progress is the provisioner's phases.
+        // On a terminal (`script` gives one), the live view's progress is vagrant's steps
+        // (here its `up`) and the provisioner's six phases, full at the end.
         let live = try await ProcessRunner.run(
             "script", ["-qec", "\(NephoBinary.executable) formation:watch flagged", "/dev/null"],
             environment: nepho.environment.merging(["NO_COLOR": "1"]) { $1 }, timeout: 60)
         #expect(live.output.contains("provisioner: 6/6 Starting the web server"), "\(live.output)")
-        #expect(live.output.contains("] 6/6"), "\(live.output)")
+        #expect(live.output.contains("[" + String(repeating: "#", count: 30) + "] 7/7"), "\(live.output)")
         let wrong = try await nepho.run(["create", "mediawiki", "--provider", "gcp"])
         #expect(
             wrong.status != 0

@@ -18,18 +18,34 @@ extension Nepho {
                 if result.formations.isEmpty {
                     out.line("no formations (create one with `nepho create CLOUDLET`)")
                 }
+                let building = result.formations.contains { $0.progress != nil }
                 var rows = [["NAME", "CLOUDLET", "SCENARIO", "STATUS", "AGE", "SOURCE"]]
+                if building { rows[0].append("PROGRESS") }
                 for formation in result.formations {
                     rows.append([
                         formation.name, formation.cloudlet ?? "-", formation.scenario ?? "-",
                         formation.status,
                         FormationAge.text(formation.createdAt), formation.source,
                     ])
+                    if building { rows[rows.count - 1].append(formation.progress.map(Self.progress) ?? "") }
                 }
                 if !result.formations.isEmpty { out.table(rows) }
             }
             // Warnings are for people, on standard error; the JSON and YAML documents carry them too.
             if renderer.format == .text { RegistryWarnings.print(result.warnings, renderer: renderer) }
+        }
+
+        /// `[####......] 4/10 ETA 2m 10s` for a build in flight (`rollback [...]` in a rollback).
+        static func progress(_ estimate: BuildEstimate) -> String {
+            let total = max(estimate.total, 1)
+            let filled = 10 * min(estimate.done, total) / total
+            var text =
+                (estimate.rollingBack ? "rollback " : "") + "["
+                + String(repeating: "#", count: filled) + String(repeating: ".", count: 10 - filled)
+                + "] \(estimate.done)/\(estimate.total)"
+            if let remaining = estimate.remainingSeconds { text += " ETA " + LiveTable.duration(remaining) }
+            if !estimate.overdue.isEmpty { text += " (\(estimate.overdue.count) overdue)" }
+            return text
         }
     }
 }

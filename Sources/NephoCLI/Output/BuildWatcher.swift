@@ -104,6 +104,14 @@ struct BuildWatcher {
         switch item.kind {
         case .build, .status:
             if let build = item.build, watched == nil { watched = build.id }
+            if let estimate = item.estimate {
+                table.estimate = estimate
+                table.estimatedAt = Date()
+                if format != .text, let build = item.build {
+                    Renderer(format: format).streamItem(
+                        WatchProgress(formation: name, build: build.id, estimate: estimate))
+                }
+            }
             if live, let build = item.build { table.draw(status: build.status) }
         case .event:
             guard let event = item.event else { return nil }
@@ -118,6 +126,10 @@ struct BuildWatcher {
             }
         case .end:
             guard let build = item.build else { return nil }
+            if let estimate = item.estimate {
+                table.estimate = estimate
+                table.estimatedAt = Date()
+            }
             if live { table.draw(status: build.status) }
             return finish(build, outputs: item.outputs ?? [:])
         }
@@ -174,6 +186,31 @@ struct BuildWatcher {
         }
         enum Keys: String, CodingKey {
             case type, formation, build, sequence, eventID, timestamp, logicalID, resourceType, status, reason
+        }
+    }
+
+    /// A `progress` line of `-o json`: done/total, the ETA, the resources past their p90.
+    struct WatchProgress: Encodable {
+        var type = "progress"
+        let formation: String
+        let build: Int64
+        let estimate: BuildEstimate
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(formation, forKey: .formation)
+            try container.encode(build, forKey: .build)
+            try container.encode(estimate.done, forKey: .done)
+            try container.encode(estimate.total, forKey: .total)
+            try container.encode(estimate.rollingBack, forKey: .rollingBack)
+            try container.encode(estimate.elapsedSeconds, forKey: .elapsedSeconds)
+            try container.encodeIfPresent(estimate.remainingSeconds, forKey: .remainingSeconds)
+            try container.encode(estimate.basis, forKey: .basis)
+            try container.encode(estimate.overdue, forKey: .overdue)
+        }
+        enum Keys: String, CodingKey {
+            case type, formation, build, done, total, rollingBack, elapsedSeconds, remainingSeconds, basis,
+                overdue
         }
     }
 

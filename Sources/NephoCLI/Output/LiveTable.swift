@@ -22,6 +22,9 @@ struct LiveTable {
     var phaseDone = 0
     var drawnLines = 0
     let started = Date()
+    /// The daemon's latest progress and ETA, and when it came (the ETA counts down from then).
+    var estimate: BuildEstimate?
+    var estimatedAt = Date()
 
     init(name: String, color: Bool = false) {
         self.name = name
@@ -73,15 +76,25 @@ struct LiveTable {
             shown.removeAll { drop.contains($0) }
             if shown.count > room { shown = Array(shown.suffix(room)) }
         }
+        let overdue = Dictionary(
+            (estimate?.overdue ?? []).map { ($0.logicalID, $0) }, uniquingKeysWith: { first, _ in first })
         for index in shown {
             let row = rows[index]
-            let elapsed = Int(row.last.timeIntervalSince(row.first))
+            var elapsed = Int(row.last.timeIntervalSince(row.first))
+            // A resource past its p90: marked, with how long it usually takes.
+            var late = ""
+            if let mark = overdue[row.id], row.status.hasSuffix("_IN_PROGRESS") {
+                elapsed = max(elapsed, Int(mark.elapsedSeconds))
+                late = "  OVERDUE (usually \(Self.duration(mark.usualSeconds)))"
+            }
             lines.append(
                 fit(
                     [
                         ("  " + pad(row.id, idWidth) + "  ", nil),
                         (pad(row.status, statusWidth), style(row.status)),
-                        ("  " + pad("\(elapsed) s", 6) + "  " + row.type, nil),
+                        ("  " + pad("\(elapsed) s", 6), nil),
+                        (late, "1;31"),
+                        ("  " + row.type, nil),
                         (row.reason.isEmpty ? "" : "  " + row.reason, "2"),
                     ], width))
         }
@@ -97,15 +110,45 @@ struct LiveTable {
             done = phaseDone
             total = phaseTotal
         }
+        var eta = ""
+        var label = "  ["
+        if let estimate {
+            // The daemon counts every resource of the template (nested stacks' too) and the phases.
+            done = min(estimate.done, estimate.total)
+            total = max(estimate.total, 1)
+            if estimate.rollingBack { label = "  rollback [" }
+            // Once the build has ended there is nothing left to forecast.
+            if status.hasSuffix("_IN_PROGRESS") { eta = Self.eta(estimate, since: estimatedAt) }
+        }
         let barWidth = 30
-        let filled = barWidth * done / total
+        let filled = barWidth * min(done, total) / total
         lines.append(
             fit(
                 [
-                    ("  [", nil), (String(repeating: "#", count: filled), "32"),
+                    (label, estimate?.rollingBack == true ? "31" : nil),
+                    (String(repeating: "#", count: filled), "32"),
                     (String(repeating: ".", count: barWidth - filled) + "] \(done)/\(total)", nil),
+                    (eta, nil),
                 ], width))
         return lines
+    }
+
+    /// `  ETA 2m 10s`, counted down since the estimate came; `(typical durations)` until
+    /// this nanny has learned the types; empty when the daemon cannot say.
+    static func eta(_ estimate: BuildEstimate, since: Date, now: Date = Date()) -> String {
+        guard let remaining = estimate.remainingSeconds else { return "" }
+        let left = max(0, remaining - now.timeIntervalSince(since))
+        var text = "  ETA " + (left < 1 && remaining > 0 ? "any moment" : duration(left))
+        if estimate.basis != "learned" { text += " (typical durations)" }
+        return text
+    }
+
+    /// `45s`, `2m 05s`, `1h 02m`.
+    static func duration(_ seconds: Double) -> String {
+        let whole = Int(seconds.rounded())
+        if whole < 60 { return "\(whole)s" }
+        if whole < 3600 { return "\(whole / 60)m \(String(format: "%02d", whole % 60))s" }
+        return "\(whole / 3600)h \(String(format: "%02d", whole % 3600 / 60))m"
     }
 
     /// Draws the table over the previous drawing.

@@ -1,0 +1,309 @@
+import Foundation
+
+/// Where a build stands and how long it has left (docs/formations.md, "Progress and ETA").
+public struct BuildForecast: Sendable, Equatable {
+    /// Resources (nested stacks' included) and provisioner phases done; never above `total`.
+    public var done: Int
+    public var total: Int
+    /// True once the stack rolls back: `done`/`total` then count the rollback's work.
+    public var rollingBack: Bool
+    /// Seconds left: the longest remaining path through the template's dependencies;
+    /// nil when nothing is known to be left (an update before its first event).
+    public var remaining: Double?
+    /// Resources at work past their p90.
+    public var overdue: [Overdue]
+    /// Where most of the expected durations came from (`learned`, `prior`, `guess`).
+    public var basis: DurationSource
+
+    public struct Overdue: Sendable, Equatable {
+        public var logicalID: String
+        public var resourceType: String
+        public var elapsed: Double
+        public var median: Double
+        public var p90: Double
+    }
+}
+
+/// Counts a build's progress and forecasts its end from its template's graph, the
+/// durations learned so far and the build's own events so far.
+public struct BuildEstimator: Sendable {
+    public var graph: ResourceGraph
+    public var table: DurationTable
+    /// The build's operation (`delete` for a destroy).
+    public var operation: ResourceOperation
+    /// The stack's name (its own events are not a resource's).
+    public var stack: String?
+    /// The provisioner's phases, when its script announces them (`ProvisionerPhases.total`).
+    public var phaseTotal: Int
+
+    public init(
+        graph: ResourceGraph, table: DurationTable, operation: ResourceOperation, stack: String?,
+        phaseTotal: Int = 0
+    ) {
+        self.graph = graph
+        self.table = table
+        self.operation = operation
+        self.stack = stack
+        self.phaseTotal = phaseTotal
+    }
+
+    /// A vagrant build: its milestones (vagrant's steps, the provisioner's phases) counted,
+    /// and the time from the last one reached to the end as learned from earlier builds.
+    public func forecastVagrant(_ events: [ObservedEvent], start: Date, now: Date, finished: Bool)
+        -> BuildForecast
+    {
+        let reached = VagrantMilestones.reached(events)
+        let phases = phaseProgress(events.sorted { $0.date < $1.date })
+        let steps = reached.filter { !$0.0.hasPrefix("PHASE ") }.count
+        let learnedSteps = (table.milestoneLists[operation] ?? []).filter { !$0.hasPrefix("PHASE ") }.count
+        let phaseCount = max(phaseTotal, events.compactMap { PhaseClock.phase($0)?.total }.max() ?? 0)
+        let total = max(learnedSteps, steps) + phaseCount
+        let done = finished ? total : min(steps + min(phases.done, phaseCount), total)
+        var remaining: Double?
+        var basis = DurationSource.guess
+        let last = ([("start", start)] + reached).last!
+        if finished {
+            remaining = 0
+        } else if let stats = table.milestoneStats(last.0, operation) {
+            remaining = stats.remaining(after: now.timeIntervalSince(last.1))
+            basis = .learned
+        }
+        return BuildForecast(
+            done: done, total: total, rollingBack: false, remaining: remaining, overdue: [], basis: basis)
+    }
+
+    public func forecast(_ events: [ObservedEvent], now: Date) -> BuildForecast {
+        let sorted = events.sorted { $0.date < $1.date }
+        let spans = ResourceSpan.spans(sorted, stack: stack)
+        let stackEvents = sorted.filter { $0.logicalID == stack }
+        let rollbackAt = stackEvents.first { $0.status.contains("ROLLBACK_IN_PROGRESS") }?.date
+        let phases = phaseProgress(sorted)
+        if let rollbackAt {
+            return rollback(spans, since: rollbackAt, stackEvents: stackEvents, now: now)
+        }
+        // The universe: the template's resources, and any the events name that it does not.
+        var types: [String: String] = [:]
+        for node in graph.nodes { types[node.id] = node.type }
+        for span in spans where types[span.logicalID] == nil { types[span.logicalID] = span.resourceType }
+        var universe = Set(types.keys)
+        if operation == .update {
+            // CloudFormation reports nothing for an unchanged resource: an update counts
+            // the resources it touches.
+            universe = Set(spans.map(\.logicalID))
+        }
+        let latest = Dictionary(spans.map { ($0.logicalID, $0) }, uniquingKeysWith: { _, last in last })
+        var done = 0
+        var total = 0
+        for id in universe {
+            let nestedCount = graph[id]?.nested?.totalResources ?? 0
+            total += 1 + nestedCount
+            if let span = latest[id], isDone(span) { done += 1 + nestedCount }
+        }
+        total += phaseTotal
+        done += min(phases.done, phaseTotal)
+        let (remaining, overdue, basis) = forward(
+            universe: universe, latest: latest, phases: phases, now: now)
+        let finished = stackEvents.last.map { !$0.status.hasSuffix("_IN_PROGRESS") } ?? false
+        return BuildForecast(
+            done: finished && stackEvents.last?.status.hasSuffix("_COMPLETE") == true
+                ? total : min(done, total),
+            total: total, rollingBack: false, remaining: finished ? 0 : remaining, overdue: overdue,
+            basis: basis)
+    }
+
+    /// Whether a resource's latest span means its work for this build is done.
+    func isDone(_ span: ResourceSpan) -> Bool {
+        guard span.end != nil else { return false }
+        if span.status.hasSuffix("_COMPLETE") || span.status == "DELETE_SKIPPED" {
+            return operation == .delete ? span.operation == .delete : true
+        }
+        return false
+    }
+
+    /// Phases done so far, the last phase's time, and whether the wait condition finished.
+    struct Phases {
+        var done = 0
+        var lastAt: Date?
+    }
+
+    func phaseProgress(_ events: [ObservedEvent]) -> Phases {
+        var phases = Phases()
+        for event in events {
+            if let phase = PhaseClock.phase(event), phase.number > phases.done {
+                phases.done = min(phase.number, max(phaseTotal, phase.total))
+                phases.lastAt = event.date
+            }
+            if event.resourceType == "AWS::CloudFormation::WaitCondition",
+                event.status.hasSuffix("_COMPLETE"),
+                ResourceOperation(status: event.status) != .delete
+            {
+                phases.done = phaseTotal
+            }
+        }
+        return phases
+    }
+
+    /// The expected duration of a resource not yet started.
+    func expected(_ id: String, type: String, operation: ResourceOperation) -> (DurationStats, DurationSource)
+    {
+        if let nested = graph[id]?.nested, !nested.nodes.isEmpty {
+            let inner = BuildEstimator(graph: nested, table: table, operation: operation, stack: nil)
+            let path = inner.longestPath(
+                Set(nested.nodes.map(\.id)), state: { _ in .waiting }, operation: operation)
+            if table.stats(type, operation).1 != .learned {
+                return (DurationStats(count: 0, median: path + 5, p90: (path + 5) * 1.3), .prior)
+            }
+        }
+        if type == "AWS::CloudFormation::WaitCondition", phaseTotal > 0, operation != .delete,
+            let sum = phaseSum(from: 1)
+        {
+            return (DurationStats(count: 0, median: sum.median, p90: sum.p90), .learned)
+        }
+        return table.stats(type, operation)
+    }
+
+    /// The learned durations of phases `first…phaseTotal` added up; nil when one is unknown.
+    func phaseSum(from first: Int) -> DurationStats? {
+        guard first <= phaseTotal else { return DurationStats(count: 0, median: 0, p90: 0) }
+        var median = 0.0
+        var p90 = 0.0
+        for number in first...phaseTotal {
+            guard let stats = table.phaseStats(number) else { return nil }
+            median += stats.median
+            p90 += stats.p90
+        }
+        return DurationStats(count: 0, median: median, p90: p90)
+    }
+
+    enum NodeState {
+        case done
+        case working(remaining: Double)
+        case waiting
+    }
+
+    func forward(universe: Set<String>, latest: [String: ResourceSpan], phases: Phases, now: Date) -> (
+        Double?, [BuildForecast.Overdue], DurationSource
+    ) {
+        var overdue: [BuildForecast.Overdue] = []
+        var states: [String: NodeState] = [:]
+        var sources: [DurationSource: Int] = [:]
+        for id in universe {
+            let type = graph[id]?.type ?? latest[id]?.resourceType ?? ""
+            let (stats, source) = expected(id, type: type, operation: operation)
+            sources[source, default: 0] += 1
+            guard let span = latest[id] else {
+                states[id] = .waiting
+                continue
+            }
+            if isDone(span) {
+                states[id] = .done
+                continue
+            }
+            if span.end != nil {
+                // Failed: the stack will roll back; nothing more of it forward.
+                states[id] = .done
+                continue
+            }
+            let elapsed = now.timeIntervalSince(span.start)
+            var left = stats.remaining(after: elapsed)
+            if type == "AWS::CloudFormation::WaitCondition", phaseTotal > 0,
+                let rest = phaseSum(from: phases.done + 2),
+                let current = table.phaseStats(phases.done + 1)
+            {
+                // At a phase: what is left of it, then the phases after it.
+                left =
+                    current.remaining(after: now.timeIntervalSince(phases.lastAt ?? span.start)) + rest.median
+            }
+            states[id] = .working(remaining: left)
+            if elapsed > stats.p90, source != .guess {
+                overdue.append(
+                    .init(
+                        logicalID: id, resourceType: type, elapsed: elapsed, median: stats.median,
+                        p90: stats.p90))
+            }
+        }
+        let basis = sources.max { $0.value < $1.value }?.key ?? .guess
+        if universe.isEmpty { return (nil, overdue, basis) }
+        let path = longestPath(universe, state: { states[$0] ?? .waiting }, operation: operation)
+        return (path, overdue.sorted { $0.logicalID < $1.logicalID }, basis)
+    }
+
+    /// The longest chain of remaining work through `ids`: each resource starts once those
+    /// it waits for are done (for a delete, once those that wait for it are deleted).
+    func longestPath(_ ids: Set<String>, state: (String) -> NodeState, operation: ResourceOperation) -> Double
+    {
+        var waitsFor: [String: Set<String>] = [:]
+        for id in ids { waitsFor[id] = [] }
+        for node in graph.nodes where ids.contains(node.id) {
+            for dependency in node.dependsOn where ids.contains(dependency) {
+                if operation == .delete {
+                    waitsFor[dependency, default: []].insert(node.id)
+                } else {
+                    waitsFor[node.id, default: []].insert(dependency)
+                }
+            }
+        }
+        var finish: [String: Double] = [:]
+        var visiting = Set<String>()
+        func end(_ id: String) -> Double {
+            if let known = finish[id] { return known }
+            if visiting.contains(id) { return 0 }  // a cycle CloudFormation would refuse
+            visiting.insert(id)
+            defer { visiting.remove(id) }
+            let result: Double
+            switch state(id) {
+            case .done: result = 0
+            case .working(let remaining): result = remaining
+            case .waiting:
+                let type = graph[id]?.type ?? ""
+                let ready = (waitsFor[id] ?? []).map(end).max() ?? 0
+                result = ready + expected(id, type: type, operation: operation).0.median
+            }
+            finish[id] = result
+            return result
+        }
+        return ids.map(end).max() ?? 0
+    }
+
+    /// A rollback: the resources the build had begun are undone; progress counts them.
+    func rollback(_ spans: [ResourceSpan], since start: Date, stackEvents: [ObservedEvent], now: Date)
+        -> BuildForecast
+    {
+        let before = spans.filter { $0.start < start }
+        let after = spans.filter { $0.start >= start }
+        let begun = Set(before.map(\.logicalID))
+        var undone = Set<String>()
+        for span in after
+        where span.end != nil && (span.status.hasSuffix("_COMPLETE") || span.status == "DELETE_SKIPPED") {
+            undone.insert(span.logicalID)
+        }
+        // A resource whose create failed, or that never got past IN_PROGRESS before it was
+        // deleted, is undone once CloudFormation reports it deleted.
+        let total = begun.count
+        let finished =
+            stackEvents.last.map {
+                $0.status.hasSuffix("ROLLBACK_COMPLETE") || $0.status.hasSuffix("ROLLBACK_FAILED")
+            } ?? false
+        let done = finished ? total : min(undone.intersection(begun).count, total)
+        let undoOperation: ResourceOperation = operation == .update ? .update : .delete
+        var states: [String: NodeState] = [:]
+        let latestAfter = Dictionary(after.map { ($0.logicalID, $0) }, uniquingKeysWith: { _, last in last })
+        for id in begun {
+            if undone.contains(id) {
+                states[id] = .done
+            } else if let span = latestAfter[id], span.end == nil {
+                let type = span.resourceType
+                states[id] = .working(
+                    remaining: table.stats(type, undoOperation).0.remaining(
+                        after: now.timeIntervalSince(span.start)))
+            } else {
+                states[id] = .waiting
+            }
+        }
+        let undo = BuildEstimator(graph: graph, table: table, operation: undoOperation, stack: stack)
+        let remaining =
+            finished ? 0 : undo.longestPath(begun, state: { states[$0] ?? .waiting }, operation: .delete)
+        return BuildForecast(
+            done: done, total: total, rollingBack: true, remaining: remaining, overdue: [], basis: .learned)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import NephoCore
+import NephoProtocol
+import NephoStore
+import NephoSupport
+
+/// Progress and ETA of builds from `state.db` (docs/formations.md, "Progress and ETA"):
+/// the durations of this nanny's finished builds in the same account and region, the
+/// formation's template (its cloudlet's pattern) and the build's own events so far.
+struct BuildForecaster {
+    var store: StateStore
+    var catalog: CloudletCatalog?
+    /// Tables already learned in this request, by scope, cloudlet and scenario (a listing
+    /// with many builds in flight reads the history once per kind of formation).
+    final class Cache: @unchecked Sendable {
+        var tables: [String: DurationTable] = [:]
+    }
+    var cache = Cache()
+    /// How many of the latest finished builds the durations are learned from.
+    static let historyLimit = 200
+
+    /// The account and region of a formation: its stack ARN's (`arn:aws:cloudformation:REGION:ACCOUNT:…`),
+    /// else its provider and region.
+    static func scope(_ formation: FormationRecord) -> String {
+        if let arn = formation.stackID {
+            let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+            if parts.count > 4 { return "\(formation.provider):\(parts[3]):\(parts[4])" }
+        }
+        return "\(formation.provider):\(formation.region ?? "")"
+    }
+
+    /// Resource and provisioner types whose duration depends on the cloudlet: learned only
+    /// from builds of the same cloudlet and scenario.
+    static func isProvisioner(_ type: String) -> Bool {
+        type == "AWS::CloudFormation::WaitCondition" || type.hasPrefix("Vagrant::")
+            || type.hasPrefix("Nepho::")
+    }
+
+    /// The durations learned from the finished builds in `formation`'s scope.
+    func table(for formation: FormationRecord) throws -> DurationTable {
+        let scope = Self.scope(formation)
+        let key = "\(scope)\u{0}\(formation.cloudlet)\u{0}\(formation.scenario)"
+        if let known = cache.tables[key] { return known }
+        var finished: [(BuildRecord, FormationRecord)] = []
+        for other in try store.formations() where Self.scope(other) == scope {
+            for build in try store.builds(formationID: other.id) where build.finishedAt != nil {
+                finished.append((build, other))
+            }
+        }
+        finished.sort { $0.0.id > $1.0.id }
+        var table = DurationTable()
+        for (build, other) in finished.prefix(Self.historyLimit) {
+            let events = try store.events(buildID: build.id).compactMap(Self.observed)
+            let sameScenario = other.cloudlet == formation.cloudlet && other.scenario == formation.scenario
+            table.add(
+                build: sameScenario ? events : events.filter { !Self.isProvisioner($0.resourceType) },
+                stack: other.name)
+            if sameScenario {
+                table.add(phases: events)
+                if build.error == nil, let start = Timestamp.date(build.startedAt),
+                    let end = build.finishedAt.flatMap(Timestamp.date)
+                {
+                    table.add(milestones: events, operation: Self.operation(build), start: start, end: end)
+                }
+            }
+        }
+        cache.tables[key] = table
+        return table
+    }
+
+    static func observed(_ event: EventRecord) -> ObservedEvent? {
+        ObservedEvent(
+            timestamp: event.timestamp, logicalID: event.logicalID, resourceType: event.resourceType,
+            status: event.status, reason: event.reason)
+    }
+
+    static func operation(_ build: BuildRecord) -> ResourceOperation {
+        switch build.operation {
+        case .create: return .create
+        case .update: return .update
+        case .destroy: return .delete
+        }
+    }
+
+    /// The formation's template graph and its provisioner's phase total, from its cloudlet
+    /// as installed now (an empty graph when the cloudlet or its pattern is gone).
+    func plan(for formation: FormationRecord) -> (ResourceGraph, Int) {
+        guard let catalog, let cloudlet = try? catalog.find(formation.cloudlet),
+            let scenario = try? cloudlet.scenario(formation.scenario)
+        else { return (ResourceGraph(nodes: []), 0) }
+        var phases = 0
+        if let name = scenario.provisioner, RelativePath.problem(name) == nil,
+            let script = try? String(
+                contentsOf: cloudlet.folder.appendingPathComponent("provisioners").appendingPathComponent(
+                    name),
+                encoding: .utf8)
+        {
+            phases = ProvisionerPhases.total(in: script) ?? 0
+        }
+        guard let pattern = scenario.pattern, RelativePath.problem(pattern) == nil,
+            Providers.traits(scenario.provider)?.readsTemplateParameters == true
+        else { return (ResourceGraph(nodes: []), phases) }
+        let patterns = cloudlet.folder.appendingPathComponent("patterns").standardizedFileURL
+        let file = patterns.appendingPathComponent(pattern)
+        guard let root = try? YAMLParser().parseFile(file) else { return (ResourceGraph(nodes: []), phases) }
+        let folder = file.deletingLastPathComponent()
+        let graph = ResourceGraph.from(template: root) { url in
+            // A nested stack's template that is a file of the cloudlet, next to its parent.
+            guard !url.contains("://"), RelativePath.problem(url) == nil else { return nil }
+            let child = folder.appendingPathComponent(url).resolvingSymlinksInPath()
+            guard child.path.hasPrefix(patterns.resolvingSymlinksInPath().path + "/") else { return nil }
+            return try? YAMLParser().parseFile(child)
+        }
+        return (graph, phases)
+    }
+
+    func estimator(for formation: FormationRecord, build: BuildRecord) throws -> BuildEstimator {
+        let (graph, phases) = plan(for: formation)
+        return BuildEstimator(
+            graph: graph, table: try table(for: formation),
+            operation: Self.operation(build),
+            stack: formation.name, phaseTotal: phases)
+    }
+
+    /// The estimate of `build` given its events so far.
+    static func estimate(
+        _ estimator: BuildEstimator, build: BuildRecord, events: [ObservedEvent], vagrant: Bool,
+        now: Date = Date()
+    ) -> BuildEstimate {
+        let started = Timestamp.date(build.startedAt) ?? now
+        let finished = build.finishedAt.flatMap(Timestamp.date)
+        // A vagrant build has no template: vagrant's steps and the provisioner's phases are its plan.
+        let forecast =
+            vagrant
+            ? estimator.forecastVagrant(events, start: started, now: now, finished: finished != nil)
+            : estimator.forecast(events, now: now)
+        return BuildEstimate(
+            done: forecast.done, total: forecast.total, rollingBack: forecast.rollingBack,
+            elapsedSeconds: max(0, (finished ?? now).timeIntervalSince(started)),
+            remainingSeconds: finished != nil ? 0 : forecast.remaining.map { ($0 * 10).rounded() / 10 },
+            basis: forecast.basis.rawValue,
+            overdue: forecast.overdue.map {
+                OverdueResource(
+                    logicalID: $0.logicalID, resourceType: $0.resourceType,
+                    elapsedSeconds: $0.elapsed.rounded(), usualSeconds: $0.median.rounded(),
+                    p90Seconds: $0.p90.rounded())
+            })
+    }
+
+    /// What each resource of the formation's template waits for.
+    func dependencies(for formation: FormationRecord) -> [String: [String]]? {
+        let (graph, _) = plan(for: formation)
+        guard !graph.nodes.isEmpty else { return nil }
+        var result: [String: [String]] = [:]
+        for node in graph.nodes { result[node.id] = node.dependsOn.sorted() }
+        return result
+    }
+}
