@@ -1,0 +1,369 @@
+import Foundation
+import NephoEngine
+import NephoSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Vagrant formations that really boot: the real `nepho`, `nephod` and `nephod monitor`
+/// running the real `vagrant` with its docker provider, on the Debian image that
+/// scripts/vagrant-docker-image builds (scripts/test installs docker.io and debootstrap,
+/// starts dockerd and builds the image; NEPHO_VAGRANT_DOCKER_IMAGE names it).
+///
+/// The test cloudlet `box` has a vagrant scenario without a Vagrantfile of its own (nepho
+/// generates one, `VagrantProvider: docker`) and a provisioner with three phases that
+/// waits, after the first, until the file `hold/release` of the cloudlet exists (the
+/// cloudlet's `hold/` folder is the machine's `/nepho-hold`): a build held in the middle
+/// of `vagrant up` without any timing.
+@Suite(.serialized)
+struct VagrantDockerEndToEndTests {
+    static var image: String {
+        ProcessInfo.processInfo.environment["NEPHO_VAGRANT_DOCKER_IMAGE"] ?? "nepho/vagrant-debian:bookworm"
+    }
+
+    static let provisioner = """
+        #!/bin/bash
+        set -eu
+        echo "NEPHO_PHASE 1/3 Waiting for the test"
+        while [ ! -e /nepho-hold/release ]; do sleep 0.1; done
+        echo "NEPHO_PHASE 2/3 Writing the greeting"
+        echo "$Greeting" > /etc/nepho-greeting
+        if [ "$Fail" = yes ]; then
+          echo "about to fail"
+          echo "the last words of the script"
+          exit 3
+        fi
+        echo "NEPHO_PHASE 3/3 Done"
+
+        """
+
+    /// docker and the image must be there: scripts/test provides both.
+    func requireDocker() async throws {
+        try #require(ProcessRunner.resolve("vagrant") != nil, "vagrant is not installed: run scripts/test")
+        let info = try await ProcessRunner.run("docker", ["image", "inspect", Self.image], timeout: 60)
+        try #require(
+            info.status == 0,
+            "no docker daemon or no image \(Self.image): scripts/test starts dockerd and runs scripts/vagrant-docker-image (\(info.errorOutput))"
+        )
+    }
+
+    /// A private home with the `box` cloudlet; `held` leaves its provisioner waiting.
+    func setUp(held: Bool = false) throws -> (nepho: NephoBinary, release: URL) {
+        let nepho = NephoBinary()
+        nepho.environment["NEPHOD_PATH"] =
+            (NephoBinary.executable as NSString).deletingLastPathComponent + "/nephod"
+        nepho.environment["VAGRANT_CHECKPOINT_DISABLE"] = "1"
+        nepho.environment["VAGRANT_HOME"] =
+            nepho.home.deletingLastPathComponent().appendingPathComponent("vagrant.d").path
+        nepho.write([
+            "cloudlets/box/cloudlet.yaml": """
+            name: box
+            version: 1.0.0
+            author: nepho project
+            license: Apache-2.0
+            summary: A Debian machine through Vagrant's docker provider, for tests
+            description: >-
+              Boots the image of scripts/vagrant-docker-image with Vagrant's docker provider
+              and runs a provisioner of three phases. Not for real use.
+            parameters:
+              Greeting:
+                default: hello from the machine
+                description: What the provisioner writes to /etc/nepho-greeting.
+
+            """,
+            "cloudlets/box/scenarios/vagrant.yaml": """
+            summary: the machine on Vagrant's docker provider
+            provider: vagrant
+            provisioner: boot.sh
+            parameters:
+              VagrantProvider:
+                default: docker
+                description: The provider.
+              DockerImage:
+                default: '\(Self.image)'
+                description: The image.
+              SSHPort:
+                default: 2222
+                description: ssh on 127.0.0.1.
+              SyncedFolder:
+                default: 'hold:/nepho-hold'
+                description: Where the test releases the provisioner.
+              Fail:
+                default: 'no'
+                description: yes = the provisioner fails after its second phase.
+
+            """,
+            "cloudlets/box/scenarios/default.yaml": """
+            summary: the machine on Vagrant's docker provider
+            provider: vagrant
+            provisioner: boot.sh
+            parameters:
+              VagrantProvider:
+                default: docker
+                description: The provider.
+              DockerImage:
+                default: '\(Self.image)'
+                description: The image.
+              SSHPort:
+                default: 2222
+                description: ssh on 127.0.0.1.
+              SyncedFolder:
+                default: 'hold:/nepho-hold'
+                description: Where the test releases the provisioner.
+              Fail:
+                default: 'no'
+                description: yes = the provisioner fails after its second phase.
+
+            """,
+            "cloudlets/box/provisioners/boot.sh": Self.provisioner,
+        ])
+        let release = nepho.home.appendingPathComponent("cloudlets/box/hold/release")
+        try FileManager.default.createDirectory(
+            at: release.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if !held { release.touch() }
+        return (nepho, release)
+    }
+
+    /// Removes every container a formation of this home left (a failed test), and stops the daemon.
+    func cleanUp(_ nepho: NephoBinary) async {
+        let formations = nepho.home.appendingPathComponent("formations")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: formations.path)) ?? [] {
+            let id = formations.appendingPathComponent("\(name)/.vagrant/machines/default/docker/id")
+            if let text = try? String(contentsOf: id, encoding: .utf8) {
+                _ = try? await ProcessRunner.run(
+                    "docker", ["rm", "-f", text.trimmingCharacters(in: .whitespacesAndNewlines)], timeout: 60)
+            }
+        }
+        _ = try? await nepho.run(["daemon:stop"])
+    }
+
+    /// Runs `body`, then always `cleanUp`.
+    func withHome(held: Bool = false, _ body: (NephoBinary, URL) async throws -> Void) async throws {
+        try await requireDocker()
+        let (nepho, release) = try setUp(held: held)
+        do {
+            try await body(nepho, release)
+        } catch {
+            await cleanUp(nepho)
+            throw error
+        }
+        await cleanUp(nepho)
+    }
+
+    func json(_ text: String) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+    }
+
+    func lastBuild(_ nepho: NephoBinary, _ name: String) async throws -> Int {
+        let describe = try await nepho.run(["formation:describe", name, "-o", "json"])
+        let builds = try #require(
+            json(describe.output)["builds"] as? [[String: Any]], "\(describe.errorOutput)")
+        return try #require(builds.last?["id"] as? Int)
+    }
+
+    /// The stored events of every build of `name`: (id, status), in order.
+    func storedEvents(_ nepho: NephoBinary, _ name: String) async throws -> [(id: String, status: String)] {
+        let logs = try await nepho.run(["formation:logs", name, "-o", "json"])
+        let builds = json(logs.output)["builds"] as? [[String: Any]] ?? []
+        return builds.flatMap { build in
+            (build["events"] as? [[String: Any]] ?? []).compactMap {
+                guard let event = $0["event"] as? [String: Any], let id = event["eventID"] as? String else {
+                    return nil
+                }
+                return (id, event["status"] as? String ?? "")
+            }
+        }
+    }
+
+    /// The event ids of vagrant's whole log of build `build` (what it printed, read
+    /// afterwards), each once and in order: what the monitors must have stored.
+    func eventIDs(ofLog log: URL, build: Int) throws -> [String] {
+        let text = try String(contentsOf: log, encoding: .utf8)
+        var parser = VagrantOutputParser()
+        var ids: [String] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            .enumerated()
+        {
+            for (number, event) in parser.feed(String(line)).enumerated() {
+                ids.append(
+                    VagrantLogEntry(build: "\(build)", line: index + 1, index: number, event: event).eventID)
+            }
+        }
+        return ids
+    }
+
+    /// Waits until an event with `status` is stored for `name`.
+    func waitForStatus(_ nepho: NephoBinary, _ name: String, _ status: String) async throws {
+        for _ in 0..<1200 {
+            if try await storedEvents(nepho, name).contains(where: { $0.status == status }) { return }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        throw NephoTestError("no \(status) event for \(name) within 120 s")
+    }
+
+    /// The docker container of formation `name` (from Vagrant's record), if any.
+    func container(_ nepho: NephoBinary, _ name: String) -> String? {
+        let id = nepho.home.appendingPathComponent("formations/\(name)/.vagrant/machines/default/docker/id")
+        return (try? String(contentsOf: id, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func containerExists(_ id: String) async throws -> Bool {
+        try await ProcessRunner.run("docker", ["container", "inspect", id], timeout: 60).status == 0
+    }
+
+    /// A port nothing listens on now (the kernel's choice for port 0).
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw NephoTestError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func aMachineBootsLivesThroughAKilledMonitorAnswersSSHAndIsDestroyed() async throws {
+        try await withHome(held: true) { nepho, release in
+            let port = try Self.freePort()
+            let create = try await nepho.run([
+                "create", "box/vagrant", "--name", "real", "-p", "SSHPort=\(port)", "--detach",
+            ])
+            #expect(create.succeeded, "\(create.errorOutput)")
+            let build = try await lastBuild(nepho, "real")
+            let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+
+            // The machine is up and the provisioner in its first phase: the phase is stored
+            // as it happens, the later ones not yet.
+            try await waitForStatus(nepho, "real", "PHASE 1/3")
+            let early = try await storedEvents(nepho, "real").map(\.status)
+            #expect(!early.contains("PHASE 2/3") && !early.contains("UP_END"), "\(early)")
+            let running = try #require(container(nepho, "real"), "vagrant recorded no container")
+            #expect(try await containerExists(running))
+
+            // kill -9 of the monitor in the middle of `vagrant up`: the daemon starts another.
+            let first = try await waitForMonitor(lock, not: nil)
+            kill(first, SIGKILL)
+            _ = try await waitForMonitor(lock, not: first)
+
+            // The live table, on a terminal (`script` gives one), shows the phases as they come.
+            let live = Task {
+                try await ProcessRunner.run(
+                    "script", ["-qec", "\(NephoBinary.executable) formation:watch real", "/dev/null"],
+                    environment: nepho.environment.merging(["NO_COLOR": "1"]) { $1 }, timeout: 300)
+            }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
+            release.touch()
+            let watched = try await live.value
+            #expect(watched.status == 0, "\(watched.output)")
+            #expect(watched.output.contains("1/3 Waiting for the test"), "\(watched.output)")
+            #expect(watched.output.contains("provisioner: 3/3 Done"), "\(watched.output)")
+
+            // Every line vagrant printed is stored exactly once, in order, across both monitors.
+            let stored = try await storedEvents(nepho, "real")
+            let log = nepho.home.appendingPathComponent("formations/real/nepho/builds/\(build).log")
+            #expect(stored.map(\.id) == (try eventIDs(ofLog: log, build: build)))
+            for phase in 1...3 { #expect(stored.contains { $0.status == "PHASE \(phase)/3" }) }
+            #expect(stored.contains { $0.status == "PROVISIONER_SUCCESS" })
+
+            let describe = try await nepho.run(["formation:describe", "real"])
+            #expect(
+                describe.output.contains("MachineState") && describe.output.contains("running"),
+                "\(describe.output)")
+            #expect(describe.output.contains("127.0.0.1:\(port)"), "\(describe.output)")
+            let address = try await nepho.run(["ssh", "real", "--print-only"])
+            #expect(
+                address.output.contains("127.0.0.1") && address.output.contains("\(port)"),
+                "\(address.output)\(address.errorOutput)")
+
+            // formation:ssh runs the command in the machine and passes its exit status on.
+            let greeting = try await nepho.run(["ssh", "real", "--", "cat", "/etc/nepho-greeting"])
+            #expect(greeting.status == 0, "\(greeting.errorOutput)")
+            #expect(greeting.output.contains("hello from the machine"), "\(greeting.output)")
+            let failing = try await nepho.run(["ssh", "real", "--", "sh", "-c", "'exit 7'"])
+            #expect(failing.status == 7, "\(failing.output)\(failing.errorOutput)")
+            let user = try await nepho.run(["ssh", "real", "--", "sudo", "id", "-u"])
+            #expect(
+                user.output.trimmingCharacters(in: .whitespacesAndNewlines) == "0",
+                "\(user.output)\(user.errorOutput)")
+
+            // destroy removes the machine, the folder, and frees the name.
+            let destroy = try await nepho.run(["destroy", "real", "--yes"])
+            #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+            #expect(destroy.output.contains("not_created"), "\(destroy.output)")
+            #expect(!(try await containerExists(running)), "the container is still there")
+            #expect(
+                !FileManager.default.fileExists(
+                    atPath: nepho.home.appendingPathComponent("formations/real").path))
+            let again = try await nepho.run([
+                "create", "box/vagrant", "--name", "real", "-p", "SSHPort=\(port)",
+            ])
+            #expect(again.status == 0, "\(again.output)\(again.errorOutput)")
+            let second = try #require(container(nepho, "real"))
+            #expect(second != running)
+            let gone = try await nepho.run(["destroy", "real", "--yes"])
+            #expect(gone.status == 0, "\(gone.errorOutput)")
+        }
+    }
+
+    @Test func daemonAndMonitorKilledDuringUpTheBuildIsAdoptedWithEveryLineOnce() async throws {
+        try await withHome(held: true) { nepho, release in
+            let create = try await nepho.run([
+                "create", "box/vagrant", "--name", "crash", "-p", "SSHPort=\(try Self.freePort())",
+                "--detach",
+            ])
+            #expect(create.succeeded, "\(create.errorOutput)")
+            let build = try await lastBuild(nepho, "crash")
+            let lock = nepho.home.appendingPathComponent("builds/\(build).lock")
+            try await waitForStatus(nepho, "crash", "PHASE 1/3")
+
+            // As after a crash: no daemon and no monitor; vagrant goes on in its own session.
+            let monitor = try await waitForMonitor(lock, not: nil)
+            let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
+            kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
+            kill(monitor, SIGKILL)
+            release.touch()
+
+            let watch = try await nepho.run(["formation:watch", "crash"])
+            #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+            let stored = try await storedEvents(nepho, "crash")
+            let log = nepho.home.appendingPathComponent("formations/crash/nepho/builds/\(build).log")
+            #expect(stored.map(\.id) == (try eventIDs(ofLog: log, build: build)))
+            #expect(stored.contains { $0.status == "PHASE 3/3" } && stored.contains { $0.status == "UP_END" })
+            let describe = try await nepho.run(["formation:describe", "crash"])
+            #expect(describe.output.contains("running"), "\(describe.output)")
+            #expect(try await nepho.run(["destroy", "crash", "--yes"]).status == 0)
+        }
+    }
+
+    @Test func aFailingProvisionerFailsTheBuildWithItsLastLines() async throws {
+        try await withHome { nepho, _ in
+            let create = try await nepho.run([
+                "create", "box/vagrant", "--name", "broken", "-p", "SSHPort=\(try Self.freePort())", "-p",
+                "Fail=yes",
+            ])
+            #expect(create.status == 1, "\(create.output)\(create.errorOutput)")
+            #expect(create.output.contains("PROVISIONER_FAILURE"), "\(create.output)")
+            #expect(create.errorOutput.contains("create_failed"), "\(create.errorOutput)")
+            #expect(create.errorOutput.contains("the last words of the script"), "\(create.errorOutput)")
+            #expect(create.errorOutput.contains("fix the script or the parameters"), "\(create.errorOutput)")
+            let machine = try #require(container(nepho, "broken"))
+            let destroy = try await nepho.run(["destroy", "broken", "--yes"])
+            #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+            #expect(!(try await containerExists(machine)))
+        }
+    }
+}
+
+extension URL {
+    /// Creates the file, empty.
+    fileprivate func touch() { _ = FileManager.default.createFile(atPath: path, contents: Data()) }
+}
