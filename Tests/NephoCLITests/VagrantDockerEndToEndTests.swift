@@ -30,6 +30,9 @@ struct VagrantDockerEndToEndTests {
         while [ ! -e /nepho-hold/release ]; do sleep 0.1; done
         echo "NEPHO_PHASE 2/3 Writing the greeting"
         echo "$Greeting" > /etc/nepho-greeting
+        echo "$Token" > /etc/nepho-token
+        chmod 600 /etc/nepho-token
+        if [ "$Leak" = yes ]; then echo "the token is $Token"; fi
         if [ "$Fail" = yes ]; then
           echo "about to fail"
           echo "the last words of the script"
@@ -93,6 +96,13 @@ struct VagrantDockerEndToEndTests {
               Fail:
                 default: 'no'
                 description: yes = the provisioner fails after its second phase.
+              Leak:
+                default: 'no'
+                description: yes = the provisioner prints the secret Token (which it must not).
+              Token:
+                default: ''
+                description: A secret the provisioner writes to /etc/nepho-token.
+                secret: true
 
             """,
             "cloudlets/box/scenarios/default.yaml": """
@@ -115,6 +125,13 @@ struct VagrantDockerEndToEndTests {
               Fail:
                 default: 'no'
                 description: yes = the provisioner fails after its second phase.
+              Leak:
+                default: 'no'
+                description: yes = the provisioner prints the secret Token (which it must not).
+              Token:
+                default: ''
+                description: A secret the provisioner writes to /etc/nepho-token.
+                secret: true
 
             """,
             "cloudlets/box/provisioners/boot.sh": Self.provisioner,
@@ -314,11 +331,16 @@ struct VagrantDockerEndToEndTests {
         }
     }
 
+    /// kill -9 of the daemon and of the monitor during `vagrant up`: the next command's
+    /// daemon adopts the build, which ends with every line once; the monitor it starts has
+    /// the secret only from vagrant's wrapper, and still redacts it where the provisioner
+    /// prints it (it must not); the secret reached the machine and no file nepho wrote.
     @Test func daemonAndMonitorKilledDuringUpTheBuildIsAdoptedWithEveryLineOnce() async throws {
         try await withHome(held: true) { nepho, release in
+            let secret = "Real-s3cret-\(UUID().uuidString.prefix(8))"
             let create = try await nepho.run([
-                "create", "box/vagrant", "--name", "crash", "-p", "SSHPort=\(try Self.freePort())",
-                "--detach",
+                "create", "box/vagrant", "--name", "crash", "-p", "SSHPort=\(try Self.freePort())", "-p",
+                "Token=\(secret)", "-p", "Leak=yes", "--detach",
             ])
             #expect(create.succeeded, "\(create.errorOutput)")
             let build = try await lastBuild(nepho, "crash")
@@ -330,6 +352,9 @@ struct VagrantDockerEndToEndTests {
             let status = json(try await nepho.run(["daemon:status", "-o", "json"]).output)
             kill(pid_t(try #require(status["pid"] as? Int)), SIGKILL)
             kill(monitor, SIGKILL)
+            // The next command starts a daemon, which adopts the build with a new monitor.
+            #expect(try await nepho.run(["formation:list"]).succeeded)
+            _ = try await waitForMonitor(lock, not: monitor)
             release.touch()
 
             let watch = try await nepho.run(["formation:watch", "crash"])
@@ -340,7 +365,83 @@ struct VagrantDockerEndToEndTests {
             #expect(stored.contains { $0.status == "PHASE 3/3" } && stored.contains { $0.status == "UP_END" })
             let describe = try await nepho.run(["formation:describe", "crash"])
             #expect(describe.output.contains("running"), "\(describe.output)")
+            #expect(describe.output.contains("Token") && describe.output.contains("********"))
+
+            let logs = try await nepho.run(["formation:logs", "crash"])
+            #expect(logs.output.contains("the token is <redacted>"), "\(logs.output)")
+            #expect(!logs.output.contains(secret))
+            let inMachine = try await nepho.run(["ssh", "crash", "--", "sudo", "cat", "/etc/nepho-token"])
+            #expect(inMachine.output.contains(secret), "\(inMachine.output)\(inMachine.errorOutput)")
+            for file in ["state.db", "state.db-wal"] {
+                let data =
+                    FileManager.default.contents(atPath: nepho.home.appendingPathComponent(file).path)
+                    ?? Data()
+                #expect(data.range(of: Data(secret.utf8)) == nil, "the secret reached \(file)")
+            }
+            // Only vagrant's own log of its output (which the provisioner wrote it to) holds it.
+            let folder = nepho.home.appendingPathComponent("formations/crash")
+            for name in ["Vagrantfile", "nepho/formation.json", "nepho/provision.sh"] {
+                let text =
+                    (try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)) ?? ""
+                #expect(!text.isEmpty && !text.contains(secret), "\(name)")
+            }
             #expect(try await nepho.run(["destroy", "crash", "--yes"]).status == 0)
+        }
+    }
+
+    /// formation:cancel of a create in the middle of `vagrant up`: vagrant is interrupted
+    /// (it finishes the provisioner it runs, then stops), the machine is destroyed, the
+    /// create is "superseded by destroy", and the name is free.
+    @Test func cancelInterruptsARealCreateAndDestroysTheMachine() async throws {
+        try await withHome(held: true) { nepho, release in
+            let create = try await nepho.run([
+                "create", "box/vagrant", "--name", "held", "-p", "SSHPort=\(try Self.freePort())", "--detach",
+            ])
+            #expect(create.succeeded, "\(create.errorOutput)")
+            try await waitForStatus(nepho, "held", "PHASE 1/3")
+            let machine = try #require(container(nepho, "held"))
+            let cancel = try await nepho.run(["formation:cancel", "held", "--yes"])
+            #expect(cancel.status == 0, "\(cancel.errorOutput)")
+            release.touch()
+            let watch = try await ProcessRunner.run(
+                NephoBinary.executable, ["formation:watch", "held"], environment: nepho.environment,
+                timeout: 300)
+            #expect(
+                watch.status == 0 && watch.output.contains("not_created"),
+                "\(watch.output)\(watch.errorOutput)")
+            let describe = try await nepho.run(["formation:describe", "held", "-o", "json"])
+            let builds = json(describe.output)["builds"] as? [[String: Any]] ?? []
+            #expect(builds.first?["error"] as? String == "superseded by destroy", "\(describe.output)")
+            #expect(builds.last?["status"] as? String == "not_created")
+            #expect(!(try await containerExists(machine)), "the container is still there")
+        }
+    }
+
+    /// vagrant and its wrapper killed mid-`up` (as when the computer restarts): the build
+    /// fails with the explanation; the machine it left is still destroyed by nepho.
+    @Test func vagrantGoneWithoutAStatusFailsTheBuildWithTheExplanation() async throws {
+        try await withHome(held: true) { nepho, _ in
+            let create = try await nepho.run([
+                "create", "box/vagrant", "--name", "vanished", "-p", "SSHPort=\(try Self.freePort())",
+                "--detach",
+            ])
+            #expect(create.succeeded, "\(create.errorOutput)")
+            let build = try await lastBuild(nepho, "vanished")
+            try await waitForStatus(nepho, "vanished", "PHASE 1/3")
+            let file = nepho.home.appendingPathComponent("formations/vanished/nepho/builds/\(build).run.json")
+            let data = try #require(FileManager.default.contents(atPath: file.path))
+            let run = try #require(
+                (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["run"] as? [String: Any])
+            kill(-pid_t(try #require(run["pid"] as? Int)), SIGKILL)
+            let watch = try await nepho.run(["formation:watch", "vanished"])
+            #expect(watch.status == 1)
+            #expect(
+                watch.errorOutput.contains("vagrant stopped without reporting how it ended"),
+                "\(watch.errorOutput)")
+            let machine = try #require(container(nepho, "vanished"))
+            let destroy = try await nepho.run(["destroy", "vanished", "--yes"])
+            #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+            #expect(!(try await containerExists(machine)), "the container is still there")
         }
     }
 
@@ -355,6 +456,16 @@ struct VagrantDockerEndToEndTests {
             #expect(create.errorOutput.contains("create_failed"), "\(create.errorOutput)")
             #expect(create.errorOutput.contains("the last words of the script"), "\(create.errorOutput)")
             #expect(create.errorOutput.contains("fix the script or the parameters"), "\(create.errorOutput)")
+            let watch = try await nepho.run(["formation:watch", "broken"])
+            #expect(
+                watch.status == 1 && watch.errorOutput.contains("the last words of the script"),
+                "\(watch.errorOutput)")
+            let taken = try await nepho.run(["create", "box/vagrant", "--name", "broken"])
+            #expect(taken.status == 5 && taken.errorOutput.contains("already exists"), "\(taken.errorOutput)")
+            let update = try await nepho.run(["formation:update", "broken", "-p", "Greeting=hi", "--yes"])
+            #expect(
+                update.status != 0 && update.errorOutput.contains("destroy it and create it again"),
+                "\(update.errorOutput)")
             let machine = try #require(container(nepho, "broken"))
             let destroy = try await nepho.run(["destroy", "broken", "--yes"])
             #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
