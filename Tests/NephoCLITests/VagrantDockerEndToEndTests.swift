@@ -474,6 +474,53 @@ struct VagrantDockerEndToEndTests {
     }
 }
 
+/// The mediawiki example on the docker provider (`mediawiki/vagrant-docker`: Debian's
+/// mediawiki package with Apache and MariaDB, which the container fetches from Debian's
+/// mirror): heavier than the tests above (about a minute and 150 MB of packages), so it
+/// runs only with NEPHO_TEST_MEDIAWIKI_DOCKER=1 (docs/vagrant.md records a run).
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["NEPHO_TEST_MEDIAWIKI_DOCKER"] == "1"))
+struct MediaWikiDockerEndToEndTests {
+    @Test func theWikisMainPageAnswersOnTheURLOfFormationOpen() async throws {
+        let suite = VagrantDockerEndToEndTests()
+        try await suite.requireDocker()
+        let nepho = NephoBinary()
+        nepho.environment["NEPHOD_PATH"] =
+            (NephoBinary.executable as NSString).deletingLastPathComponent + "/nephod"
+        nepho.environment["VAGRANT_CHECKPOINT_DISABLE"] = "1"
+        nepho.environment["VAGRANT_HOME"] =
+            nepho.home.deletingLastPathComponent().appendingPathComponent("vagrant.d").path
+        try FileManager.default.copyItem(
+            at: NephoBinary.repository.appendingPathComponent("cloudlets/mediawiki"),
+            to: nepho.home.appendingPathComponent("cloudlets/mediawiki"))
+        do {
+            let create = try await ProcessRunner.run(
+                NephoBinary.executable,
+                [
+                    "create", "mediawiki/vagrant-docker", "--name", "wiki", "-p",
+                    "SSHPort=\(try VagrantDockerEndToEndTests.freePort())", "-p",
+                    "HTTPPort=\(try VagrantDockerEndToEndTests.freePort())", "-p",
+                    "DockerImage=\(VagrantDockerEndToEndTests.image)",
+                    "-p", "AdminPassword=Nepho-Wiki-\(UUID().uuidString.prefix(8))",
+                ], environment: nepho.environment, timeout: 900)
+            #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
+            for phase in 1...6 { #expect(create.output.contains("PHASE \(phase)/6"), "phase \(phase)") }
+            let open = try await nepho.run(["open", "wiki", "--print-only"])
+            let url = open.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(url.hasPrefix("http://127.0.0.1:") && url.hasSuffix("/wiki/Main_Page"), "\(url)")
+            let page = try await ProcessRunner.run("curl", ["-fsS", url], timeout: 60)
+            #expect(page.status == 0, "\(page.errorOutput)")
+            #expect(page.output.contains("<title>Nepho Wiki</title>"), "\(page.output.prefix(400))")
+            #expect(page.output.contains("content=\"MediaWiki 1."), "\(page.output.prefix(400))")
+            let destroy = try await nepho.run(["destroy", "wiki", "--yes"])
+            #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+        } catch {
+            await suite.cleanUp(nepho)
+            throw error
+        }
+        await suite.cleanUp(nepho)
+    }
+}
+
 extension URL {
     /// Creates the file, empty.
     fileprivate func touch() { _ = FileManager.default.createFile(atPath: path, contents: Data()) }
