@@ -248,6 +248,36 @@ struct VagrantDockerEndToEndTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// scripts/vagrant-docker-image is cached by the hash of its inputs: run again for the
+    /// image scripts/test made, it builds nothing; for an image of that name whose hash
+    /// differs (its inputs changed since), it builds the image anew.
+    @Test func theImageIsBuiltAgainOnlyWhenItsInputsChanged() async throws {
+        try await requireDocker()
+        let script = NephoBinary.repository.appendingPathComponent("scripts/vagrant-docker-image").path
+        let label = "{{ index .Config.Labels \"org.nepho.inputs\" }}"
+        let current = try await ProcessRunner.run(
+            "docker", ["image", "inspect", "--format", label, Self.image], timeout: 60)
+        let cached = try await ProcessRunner.run(script, [Self.image], timeout: 60)
+        #expect(
+            cached.status == 0 && cached.output == "\(Self.image)\n", "\(cached.output)\(cached.errorOutput)")
+        #expect(!cached.errorOutput.contains("building"), "\(cached.errorOutput)")
+
+        // An image of another name, with the label of other inputs.
+        let stale = "nepho-test/vagrant-debian:stale-\(UUID().uuidString.prefix(8).lowercased())"
+        let made = try await ProcessRunner.run(
+            "docker", ["build", "-q", "-t", stale, "-"],
+            input: Data("FROM \(Self.image)\nLABEL org.nepho.inputs=inputs-of-before\n".utf8), timeout: 120)
+        try #require(made.status == 0, "\(made.errorOutput)")
+        let rebuilt = try await ProcessRunner.run(script, [stale], timeout: 600)
+        #expect(rebuilt.status == 0, "\(rebuilt.errorOutput)")
+        #expect(rebuilt.errorOutput.contains("building \(stale)"), "\(rebuilt.errorOutput)")
+        let after = try await ProcessRunner.run(
+            "docker", ["image", "inspect", "--format", label, stale], timeout: 60)
+        #expect(
+            after.output == current.output && after.output.count > 2, "\(after.output) vs \(current.output)")
+        _ = try await ProcessRunner.run("docker", ["rmi", "-f", stale], timeout: 60)
+    }
+
     @Test func aMachineBootsLivesThroughAKilledMonitorAnswersSSHAndIsDestroyed() async throws {
         try await withHome(held: true) { nepho, release in
             let port = try Self.freePort()
