@@ -90,6 +90,9 @@ struct VagrantDockerEndToEndTests {
               SSHPort:
                 default: 2222
                 description: ssh on 127.0.0.1.
+              ForwardedPorts:
+                default: ''
+                description: HOST:GUEST ports on 127.0.0.1.
               SyncedFolder:
                 default: 'hold:/nepho-hold'
                 description: Where the test releases the provisioner.
@@ -119,6 +122,9 @@ struct VagrantDockerEndToEndTests {
               SSHPort:
                 default: 2222
                 description: ssh on 127.0.0.1.
+              ForwardedPorts:
+                default: ''
+                description: HOST:GUEST ports on 127.0.0.1.
               SyncedFolder:
                 default: 'hold:/nepho-hold'
                 description: Where the test releases the provisioner.
@@ -281,8 +287,10 @@ struct VagrantDockerEndToEndTests {
     @Test func aMachineBootsLivesThroughAKilledMonitorAnswersSSHAndIsDestroyed() async throws {
         try await withHome(held: true) { nepho, release in
             let port = try Self.freePort()
+            let forwarded = try Self.freePort()
             let create = try await nepho.run([
-                "create", "box/vagrant", "--name", "real", "-p", "SSHPort=\(port)", "--detach",
+                "create", "box/vagrant", "--name", "real", "-p", "SSHPort=\(port)", "-p",
+                "ForwardedPorts=\(forwarded):22", "--detach",
             ])
             #expect(create.succeeded, "\(create.errorOutput)")
             let build = try await lastBuild(nepho, "real")
@@ -330,6 +338,18 @@ struct VagrantDockerEndToEndTests {
             #expect(
                 address.output.contains("127.0.0.1") && address.output.contains("\(port)"),
                 "\(address.output)\(address.errorOutput)")
+
+            // ForwardedPorts reach the machine (here its sshd), on 127.0.0.1 only.
+            let banner = try await ProcessRunner.run(
+                "bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(forwarded); head -c 8 <&3"], timeout: 30)
+            #expect(banner.output == "SSH-2.0-", "\(banner.output)\(banner.errorOutput)")
+            let published = try await ProcessRunner.run("docker", ["port", running], timeout: 60)
+            let bindings = published.output.split(separator: "\n").map(String.init)
+            #expect(bindings.count == 2, "\(published.output)")
+            #expect(
+                bindings.allSatisfy {
+                    $0.hasSuffix(" -> 127.0.0.1:\(port)") || $0.hasSuffix(" -> 127.0.0.1:\(forwarded)")
+                }, "\(published.output)")
 
             // formation:ssh runs the command in the machine and passes its exit status on.
             let greeting = try await nepho.run(["ssh", "real", "--", "cat", "/etc/nepho-greeting"])
