@@ -70,6 +70,9 @@ public struct CloudletValidator: Sendable {
             }
         }
         guard let pattern = scenario.pattern else {
+            // A vagrant scenario without a pattern runs the cloudlet's
+            // patterns/vagrant/Vagrantfile, or one nepho generates (docs/vagrant.md).
+            if scenario.provider == Providers.vagrant.provider { return }
             error(
                 "pattern", "scenario \"\(scenario.name)\" names no pattern (e.g. pattern: aws/single-host.cf)"
             )

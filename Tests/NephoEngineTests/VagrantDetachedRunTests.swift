@@ -124,7 +124,11 @@ import Testing
         #expect(error.reason?.hasPrefix("Vagrant::Errors::VagrantError: The SSH command responded") == true)
         let (status, message) = VagrantBuildStatus.finished(operation: .create, result: result)
         #expect(status == "create_failed")
-        #expect(message?.hasPrefix("the provisioner (the scenario's bootstrap script) failed. ") == true)
+        // The build's error carries what the hand-off reported: the exit status and the script's last lines.
+        #expect(
+            message?.hasPrefix(
+                "the provisioner (the scenario's bootstrap script) failed: bootstrap exited with status")
+                == true, "\(message ?? "")")
         #expect(VagrantDriver().statusWord(.destroy, .inProgress) == "destroying")
     }
 

@@ -105,6 +105,8 @@ import Testing
         for (parameters, expected) in [
             (["ForwardedPorts": "8080"], "ForwardedPorts"), (["CPUs": "two"], "CPUs"),
             (["SyncedFolder": "../up:/srv"], "SyncedFolder"), (["Box": ""], "Box parameter"),
+            (["VagrantProvider": "vmware"], "VagrantProvider must be one of virtualbox, libvirt, docker"),
+            (["SSHPort": "0"], "SSHPort"),
         ] {
             #expect {
                 try home.generated(formation: "bad", overrides: parameters)
@@ -112,6 +114,27 @@ import Testing
                 "\(error)".contains(expected)
             }
         }
+    }
+
+    /// `VagrantProvider: docker`: no box needed; the docker provider declared with ssh on
+    /// 127.0.0.1:SSHPort only; the choice reaches vagrant as VAGRANT_DEFAULT_PROVIDER.
+    @Test func generatedVagrantfileForTheDockerProvider() throws {
+        let home = VagrantTestHome()
+        let environment = try home.generated(
+            formation: "box", overrides: ["VagrantProvider": "docker", "Box": "", "SSHPort": "2301"])
+        let text = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
+        #expect(text.contains("'VagrantProvider' => 'docker',") && text.contains("'SSHPort' => '2301',"))
+        #expect(text.contains("d.ports = [\"127.0.0.1:#{ssh_port}:22\"]"))
+        #expect(text.contains("config.ssh.host = \"127.0.0.1\""))
+        #expect(text.contains("id: \"ssh\", guest: 22, host: ssh_port, disabled: true"))
+        #expect(text.contains(GeneratedVagrantfile.defaultDockerImage))
+        #expect(environment.commandEnvironment(base: [:])["VAGRANT_DEFAULT_PROVIDER"] == "docker")
+        // Without a choice, the caller's own VAGRANT_DEFAULT_PROVIDER stays.
+        let plain = try home.generated(formation: "plain")
+        #expect(
+            plain.commandEnvironment(base: ["VAGRANT_DEFAULT_PROVIDER": "libvirt"])[
+                "VAGRANT_DEFAULT_PROVIDER"]
+                == "libvirt")
     }
 
     @Test func handoffReportsSuccessAndFailureWithPhases() async throws {
@@ -186,7 +209,10 @@ final class VagrantTestHome: @unchecked Sendable {
             provider: vagrant
             provisioner: setup.sh
             parameters:
+              VagrantProvider:
+                default: ''
               Box: debian/bookworm64
+              SSHPort: 2222
               CPUs: 1
               Memory: 512
               ForwardedPorts: 8081:80,2201:22

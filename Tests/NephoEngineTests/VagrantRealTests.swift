@@ -62,6 +62,20 @@ import Testing
         try await VagrantRunner(environment: environment, baseEnvironment: Self.base(home)).validate()
     }
 
+    /// With docker on the machine (scripts/test installs docker.io), a generated Vagrantfile
+    /// choosing the docker provider passes the full `vagrant validate`, provider settings included.
+    @Test func generatedDockerVagrantfilePassesTheProvidersValidation() async throws {
+        try Self.requireVagrant()
+        try #require(
+            ProcessRunner.resolve("docker") != nil, "docker is not installed: scripts/test installs docker.io"
+        )
+        let home = VagrantTestHome()
+        let environment = try home.generated(
+            formation: "box", overrides: ["VagrantProvider": "docker", "Box": "", "SSHPort": "2301"])
+        try await VagrantRunner(environment: environment, baseEnvironment: Self.base(home)).validate(
+            checkProvider: true)
+    }
+
     @Test func brokenVagrantfileIsReportedAsInvalid() async throws {
         try Self.requireVagrant()
         let home = VagrantTestHome()

@@ -70,3 +70,56 @@ nepho_install_ssh() {
 nepho_install_vagrant() {
     nepho_install_system_packages vagrant
 }
+
+# Real Vagrant machines (issue 19): Debian's docker.io (dockerd, containerd, runc) and
+# debootstrap, which builds the test machine's image (scripts/vagrant-docker-image).
+nepho_install_docker() {
+    nepho_install_system_packages docker.io debootstrap
+}
+
+# Starts dockerd when none answers, and stops it when the calling script exits (only a
+# daemon this function started: one already running is left alone). Its log and state
+# beside the other daemons': /var/log/nepho-dockerd.log.
+nepho_started_dockerd=""
+nepho_start_docker() {
+    if docker info >/dev/null 2>&1; then return 0; fi
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    nepho_log "starting dockerd (none is running; it is stopped at the end)"
+    local pidfile=/run/nepho-dockerd.pid
+    $sudo sh -c "dockerd --pidfile $pidfile >/var/log/nepho-dockerd.log 2>&1 &"
+    local _
+    for _ in $(seq 1 120); do
+        if docker info >/dev/null 2>&1; then
+            nepho_started_dockerd="$($sudo cat "$pidfile")"
+            trap nepho_stop_docker EXIT
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "dockerd did not start within 60 s; its log:" >&2
+    $sudo tail -20 /var/log/nepho-dockerd.log >&2
+    exit 1
+}
+
+nepho_stop_docker() {
+    [ -n "$nepho_started_dockerd" ] || return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    nepho_log "stopping the dockerd started for the tests (pid $nepho_started_dockerd)"
+    $sudo kill "$nepho_started_dockerd" 2>/dev/null || true
+    local _
+    for _ in $(seq 1 60); do
+        $sudo kill -0 "$nepho_started_dockerd" 2>/dev/null || break
+        sleep 0.5
+    done
+    nepho_started_dockerd=""
+}
+
+# The docker image of the tests' Vagrant machines, built once and cached by content.
+nepho_build_vagrant_image() {
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    NEPHO_VAGRANT_DOCKER_IMAGE="$($sudo scripts/vagrant-docker-image)"
+    export NEPHO_VAGRANT_DOCKER_IMAGE
+}

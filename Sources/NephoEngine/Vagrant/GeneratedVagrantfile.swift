@@ -3,8 +3,12 @@ import Foundation
 /// The Vagrantfile nepho writes for a `provider: vagrant` scenario that has no
 /// `patterns/vagrant/Vagrantfile` of its own.
 ///
-/// The machine is described by parameters of fixed names, each optional except `Box`:
-/// `Box` (the Vagrant box), `CPUs` (default 2), `Memory` (MiB, default 1024),
+/// The machine is described by parameters of fixed names, each optional except `Box`
+/// (unless the provider is docker): `VagrantProvider` (`virtualbox`, `libvirt` or
+/// `docker`; empty = Vagrant's own choice among VirtualBox and libvirt), `Box` (the
+/// Vagrant box), `DockerImage` (the docker provider's image, default
+/// `nepho/vagrant-debian:bookworm`, built by scripts/vagrant-docker-image), `SSHPort`
+/// (the docker provider's ssh port on 127.0.0.1, default 2222), `CPUs` (default 2), `Memory` (MiB, default 1024),
 /// `ForwardedPorts` (`HOST:GUEST[,HOST:GUEST…]`, forwarded on 127.0.0.1 only) and
 /// `SyncedFolder` (`PATH:GUEST_PATH`, PATH relative to the cloudlet; empty = none).
 /// Like a cloudlet's own Vagrantfile it reads every parameter from the environment
@@ -18,7 +22,16 @@ public struct GeneratedVagrantfile: Sendable {
     /// Parameter names in order, with the value to bake in (nil for secrets or unset ones).
     public var parameters: [(name: String, value: String?)]
 
-    public static let machineParameters = ["Box", "CPUs", "Memory", "ForwardedPorts", "SyncedFolder"]
+    public static let machineParameters = [
+        "VagrantProvider", "Box", "DockerImage", "SSHPort", "CPUs", "Memory", "ForwardedPorts",
+        "SyncedFolder",
+    ]
+
+    /// The providers a scenario can choose with `VagrantProvider`.
+    public static let providers = ["virtualbox", "libvirt", "docker"]
+
+    /// The docker provider's image when `DockerImage` is not set.
+    public static let defaultDockerImage = "nepho/vagrant-debian:bookworm"
 
     public init(formation: String, cloudletFolder: URL, parameters: [(name: String, value: String?)]) {
         self.formation = formation
@@ -29,10 +42,24 @@ public struct GeneratedVagrantfile: Sendable {
     /// Checks the machine parameters' values; throws with what is wrong.
     public func validate() throws {
         let values = Dictionary(parameters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 })
-        guard let box = values["Box"] ?? nil, !box.trimmingCharacters(in: .whitespaces).isEmpty else {
+        let provider = (values["VagrantProvider"] ?? nil)?.trimmingCharacters(in: .whitespaces) ?? ""
+        if !provider.isEmpty, !Self.providers.contains(provider) {
             throw VagrantEnvironmentError(
-                "a vagrant scenario without patterns/vagrant/Vagrantfile needs a Box parameter (the Vagrant box to start, e.g. debian/bookworm64)"
+                "parameter VagrantProvider must be one of \(Self.providers.joined(separator: ", ")) (or empty for Vagrant's own choice), not \"\(provider)\""
             )
+        }
+        if provider != "docker" {
+            guard let box = values["Box"] ?? nil, !box.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw VagrantEnvironmentError(
+                    "a vagrant scenario without patterns/vagrant/Vagrantfile needs a Box parameter (the Vagrant box to start, e.g. debian/bookworm64), or VagrantProvider=docker"
+                )
+            }
+        }
+        if let text = values["SSHPort"] ?? nil, !text.isEmpty,
+            !((Int(text) ?? 0) > 0 && (Int(text) ?? 0) < 65536)
+        {
+            throw VagrantEnvironmentError(
+                "parameter SSHPort must be a port number (1-65535), not \"\(text)\"")
         }
         for name in ["CPUs", "Memory"] {
             if let text = values[name] ?? nil, !text.isEmpty, (Int(text) ?? 0) < 1 {
@@ -85,11 +112,13 @@ public struct GeneratedVagrantfile: Sendable {
             end
 
             provisioner = param("NEPHO_PROVISIONER", File.join(__dir__, "nepho", "provision.sh"))
+            provider = setting("VagrantProvider", "")
             cpus = Integer(setting("CPUs", "2"))
             memory = Integer(setting("Memory", "1024"))
+            ssh_port = Integer(setting("SSHPort", "2222"))
 
             Vagrant.configure("2") do |config|
-              config.vm.box = setting("Box", "")
+              config.vm.box = setting("Box", "") unless provider == "docker"
               config.vm.hostname = \(ruby(hostname))
               setting("ForwardedPorts", "").split(",").each do |pair|
                 host, guest = pair.strip.split(":", 2).map { |port| Integer(port) }
@@ -110,6 +139,20 @@ public struct GeneratedVagrantfile: Sendable {
               config.vm.provider "libvirt" do |lv|
                 lv.cpus = cpus
                 lv.memory = memory
+              end
+              # Declared only when chosen: it needs the image scripts/vagrant-docker-image
+              # builds, so Vagrant must not pick it on its own. ssh stays on 127.0.0.1.
+              if provider == "docker"
+                config.vm.provider "docker" do |d|
+                  d.image = setting("DockerImage", \(ruby(Self.defaultDockerImage)))
+                  d.has_ssh = true
+                  d.cmd = ["/usr/sbin/sshd", "-D"]
+                  d.ports = ["127.0.0.1:#{ssh_port}:22"]
+                end
+                # Vagrant's own ssh forward (127.0.0.1:2222, the same for every machine) is not wanted.
+                config.vm.network "forwarded_port", id: "ssh", guest: 22, host: ssh_port, disabled: true
+                config.ssh.host = "127.0.0.1"
+                config.ssh.port = ssh_port
               end
 
               config.vm.provision "nepho", type: "shell", path: provisioner,

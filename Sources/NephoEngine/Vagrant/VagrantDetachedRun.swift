@@ -139,7 +139,9 @@ public struct VagrantLogFollower: Sendable {
                         remedy: "Read its output in \(run.logFile).",
                         vagrantMessage: unparsed.suffix(20).joined(separator: "\n"))
                 }
-                return VagrantRunResult(summary: summary, problem: problem, standardError: unparsed)
+                return VagrantRunResult(
+                    summary: summary, problem: problem?.withProvisionerReport(summary),
+                    standardError: unparsed)
             }
             try await Task.sleep(nanoseconds: UInt64(pollInterval * 1_000_000_000))
         }

@@ -56,7 +56,8 @@ public struct VagrantEnvironment: Sendable, Equatable {
     /// The environment of a vagrant command for this formation: `base` (the caller's,
     /// without `VAGRANT_LOG`, whose debug output would show the provisioner's
     /// environment), the stored parameters, the given secrets, `NEPHO_PROVISIONER`,
-    /// and `VAGRANT_CWD` so that vagrant reads this folder's Vagrantfile.
+    /// and `VAGRANT_CWD` so that vagrant reads this folder's Vagrantfile; the parameter
+    /// `VagrantProvider`, when set, as `VAGRANT_DEFAULT_PROVIDER`.
     /// Secrets live only in this dictionary, i.e. in vagrant's process environment.
     public func commandEnvironment(base: [String: String], secrets: [String: Secret] = [:]) -> [String:
         String]
@@ -68,6 +69,13 @@ public struct VagrantEnvironment: Sendable, Equatable {
         for (name, value) in record.parameters { environment[name] = value }
         for name in record.secretParameters {
             environment[name] = secrets[name]?.reveal()
+        }
+        // The scenario's provider choice (`virtualbox`, `libvirt`, `docker`) is Vagrant's
+        // default provider for this folder, over the caller's VAGRANT_DEFAULT_PROVIDER.
+        if let provider = record.parameters["VagrantProvider"]?.trimmingCharacters(in: .whitespaces),
+            !provider.isEmpty
+        {
+            environment["VAGRANT_DEFAULT_PROVIDER"] = provider
         }
         environment["NEPHO_PROVISIONER"] = provisionerScript.path
         return environment

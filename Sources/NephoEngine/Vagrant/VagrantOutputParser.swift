@@ -48,7 +48,8 @@ public struct VagrantOutputParser: Sendable {
     public func summary(exitStatus: Int32) -> VagrantRunSummary {
         VagrantRunSummary(
             exitStatus: exitStatus, states: states, failure: failure, lastPhase: lastPhase,
-            provisionerSucceeded: provisionerResult?.succeeded, eventCount: events.count)
+            provisionerSucceeded: provisionerResult?.succeeded, eventCount: events.count,
+            provisionerReport: provisionerResult?.text)
     }
 
     private mutating func interpret(_ line: VagrantMachineReadableLine) -> [VagrantEvent] {
@@ -150,6 +151,9 @@ public struct VagrantRunSummary: Sendable, Equatable {
     /// nil when the hand-off did not report (the provisioner did not run, or not to its end).
     public var provisionerSucceeded: Bool?
     public var eventCount: Int
+    /// The hand-off's `NEPHO_RESULT` text: for a failure, the exit status and the
+    /// script's last lines.
+    public var provisionerReport: String? = nil
 
     public var succeeded: Bool { exitStatus == 0 && failure == nil && provisionerSucceeded != false }
 

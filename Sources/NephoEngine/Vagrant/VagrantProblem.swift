@@ -116,6 +116,17 @@ public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertibl
 }
 
 extension VagrantProblem {
+    /// A failed provisioner's problem with what the hand-off reported (the script's exit
+    /// status and last lines) in its message, so that the build's error shows them.
+    public func withProvisionerReport(_ summary: VagrantRunSummary) -> VagrantProblem {
+        guard kind == .provisionerFailed, summary.provisionerSucceeded == false,
+            let report = summary.provisionerReport, !report.isEmpty
+        else { return self }
+        var problem = self
+        problem.message = "the provisioner (the scenario's bootstrap script) failed: \(report)"
+        return problem
+    }
+
     /// The problem as the error that crosses the wire (`toolFailed`): the message and
     /// what to do, with vagrant's own message as details.
     public var nephoError: NephoError {

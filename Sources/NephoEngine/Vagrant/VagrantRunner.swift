@@ -102,7 +102,8 @@ public struct VagrantRunner: Sendable {
         let status = await process.exitStatus()
         let summary = parser.summary(exitStatus: status)
         return VagrantRunResult(
-            summary: summary, problem: problem(summary: summary, standardError: standardError),
+            summary: summary,
+            problem: problem(summary: summary, standardError: standardError)?.withProvisionerReport(summary),
             standardError: standardError)
     }
 
