@@ -82,8 +82,12 @@ public struct BuildMonitor {
         let store = try StateStore(path: paths.database.path)
         guard var build = try store.build(id: buildID), build.finishedAt == nil else { return 0 }
         // Recorded before its provider call: while the process making the call lives, the
-        // call is under way (a foreground command's, seen by a daemon); wait for it.
-        while let launcher = build.launcherPID, launcher != getpid(), kill(launcher, 0) == 0 || errno == EPERM
+        // call is under way (a foreground command's, seen by a daemon); wait for it. Not
+        // past 15 minutes from the build's start: no call takes that long (throttling is
+        // outlasted for 90 s), and the pid may since be another process's.
+        let started = Timestamp.date(build.startedAt) ?? Date()
+        while let launcher = build.launcherPID, launcher != getpid(),
+            kill(launcher, 0) == 0 || errno == EPERM, Date().timeIntervalSince(started) < 900
         {
             try await Task.sleep(nanoseconds: 500_000_000)
             guard let again = try store.build(id: buildID), again.finishedAt == nil else { return 0 }
