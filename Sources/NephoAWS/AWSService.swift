@@ -15,6 +15,10 @@ public struct AWSService: Sendable, Equatable {
     public static let sts = AWSService(name: "sts", environmentSuffix: "STS", configKey: "sts")
     public static let sns = AWSService(name: "sns", environmentSuffix: "SNS", configKey: "sns")
     public static let sqs = AWSService(name: "sqs", environmentSuffix: "SQS", configKey: "sqs")
+    /// EventBridge: signing name and host prefix `events`; botocore's service id `EventBridge`
+    /// (so `AWS_ENDPOINT_URL_EVENTBRIDGE`, `[services] eventbridge`).
+    public static let eventBridge = AWSService(
+        name: "events", environmentSuffix: "EVENTBRIDGE", configKey: "eventbridge")
 
     /// The public endpoint in `region`.
     public func defaultEndpoint(region: String) -> URL {

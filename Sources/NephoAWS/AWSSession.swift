@@ -38,6 +38,15 @@ public struct AWSSession: Sendable {
         SQSClient(query: try query(.sqs, apiVersion: SQSClient.apiVersion))
     }
 
+    public func eventBridge() throws -> EventBridgeClient {
+        EventBridgeClient(
+            json: AWSJSONClient(
+                service: .eventBridge, targetPrefix: EventBridgeClient.targetPrefix,
+                endpoint: try configuration.endpoint(for: .eventBridge),
+                region: try configuration.requireRegion(),
+                credentials: try configuration.requireCredentials(), http: http, retry: retry))
+    }
+
     private func query(_ service: AWSService, apiVersion: String) throws -> AWSQueryClient {
         AWSQueryClient(
             service: service, apiVersion: apiVersion, endpoint: try configuration.endpoint(for: service),

@@ -47,7 +47,7 @@ extension LocalAPI {
                         ? nil
                         : Timestamp.string(
                             Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)),
-                    waitingMessages: waiting, current: current))
+                    waitingMessages: waiting, current: current, ruleArn: channel.ruleArn))
         }
         let environment = driverContext(context).environment
         let summary: String
@@ -58,7 +58,9 @@ extension LocalAPI {
         } else if let mine = channels.first(where: \.current) {
             summary =
                 mine.mode == "push"
-                ? "stack events are pushed: CloudFormation → \(mine.topicArn ?? "") → \(mine.queueURL ?? ""), "
+                ? "stack events are pushed: CloudFormation → \(mine.topicArn ?? "")"
+                    + (mine.ruleArn.map { " and EventBridge rule \($0)" } ?? "")
+                    + " → \(mine.queueURL ?? ""), "
                     + "long-polled by the nanny"
                 : "stack events are polled: \(mine.reason ?? "push is not in place")"
         } else {
@@ -101,6 +103,17 @@ extension LocalAPI {
             } else {
                 others += 1
             }
+        }
+        // The EventBridge rule, when one was set up: its target first (EventBridge deletes
+        // only a rule without targets).
+        if known?.ruleArn != nil {
+            let events = try session.eventBridge()
+            let rule = EventChannel.ruleName(paths: paths)
+            do {
+                try await events.removeTargets(rule: rule, ids: [EventChannel.targetID])
+                try await events.deleteRule(name: rule)
+                removed.append("rule \(known?.ruleArn ?? rule)")
+            } catch let error as AWSError where error.code == "ResourceNotFoundException" {}
         }
         if let queueURL {
             do {

@@ -9,6 +9,9 @@ public struct EventChannelSummary: Codable, Sendable, Equatable {
     public var queueURL: String?
     public var queueArn: String?
     public var subscriptionArn: String?
+    /// The EventBridge rule on the default bus that also sends CloudFormation's events to
+    /// the queue (`NEPHO_EVENTS=eventbridge`); nil when there is none.
+    public var ruleArn: String?
     /// Why events are polled (a missing permission, `NEPHO_EVENTS=poll`, …).
     public var reason: String?
     /// When the set-up was made or last tried.
@@ -24,8 +27,9 @@ public struct EventChannelSummary: Codable, Sendable, Equatable {
         scope: String, region: String?, mode: String, topicArn: String?, queueURL: String?, queueArn: String?,
         subscriptionArn: String?, reason: String?, checkedAt: String, polledAt: String?,
         waitingMessages: Int?,
-        current: Bool
+        current: Bool, ruleArn: String? = nil
     ) {
+        self.ruleArn = ruleArn
         self.scope = scope
         self.region = region
         self.mode = mode

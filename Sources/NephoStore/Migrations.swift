@@ -105,6 +105,11 @@ public enum Migrations {
         ALTER TABLE builds ADD COLUMN launcher_pid INTEGER;
         ALTER TABLE builds ADD COLUMN launched_at TEXT;
         """,
+        // 7: the EventBridge rule that also sends CloudFormation's events to the nanny's
+        // queue (`NEPHO_EVENTS=eventbridge`; docs/aws.md, "Stack events").
+        """
+        ALTER TABLE event_channels ADD COLUMN rule_arn TEXT;
+        """,
     ]
 
     /// The schema version this nepho writes.

@@ -13,6 +13,9 @@ public struct EventChannelRecord: Sendable, Equatable {
     public var queueURL: String?
     public var queueArn: String?
     public var subscriptionArn: String?
+    /// The EventBridge rule on the default bus that sends CloudFormation's events to the
+    /// queue too (`NEPHO_EVENTS=eventbridge`); nil when there is none.
+    public var ruleArn: String?
     public var reason: String?
     /// When the set-up was made or last tried.
     public var checkedAt: String
@@ -21,7 +24,8 @@ public struct EventChannelRecord: Sendable, Equatable {
 
     public init(
         scope: String, mode: Mode, region: String? = nil, topicArn: String? = nil, queueURL: String? = nil,
-        queueArn: String? = nil, subscriptionArn: String? = nil, reason: String? = nil,
+        queueArn: String? = nil, subscriptionArn: String? = nil, ruleArn: String? = nil,
+        reason: String? = nil,
         checkedAt: String = "",
         polledMilliseconds: Int64 = 0
     ) {
@@ -32,6 +36,7 @@ public struct EventChannelRecord: Sendable, Equatable {
         self.queueURL = queueURL
         self.queueArn = queueArn
         self.subscriptionArn = subscriptionArn
+        self.ruleArn = ruleArn
         self.reason = reason
         self.checkedAt = checkedAt
         self.polledMilliseconds = polledMilliseconds
@@ -41,14 +46,15 @@ public struct EventChannelRecord: Sendable, Equatable {
 extension StateStore {
     private static let channelColumns = """
         SELECT scope, mode, region, topic_arn, queue_url, queue_arn, subscription_arn, reason, checked_at,
-            polled_ms FROM event_channels
+            polled_ms, rule_arn FROM event_channels
         """
 
     private static func channel(_ row: [DatabaseValue]) -> EventChannelRecord {
         EventChannelRecord(
             scope: row[0].text ?? "", mode: EventChannelRecord.Mode(rawValue: row[1].text ?? "") ?? .poll,
             region: row[2].text, topicArn: row[3].text, queueURL: row[4].text, queueArn: row[5].text,
-            subscriptionArn: row[6].text, reason: row[7].text, checkedAt: row[8].text ?? "",
+            subscriptionArn: row[6].text, ruleArn: row[10].text, reason: row[7].text,
+            checkedAt: row[8].text ?? "",
             polledMilliseconds: row[9].integer ?? 0)
     }
 
@@ -60,17 +66,19 @@ extension StateStore {
                 try database.query(
                     """
                     INSERT INTO event_channels (scope, mode, region, topic_arn, queue_url, queue_arn,
-                        subscription_arn, reason, checked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        subscription_arn, reason, checked_at, rule_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (scope) DO UPDATE SET mode = excluded.mode, region = excluded.region,
                         topic_arn = excluded.topic_arn, queue_url = excluded.queue_url,
                         queue_arn = excluded.queue_arn, subscription_arn = excluded.subscription_arn,
-                        reason = excluded.reason, checked_at = excluded.checked_at
+                        reason = excluded.reason, checked_at = excluded.checked_at,
+                        rule_arn = excluded.rule_arn
                     """,
                     [
                         .text(channel.scope), .text(channel.mode.rawValue), optional(channel.region),
                         optional(channel.topicArn), optional(channel.queueURL), optional(channel.queueArn),
                         optional(channel.subscriptionArn), optional(channel.reason),
                         .text(channel.checkedAt.isEmpty ? Self.timestamp() : channel.checkedAt),
+                        optional(channel.ruleArn),
                     ])
             }
         }

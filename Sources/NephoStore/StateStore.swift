@@ -302,12 +302,40 @@ public final class StateStore: @unchecked Sendable {
 
     // MARK: events
 
+    /// The prefix of the provider event id of a stack event that came through EventBridge,
+    /// which carries no CloudFormation EventId (`StackEventNotification.eventBridgePrefix`).
+    public static let eventBridgePrefix = "eventbridge:"
+
     /// Appends `event` to its build's log with the next sequence number. Returns the stored
-    /// event, or nil when an event with this provider event id is already stored.
+    /// event, or nil when it is already stored: an event with this provider event id, or
+    /// the same stack event under the other kind of id. An event that came through
+    /// EventBridge (`eventbridge:ID`) and one with CloudFormation's EventId (SNS,
+    /// DescribeStackEvents) are the same when the build, logical id and status are the
+    /// same, their times are at most 2 s apart (EventBridge's `time` has whole seconds) and
+    /// their reasons agree (equal, or one missing); the nearest is taken. The EventBridge
+    /// row then takes CloudFormation's EventId and exact time, and no row is added. Two
+    /// EventBridge events that match so are one change too.
     @discardableResult
     public func appendEvent(_ event: EventRecord) throws -> EventRecord? {
         try lock.withLock {
             try database.write {
+                if try database.scalar(
+                    "SELECT COUNT(*) FROM events WHERE provider_event_id = ?", [.text(event.providerEventID)])
+                    != 0
+                {
+                    return nil
+                }
+                if let twin = try sameEvent(event) {
+                    if !event.providerEventID.hasPrefix(Self.eventBridgePrefix) {
+                        try database.query(
+                            "UPDATE events SET provider_event_id = ?, timestamp = ? WHERE build_id = ? AND seq = ?",
+                            [
+                                .text(event.providerEventID), .text(event.timestamp), .integer(event.buildID),
+                                .integer(twin),
+                            ])
+                    }
+                    return nil
+                }
                 let next = try database.scalar(
                     "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE build_id = ?",
                     [.integer(event.buildID)])
@@ -330,6 +358,34 @@ public final class StateStore: @unchecked Sendable {
                 return stored
             }
         }
+    }
+
+    /// The sequence number of the stored event `event` is a copy of under the other kind of
+    /// id (see `appendEvent`); the caller holds the lock.
+    private func sameEvent(_ event: EventRecord) throws -> Int64? {
+        guard let logical = event.logicalID, let status = event.status,
+            let when = Timestamp.date(event.timestamp)
+        else { return nil }
+        let bridged = event.providerEventID.hasPrefix(Self.eventBridgePrefix)
+        func reason(_ text: String?) -> String? { text?.isEmpty == false ? text : nil }
+        let rows = try database.query(
+            """
+            SELECT seq, provider_event_id, timestamp, reason FROM events
+            WHERE build_id = ? AND logical_id = ? AND status = ?
+            """, [.integer(event.buildID), .text(logical), .text(status)])
+        var best: (seq: Int64, gap: Double)?
+        for row in rows {
+            // A CloudFormation id matches only EventBridge rows (two EventIds are two events);
+            // an EventBridge event matches any row (a second EventBridge copy of one change too).
+            guard let id = row[1].text, bridged || id.hasPrefix(Self.eventBridgePrefix),
+                let time = row[2].text.flatMap(Timestamp.date)
+            else { continue }
+            let gap = abs(time.timeIntervalSince(when))
+            let (mine, theirs) = (reason(event.reason), reason(row[3].text))
+            guard gap <= 2, mine == nil || theirs == nil || mine == theirs else { continue }
+            if best == nil || gap < best!.gap { best = (row[0].integer ?? 0, gap) }
+        }
+        return best?.seq
     }
 
     /// A build's events with a sequence number above `after`, in order (at most `limit`).

@@ -174,6 +174,14 @@ public final class CloudFormationBench: @unchecked Sendable {
     /// Forgets faults, paging, lifecycle scripts and the call log.
     public func reset() async throws { _ = try await post("/_bench/reset", [:]) }
 
+    /// From now on (until `reset`), every stack event is also put on moto's default
+    /// EventBridge bus as CloudFormation would put it (moto's CloudFormation does not):
+    /// source `aws.cloudformation`, detail types "CloudFormation Stack Status Change" and
+    /// "CloudFormation Resource Status Change", the documented `detail` fields.
+    public func sendEventBridgeEvents(_ on: Bool = true) async throws {
+        _ = try await post("/_bench/eventbridge", ["on": on])
+    }
+
     // MARK: lifecycles
 
     /// An operation on a scripted stack.

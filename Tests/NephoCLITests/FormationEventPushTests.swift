@@ -230,4 +230,112 @@ struct FormationEventPushTests {
         let watch = try await fixture.nepho.run(["formation:watch", name])
         #expect(watch.status == 0 && watch.output.contains("CREATE_COMPLETE"), "\(watch.errorOutput)")
     }
+
+    /// `NEPHO_EVENTS=eventbridge`: a rule on the default bus also sends CloudFormation's
+    /// events to the queue. The bench puts each stack event on moto's EventBridge as
+    /// CloudFormation would (moto's CloudFormation does not); moto's rule hands it to the queue.
+    func eventBridgeChannel(_ fixture: FormationFixture) async throws -> [String: Any] {
+        let status = try await fixture.nepho.run(["events:status", "-o", "json"])
+        #expect(status.succeeded, "\(status.errorOutput)")
+        return (fixture.json(status.output)["channels"] as? [[String: Any]])?.first ?? [:]
+    }
+
+    @Test func eventsPushedBothWaysAreStoredOnceUnderCloudFormationsIds() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_EVENTS": "eventbridge"])
+        defer { Task { await fixture.stop() } }
+        try await fixture.bench.sendEventBridgeEvents()
+        let (name, lock) = try await createHeld(fixture, arn, "bridge")
+        _ = try await waitForMonitor(lock, not: nil)
+        let channel = try await eventBridgeChannel(fixture)
+        let rule = try #require(channel["ruleArn"] as? String, "\(channel)")
+        #expect(rule.contains(":rule/nepho-stack-events-"))
+        #expect(try await count(fixture, "PutRule") == 1)
+        #expect(try await count(fixture, "PutTargets") == 1)
+        let human = try await fixture.nepho.run(["events:status"])
+        #expect(human.output.contains("rule:") && human.output.contains("EventBridge"), "\(human.output)")
+        // The queue lets the rule send to it, beside the topic.
+        let session = try fixture.bench.session()
+        let queue = try #require(channel["queueURL"] as? String)
+        let policy = try await session.sqs().queueAttributes(url: queue, names: ["Policy"])["Policy"] ?? ""
+        #expect(policy.contains("events.amazonaws.com") && policy.contains(rule), "\(policy)")
+        #expect(
+            try await session.eventBridge().targets(rule: (rule as NSString).lastPathComponent).values
+                .contains {
+                    $0 == channel["queueArn"] as? String
+                })
+
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        #expect(try await count(fixture, "DescribeStackEvents") == 1)
+        // Every event came twice (SNS and EventBridge): each is stored once, under CloudFormation's EventId.
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        #expect(Set(stored) == Set(actual), "\(stored) \(actual)")
+    }
+
+    /// A stack whose NotificationARNs do not name nepho's topic (here: the queue's
+    /// subscription taken away, so SNS brings nothing) is followed through the rule alone.
+    @Test func theRuleAloneBringsABuildsEventsAndRemoveTakesItDown() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_EVENTS": "eventbridge"])
+        defer { Task { await fixture.stop() } }
+        try await fixture.bench.sendEventBridgeEvents()
+        let session = try fixture.bench.session()
+        let (name, lock) = try await createHeld(fixture, arn, "ruled")
+        _ = try await waitForMonitor(lock, not: nil)
+        let channel = try await eventBridgeChannel(fixture)
+        let subscription = try #require(channel["subscriptionArn"] as? String)
+        try await session.sns().unsubscribe(subscriptionArn: subscription)
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        #expect(try await count(fixture, "DescribeStackEvents") == 0)
+
+        let started = Date()
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        #expect(Date().timeIntervalSince(started) < 15)
+        #expect(try await count(fixture, "DescribeStackEvents") == 1)
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        #expect(Set(stored) == Set(actual), "\(stored) \(actual)")
+
+        // Deleted outside nepho: the rule tells it too.
+        try await session.cloudFormation().deleteStack(try await stackID(fixture, name))
+        let deadline = Date().addingTimeInterval(10)
+        var seen = try await status(fixture, name)
+        while seen != "DELETE_COMPLETE", Date() < deadline {
+            try await Task.sleep(nanoseconds: 250_000_000)
+            seen = try await status(fixture, name)
+        }
+        #expect(seen == "DELETE_COMPLETE")
+
+        let rule = try #require(channel["ruleArn"] as? String)
+        let remove = try await fixture.nepho.run(["events:remove", "--yes"])
+        #expect(remove.status == 0 && remove.output.contains(rule), "\(remove.output)\(remove.errorOutput)")
+        #expect(
+            try await session.eventBridge().describeRule(name: (rule as NSString).lastPathComponent) == nil)
+    }
+
+    @Test func withEventBridgeDeniedEventsStillComeThroughSNSAndTheBuildSaysSo() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_EVENTS": "eventbridge"])
+        defer { Task { await fixture.stop() } }
+        try await fixture.bench.inject(
+            .error(
+                status: 400, code: "AccessDeniedException",
+                message:
+                    "User: arn:aws:iam::123456789012:user/test is not authorized to perform: events:PutRule"),
+            into: "PutRule", times: -1)
+        let (name, _) = try await createHeld(fixture, arn, "nobridge")
+        let channel = try await eventBridgeChannel(fixture)
+        #expect(channel["mode"] as? String == "push" && channel["ruleArn"] == nil, "\(channel)")
+        #expect((channel["reason"] as? String ?? "").contains("events:PutRule"), "\(channel)")
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        #expect(watched.output.contains("no permission for events:PutRule"), "\(watched.output)")
+        #expect(try await count(fixture, "ListStacks") == 0, "pushed through SNS, not polled")
+    }
 }

@@ -68,3 +68,35 @@ import Testing
         #expect(try store.events(buildID: build.id).isEmpty)
     }
 }
+
+@Suite struct EventBridgeIdTests {
+    /// The store recognises an EventBridge event's id by the prefix the parser gives it.
+    @Test func theStoreAndTheParserAgreeOnThePrefix() {
+        #expect(StateStore.eventBridgePrefix == StackEventNotification.eventBridgePrefix)
+    }
+
+    @Test func theRuleMatchesCloudFormationsStatusChangesAndIsNamedAfterTheQueue() throws {
+        let paths = NephoPaths(environment: ["NEPHO_HOME": "/tmp/nepho-rule-test", "HOME": "/tmp"])
+        let queue = EventChannel.queueName(paths: paths)
+        #expect(
+            EventChannel.ruleName(paths: paths) == "nepho-stack-events-"
+                + queue.dropFirst("nepho-events-".count))
+        let pattern =
+            try JSONSerialization.jsonObject(with: Data(EventChannel.eventPattern.utf8))
+            as? [String: [String]]
+        #expect(pattern?["source"] == ["aws.cloudformation"])
+        #expect(
+            pattern?["detail-type"] == [
+                "CloudFormation Stack Status Change", "CloudFormation Resource Status Change",
+            ])
+        let policy = EventChannel.policy(queueArn: "arn:q", topicArn: "arn:t", ruleArn: "arn:r")
+        let document = try JSONSerialization.jsonObject(with: Data(policy.utf8)) as? [String: Any]
+        let statements = document?["Statement"] as? [[String: Any]] ?? []
+        #expect(statements.count == 2)
+        #expect((statements.last?["Principal"] as? [String: String])?["Service"] == "events.amazonaws.com")
+        #expect(
+            ((statements.last?["Condition"] as? [String: Any])?["ArnEquals"] as? [String: String])?[
+                "aws:SourceArn"]
+                == "arn:r")
+    }
+}

@@ -117,6 +117,84 @@ import Testing
         #expect(try store.events(buildID: first.id, after: 1).map(\.providerEventID) == ["e2"])
     }
 
+    /// An event that came through EventBridge (no CloudFormation EventId) and the same
+    /// event from DescribeStackEvents or SNS are stored once, under CloudFormation's id.
+    @Test func anEventBridgeEventAndItsCloudFormationTwinAreStoredOnce() throws {
+        let store = try StateStore(path: path)
+        let formation = try store.insertFormation(
+            FormationRecord(name: "f", provider: "aws", cloudlet: "c", scenario: "s", status: "x"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .update, status: "running"))
+        func event(
+            _ id: String, _ time: String, _ status: String, logical: String = "Web", reason: String? = nil
+        )
+            -> EventRecord
+        {
+            EventRecord(
+                buildID: build.id, providerEventID: id, timestamp: time, logicalID: logical,
+                resourceType: "AWS::EC2::Instance", status: status, reason: reason)
+        }
+        // Replacement: two UPDATE_IN_PROGRESS of one resource in the same second, told apart by their reasons.
+        #expect(
+            try store.appendEvent(
+                event(
+                    "eventbridge:1", "2026-01-01T10:00:00Z", "UPDATE_IN_PROGRESS",
+                    reason:
+                        "Requested update requires the creation of a new physical resource; hence creating one."
+                ))
+                != nil)
+        #expect(
+            try store.appendEvent(
+                event(
+                    "eventbridge:2", "2026-01-01T10:00:00Z", "UPDATE_IN_PROGRESS",
+                    reason: "Resource creation Initiated")) != nil)
+        #expect(
+            try store.appendEvent(event("eventbridge:3", "2026-01-01T10:00:05Z", "UPDATE_COMPLETE")) != nil)
+        // A second EventBridge copy of that change (another id) is not added either.
+        #expect(
+            try store.appendEvent(event("eventbridge:3b", "2026-01-01T10:00:06Z", "UPDATE_COMPLETE")) == nil)
+        // Redelivered by the queue: the same EventBridge id.
+        #expect(
+            try store.appendEvent(event("eventbridge:3", "2026-01-01T10:00:05Z", "UPDATE_COMPLETE")) == nil)
+        // DescribeStackEvents' copies: they take over the rows, adding none.
+        #expect(
+            try store.appendEvent(
+                event(
+                    "Web-UPDATE_IN_PROGRESS-b", "2026-01-01T10:00:00.700Z", "UPDATE_IN_PROGRESS",
+                    reason: "Resource creation Initiated")) == nil)
+        #expect(
+            try store.appendEvent(
+                event(
+                    "Web-UPDATE_IN_PROGRESS-a", "2026-01-01T10:00:00.200Z", "UPDATE_IN_PROGRESS",
+                    reason:
+                        "Requested update requires the creation of a new physical resource; hence creating one."
+                ))
+                == nil)
+        #expect(
+            try store.appendEvent(
+                event("Web-UPDATE_COMPLETE-c", "2026-01-01T10:00:05.400Z", "UPDATE_COMPLETE")) == nil)
+        // The same status of another resource, or of this one much later, is another event.
+        #expect(
+            try store.appendEvent(
+                event("Db-UPDATE_COMPLETE", "2026-01-01T10:00:05.400Z", "UPDATE_COMPLETE", logical: "Db"))
+                != nil)
+        #expect(
+            try store.appendEvent(
+                event("Web-UPDATE_COMPLETE-later", "2026-01-01T10:09:00.000Z", "UPDATE_COMPLETE")) != nil)
+        // An EventBridge copy of an event stored from CloudFormation first is not added, even redelivered.
+        #expect(
+            try store.appendEvent(
+                event("eventbridge:4", "2026-01-01T10:00:05Z", "UPDATE_COMPLETE", logical: "Db")) == nil)
+        let stored = try store.events(buildID: build.id)
+        #expect(
+            stored.map(\.providerEventID) == [
+                "Web-UPDATE_IN_PROGRESS-a", "Web-UPDATE_IN_PROGRESS-b", "Web-UPDATE_COMPLETE-c",
+                "Db-UPDATE_COMPLETE",
+                "Web-UPDATE_COMPLETE-later",
+            ])
+        #expect(stored.first?.timestamp == "2026-01-01T10:00:00.200Z", "CloudFormation's exact time")
+    }
+
     @Test func twoConnectionsWritingAtOnceLoseNothing() async throws {
         let setup = try StateStore(path: path)
         let formation = try setup.insertFormation(

@@ -42,6 +42,7 @@ from cfn_lifecycle import (
     backend,
     create_hold_function,
     defer_moto_notifications,
+    eventbridge,
     flush,
     pending_custom_resources,
     release_hold,
@@ -164,7 +165,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             params = dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
         query = urllib.parse.urlsplit(path).query
         params.update({k: v for k, v in urllib.parse.parse_qsl(query, keep_blank_values=True) if k == "Action"})
-        action = params.get("Action") or f"{self.command} {urllib.parse.urlsplit(path).path}"
+        # JSON-protocol services (EventBridge) name the action in X-Amz-Target (AWSEvents.PutRule).
+        target = self.headers.get("X-Amz-Target", "")
+        action = params.get("Action") or target.rsplit(".", 1)[-1] or f"{self.command} {urllib.parse.urlsplit(path).path}"
         entry = {"action": action, "method": self.command, "path": path, "fault": None, "status": None}
         key = re.search(r"Credential=([^/,\s]+)/", self.headers.get("Authorization", ""))
         if key:
@@ -366,6 +369,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def apply_fault(self, rule):
         fault = rule["fault"]
+        if self.headers.get("X-Amz-Target") and fault in ("throttle", "status", "error"):
+            # A JSON-protocol service (EventBridge) answers errors as JSON.
+            status = int(rule.get("status", 400 if fault != "status" else 503))
+            code = rule.get("code") or ("Throttling" if fault == "throttle" else "InternalFailure")
+            body = json.dumps({"__type": code, "message": rule.get("message", "injected by the nepho test bench")})
+            return self.reply(status, body.encode(), "application/x-amz-json-1.1")
         if fault == "throttle":
             code = rule.get("code", "Throttling")
             return self.reply(400, error_xml(code, "Rate exceeded"))
@@ -436,6 +445,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 bench.paging.clear()
                 bench.lifecycles.clear()
                 bench.calls.clear()
+            eventbridge["on"] = False
+            return {"ok": True}
+        if path == "/_bench/eventbridge":
+            eventbridge["on"] = bool(request.get("on", True))
             return {"ok": True}
         if path == "/_bench/calls":
             with bench.lock:

@@ -5,6 +5,7 @@ it goes beyond moto.
 """
 
 import base64
+import calendar
 import io
 import json
 import threading
@@ -30,6 +31,60 @@ def backend(region):
 _pending = []  # (event, account, region, arns, monotonic time)
 _pending_lock = threading.Lock()
 _publish = None
+# CloudFormation also sends every stack's events to EventBridge's default bus (whatever the
+# stack's NotificationARNs); moto's CloudFormation does not. While this is on (the bench's
+# /_bench/eventbridge), the bench puts each event there as CloudFormation would, and moto's
+# EventBridge hands it to the rules that match (docs/testbench.md).
+eventbridge = {"on": False}
+
+
+def publish_eventbridge(event, account, region):
+    """Puts `event` on the default bus in the shape of AWS's documentation (CloudFormation
+    User Guide, "Stack Status Change event detail", "Resource Status Change event detail"):
+    source aws.cloudformation, the stack id in `resources`, `time` in whole seconds."""
+    from moto.events.models import events_backends
+
+    status = {"status": event.resource_status, "status-reason": event.resource_status_reason or ""}
+    stack_level = event.resource_type == "AWS::CloudFormation::Stack" and event.logical_resource_id == event.stack_name
+    if stack_level:
+        kind = "CloudFormation Stack Status Change"
+        detail = {
+            "stack-id": event.stack_id,
+            "status-details": status,
+            "client-request-token": event.client_request_token or "",
+        }
+    else:
+        kind = "CloudFormation Resource Status Change"
+        detail = {
+            "stack-id": event.stack_id,
+            "logical-resource-id": event.logical_resource_id,
+            "physical-resource-id": event.physical_resource_id or "",
+            "status-details": status,
+            "resource-type": event.resource_type,
+            "client-request-token": event.client_request_token or "",
+        }
+    answer = events_backends[account][region].put_events(
+        [
+            {
+                "Source": "aws.cloudformation",
+                "DetailType": kind,
+                "Detail": json.dumps(detail),
+                "Resources": [event.stack_id],
+                # PutEvents takes a number of seconds (moto's SQS target fails on a string);
+                # moto delivers it as AWS does, ISO 8601 in whole seconds.
+                "Time": calendar.timegm(event.timestamp.utctimetuple()),
+            }
+        ]
+    )
+    if any("ErrorCode" in entry for entry in answer):
+        print(f"EventBridge event of {event.event_id} not put: {answer}", flush=True)
+
+
+def _send(event, account, region, arns):
+    if arns:
+        _publish(event, account, region, arns)
+    if eventbridge["on"]:
+        publish_eventbridge(event, account, region)
 
 
 def defer_moto_notifications():
@@ -41,7 +96,7 @@ def defer_moto_notifications():
     _publish = Event.sendToSns
 
     def deferred(event, account_id, region, arns):
-        if arns:
+        if arns or eventbridge["on"]:
             with _pending_lock:
                 _pending.append((event, account_id, region, list(arns), time.monotonic()))
 
@@ -80,16 +135,16 @@ def flush(min_age=0.0, stack=None):
     for event, account, region, arns, _ in due:
         if _still_recorded(event, region):
             try:
-                _publish(event, account, region, arns)
+                _send(event, account, region, arns)
             except Exception as error:  # a topic deleted meanwhile: CloudFormation drops it too
                 print(f"notification of {event.event_id} not sent: {error}", flush=True)
 
 
 def notify(stack, event):
     flush(stack=stack.stack_id)
-    if _publish is not None and stack.notification_arns:
+    if _publish is not None and (stack.notification_arns or eventbridge["on"]):
         try:
-            _publish(event, stack.account_id, stack.region_name, stack.notification_arns)
+            _send(event, stack.account_id, stack.region_name, stack.notification_arns)
         except Exception as error:
             print(f"notification of {event.event_id} not sent: {error}", flush=True)
 

@@ -24,7 +24,10 @@ extension Nepho {
                     if let subscription = channel.subscriptionArn {
                         out.line("  subscription: \(subscription)")
                     }
-                    if let reason = channel.reason { out.line("  why polled:   \(reason)") }
+                    if let rule = channel.ruleArn { out.line("  rule:         \(rule) (EventBridge)") }
+                    if let reason = channel.reason {
+                        out.line((channel.mode == "push" ? "  note:         " : "  why polled:   ") + reason)
+                    }
                     out.line("  set up:       \(channel.checkedAt)")
                     if channel.mode == "push" {
                         out.line(
@@ -42,7 +45,9 @@ extension Nepho {
     struct EventsRemove: APICommand {
         static let configuration = CommandConfiguration(
             commandName: "events:remove",
-            abstract: "Remove this nanny's event queue (and the topic when no other nanny uses it).")
+            abstract:
+                "Remove this nanny's event queue and EventBridge rule (and the topic when no other nanny uses it)."
+        )
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Do not ask.") var yes = false
@@ -50,7 +55,8 @@ extension Nepho {
         func run(api: any NephoAPI, renderer: Renderer) async throws {
             guard
                 try Confirmation.ask(
-                    "Remove the queue (and unused topic) that push stack events to this nanny?", yes: yes)
+                    "Remove the queue, rule (and unused topic) that push stack events to this nanny?",
+                    yes: yes)
             else {
                 BuildWatcher.say("nothing removed")
                 return

@@ -66,7 +66,9 @@ extension CloudFormationDriver {
                 await EventChannel.topic(
                     session: session, environment: context.environment, paths: context.paths,
                     store: lifecycle.store),
-                to: request)
+                to: request,
+                ruleInPlace: EventChannel.ruleInPlace(
+                    session: session, environment: context.environment, store: lifecycle.store))
             let secrets = Set(values.filter(\.secret).map(\.name))
             request.parameters = request.parameters.map {
                 secrets.contains($0.key) && params.overrides[$0.key] == nil

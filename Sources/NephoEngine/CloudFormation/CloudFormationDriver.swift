@@ -45,10 +45,12 @@ public struct CloudFormationDriver: FormationDriver {
             ? try await Self.translatingAWSErrors(stack: name, call: "preparing the phase record (S3)") {
                 try await PhaseChannel.prepare(session: session, stackName: name)
             } : nil
-        let (topic, notice) = await EventChannel.prepare(
-            session: session, environment: context.environment, paths: context.paths,
-            store: try StateStore(path: context.paths.database.path))
-        let stackID: String = try await Self.translatingAWSErrors(
+        let channelStore = try StateStore(path: context.paths.database.path)
+        let (prepared, notice) = await EventChannel.prepare(
+            session: session, environment: context.environment, paths: context.paths, store: channelStore)
+        let ruleInPlace = EventChannel.ruleInPlace(
+            session: session, environment: context.environment, store: channelStore)
+        let (stackID, topic): (String, String?) = try await Self.translatingAWSErrors(
             stack: name, call: "creating the stack (ValidateTemplate, CreateStack)"
         ) {
             let source = try await Self.source(text, session: session)
@@ -58,12 +60,15 @@ public struct CloudFormationDriver: FormationDriver {
             // The build's token: a retry, or a monitor after a kill, knows the stack as this build's.
             request.clientRequestToken = context.requestToken
             // Its events pushed to the nanny (docs/aws.md, "Stack events").
-            request = try EventChannel.adding(topic, to: request)
-            if topic != nil { EventQueue.expect(paths: context.paths, stackName: name) }
-            return try await Self.outlastingThrottling {
+            // With no room for the topic, the EventBridge rule (when in place) brings them.
+            request = try EventChannel.adding(prepared, to: request, ruleInPlace: ruleInPlace)
+            let topic = prepared.flatMap { request.notificationARNs.contains($0) ? $0 : nil }
+            if topic != nil || ruleInPlace { EventQueue.expect(paths: context.paths, stackName: name) }
+            let stackID = try await Self.outlastingThrottling {
                 try await cloudFormation.createStack(
                     phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
             }
+            return (stackID, topic)
         }
         let declared = Set(parsed.parameters.map(\.name))
         return Creation(
@@ -159,7 +164,8 @@ public struct CloudFormationDriver: FormationDriver {
         let scope = CloudFormationMonitor.scope(
             environment: context.environment, configuration: configuration)
         if let channel = try? store.eventChannel(scope: scope), channel.mode == .push,
-            let topic = channel.topicArn, (try? store.stackTopic(stackID: stackID)) == topic
+            let topic = channel.topicArn,
+            channel.ruleArn != nil || (try? store.stackTopic(stackID: stackID)) == topic
         {
             let polled = Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)
             if Date().timeIntervalSince(polled) < 45 { return Timestamp.string(polled) }

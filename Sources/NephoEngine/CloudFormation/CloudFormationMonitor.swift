@@ -57,9 +57,10 @@ struct CloudFormationMonitor {
         // A monitor started for a build long under way (after a crash or a restart) looks
         // once at once, should its end have been missed while nothing ran.
         // (From the provider call's return: the build is recorded before the call, which may take a while.)
-        let underWay = try store.build(id: buildID).flatMap { Timestamp.date($0.launchedAt ?? $0.startedAt) }.map {
-            Date().timeIntervalSince($0) > 10
-        }
+        let underWay = try store.build(id: buildID).flatMap { Timestamp.date($0.launchedAt ?? $0.startedAt) }
+            .map {
+                Date().timeIntervalSince($0) > 10
+            }
         var nextCheck = underWay == true ? Date() : Date().addingTimeInterval(pushCheckInterval)
         var pushing: Bool?
         var inFlight = 1
@@ -250,12 +251,13 @@ struct CloudFormationMonitor {
         Double(environment["NEPHO_MONITOR_PUSH_CHECK_INTERVAL"] ?? "") ?? 600
     }
 
-    /// True while this build's events are pushed: its stack notifies the scope's topic and
+    /// True while this build's events are pushed: its stack notifies the scope's topic (or
+    /// the scope's EventBridge rule brings every stack's events) and
     /// the daemon long-polled the queue lately (or set it up just now).
     func pushed(store: StateStore, scope: String, stackID: String) throws -> Bool {
         guard !EventChannel.pollOnly(environment), let channel = try store.eventChannel(scope: scope),
             channel.mode == .push, let topic = channel.topicArn,
-            try store.stackTopic(stackID: stackID) == topic
+            try channel.ruleArn != nil || store.stackTopic(stackID: stackID) == topic
         else { return false }
         let polled = Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)
         if Date().timeIntervalSince(polled) < 45 { return true }

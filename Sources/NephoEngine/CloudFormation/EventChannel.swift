@@ -20,6 +20,28 @@ enum EventChannel {
     /// CloudFormation takes at most this many NotificationARNs.
     static let notificationLimit = 5
 
+    /// The id of the queue as the rule's target.
+    static let targetID = "nepho-queue"
+    /// What the rule matches: CloudFormation's stack and resource status changes.
+    static let eventPattern: String = {
+        let pattern: [String: Any] = [
+            "source": ["aws.cloudformation"], "detail-type": StackEventNotification.eventBridgeDetailTypes,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: pattern, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }()
+
+    /// This nanny's EventBridge rule: `nepho-stack-events-ID`, ID as in its queue's name.
+    static func ruleName(paths: NephoPaths) -> String {
+        "nepho-stack-events-" + queueName(paths: paths).dropFirst("nepho-events-".count)
+    }
+
+    /// Whether the user asked for the EventBridge rule too (`NEPHO_EVENTS=eventbridge`).
+    static func eventBridgeWanted(_ environment: [String: String]) -> Bool {
+        (environment["NEPHO_EVENTS"] ?? ProcessInfo.processInfo.environment["NEPHO_EVENTS"])?.lowercased()
+            == "eventbridge"
+    }
+
     /// This nanny's queue: one per user, host and `NEPHO_HOME`.
     static func queueName(paths: NephoPaths) -> String {
         var host = [CChar](repeating: 0, count: 256)
@@ -58,8 +80,17 @@ enum EventChannel {
         guard !pollOnly(environment) else { return (nil, nil) }
         let scope = CloudFormationMonitor.scope(
             environment: environment, configuration: session.configuration)
-        if let known = try? store.eventChannel(scope: scope) {
-            if known.mode == .push, let topic = known.topicArn {
+        let eventBridge = eventBridgeWanted(environment)
+        let known = try? store.eventChannel(scope: scope)
+        if let known {
+            // Asked for the rule where it is not in place yet: set up again (every step is
+            // idempotent), unless that was tried and failed lately.
+            let ruleMissing =
+                eventBridge && known.ruleArn == nil
+                && (known.reason == nil
+                    || Timestamp.date(known.checkedAt).map { Date().timeIntervalSince($0) >= retryAfter }
+                        ?? true)
+            if known.mode == .push, let topic = known.topicArn, !ruleMissing {
                 EventQueue.register(paths: paths, scope: scope, environment: environment)
                 return (topic, nil)
             }
@@ -67,8 +98,19 @@ enum EventChannel {
                 return (nil, nil)
             }
         }
-        let channel = await setUp(session: session, scope: scope, paths: paths)
+        var channel = await setUp(session: session, scope: scope, paths: paths, eventBridge: eventBridge)
+        // A rule set up before is kept even when NEPHO_EVENTS no longer asks for it
+        // (`events:remove` takes it down).
+        if channel.mode == .push, channel.ruleArn == nil, !eventBridge, let rule = known?.ruleArn {
+            channel.ruleArn = rule
+        }
         try? store.setEventChannel(channel)
+        if channel.mode == .push, let reason = channel.reason {
+            let notice = "stack events come through SNS only: \(reason)"
+            FileHandle.standardError.write(Data("\(Timestamp.now()) \(notice)\n".utf8))
+            EventQueue.register(paths: paths, scope: scope, environment: environment)
+            return (channel.topicArn, notice)
+        }
         guard channel.mode == .push else {
             let notice = "stack events are polled: \(channel.reason ?? "")"
             FileHandle.standardError.write(Data("\(Timestamp.now()) \(notice)\n".utf8))
@@ -79,15 +121,22 @@ enum EventChannel {
     }
 
     /// The row a build's log gets when its events could not be pushed.
+    /// (`POLLED`; `SNS_ONLY` when push is in place but the EventBridge rule asked for is not).
     static func noticeEvent(_ notice: String, build: Int64) -> EventRecord {
         EventRecord(
             buildID: build, providerEventID: "nepho-events-\(build)", timestamp: Timestamp.now(),
-            logicalID: "StackEvents", resourceType: "Nepho::StackEvents", status: "POLLED", reason: notice)
+            logicalID: "StackEvents", resourceType: "Nepho::StackEvents",
+            status: notice.hasPrefix("stack events come through SNS only") ? "SNS_ONLY" : "POLLED",
+            reason: notice)
     }
 
     /// Creates (or finds: every call is idempotent) the topic, the queue, its policy and the
-    /// subscription.
-    static func setUp(session: AWSSession, scope: String, paths: NephoPaths) async -> EventChannelRecord {
+    /// subscription; with `eventBridge`, also the rule on the default bus that sends
+    /// CloudFormation's events to the queue. A rule that cannot be made leaves push through
+    /// SNS in place, with the reason recorded (and tried again after `retryAfter`).
+    static func setUp(session: AWSSession, scope: String, paths: NephoPaths, eventBridge: Bool = false) async
+        -> EventChannelRecord
+    {
         let region = session.configuration.region
         var step = "sns:CreateTopic"
         do {
@@ -115,10 +164,17 @@ enum EventChannel {
                 return EventChannelRecord(
                     scope: scope, mode: .poll, region: region, reason: "\(step) answered no QueueArn")
             }
+            var ruleArn: String?
+            var ruleProblem: String?
+            if eventBridge {
+                let (arn, problem) = await rule(session: session, paths: paths, queueArn: queueArn)
+                ruleArn = arn
+                ruleProblem = problem
+            }
             step = "sqs:SetQueueAttributes"
             try await patiently {
                 try await sqs.setQueueAttributes(
-                    url: queue, ["Policy": policy(queueArn: queueArn, topicArn: topic)])
+                    url: queue, ["Policy": policy(queueArn: queueArn, topicArn: topic, ruleArn: ruleArn)])
             }
             step = "sns:Subscribe"
             let subscription = try await patiently {
@@ -127,10 +183,35 @@ enum EventChannel {
             return EventChannelRecord(
                 scope: scope, mode: .push, region: region, topicArn: topic, queueURL: queue,
                 queueArn: queueArn,
-                subscriptionArn: subscription)
+                subscriptionArn: subscription, ruleArn: ruleArn, reason: ruleProblem)
         } catch {
             return EventChannelRecord(
                 scope: scope, mode: .poll, region: region, reason: explain(error, step: step))
+        }
+    }
+
+    /// The rule on the default bus matching CloudFormation's stack and resource status
+    /// changes, tagged `CreatedBy=nepho`, targeting the queue: its ARN, or why it is not in place.
+    static func rule(session: AWSSession, paths: NephoPaths, queueArn: String) async -> (String?, String?) {
+        var step = "events:PutRule"
+        do {
+            let events = try session.eventBridge()
+            let name = ruleName(paths: paths)
+            let arn = try await patiently {
+                try await events.putRule(
+                    name: name, eventPattern: eventPattern,
+                    description: "nepho: CloudFormation stack events to the queue of one nanny",
+                    tags: [("CreatedBy", "nepho")])
+            }
+            step = "events:PutTargets"
+            try await patiently {
+                try await events.putTargets(rule: name, targets: [(targetID, queueArn)])
+            }
+            return (arn, nil)
+        } catch {
+            return (
+                nil, "the EventBridge rule is not in place: " + explain(error, step: step, fallback: "SNS")
+            )
         }
     }
 
@@ -141,41 +222,61 @@ enum EventChannel {
     }
 
     /// Why push is not in place, naming the permission when AWS refused one.
-    static func explain(_ error: Error, step: String) -> String {
+    static func explain(_ error: Error, step: String, fallback: String = "polling CloudFormation") -> String {
         if let error = error as? AWSError,
             error.httpStatus == 403 || error.code.contains("AccessDenied")
                 || error.code.contains("Authorization")
         {
             return "no permission for \(step) (\(error.code): \(error.message)); "
-                + "builds are followed by polling CloudFormation (docs/aws.md lists the IAM actions)"
+                + "builds are followed by \(fallback) (docs/aws.md lists the IAM actions)"
         }
-        return "\(step) failed (\(SystemError.reason(error))); builds are followed by polling CloudFormation"
+        return "\(step) failed (\(SystemError.reason(error))); builds are followed by \(fallback)"
     }
 
-    /// Lets the topic, and only it, send to the queue.
-    static func policy(queueArn: String, topicArn: String) -> String {
-        let document: [String: Any] = [
-            "Version": "2012-10-17",
-            "Statement": [
-                [
-                    "Sid": "nepho-stack-events", "Effect": "Allow",
-                    "Principal": ["Service": "sns.amazonaws.com"], "Action": "sqs:SendMessage",
-                    "Resource": queueArn, "Condition": ["ArnEquals": ["aws:SourceArn": topicArn]],
-                ]
-            ],
+    /// Lets the topic, and only it, send to the queue; and the rule, when there is one.
+    static func policy(queueArn: String, topicArn: String, ruleArn: String? = nil) -> String {
+        var statements: [[String: Any]] = [
+            [
+                "Sid": "nepho-stack-events", "Effect": "Allow",
+                "Principal": ["Service": "sns.amazonaws.com"], "Action": "sqs:SendMessage",
+                "Resource": queueArn, "Condition": ["ArnEquals": ["aws:SourceArn": topicArn]],
+            ]
         ]
+        if let ruleArn {
+            statements.append([
+                "Sid": "nepho-stack-events-eventbridge", "Effect": "Allow",
+                "Principal": ["Service": "events.amazonaws.com"], "Action": "sqs:SendMessage",
+                "Resource": queueArn, "Condition": ["ArnEquals": ["aws:SourceArn": ruleArn]],
+            ])
+        }
+        let document: [String: Any] = ["Version": "2012-10-17", "Statement": statements]
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// Whether the scope's EventBridge rule is in place: it brings the events of every
+    /// stack of the account and region, whatever their NotificationARNs.
+    static func ruleInPlace(session: AWSSession, environment: [String: String], store: StateStore) -> Bool {
+        let scope = CloudFormationMonitor.scope(
+            environment: environment, configuration: session.configuration)
+        guard let channel = try? store.eventChannel(scope: scope) else { return false }
+        return channel.mode == .push && channel.ruleArn != nil
+    }
+
     /// `request` notifying `topic` too, beside the ARNs it already has (at most five in all).
-    static func adding(_ topic: String?, to request: StackRequest) throws -> StackRequest {
+    /// With no room left and the EventBridge rule in place (`ruleInPlace`), the request is
+    /// left as it is: the rule brings the stack's events.
+    static func adding(_ topic: String?, to request: StackRequest, ruleInPlace: Bool = false) throws
+        -> StackRequest
+    {
         guard let topic, !request.notificationARNs.contains(topic) else { return request }
+        if ruleInPlace, request.notificationARNs.count >= notificationLimit { return request }
         guard request.notificationARNs.count < notificationLimit else {
             throw NephoError(
                 .invalidInput,
                 "the stack already has \(request.notificationARNs.count) NotificationARNs, CloudFormation's "
-                    + "limit: no room for nepho's topic \(topic); remove one, or set NEPHO_EVENTS=poll")
+                    + "limit: no room for nepho's topic \(topic); remove one, or set NEPHO_EVENTS=eventbridge (a rule brings every stack's events) or NEPHO_EVENTS=poll"
+            )
         }
         var request = request
         request.notificationARNs.append(topic)

@@ -4,7 +4,8 @@ import NephoStore
 import NephoSupport
 
 /// The daemon's side of pushed stack events: for each account and region whose events
-/// are pushed (`event_channels`, mode `push`) it long-polls this nanny's SQS queue (20 s
+/// are pushed (`event_channels`, mode `push`) it long-polls this nanny's SQS queue (SNS
+/// notifications, and EventBridge events when the rule is in place; 20 s
 /// waits: about three calls a minute however many builds run), stores each stack event
 /// once (by EventId) under the build it belongs to, records the stack's own status
 /// changes, and deletes a message only after its event is committed. Any commit wakes
@@ -164,6 +165,8 @@ public final class EventQueue: @unchecked Sendable {
         let stackLevel =
             event.resourceType == "AWS::CloudFormation::Stack" && event.logicalResourceId == event.stackName
         // The last build started before the event (clocks may differ by a few seconds).
+        // EventBridge's times have whole seconds (see below).
+        let bridged = event.eventId.hasPrefix(StackEventNotification.eventBridgePrefix)
         let owner =
             builds.last {
                 guard let start = Timestamp.date($0.startedAt) else { return false }
@@ -173,7 +176,9 @@ public final class EventQueue: @unchecked Sendable {
         if build.finishedAt != nil {
             // A change nepho did not start (the console, a colleague's nanny): the formation
             // shows it; the finished build's log stays as it was.
-            if stackLevel, let end = Timestamp.date(build.finishedAt ?? ""), event.timestamp > end {
+            if stackLevel, let end = Timestamp.date(build.finishedAt ?? ""),
+                event.timestamp.addingTimeInterval(bridged ? 1 : 0) > end
+            {
                 try store.updateFormation(id: formation.id, status: event.status)
             }
             return
@@ -193,7 +198,12 @@ public final class EventQueue: @unchecked Sendable {
         // event of the operation before it is stored, not taken for its status).
         let ownStatus =
             CloudFormationMonitor.verbs[build.operation].map { event.status.hasPrefix($0) } ?? true
-        if stored != nil, stackLevel, ownStatus, newest.map({ event.timestamp >= $0 }) ?? true {
+        // EventBridge's times have whole seconds: a stack status it brings that ends an
+        // operation is not older than what is stored within the same second.
+        let slack = bridged && !event.status.hasSuffix("_IN_PROGRESS") ? 1.0 : 0
+        if stored != nil, stackLevel, ownStatus,
+            newest.map({ event.timestamp.addingTimeInterval(slack) >= $0 }) ?? true
+        {
             try store.updateBuild(
                 id: build.id, formationID: formation.id, status: event.status, finished: false)
         }
