@@ -104,15 +104,20 @@ extension LocalAPI {
                 others += 1
             }
         }
-        // The EventBridge rule, when one was set up: its target first (EventBridge deletes
-        // only a rule without targets).
-        if known?.ruleArn != nil {
-            let events = try session.eventBridge()
-            let rule = EventChannel.ruleName(paths: paths)
+        // The EventBridge rule: its target first (EventBridge deletes only a rule without
+        // targets). One not recorded (the record went with a vanished queue) is looked for
+        // by name; without permission for EventBridge that look is skipped.
+        let events = try session.eventBridge()
+        let rule = EventChannel.ruleName(paths: paths)
+        var ruleArn = known?.ruleArn
+        if ruleArn == nil {
+            ruleArn = (try? await events.describeRule(name: rule))??.arn
+        }
+        if let ruleArn {
             do {
                 try await events.removeTargets(rule: rule, ids: [EventChannel.targetID])
                 try await events.deleteRule(name: rule)
-                removed.append("rule \(known?.ruleArn ?? rule)")
+                removed.append("rule \(ruleArn)")
             } catch let error as AWSError where error.code == "ResourceNotFoundException" {}
         }
         if let queueURL {
