@@ -1,5 +1,6 @@
 import Foundation
 import NephoAWS
+import NephoProtocol
 import NephoStore
 import NephoSupport
 import Testing
@@ -73,6 +74,20 @@ import Testing
     /// The store recognises an EventBridge event's id by the prefix the parser gives it.
     @Test func theStoreAndTheParserAgreeOnThePrefix() {
         #expect(StateStore.eventBridgePrefix == StackEventNotification.eventBridgePrefix)
+    }
+
+    /// A stack with five NotificationARNs: the command fails without the rule, goes ahead
+    /// without nepho's topic with it.
+    @Test func noRoomForTheTopicIsFineWhenTheRuleIsInPlace() throws {
+        var request = StackRequest(stackName: "full", template: .body("{}"))
+        request.notificationARNs = (1...5).map { "arn:aws:sns:us-east-1:123456789012:user-\($0)" }
+        #expect(throws: NephoError.self) { try EventChannel.adding("arn:nepho", to: request) }
+        let kept = try EventChannel.adding("arn:nepho", to: request, ruleInPlace: true)
+        #expect(kept.notificationARNs == request.notificationARNs)
+        request.notificationARNs.removeLast()
+        #expect(
+            try EventChannel.adding("arn:nepho", to: request, ruleInPlace: true).notificationARNs.last
+                == "arn:nepho")
     }
 
     @Test func theRuleMatchesCloudFormationsStatusChangesAndIsNamedAfterTheQueue() throws {
