@@ -99,11 +99,13 @@ public enum Migrations {
         ) WITHOUT ROWID;
         """,
         // 6: a build is recorded before its provider call (the intent): the request token the
-        // call carries, the process making it until the call has returned, and when it returned.
+        // call carries, the process making it until the call has returned, when it returned,
+        // and where the call acts (a hash: account credentials' id, region, endpoint).
         """
         ALTER TABLE builds ADD COLUMN request_token TEXT;
         ALTER TABLE builds ADD COLUMN launcher_pid INTEGER;
         ALTER TABLE builds ADD COLUMN launched_at TEXT;
+        ALTER TABLE builds ADD COLUMN scope TEXT;
         """,
         // 7: the EventBridge rule that also sends CloudFormation's events to the nanny's
         // queue (`NEPHO_EVENTS=eventbridge`; docs/aws.md, "Stack events").

@@ -170,7 +170,7 @@ public final class StateStore: @unchecked Sendable {
         try database.query(
             """
             INSERT INTO builds (formation_id, operation, status, started_at, monitor_pid,
-                request_token, launcher_pid, launched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                request_token, launcher_pid, launched_at, scope) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
                 .integer(build.formationID), .text(build.operation.rawValue), .text(build.status),
@@ -179,6 +179,7 @@ public final class StateStore: @unchecked Sendable {
                 Self.optional(build.requestToken),
                 build.launcherPID.map { .integer(Int64($0)) } ?? .null,
                 build.launcherPID == nil ? .text(now) : .null,
+                Self.optional(build.scope),
             ])
         var stored = build
         stored.id = database.lastInsertRowID
@@ -265,12 +266,35 @@ public final class StateStore: @unchecked Sendable {
     }
 
     /// The build's provider call has returned: it is launched (no longer an intent).
-    public func launched(build id: Int64) throws {
+    /// With `formation`, what the call made is recorded in the same transaction (a create's
+    /// stack id, region, outputs and parameters). False, and nothing written, when the build
+    /// has ended meanwhile (its monitor resolved the intent, or a destroy superseded it).
+    @discardableResult
+    public func launched(build id: Int64, formation: LaunchedFormation? = nil) throws -> Bool {
         try lock.withLock {
-            _ = try database.write {
+            try database.write {
                 try database.query(
-                    "UPDATE builds SET launcher_pid = NULL, launched_at = ? WHERE id = ?",
+                    """
+                    UPDATE builds SET launcher_pid = NULL, launched_at = ?
+                    WHERE id = ? AND finished_at IS NULL
+                    """,
                     [.text(Self.timestamp()), .integer(id)])
+                guard database.changes > 0 else { return false }
+                if let formation {
+                    try database.query(
+                        """
+                        UPDATE formations SET stack_id = COALESCE(?, stack_id), region = COALESCE(?, region),
+                            outputs = COALESCE(?, outputs), parameters = COALESCE(?, parameters), updated_at = ?
+                        WHERE id = ?
+                        """,
+                        [
+                            Self.optional(formation.stackID), Self.optional(formation.region),
+                            Self.optional(formation.outputs.map(Self.json)),
+                            Self.optional(formation.parameters.map(Self.json)), .text(Self.timestamp()),
+                            .integer(formation.id),
+                        ])
+                }
+                return true
             }
         }
     }
@@ -459,7 +483,7 @@ public final class StateStore: @unchecked Sendable {
         """
     private static let buildColumns = """
         SELECT id, formation_id, operation, status, started_at, finished_at, monitor_pid, error,
-            request_token, launcher_pid, launched_at FROM builds
+            request_token, launcher_pid, launched_at, scope FROM builds
         """
 
     private static func formation(_ row: [DatabaseValue]) -> FormationRecord {
@@ -480,7 +504,7 @@ public final class StateStore: @unchecked Sendable {
             startedAt: row[4].text ?? "", finishedAt: row[5].text,
             monitorPID: row[6].integer.map { Int32($0) },
             error: row[7].text, requestToken: row[8].text, launcherPID: row[9].integer.map { Int32($0) },
-            launchedAt: row[10].text)
+            launchedAt: row[10].text, scope: row[11].text)
     }
 
     private static func optional(_ text: String?) -> DatabaseValue { text.map { .text($0) } ?? .null }

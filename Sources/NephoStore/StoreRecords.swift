@@ -55,11 +55,14 @@ public struct BuildRecord: Sendable, Equatable {
     /// When the provider call returned (nil while it is made, and for builds recorded
     /// before nepho kept it).
     public var launchedAt: String?
+    /// Where the provider call acts (`FormationDriver.scope`), recorded with the intent.
+    public var scope: String?
 
     public init(
         id: Int64 = 0, formationID: Int64, operation: Operation, status: String, startedAt: String = "",
         finishedAt: String? = nil, monitorPID: Int32? = nil, error: String? = nil,
-        requestToken: String? = nil, launcherPID: Int32? = nil, launchedAt: String? = nil
+        requestToken: String? = nil, launcherPID: Int32? = nil, launchedAt: String? = nil,
+        scope: String? = nil
     ) {
         self.id = id
         self.formationID = formationID
@@ -72,6 +75,7 @@ public struct BuildRecord: Sendable, Equatable {
         self.requestToken = requestToken
         self.launcherPID = launcherPID
         self.launchedAt = launchedAt
+        self.scope = scope
     }
 }
 
@@ -99,5 +103,26 @@ public struct EventRecord: Sendable, Equatable {
         self.resourceType = resourceType
         self.status = status
         self.reason = reason
+    }
+}
+
+/// What a create's provider call made, recorded with its build's launch
+/// (`StateStore.launched(build:formation:)`).
+public struct LaunchedFormation: Sendable, Equatable {
+    public var id: Int64
+    public var stackID: String?
+    public var region: String?
+    public var outputs: [String: String]?
+    public var parameters: [String: String]?
+
+    public init(
+        id: Int64, stackID: String?, region: String?, outputs: [String: String]?,
+        parameters: [String: String]?
+    ) {
+        self.id = id
+        self.stackID = stackID
+        self.region = region
+        self.outputs = outputs
+        self.parameters = parameters
     }
 }

@@ -73,6 +73,29 @@ struct LaunchIntentTests {
         #expect(await stackGone(fixture, name))
     }
 
+    /// After the crash, the first command to come may carry other credentials or another
+    /// region (it gives the new daemon its context): the monitor must not take "no stack
+    /// there" for "no stack", nor free the name of a stack that exists.
+    @Test func aMonitorWithAnotherRegionLeavesTheIntentOpen() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("elsewhere")
+        try await fixture.bench.inject(.lateAnswer(seconds: 120), into: "CreateStack", times: 1)
+        try await killDaemonDuring(
+            "CreateStack", fixture, ["formation:create", "bench-demo", "--name", name, "--detach"])
+        var elsewhere = fixture.nepho.environment
+        elsewhere["AWS_REGION"] = "eu-west-1"
+        elsewhere["AWS_DEFAULT_REGION"] = "eu-west-1"
+        let other = try await ProcessRunner.run(
+            NephoBinary.executable, ["formation:list"], environment: elsewhere, timeout: 60)
+        #expect(other.status == 0, "\(other.errorOutput)")
+        try await Task.sleep(nanoseconds: 6_000_000_000)
+        let build = try await lastBuild(fixture, name)
+        #expect(build["status"] as? String == "CREATE_IN_PROGRESS", "\(build)")
+        #expect(build["finishedAt"] == nil || build["finishedAt"] is NSNull, "\(build)")
+        #expect(await !stackGone(fixture, name), "the stack was made in us-east-1")
+    }
+
     @Test func aCreateCloudFormationNeverGotEndsFailedAndFreesTheName() async throws {
         let fixture = try await setUp()
         defer { Task { await fixture.stop() } }

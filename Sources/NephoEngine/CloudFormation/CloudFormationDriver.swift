@@ -113,6 +113,13 @@ public struct CloudFormationDriver: FormationDriver {
         }
     }
 
+    public func scope(context: DriverContext) -> String? {
+        guard let configuration = try? AWSConfiguration.resolve(environment: context.environment) else {
+            return nil
+        }
+        return CloudFormationMonitor.scope(environment: context.environment, configuration: configuration)
+    }
+
     public func follow(_ monitor: BuildFollower) async throws -> Int32 {
         try await CloudFormationMonitor(monitor).run()
     }

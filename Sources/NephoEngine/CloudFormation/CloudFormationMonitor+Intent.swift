@@ -19,6 +19,17 @@ extension CloudFormationMonitor {
         _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord,
         formation: FormationRecord, scope: String
     ) async throws -> Bool {
+        if let recorded = build.scope, recorded != scope {
+            // Another account, region or endpoint than the call's (the context of whichever
+            // client came last, after a crash): what it finds or misses says nothing of the
+            // call. The build stays open; a later monitor tries with the then-latest context.
+            log(
+                "build \(buildID): its call was made with other credentials or another region than this monitor has; "
+                    + "left open until a command brings those (e.g. `nepho formation:watch \(formation.name)` with them)"
+            )
+            try await Task.sleep(nanoseconds: 60_000_000_000)
+            return false
+        }
         let started = (Timestamp.date(build.startedAt) ?? Date()).addingTimeInterval(-Self.skew)
         let token = build.requestToken
         log("build \(buildID): its launcher died during the provider call; looking for what it asked")

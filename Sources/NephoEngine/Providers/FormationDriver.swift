@@ -83,6 +83,12 @@ public protocol FormationDriver: Sendable {
     /// default: a provider whose formations live only in `state.db`).
     func adopt(_ reference: String, context: DriverContext) async throws -> Adoption?
 
+    /// Where a call made with `context` acts (for CloudFormation a hash of the credentials'
+    /// key id or profile, the region and the endpoint; nothing secret), recorded with a
+    /// build before its call: a monitor resolving the intent after a crash concludes only
+    /// with a context of the same scope. nil by default (no such distinction).
+    func scope(context: DriverContext) -> String?
+
     /// How to reach the formation (`formation:open`, `formation:ssh`): by default the
     /// address and ssh endpoint its outputs give (`FormationAccess.fromOutputs`).
     func access(
@@ -93,6 +99,8 @@ public protocol FormationDriver: Sendable {
 
 extension FormationDriver {
     public var provider: Provider { traits.provider }
+
+    public func scope(context: DriverContext) -> String? { nil }
 
     public func statusWord(_ operation: BuildRecord.Operation, _ phase: BuildStatus.Phase) -> String {
         BuildStatus.word(operation, phase)

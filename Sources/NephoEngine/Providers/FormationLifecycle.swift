@@ -42,15 +42,15 @@ public struct FormationLifecycle: Sendable {
             FormationRecord(
                 name: plan.name, provider: driver.provider.id, cloudlet: plan.cloudlet.name,
                 scenario: plan.scenario.name, status: status, parameters: Self.masked(plan.values, also: [])),
-            firstBuild: Self.intent(formationID: 0, operation: .create, status: status))
-        return try await launch(build, of: formation, dropsFormation: true) { context in
+            firstBuild: Self.intent(
+                formationID: 0, operation: .create, status: status, scope: driver.scope(context: context)))
+        var made: LaunchedFormation?
+        return try await launch(build, of: formation, dropsFormation: true, made: { made }) { context in
             let creation = try await driver.create(plan, context: context)
-            try store.updateFormation(
-                id: formation.id, status: driver.statusWord(.create, .inProgress),
-                stackID: creation.providerID, region: creation.region,
-                outputs: creation.outputs.isEmpty ? nil : creation.outputs)
-            try store.updateFormationParameters(
-                id: formation.id, parameters: Self.masked(creation.values, also: creation.maskedNames))
+            made = LaunchedFormation(
+                id: formation.id, stackID: creation.providerID, region: creation.region,
+                outputs: creation.outputs.isEmpty ? nil : creation.outputs,
+                parameters: Self.masked(creation.values, also: creation.maskedNames))
             return creation.launch
         }
     }
@@ -121,25 +121,29 @@ public struct FormationLifecycle: Sendable {
         _ formation: FormationRecord, operation: BuildRecord.Operation, dropsFormation: Bool = false,
         _ call: (DriverContext) async throws -> Launch?
     ) async throws -> BuildSummary {
+        let driver = try driver(of: formation)
         let build = try store.insertBuild(
             Self.intent(
                 formationID: formation.id, operation: operation,
-                status: try driver(of: formation).statusWord(operation, .inProgress)))
+                status: driver.statusWord(operation, .inProgress),
+                scope: driver.scope(context: context)))
         return try await launch(build, of: formation, dropsFormation: dropsFormation, call)
     }
 
     /// A build recorded before its provider call: a fresh request token, this process as
     /// its launcher.
-    static func intent(formationID: Int64, operation: BuildRecord.Operation, status: String) -> BuildRecord {
+    static func intent(formationID: Int64, operation: BuildRecord.Operation, status: String, scope: String?)
+        -> BuildRecord
+    {
         BuildRecord(
             formationID: formationID, operation: operation, status: status,
-            requestToken: "nepho-\(UUID().uuidString.lowercased())", launcherPID: getpid())
+            requestToken: "nepho-\(UUID().uuidString.lowercased())", launcherPID: getpid(), scope: scope)
     }
 
     /// Makes the provider call of the recorded intent `build` (see `launchBuild`).
     private func launch(
         _ build: BuildRecord, of formation: FormationRecord, dropsFormation: Bool,
-        _ call: (DriverContext) async throws -> Launch?
+        made: () -> LaunchedFormation? = { nil }, _ call: (DriverContext) async throws -> Launch?
     ) async throws -> BuildSummary {
         let driver = try driver(of: formation)
         let operation = build.operation
@@ -155,7 +159,17 @@ public struct FormationLifecycle: Sendable {
             supervisor.launching(build: build.id, false)
             throw error
         }
-        try store.launched(build: build.id)
+        // What the call made and the launch, in one transaction, only while the build is
+        // open: one ended meanwhile (superseded by a destroy, or resolved by its monitor after
+        // this process seemed gone) is not started again.
+        guard try store.launched(build: build.id, formation: made()) else {
+            supervisor.launching(build: build.id, false)
+            let ended = try store.build(id: build.id) ?? build
+            throw NephoError(
+                .conflict,
+                "the \(operation.rawValue) of \(formation.name) was ended while its call was made (\(ended.error ?? ended.status)); `nepho formation:describe \(formation.name)` shows where it stands"
+            )
+        }
         guard let launch else {
             supervisor.launching(build: build.id, false)
             // Nothing was left to do: the build is complete at once, no monitor.
