@@ -148,6 +148,36 @@ struct VagrantFormationEndToEndTests {
         }
     }
 
+    /// A failing provisioner whose last lines print the secret (it must not): the build's
+    /// error carries the hand-off's report, with the secret redacted there too.
+    @Test func aFailingProvisionerThatPrintsTheSecretLeavesItOutOfTheBuildError() async throws {
+        let nepho = try setUp()
+        defer { Task { await stop(nepho) } }
+        let secret = "Failed-s3cret-\(UUID().uuidString.prefix(8))"
+        let original = try String(
+            contentsOf: Self.fixtures.appendingPathComponent("up-provisioner-fails.txt"), encoding: .utf8)
+        let leaky = original.replacingOccurrences(
+            of: "NEPHO_RESULT FAILURE bootstrap exited with status 1: ",
+            with: "NEPHO_RESULT FAILURE bootstrap exited with status 1: the password is \(secret) ")
+        #expect(leaky != original)
+        let transcript = scratch(nepho, "leaky-failure.txt")
+        try leaky.write(to: transcript, atomically: true, encoding: .utf8)
+        nepho.environment["NEPHO_VAGRANT"] = try await standIn(nepho, transcript.path, exit: 1)
+        let create = try await nepho.run([
+            "create", "mediawiki/vagrant", "--name", "leakyfail", "-p", "AdminPassword=\(secret)",
+        ])
+        #expect(create.status != 0)
+        #expect(!create.output.contains(secret) && !create.errorOutput.contains(secret))
+        let describe = try await nepho.run(["formation:describe", "leakyfail", "-o", "json"])
+        #expect(describe.output.contains("the password is <redacted>"), "\(describe.output)")
+        #expect(!describe.output.contains(secret))
+        for file in ["state.db", "state.db-wal"] {
+            let data =
+                FileManager.default.contents(atPath: nepho.home.appendingPathComponent(file).path) ?? Data()
+            #expect(data.range(of: Data(secret.utf8)) == nil, "the secret reached \(file)")
+        }
+    }
+
     /// The real vagrant (Debian's package, installed by scripts/test): with no provider
     /// here, `vagrant up` fails, and the build says what to do.
     @Test func theRealVagrantWithoutAProviderFailsWithTheRemedy() async throws {

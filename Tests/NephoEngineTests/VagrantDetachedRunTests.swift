@@ -122,7 +122,7 @@ import Testing
         let error = try #require(all.last)
         #expect(error.status == "ERROR" && error.logicalID == "vagrant")
         #expect(error.reason?.hasPrefix("Vagrant::Errors::VagrantError: The SSH command responded") == true)
-        let (status, message) = VagrantBuildStatus.finished(operation: .create, result: result)
+        let (status, message) = VagrantBuildStatus.finished(operation: .create, result: result, secrets: [])
         #expect(status == "create_failed")
         // The build's error carries what the hand-off reported: the exit status and the script's last lines.
         #expect(
@@ -130,6 +130,23 @@ import Testing
                 "the provisioner (the scenario's bootstrap script) failed: bootstrap exited with status")
                 == true, "\(message ?? "")")
         #expect(VagrantDriver().statusWord(.destroy, .inProgress) == "destroying")
+        // A secret the script printed (it must not) is redacted from the stored error.
+        let (_, redacted) = VagrantBuildStatus.finished(
+            operation: .create, result: result, secrets: [Secret("securing MariaDB")])
+        #expect(redacted?.contains("<redacted>") == true && redacted?.contains("securing MariaDB") == false)
+    }
+
+    /// An attached run's error carries the provisioner's report with the secrets redacted.
+    @Test func attachedRunRedactsTheSecretFromTheProvisionersReport() async throws {
+        let home = VagrantTestHome()
+        let runner = try Self.runner(
+            home, transcript: "up-provisioner-fails.txt", exit: 1, secret: "securing MariaDB")
+        let result = try await runner.run(.up) { _ in }
+        let problem = try #require(result.problem)
+        #expect(problem.message.contains("Installing and <redacted>"), "\(problem.message)")
+        #expect(
+            !"\(problem.message) \(problem.remedy) \(problem.vagrantMessage ?? "")".contains(
+                "securing MariaDB"))
     }
 
     @Test func attachedRunStreamsTheReplayedEvents() async throws {

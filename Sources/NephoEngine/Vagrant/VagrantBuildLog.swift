@@ -86,12 +86,12 @@ public struct VagrantLogEntry: Sendable, Equatable {
 /// log, `formation:list` and exit statuses treat both providers alike.
 public enum VagrantBuildStatus {
     /// When it has ended: `…_COMPLETE`, or `…_FAILED` with the one-line error to store
-    /// (the problem's message and what to do; never a secret: vagrant's messages do
-    /// not carry the provisioner's environment).
-    public static func finished(operation: BuildRecord.Operation, result: VagrantRunResult) -> (
-        status: String, error: String?
-    ) {
-        if let problem = result.problem {
+    /// (the problem's message and what to do, with the secrets' values redacted: the
+    /// provisioner's report is its script's last lines, which may print one).
+    public static func finished(
+        operation: BuildRecord.Operation, result: VagrantRunResult, secrets: [Secret]
+    ) -> (status: String, error: String?) {
+        if let problem = result.problem?.redacting(secrets) {
             return (VagrantDriver.word(operation, .failed), "\(problem.message). \(problem.remedy)")
         }
         return (VagrantDriver.word(operation, .complete), nil)

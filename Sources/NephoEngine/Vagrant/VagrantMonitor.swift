@@ -125,7 +125,8 @@ struct VagrantMonitor: Sendable {
         guard let outcome, try follower.stillWanted() else { return 0 }
         var outputs = outcome.outputs
         if let state = outcome.result.summary.state { outputs["MachineState"] = state.rawValue }
-        let (status, error) = VagrantBuildStatus.finished(operation: build.operation, result: outcome.result)
+        let (status, error) = VagrantBuildStatus.finished(
+            operation: build.operation, result: outcome.result, secrets: secrets)
         if build.operation == .destroy && follower.driver.succeeded(.destroy, status) {
             // The machine is gone; its events stay in the database. The folder goes first,
             // so that whoever sees the build finished finds it gone (a monitor stopped in

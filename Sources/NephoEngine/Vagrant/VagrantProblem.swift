@@ -1,5 +1,6 @@
 import Foundation
 import NephoProtocol
+import NephoSupport
 
 /// A vagrant failure a user can act on: what went wrong, in one line, and what to do.
 public struct VagrantProblem: Error, Sendable, Equatable, CustomStringConvertible {
@@ -124,6 +125,24 @@ extension VagrantProblem {
         else { return self }
         var problem = self
         problem.message = "the provisioner (the scenario's bootstrap script) failed: \(report)"
+        return problem
+    }
+
+    /// The problem with every occurrence of the secrets' values replaced by `<redacted>`:
+    /// the provisioner's report is the script's own output, which may print a secret
+    /// (it must not), and the problem becomes the build's stored error.
+    public func redacting(_ secrets: [Secret]) -> VagrantProblem {
+        func redact(_ text: String) -> String {
+            var text = text
+            for secret in secrets where !secret.isEmpty {
+                text = text.replacingOccurrences(of: secret.reveal(), with: "<redacted>")
+            }
+            return text
+        }
+        var problem = self
+        problem.message = redact(message)
+        problem.remedy = redact(remedy)
+        problem.vagrantMessage = vagrantMessage.map(redact)
         return problem
     }
 

@@ -103,7 +103,8 @@ public struct VagrantRunner: Sendable {
         let summary = parser.summary(exitStatus: status)
         return VagrantRunResult(
             summary: summary,
-            problem: problem(summary: summary, standardError: standardError)?.withProvisionerReport(summary),
+            problem: problem(summary: summary, standardError: standardError)?.withProvisionerReport(summary)
+                .redacting(Array(secrets.values)),
             standardError: standardError)
     }
 
