@@ -91,6 +91,7 @@ public enum StdioBridge {
         if forwarded["AWS_ACCESS_KEY_ID"] != nil {
             context = context.filter { !credentialVariables.contains($0.key) }
             for (key, value) in forwarded { context[key] = value }
+            context[ProviderContext.forwardedMarker] = "1"
         }
         params.context = ProviderContext(environment: context)
         return try FastEnvelope.request(id: incoming.id, method: incoming.method, params: params)

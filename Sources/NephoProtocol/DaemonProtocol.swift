@@ -70,6 +70,15 @@ public struct ProviderContext: Codable, Sendable, Equatable, CustomStringConvert
         "HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
     ]
 
+    /// Set by `nephod stdio` in a context whose credentials a remote client forwarded
+    /// (`--forward-credentials`): such a context serves that connection's requests and
+    /// the builds they start, never as the nanny's fallback for other builds. Never
+    /// captured from a client's environment.
+    public static let forwardedMarker = "NEPHO_FORWARDED_CREDENTIALS"
+
+    /// Whether a remote client forwarded this context's credentials.
+    public var carriesForwardedCredentials: Bool { environment[Self.forwardedMarker] != nil }
+
     /// Keeps the provider variables of `environment`.
     public static func capture(from environment: [String: String]) -> ProviderContext {
         ProviderContext(

@@ -44,6 +44,11 @@ import Testing
         #expect(environment["HOME"] == "/srv/ops")
         #expect(environment["AWS_ENDPOINT_URL"] == nil)
         #expect(environment["SSH_AUTH_SOCK"] == nil)
+        // Tagged, so the nanny never makes them the fallback for other builds.
+        #expect(params.context.carriesForwardedCredentials)
+        #expect(try complete([:]).context.carriesForwardedCredentials == false)
+        #expect(
+            try complete([ProviderContext.forwardedMarker: "1"]).context.carriesForwardedCredentials == false)
     }
 
     @Test func onlyAHandshakeIsAccepted() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import NephoEngine
+import NephoProtocol
 import NephoStore
 import NephoSupport
 import Testing
@@ -40,6 +41,28 @@ import Testing
         try FileManager.default.removeItem(at: home)
         #expect(supervisor.ensureMonitors().isEmpty)
         #expect(!FileManager.default.fileExists(atPath: home.path), "the removed home was made again")
+    }
+}
+
+/// Credentials a remote client forwarded serve its own builds, never as the fallback
+/// context of others (docs/remote.md).
+@Suite struct MonitorSupervisorFallbackTests {
+    @Test func forwardedCredentialsNeverBecomeTheFallback() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-fallback-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let supervisor = MonitorSupervisor(
+            paths: NephoPaths(
+                home: root.appendingPathComponent("home"),
+                runtimeDirectory: root.appendingPathComponent("run")))
+        let host = ["AWS_PROFILE": "host"]
+        supervisor.remember(build: nil, context: host)
+        let forwarded = ["AWS_ACCESS_KEY_ID": "AKIDCLIENT", ProviderContext.forwardedMarker: "1"]
+        supervisor.remember(build: 7, context: forwarded)
+        supervisor.remember(build: nil, context: forwarded)
+        let known = supervisor.knownContexts()
+        #expect(known.filter { $0 == forwarded }.count == 1, "only build 7's own")
+        #expect(known.contains(host), "the host's context stays the fallback")
     }
 }
 

@@ -57,11 +57,12 @@ public final class MonitorSupervisor: @unchecked Sendable {
         paths.home.appendingPathComponent("builds").appendingPathComponent("\(build).lock").path
     }
 
-    /// Remembers the context a build runs with (and as the fallback for adopted builds).
+    /// Remembers the context a build runs with (and as the fallback for adopted builds),
+    /// except credentials a remote client forwarded: they serve only its own builds.
     public func remember(build: Int64?, context: [String: String]) {
         lock.withLock {
             if let build { contexts[build] = context }
-            if !context.isEmpty { fallback = context }
+            if !context.isEmpty && context[ProviderContext.forwardedMarker] == nil { fallback = context }
         }
     }
 
