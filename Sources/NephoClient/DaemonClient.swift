@@ -40,6 +40,10 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     /// With a host: the client's credentials to send (`--forward-credentials`), else empty.
     private let forwarded: [String: String]
     private var ssh: SSHConnection?
+    /// With a host: ssh may not prompt (shell completion), and waits little.
+    private let batch: Bool
+    /// A handshake has worked once: a reconnect waits no person's answer to a prompt.
+    private var connectedBefore = false
 
     /// - Parameters:
     ///   - environment: where `NEPHO_HOME`, `XDG_RUNTIME_DIR`, `NEPHO_NO_AUTOSTART` and the
@@ -47,13 +51,16 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     ///   - autoStart: start nephod when none answers (also off with `NEPHO_NO_AUTOSTART=1`).
     ///   - host: talk to the nephod on this host through ssh.
     ///   - forwarded: with `host`, the credential variables to send (`StdioBridge.forwardedVariables`).
+    ///   - batch: with `host`, ssh asks nothing (`BatchMode`) and the handshake waits only
+    ///     the silence limit (shell completion: nobody is there to answer).
     public init(
         environment: [String: String] = ProcessInfo.processInfo.environment, autoStart: Bool = true,
-        host: RemoteHost? = nil, forwarded: [String: String] = [:]
+        host: RemoteHost? = nil, forwarded: [String: String] = [:], batch: Bool = false
     ) {
         self.environment = environment
         self.host = host
         self.forwarded = forwarded
+        self.batch = batch
         silenceLimit = Double(environment["NEPHO_DAEMON_TIMEOUT"] ?? "").flatMap { $0 > 0 ? $0 : nil } ?? 30
         paths = NephoPaths(environment: environment)
         let disabled = ["1", "true", "yes"].contains(environment["NEPHO_NO_AUTOSTART"]?.lowercased() ?? "")
@@ -62,6 +69,13 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
 
     deinit {
         if fd >= 0 { Glibc.close(fd) }
+        ssh?.terminate()
+    }
+
+    /// How long a remote handshake may take: a first one may wait for a person (a password,
+    /// a host key) up to 10 minutes; a reconnect or a batch one, the silence limit.
+    private var handshakeLimit: Double {
+        batch || connectedBefore ? silenceLimit : max(silenceLimit, 600)
     }
 
     /// The command that installs nepho on the host, for messages.
@@ -72,6 +86,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
         lock.withLock {
             if fd >= 0 { Glibc.close(fd) }
             fd = -1
+            ssh?.terminate()
             ssh = nil
             buffer = []
             notifications = []
@@ -111,11 +126,11 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
     private func connectOnce() throws -> HandshakeResult {
         if let host {
             let connection = try SSHConnection.open(
-                host, environment: environment, autoStart: launcher.autoStart)
+                host, environment: environment, autoStart: launcher.autoStart, batch: batch)
             ssh = connection
             fd = connection.socket
             // ssh may ask for a password or a host key on the terminal first: a person's time.
-            UnixSocket.setReceiveTimeout(fd, seconds: max(silenceLimit, 600))
+            UnixSocket.setReceiveTimeout(fd, seconds: handshakeLimit)
         } else {
             fd = try launcher.connect()
             UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)
@@ -153,6 +168,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             buffer = []
             if let connection = ssh, let host {
                 ssh = nil
+                defer { connection.terminate() }
                 if error is ConnectionClosed {
                     if let reason = connection.failure(install: installCommand) { throw reason }
                     throw HandshakeInterrupted(error: closedError(DaemonRPC.handshake.name))
@@ -160,7 +176,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
                 if error is DaemonSilent {
                     throw NephoError(
                         .daemonUnavailable,
-                        "\(host.url) did not answer through ssh for \(Int(max(silenceLimit, 600))) s; check that "
+                        "\(host.url) did not answer through ssh for \(Int(handshakeLimit)) s; check that "
                             + "`\(host.sshCommand) true` works")
                 }
                 if let nepho = error as? NephoError, nepho.code == .internalError,
@@ -187,6 +203,7 @@ public final class DaemonClient: NephoAPI, @unchecked Sendable {
             throw error
         }
         handshakeResult = result
+        connectedBefore = true
         if let ssh {
             ssh.relay()
             UnixSocket.setReceiveTimeout(fd, seconds: silenceLimit)

@@ -43,8 +43,8 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
             user = String(rest[..<at])
             rest = rest[rest.index(after: at)...]
             guard let name = user, !name.isEmpty else { throw bad("the user before @ is empty") }
-            guard !name.hasPrefix("-"), name.allSatisfy({ !$0.isWhitespace && $0 != ":" }) else {
-                throw bad("the user \"\(name)\" is not a user name")
+            guard !name.hasPrefix("-"), name.allSatisfy(isNameCharacter) else {
+                throw bad("the user \"\(name)\" is not a user name (letters, digits, '.', '_', '-')")
             }
         }
         var host: Substring
@@ -52,6 +52,9 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw bad("an unclosed [ in the address") }
             host = rest[rest.index(after: rest.startIndex)..<close]
+            guard host.contains(":"), host.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                throw bad("\"\(host)\" in brackets is not an IPv6 address")
+            }
             let after = rest[rest.index(after: close)...]
             if !after.isEmpty {
                 guard after.hasPrefix(":") else { throw bad("unexpected text after ]") }
@@ -64,8 +67,10 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
             host = rest
         }
         guard !host.isEmpty else { throw bad("the host name is empty") }
-        guard !host.hasPrefix("-"), host.allSatisfy({ !$0.isWhitespace && !$0.isNewline }) else {
-            throw bad("\"\(host)\" is not a host name")
+        // Only these characters (OpenSSH before 9.6 passes %h and %r through a shell in a
+        // ProxyCommand, CVE-2023-51385): no quote, `$`, `;` or space reaches ssh.
+        guard !host.hasPrefix("-"), host.contains(":") || host.allSatisfy(isNameCharacter) else {
+            throw bad("\"\(host)\" is not a host name (letters, digits, '.', '_', '-', or [an IPv6 address])")
         }
         var port: Int?
         if let portText {
@@ -75,6 +80,11 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
             port = number
         }
         return RemoteHost(user: user, host: String(host), port: port)
+    }
+
+    /// A character of a user or host name nepho passes to ssh.
+    static func isNameCharacter(_ character: Character) -> Bool {
+        character.isASCII && (character.isLetter || character.isNumber || "._-".contains(character))
     }
 
     /// `ssh://…` again.
@@ -91,10 +101,12 @@ public struct RemoteHost: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The arguments after the ssh program: options, `--`, the host, the remote command.
-    public func sshArguments(command: String) -> [String] {
+    /// `batch`: no prompt and a short connect timeout (shell completion: nobody answers).
+    public func sshArguments(command: String, batch: Bool = false) -> [String] {
         // Nothing else: the user's ssh configuration decides the rest (a dead connection is
         // noticed by the client's silence limit, the nanny sending a keep-alive every 5 s).
         var arguments = ["-T"]
+        if batch { arguments += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"] }
         if let port { arguments += ["-p", "\(port)"] }
         if let user { arguments += ["-l", user] }
         return arguments + ["--", host, command]
@@ -144,7 +156,8 @@ final class SSHConnection: @unchecked Sendable {
     }
 
     /// Starts `ssh … nephod stdio`.
-    static func open(_ host: RemoteHost, environment: [String: String], autoStart: Bool) throws
+    static func open(_ host: RemoteHost, environment: [String: String], autoStart: Bool, batch: Bool = false)
+        throws
         -> SSHConnection
     {
         let program = RemoteHost.sshProgram(environment: environment)
@@ -163,13 +176,12 @@ final class SSHConnection: @unchecked Sendable {
             throw NephoError(.daemonUnavailable, "socketpair: \(String(cString: strerror(errno)))")
         }
         var errorPipe: [Int32] = [-1, -1]
-        guard pipe(&errorPipe) == 0 else {
+        // Close-on-exec from the start: no program another thread spawns meanwhile inherits it.
+        guard closeOnExecPipe(&errorPipe) == 0 else {
             Glibc.close(pair[0])
             Glibc.close(pair[1])
             throw NephoError(.daemonUnavailable, "pipe: \(String(cString: strerror(errno)))")
         }
-        _ = fcntl(errorPipe[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(errorPipe[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -178,7 +190,7 @@ final class SSHConnection: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
         let command =
             [path] + program.dropFirst()
-            + host.sshArguments(command: host.remoteCommand(autoStart: autoStart))
+            + host.sshArguments(command: host.remoteCommand(autoStart: autoStart), batch: batch)
         let (pid, rc) = CleanSpawn.spawn(
             path: path, command: command, environment: environment, actions: &actions)
         Glibc.close(pair[1])
@@ -207,9 +219,10 @@ final class SSHConnection: @unchecked Sendable {
         for line in pending { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
 
-    /// Ends the connection: ssh sees its input close and leaves.
-    func close() {
-        Glibc.close(socket)
+    /// Ends ssh (SIGTERM), unless it has already left: the client closes its socket, but an
+    /// ssh waiting on a dead network or a prompt would not notice that for minutes.
+    func terminate() {
+        exit.whileRunning { _ = kill(exit.pid, SIGTERM) }
     }
 
     private func readErrors(_ fd: Int32) {

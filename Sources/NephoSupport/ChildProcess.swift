@@ -140,3 +140,9 @@ private enum GNUExtensions {
         _ = addChdirSymbol(actions, path)
     }
 }
+
+/// `pipe2(fds, O_CLOEXEC)`: both ends close-on-exec from the start, so no program another
+/// thread spawns in between inherits them (as `pipe` then `fcntl` would allow).
+public func closeOnExecPipe(_ fds: UnsafeMutablePointer<Int32>) -> Int32 {
+    GNUExtensions.pipe2(fds, O_CLOEXEC)
+}

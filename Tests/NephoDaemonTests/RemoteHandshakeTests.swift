@@ -72,5 +72,63 @@ import Testing
         ] {
             #expect(throws: NephoError.self, "\(bad)") { try RemoteHost.parse(bad) }
         }
+        #expect(
+            try RemoteHost.parse("ssh://build").sshArguments(command: "c", batch: true)
+                == ["-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "--", "build", "c"])
+        #expect(
+            try RemoteHost.parse("ssh://o.p-s_1@b-1.example.com")
+                == RemoteHost(user: "o.p-s_1", host: "b-1.example.com"))
+        #expect(try RemoteHost.parse("ssh://[2001:db8::1]").host == "2001:db8::1")
+    }
+
+    /// OpenSSH before 9.6 passes %h and %r of a ProxyCommand through a shell
+    /// (CVE-2023-51385): a user or host with a shell's characters never reaches ssh.
+    @Test func shellCharactersInAUserOrHostAreRefused() throws {
+        for bad in [
+            "ssh://$(touch${IFS}x)@build", "ssh://`id`@build", "ssh://o'p@build", "ssh://ops@build;id",
+            "ssh://ops@$(id)", "ssh://ops@bu|ild", "ssh://[::1;id]", "ssh://[build]", "ssh://ops@b\u{e9}ld",
+            "ssh://o\"p@build", "ssh://ops@build&",
+        ] {
+            let error = #expect(throws: NephoError.self, "\(bad)") { try RemoteHost.parse(bad) }
+            #expect(error?.code == .invalidInput)
+        }
+    }
+}
+
+/// The ssh a client starts ends with it: a handshake nobody answers gives up after the
+/// silence limit (a batch client's, as shell completion uses), and the ssh is ended.
+@Suite struct SSHProcessTests {
+    @Test func anUnansweredBatchHandshakeEndsItsSSH() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-ssh-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Test double for ssh: a program that answers nothing and ignores its input's end.
+        let fake = root.appendingPathComponent("silent-ssh")
+        let pidFile = root.appendingPathComponent("pid")
+        try "#!/bin/sh\necho $$ > '\(pidFile.path)'\nexec sleep 300\n".write(
+            to: fake, atomically: true, encoding: .utf8)
+        chmod(fake.path, 0o755)
+        let client = DaemonClient(
+            environment: [
+                "NEPHO_SSH_COMMAND": fake.path, "NEPHO_DAEMON_TIMEOUT": "1", "PATH": "/usr/bin:/bin",
+                "NEPHO_HOME": root.appendingPathComponent("home").path,
+            ],
+            host: try RemoteHost.parse("ssh://build"), batch: true)
+        let started = Date()
+        #expect(throws: NephoError.self) { try client.connect() }
+        #expect(
+            Date().timeIntervalSince(started) < 60,
+            "not the 10 minutes a first interactive handshake may take")
+        let pid = try #require(
+            Int32(
+                String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var gone = false
+        for _ in 0..<200 where !gone {
+            gone = kill(pid, 0) != 0
+            if !gone { usleep(25_000) }
+        }
+        #expect(gone, "ssh (pid \(pid)) still runs")
+        if !gone { kill(pid, SIGKILL) }
     }
 }

@@ -276,7 +276,9 @@ enum Completions {
         do {
             let remote = try HostSettings.resolve(
                 option: option, environment: environment, config: NephoPaths(environment: environment).config)
-            return remote.map { DaemonClient(host: $0) } ?? DaemonClient()
+            // ssh may not prompt while a shell waits: a host that needs a password (or is
+            // unreachable) gives no candidates rather than a hung shell.
+            return remote.map { DaemonClient(host: $0, batch: true) } ?? DaemonClient()
         } catch {
             return nil
         }
