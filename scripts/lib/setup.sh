@@ -73,8 +73,10 @@ nepho_install_vagrant() {
 
 # Real Vagrant machines (issue 19): Debian's docker.io (dockerd, containerd, runc) and
 # debootstrap, which builds the test machine's image (scripts/vagrant-docker-image).
+# apparmor too: where the kernel has AppArmor on, dockerd (20.10) cannot start a
+# container without apparmor_parser to load its profile.
 nepho_install_docker() {
-    nepho_install_system_packages docker.io debootstrap
+    nepho_install_system_packages docker.io debootstrap apparmor
 }
 
 # Starts dockerd when none answers, and stops it when the calling script exits (only a
@@ -82,17 +84,27 @@ nepho_install_docker() {
 # beside the other daemons': /var/log/nepho-dockerd.log.
 nepho_started_dockerd=""
 nepho_start_docker() {
-    if docker info >/dev/null 2>&1; then return 0; fi
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    # Asked as root: a user outside the docker group cannot reach a running dockerd's
+    # socket, and would otherwise start a second one.
+    if $sudo docker info >/dev/null 2>&1; then return 0; fi
     nepho_log "starting dockerd (none is running; it is stopped at the end)"
     local pidfile=/run/nepho-dockerd.pid
     $sudo sh -c "dockerd --pidfile $pidfile >/var/log/nepho-dockerd.log 2>&1 &"
     local _
     for _ in $(seq 1 120); do
-        if docker info >/dev/null 2>&1; then
+        if $sudo docker info >/dev/null 2>&1; then
             nepho_started_dockerd="$($sudo cat "$pidfile")"
-            trap nepho_stop_docker EXIT
+            # Added to the caller's EXIT trap, not in its place: `trap -p` prints it
+            # quoted for the shell (trap -- 'COMMAND' EXIT), taken apart again here.
+            local previous
+            local -a words=()
+            previous="$(trap -p EXIT)"
+            eval "words=($previous)"
+            previous="${words[2]:-}"
+            # shellcheck disable=SC2064  # expanded now on purpose: the command as it is
+            trap "nepho_stop_docker${previous:+; $previous}" EXIT
             return 0
         fi
         sleep 0.5
