@@ -104,6 +104,7 @@ import Testing
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         // Test double for ssh: a program that answers nothing and ignores its input's end.
+        // Run by sh, not executed: a file another test's spawn may hold open for writing cannot be (ETXTBSY).
         let fake = root.appendingPathComponent("silent-ssh")
         let pidFile = root.appendingPathComponent("pid")
         try "#!/bin/sh\necho $$ > '\(pidFile.path)'\nexec sleep 300\n".write(
@@ -111,7 +112,8 @@ import Testing
         chmod(fake.path, 0o755)
         let client = DaemonClient(
             environment: [
-                "NEPHO_SSH_COMMAND": fake.path, "NEPHO_DAEMON_TIMEOUT": "1", "PATH": "/usr/bin:/bin",
+                "NEPHO_SSH_COMMAND": "/bin/sh " + fake.path, "NEPHO_DAEMON_TIMEOUT": "1",
+                "PATH": "/usr/bin:/bin",
                 "NEPHO_HOME": root.appendingPathComponent("home").path,
             ],
             host: try RemoteHost.parse("ssh://build"), batch: true)
@@ -130,5 +132,51 @@ import Testing
         }
         #expect(gone, "ssh (pid \(pid)) still runs")
         if !gone { kill(pid, SIGKILL) }
+    }
+
+    /// After a handshake has worked, a reconnect that gets no answer gives up after the
+    /// silence limit (not the 10 minutes a first one may wait for a password).
+    @Test(.timeLimit(.minutes(1))) func aSilentReconnectGivesUpAfterTheSilenceLimit() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "nepho-ssh-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Test double for ssh: the first connection answers the handshake as a nanny
+        // would; every later one answers nothing and ignores its input's end.
+        let fake = root.appendingPathComponent("once-ssh")
+        let marker = root.appendingPathComponent("answered").path
+        let pidFile = root.appendingPathComponent("pid")
+        try """
+        #!/bin/sh
+        if [ -f '\(marker)' ]; then echo $$ > '\(pidFile.path)'; exec sleep 300; fi
+        touch '\(marker)'
+        read -r line
+        id=$(printf '%s' "$line" | sed -n 's/^{"jsonrpc":"2.0","id":\\([0-9]*\\),.*/\\1/p')
+        printf '{"jsonrpc":"2.0","id":%s,"result":{"protocolVersion":%s,"daemonVersion":"%s","pid":1,"home":"/h"}}\\n' \\
+            "$id" \(NephoVersion.protocolVersion) '\(NephoVersion.current)'
+        exec cat >/dev/null
+
+        """.write(to: fake, atomically: true, encoding: .utf8)
+        chmod(fake.path, 0o755)
+        let client = DaemonClient(
+            environment: [
+                "NEPHO_SSH_COMMAND": "/bin/sh " + fake.path, "NEPHO_DAEMON_TIMEOUT": "1",
+                "PATH": "/usr/bin:/bin",
+                "NEPHO_HOME": root.appendingPathComponent("home").path,
+            ],
+            host: try RemoteHost.parse("ssh://build"))
+        #expect(try client.connect().pid == 1)
+        client.close()
+        let started = Date()
+        let error = #expect(throws: NephoError.self) { try client.connect() }
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(
+            error?.message.contains("did not answer through ssh for 1 s") == true,
+            "\(String(describing: error))")
+        let pid = try #require(
+            Int32(
+                String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        usleep(200_000)
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
     }
 }
