@@ -33,15 +33,7 @@ public struct AWSJSONClient: Sendable {
         let body = try JSONSerialization.data(withJSONObject: input, options: [.sortedKeys])
         let data = try await retry.run(
             { _ in try await attempt(action: action, body: body) },
-            classify: { result in
-                switch result {
-                case .success: return .success
-                case .failure(let error as AWSError):
-                    return .serviceError(code: error.code, status: error.httpStatus)
-                case .failure(let error as HTTPError): return .transport(error)
-                case .failure: return .serviceError(code: "", status: 0)
-                }
-            })
+            classify: { RetryPolicy.outcome($0) })
         if data.isEmpty { return [:] }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw AWSResponseError(

@@ -35,15 +35,7 @@ public struct AWSQueryClient: Sendable {
         let body = Self.formBody([("Action", action), ("Version", apiVersion)] + parameters)
         let root = try await retry.run(
             { _ in try await attempt(action: action, body: body) },
-            classify: { result in
-                switch result {
-                case .success: return .success
-                case .failure(let error as AWSError):
-                    return .serviceError(code: error.code, status: error.httpStatus)
-                case .failure(let error as HTTPError): return .transport(error)
-                case .failure: return .serviceError(code: "", status: 0)
-                }
-            })
+            classify: { RetryPolicy.outcome($0) })
         return root.child("\(action)Result") ?? root
     }
 

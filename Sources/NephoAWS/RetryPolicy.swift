@@ -128,6 +128,16 @@ public final class RetryPolicy: @unchecked Sendable {
         }
     }
 
+    /// How an AWS call's attempt ended: an `AWSError` answer, an `HTTPError` without one.
+    public static func outcome<T>(_ result: Result<T, Error>) -> Outcome {
+        switch result {
+        case .success: return .success
+        case .failure(let error as AWSError): return .serviceError(code: error.code, status: error.httpStatus)
+        case .failure(let error as HTTPError): return .transport(error)
+        case .failure: return .serviceError(code: "", status: 0)
+        }
+    }
+
     /// Backoff before retry number `retry` (1 for the first retry).
     public func delay(beforeRetry retry: Int) -> Double {
         random() * min(pow(Self.backoffBase, Double(retry - 1)), Self.maxBackoff)

@@ -89,14 +89,6 @@ public struct S3Client: Sendable {
                 }
                 return response
             },
-            classify: { result in
-                switch result {
-                case .success: return .success
-                case .failure(let error as AWSError):
-                    return .serviceError(code: error.code, status: error.httpStatus)
-                case .failure(let error as HTTPError): return .transport(error)
-                case .failure: return .serviceError(code: "", status: 0)
-                }
-            })
+            classify: { RetryPolicy.outcome($0) })
     }
 }
