@@ -172,7 +172,8 @@ import Testing
 
     /// zsh through a pseudo-terminal (`zpty`): each line is typed with a TAB at its end in
     /// an interactive zsh with the script installed, and the candidates `compadd` receives
-    /// are collected.
+    /// are collected. Each line waits for the one before it to finish, however slow the
+    /// machine: no fixed pauses.
     @Test func zshCompletesFormationsShortcutsAndTwoWordSpellings() async throws {
         guard ProcessRunner.resolve("zsh") != nil else {
             Issue.record("zsh is not installed: scripts/test installs it")
@@ -192,17 +193,26 @@ import Testing
         try #"""
         zmodload zsh/zpty
         dir=$1; shift
-        zpty z zsh -f -i
-        zpty -w z "PS1=''; fpath=($dir \$fpath); autoload -U compinit; compinit -u -d $dir/.zcompdump"
+        zpty z "PS1='>ready>' zsh -f -i"
+        # zsh drops what is typed while it sets the terminal up between two commands: each
+        # command is typed only once the prompt is back.
+        ready() { zpty -r z __seen '*>ready>*' }
+        ready
+        zpty -w z "fpath=($dir \$fpath); autoload -U compinit; compinit -u -d $dir/.zcompdump"
+        ready
         zpty -w z 'compadd() { local -a __hits; builtin compadd -O __hits "$@"; print -l -- "${__hits[@]}" >> "$__out"; builtin compadd "$@"; }'
         n=0
         for line in "$@"; do
           n=$((n+1))
+          ready
           zpty -w z "__out=$dir/out.$n"
+          ready
           zpty -n -w z "$line"$'\t'
-          sleep 3
           zpty -n -w z $'\x15'
-          sleep 0.5
+          # Read by zle after the completion has ended: wait for the mark this prints (the
+          # echoed command line does not contain it).
+          zpty -w z "print -r -- @@\$(( $n + 1000 ))@@"
+          zpty -r z __seen "*@@$(( n + 1000 ))@@*"
         done
         zpty -d z
         """#.write(to: harness, atomically: true, encoding: .utf8)
