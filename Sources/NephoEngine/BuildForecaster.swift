@@ -119,7 +119,9 @@ struct BuildForecaster {
         return BuildEstimator(
             graph: graph, table: try table(for: formation),
             operation: Self.operation(build),
-            stack: formation.name, phaseTotal: phases)
+            stack: formation.name, phaseTotal: phases,
+            planned: build.operation == .update
+                ? PlannedChange.list(json: try store.planned(build: build.id)) : nil)
     }
 
     /// The estimate of `build` given its events so far.

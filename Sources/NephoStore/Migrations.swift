@@ -112,6 +112,11 @@ public enum Migrations {
         """
         ALTER TABLE event_channels ADD COLUMN rule_arn TEXT;
         """,
+        // 8: what an update's change set plans to change (a JSON list of `PlannedChange`),
+        // recorded when the build starts: its progress counts these resources.
+        """
+        ALTER TABLE builds ADD COLUMN planned TEXT;
+        """,
     ]
 
     /// The schema version this nepho writes.

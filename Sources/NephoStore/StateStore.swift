@@ -324,6 +324,24 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// Records what an open build plans to change (an update's change set, as JSON).
+    public func setPlanned(build id: Int64, json: String) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    "UPDATE builds SET planned = ? WHERE id = ? AND finished_at IS NULL",
+                    [.text(json), .integer(id)])
+            }
+        }
+    }
+
+    /// What a build planned to change (`setPlanned`); nil when nothing was recorded.
+    public func planned(build id: Int64) throws -> String? {
+        try lock.withLock {
+            try database.query("SELECT planned FROM builds WHERE id = ?", [.integer(id)]).first?[0].text
+        }
+    }
+
     // MARK: events
 
     /// The prefix of the provider event id of a stack event that came through EventBridge,

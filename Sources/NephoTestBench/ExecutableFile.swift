@@ -10,6 +10,7 @@ import NephoSupport
 public enum ExecutableFile {
     public static func write(_ text: String, to url: URL) async throws {
         _ = try await ProcessRunner.check(
-            "sh", ["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh", url.path], input: Data(text.utf8), timeout: 60)
+            "sh", ["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh", url.path], input: Data(text.utf8),
+            timeout: 60)
     }
 }

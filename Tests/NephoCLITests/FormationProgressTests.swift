@@ -40,6 +40,68 @@ struct FormationProgressTests {
         screen.lines.first { $0.hasPrefix("  \(id) ") }
     }
 
+    /// An update's progress counts what its change set plans from the build's first moment,
+    /// not only the resources its events have named so far: here the update is held at its
+    /// first resource while `Note` (modified) and `Extra` (added, after `Note`) are still to
+    /// come. (The test bench walks every resource of the template in an update, so the
+    /// count also takes in those it touches beyond the plan.)
+    @Test func anUpdatesProgressCountsItsChangeSetFromItsStart() async throws {
+        let fixture = try await FormationFixture.make()
+        defer { Task { await fixture.stop() } }
+        fixture.addScenario("chain", pattern: Self.pattern)
+        let name = FormationFixture.unique("plan")
+        let create = try await fixture.nepho.run(["create", "bench-demo/chain", "--name", name])
+        #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
+        fixture.addScenario(
+            "chain",
+            pattern: Self.pattern.replacingOccurrences(of: "Value: note", with: "Value: note, changed")
+                + """
+
+                  Extra:
+                    Type: AWS::SSM::Parameter
+                    DependsOn: Note
+                    Properties:
+                      Name: !Sub '${AWS::StackName}-extra'
+                      Type: String
+                      Value: extra
+                """)
+        try await fixture.bench.script(stack: name, stepSeconds: 0.2, holding: [.update: "Topic"])
+        let update = try await fixture.nepho.run(["formation:update", name, "--yes", "--detach"])
+        #expect(update.status == 0, "\(update.output)\(update.errorOutput)")
+        var progress: [String: Any] = [:]
+        for _ in 0..<300 {
+            let listed = fixture.json(try await fixture.nepho.run(["formation:list", "-o", "json"]).output)
+            let formation = (listed["formations"] as? [[String: Any]])?.first {
+                $0["name"] as? String == name
+            }
+            let logs = fixture.json(
+                try await fixture.nepho.run(["formation:logs", name, "-o", "json"]).output)
+            let last = ((logs["builds"] as? [[String: Any]])?.last?["events"] as? [[String: Any]] ?? [])
+                .compactMap { $0["event"] as? [String: Any] }
+            let held = last.contains {
+                $0["logicalID"] as? String == "Topic" && $0["status"] as? String == "UPDATE_IN_PROGRESS"
+            }
+            if held, let found = formation?["progress"] as? [String: Any] {
+                progress = found
+                break
+            }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        // Held at Topic, the only resource named so far: Topic, Note and Extra to do.
+        #expect(progress["done"] as? Int == 0 && progress["total"] as? Int == 3, "\(progress)")
+        try await fixture.bench.releaseHold(stack: name)
+        let watched = try await fixture.nepho.run(["formation:watch", name, "-o", "json"])
+        #expect(watched.status == 0, "\(watched.output)\(watched.errorOutput)")
+        let lines = watched.output.split(separator: "\n").map { fixture.json(String($0)) }
+        let counts = lines.filter { $0["type"] as? String == "progress" }.compactMap { line in
+            (line["done"] as? Int).flatMap { done in (line["total"] as? Int).map { (done, $0) } }
+        }
+        // Never above the total, never down, and all of it done at the end.
+        #expect(counts.allSatisfy { $0.0 <= $0.1 }, "\(counts)")
+        #expect(zip(counts, counts.dropFirst()).allSatisfy { $0.0 <= $1.0 }, "\(counts)")
+        #expect(counts.last.map { $0.0 == $0.1 && $0.1 >= 3 } == true, "\(counts)")
+    }
+
     @Test func etaAndOverdueLearnedFromEarlierBuildsThenTheChart() async throws {
         let fixture = try await FormationFixture.make()
         defer { Task { await fixture.stop() } }

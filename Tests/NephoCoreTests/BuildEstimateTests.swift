@@ -277,6 +277,94 @@ import Testing
         #expect(forecast.done == 3 && forecast.remaining == 0)
     }
 
+    /// An update counts what its change set plans, before any event names it: the chain's C
+    /// replaced, D modified, a new E added, an old F removed at cleanup. A replaced resource
+    /// stays done while its old copy is deleted; the removal is done once it is deleted.
+    @Test func anUpdateCountsItsChangeSetFromTheStartAndNeverGoesDown() throws {
+        let graph = try Self.graph(
+            Self.chain + "\n  E: {Type: AWS::SSM::Parameter, Properties: {Value: !Ref C}}")
+        let plan = [
+            PlannedChange(
+                action: "Modify", logicalID: "C", resourceType: "AWS::SSM::Parameter", replacement: true),
+            PlannedChange(action: "Modify", logicalID: "D", resourceType: "AWS::SQS::Queue"),
+            PlannedChange(action: "Add", logicalID: "E", resourceType: "AWS::SSM::Parameter"),
+            PlannedChange(action: "Remove", logicalID: "F", resourceType: "AWS::SNS::Topic"),
+        ]
+        var table = DurationTable()
+        for _ in 0..<DurationTable.minimumSamples {
+            table.add(
+                build: [
+                    Self.event(0, "q", "AWS::SQS::Queue", "UPDATE_IN_PROGRESS"),
+                    Self.event(100, "q", "AWS::SQS::Queue", "UPDATE_COMPLETE"),
+                    Self.event(0, "p", "AWS::SSM::Parameter", "UPDATE_IN_PROGRESS"),
+                    Self.event(20, "p", "AWS::SSM::Parameter", "UPDATE_COMPLETE"),
+                    Self.event(0, "n", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS"),
+                    Self.event(20, "n", "AWS::SSM::Parameter", "CREATE_COMPLETE"),
+                    Self.event(0, "t", "AWS::SNS::Topic", "DELETE_IN_PROGRESS"),
+                    Self.event(5, "t", "AWS::SNS::Topic", "DELETE_COMPLETE"),
+                ], stack: nil)
+        }
+        let estimator = BuildEstimator(
+            graph: graph, table: table, operation: .update, stack: "demo", planned: plan)
+        var events = [Self.event(0, "demo", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS")]
+        var forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(1))
+        #expect(forecast.total == 4 && forecast.done == 0)
+        // D's update is the longest path (100 s); C then E is 40 s; at cleanup the deletes of
+        // F and of C's old copy (each 5 s learned, the parameter's from the prior table).
+        #expect((forecast.remaining ?? 0) > 100 && (forecast.remaining ?? 0) < 115)
+        var last = forecast.done
+        let steps: [(Double, String, String, String)] = [
+            (1, "C", "AWS::SSM::Parameter", "UPDATE_IN_PROGRESS"),
+            (1, "D", "AWS::SQS::Queue", "UPDATE_IN_PROGRESS"),
+            (21, "C", "AWS::SSM::Parameter", "UPDATE_COMPLETE"),
+            (21, "E", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS"),
+            (41, "E", "AWS::SSM::Parameter", "CREATE_COMPLETE"),
+            (101, "D", "AWS::SQS::Queue", "UPDATE_COMPLETE"),
+            (102, "demo", "AWS::CloudFormation::Stack", "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+            (103, "C", "AWS::SSM::Parameter", "DELETE_IN_PROGRESS"),
+            (103, "F", "AWS::SNS::Topic", "DELETE_IN_PROGRESS"),
+            (104, "C", "AWS::SSM::Parameter", "DELETE_COMPLETE"),
+            (105, "F", "AWS::SNS::Topic", "DELETE_COMPLETE"),
+        ]
+        for (second, id, type, status) in steps {
+            events.append(Self.event(second, id, type, status))
+            forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(second + 0.5))
+            #expect(forecast.total == 4, "\(id) \(status)")
+            #expect(forecast.done >= last && forecast.done <= forecast.total, "\(id) \(status)")
+            last = forecast.done
+            if id == "C", status == "DELETE_IN_PROGRESS" { #expect(forecast.done == 3) }
+        }
+        #expect(forecast.done == 4)
+        // Without the plan, the same update counts only the resources its events name.
+        let unplanned = BuildEstimator(graph: graph, table: table, operation: .update, stack: "demo")
+        #expect(unplanned.forecast(Array(events.prefix(2)), now: Self.t0.addingTimeInterval(2)).total == 1)
+    }
+
+    /// A nested stack's planned changes count inside it: the stack resource and each change.
+    @Test func anUpdatesNestedChangesCountInsideTheirStack() throws {
+        let graph = try Self.graph(
+            "Resources:\n  Network:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: network.yaml}\n",
+            nested: [
+                "network.yaml":
+                    "Resources:\n  A: {Type: AWS::EC2::VPC}\n  B: {Type: AWS::EC2::Subnet}\n  C: {Type: AWS::EC2::Subnet}\n"
+            ])
+        let plan = [
+            PlannedChange(action: "Modify", logicalID: "Network", resourceType: "AWS::CloudFormation::Stack"),
+            PlannedChange(
+                action: "Modify", logicalID: "B", resourceType: "AWS::EC2::Subnet", nestedStack: ["Network"]),
+        ]
+        let estimator = BuildEstimator(
+            graph: graph, table: DurationTable(), operation: .update, stack: "demo", planned: plan)
+        let events = [
+            Self.event(0, "demo", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS"),
+            Self.event(1, "Network", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS"),
+        ]
+        #expect(estimator.forecast(events, now: Self.t0.addingTimeInterval(2)).total == 2)
+        let json = PlannedChange.json(plan)
+        #expect(PlannedChange.list(json: json) == plan)
+        #expect(PlannedChange.list(json: "not json") == nil)
+    }
+
     // MARK: ETA
 
     @Test func theEtaIsTheLongestRemainingPathElapsedAware() throws {

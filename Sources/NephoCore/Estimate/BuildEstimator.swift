@@ -24,6 +24,50 @@ public struct BuildForecast: Sendable, Equatable {
     }
 }
 
+/// One resource an update's change set plans to change, as recorded when the build starts.
+public struct PlannedChange: Sendable, Equatable, Codable {
+    /// `Add`, `Modify`, `Remove` (CloudFormation's words).
+    public var action: String
+    public var logicalID: String
+    public var resourceType: String
+    /// True when a `Modify` replaces the resource (the old one is deleted at cleanup).
+    public var replacement: Bool
+    /// The nested stacks the change is in, outermost first; empty for the stack itself.
+    public var nestedStack: [String]
+
+    public init(
+        action: String, logicalID: String, resourceType: String, replacement: Bool = false,
+        nestedStack: [String] = []
+    ) {
+        self.action = action
+        self.logicalID = logicalID
+        self.resourceType = resourceType
+        self.replacement = replacement
+        self.nestedStack = nestedStack
+    }
+
+    /// What the update does to the resource.
+    public var operation: ResourceOperation {
+        switch action {
+        case "Add", "Import": return .create
+        case "Remove": return .delete
+        default: return .update
+        }
+    }
+
+    /// The changes of a recorded plan; nil when `json` is nil or not a plan.
+    public static func list(json: String?) -> [PlannedChange]? {
+        guard let json else { return nil }
+        return try? JSONDecoder().decode([PlannedChange].self, from: Data(json.utf8))
+    }
+
+    public static func json(_ changes: [PlannedChange]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(changes)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+}
+
 /// Counts a build's progress and forecasts its end from its template's graph, the
 /// durations learned so far and the build's own events so far.
 public struct BuildEstimator: Sendable {
@@ -35,16 +79,33 @@ public struct BuildEstimator: Sendable {
     public var stack: String?
     /// The provisioner's phases, when its script announces them (`ProvisionerPhases.total`).
     public var phaseTotal: Int
+    /// An update's change set: what it will add, modify and remove (nil: not known, and an
+    /// update counts the resources its events name).
+    public var planned: [PlannedChange]?
 
     public init(
         graph: ResourceGraph, table: DurationTable, operation: ResourceOperation, stack: String?,
-        phaseTotal: Int = 0
+        phaseTotal: Int = 0, planned: [PlannedChange]? = nil
     ) {
         self.graph = graph
         self.table = table
         self.operation = operation
         self.stack = stack
         self.phaseTotal = phaseTotal
+        self.planned = planned
+    }
+
+    /// The stack's own planned changes (not those inside its nested stacks), by logical id.
+    var rootPlan: [String: PlannedChange] {
+        guard operation == .update, let planned else { return [:] }
+        return Dictionary(
+            planned.filter(\.nestedStack.isEmpty).map { ($0.logicalID, $0) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// What the build does to resource `id`: its planned change's operation, else the build's.
+    func operation(of id: String, plan: [String: PlannedChange]) -> ResourceOperation {
+        plan[id]?.operation ?? operation
     }
 
     /// A vagrant build: its milestones (vagrant's steps, the provisioner's phases) counted,
@@ -86,23 +147,25 @@ public struct BuildEstimator: Sendable {
         for node in graph.nodes { types[node.id] = node.type }
         for span in spans where types[span.logicalID] == nil { types[span.logicalID] = span.resourceType }
         var universe = Set(types.keys)
+        let plan = rootPlan
         if operation == .update {
             // CloudFormation reports nothing for an unchanged resource: an update counts
-            // the resources it touches.
-            universe = Set(spans.map(\.logicalID))
+            // what its change set plans and anything else it touches.
+            universe = Set(spans.map(\.logicalID)).union(plan.keys)
         }
         let latest = Dictionary(spans.map { ($0.logicalID, $0) }, uniquingKeysWith: { _, last in last })
+        let finishedIDs = Set(spans.filter { isDone($0, plan: plan) }.map(\.logicalID))
         var done = 0
         var total = 0
         for id in universe {
-            let nestedCount = graph[id]?.nested?.totalResources ?? 0
+            let nestedCount = nestedResources(id)
             total += 1 + nestedCount
-            if let span = latest[id], isDone(span) { done += 1 + nestedCount }
+            if finishedIDs.contains(id) { done += 1 + nestedCount }
         }
         total += phaseTotal
         done += min(phases.done, phaseTotal)
         let (remaining, overdue, basis) = forward(
-            universe: universe, latest: latest, phases: phases, now: now)
+            universe: universe, latest: latest, finished: finishedIDs, phases: phases, now: now)
         let finished = stackEvents.last.map { !$0.status.hasSuffix("_IN_PROGRESS") } ?? false
         return BuildForecast(
             done: finished && stackEvents.last?.status.hasSuffix("_COMPLETE") == true
@@ -111,13 +174,24 @@ public struct BuildEstimator: Sendable {
             basis: basis)
     }
 
-    /// Whether a resource's latest span means its work for this build is done.
-    func isDone(_ span: ResourceSpan) -> Bool {
+    /// Whether a span finishes the resource's work for this build: any successful span,
+    /// except that a delete (a destroy, or a `Remove` in an update's plan) needs the delete.
+    /// A replaced resource stays done while its old copy is deleted at cleanup.
+    func isDone(_ span: ResourceSpan, plan: [String: PlannedChange] = [:]) -> Bool {
         guard span.end != nil else { return false }
         if span.status.hasSuffix("_COMPLETE") || span.status == "DELETE_SKIPPED" {
-            return operation == .delete ? span.operation == .delete : true
+            return operation(of: span.logicalID, plan: plan) == .delete ? span.operation == .delete : true
         }
         return false
+    }
+
+    /// The resources inside a nested stack `id` that count toward the total: its planned
+    /// changes in an update with a plan, else every resource of its template.
+    func nestedResources(_ id: String) -> Int {
+        if operation == .update, let planned {
+            return planned.filter { $0.nestedStack.first == id }.count
+        }
+        return graph[id]?.nested?.totalResources ?? 0
     }
 
     /// Phases done so far, the last phase's time, and whether the wait condition finished.
@@ -181,21 +255,25 @@ public struct BuildEstimator: Sendable {
         case waiting
     }
 
-    func forward(universe: Set<String>, latest: [String: ResourceSpan], phases: Phases, now: Date) -> (
+    func forward(
+        universe: Set<String>, latest: [String: ResourceSpan], finished: Set<String>, phases: Phases,
+        now: Date
+    ) -> (
         Double?, [BuildForecast.Overdue], DurationSource
     ) {
         var overdue: [BuildForecast.Overdue] = []
         var states: [String: NodeState] = [:]
         var sources: [DurationSource: Int] = [:]
+        let plan = rootPlan
         for id in universe {
-            let type = graph[id]?.type ?? latest[id]?.resourceType ?? ""
-            let (stats, source) = expected(id, type: type, operation: operation)
+            let type = graph[id]?.type ?? plan[id]?.resourceType ?? latest[id]?.resourceType ?? ""
+            let (stats, source) = expected(id, type: type, operation: operation(of: id, plan: plan))
             sources[source, default: 0] += 1
             guard let span = latest[id] else {
                 states[id] = .waiting
                 continue
             }
-            if isDone(span) {
+            if finished.contains(id) {
                 states[id] = .done
                 continue
             }
@@ -224,7 +302,21 @@ public struct BuildEstimator: Sendable {
         }
         let basis = sources.max { $0.value < $1.value }?.key ?? .guess
         if universe.isEmpty { return (nil, overdue, basis) }
-        let path = longestPath(universe, state: { states[$0] ?? .waiting }, operation: operation)
+        // An update deletes what it removes, and the old copies of what it replaces, at
+        // cleanup, once everything else is done.
+        let cleanup = Set(plan.values.filter { $0.operation == .delete }.map(\.logicalID))
+        var path = longestPath(
+            universe.subtracting(cleanup), state: { states[$0] ?? .waiting }, operation: operation)
+        var last = 0.0
+        for change in plan.values where change.operation == .delete || change.replacement {
+            let stats = table.stats(change.resourceType, .delete).0
+            guard let span = latest[change.logicalID], span.operation == .delete else {
+                last = max(last, stats.median)
+                continue
+            }
+            if span.end == nil { last = max(last, stats.remaining(after: now.timeIntervalSince(span.start))) }
+        }
+        path += last
         return (path, overdue.sorted { $0.logicalID < $1.logicalID }, basis)
     }
 
@@ -245,6 +337,7 @@ public struct BuildEstimator: Sendable {
         }
         var finish: [String: Double] = [:]
         var visiting = Set<String>()
+        let plan = rootPlan
         func end(_ id: String) -> Double {
             if let known = finish[id] { return known }
             if visiting.contains(id) { return 0 }  // a cycle CloudFormation would refuse
@@ -255,9 +348,10 @@ public struct BuildEstimator: Sendable {
             case .done: result = 0
             case .working(let remaining): result = remaining
             case .waiting:
-                let type = graph[id]?.type ?? ""
+                let type = graph[id]?.type ?? plan[id]?.resourceType ?? ""
                 let ready = (waitsFor[id] ?? []).map(end).max() ?? 0
-                result = ready + expected(id, type: type, operation: operation).0.median
+                result =
+                    ready + expected(id, type: type, operation: self.operation(of: id, plan: plan)).0.median
             }
             finish[id] = result
             return result

@@ -24,6 +24,16 @@ extension CloudFormationDriver {
             let topic = await EventChannel.topic(
                 session: session, environment: context.environment, paths: context.paths,
                 store: lifecycle.store)
+            // What it will change, for the build's progress (docs/formations.md, "Progress
+            // and ETA"); an update whose plan cannot be read counts what its events name.
+            let planned = try? await Self.outlastingThrottling {
+                try await cloudFormation.describeChangeSet(
+                    changeSet, stackName: formation.name, includingNested: true)
+            }.changes.map {
+                PlannedChange(
+                    action: $0.action, logicalID: $0.logicalResourceId, resourceType: $0.resourceType,
+                    replacement: $0.replacement == "True", nestedStack: $0.nestedStack)
+            }
             let build = try await lifecycle.launchBuild(formation, operation: .update) { context in
                 try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
                     try await Self.outlastingThrottling {
@@ -31,9 +41,12 @@ extension CloudFormationDriver {
                             changeSet, stackName: formation.name, clientRequestToken: context.requestToken)
                     }
                 }
-                return Launch(start: { _, store in
+                return Launch(start: { build, store in
                     if let stackID = formation.stackID, let topic {
                         try store.setStackTopic(stackID: stackID, topicArn: topic)
+                    }
+                    if let planned {
+                        try? store.setPlanned(build: build.id, json: PlannedChange.json(planned))
                     }
                 })
             }
