@@ -72,7 +72,11 @@ struct CloudFormationMonitor {
                     scope: scope)
             else { return 0 }
         }
+        // Commits to state.db by any process (the daemon storing pushed events) wake the
+        // monitor of a pushed build; it reads nothing while nothing changes.
+        let changes = StoreChangeSignal.shared(databasePath: paths.database.path)
         while true {
+            let seen = changes.current
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {
                 log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
@@ -107,7 +111,10 @@ struct CloudFormationMonitor {
                         nextCheck = Date().addingTimeInterval(pushCheckInterval)
                     }
                     backoff = 0
-                    try await Task.sleep(nanoseconds: UInt64(wake * 1e9))
+                    // Until the store changes, the safety net's or the phase record's next
+                    // look is due, or 5 s (a missed notification costs no more).
+                    let due = min(nextCheck, phases.nextLookAt, Date().addingTimeInterval(5))
+                    _ = await changes.changed(after: seen, timeout: max(wake, due.timeIntervalSinceNow))
                     continue
                 }
                 // One monitor per scope and second lists the stacks in progress (one call for

@@ -24,6 +24,9 @@ final class PhaseRecordReader: @unchecked Sendable {
         self.interval = interval
     }
 
+    /// When the next look is due (never without a way to read the record).
+    var nextLookAt: Date { s3 == nil ? .distantFuture : nextLook }
+
     /// Reads the record when it is due (or at once when `final`); returns true when new
     /// events were stored.
     @discardableResult
