@@ -37,6 +37,41 @@ import Testing
         #expect(DurationStats([7])?.p90 == 7)
     }
 
+    /// Five builds of a type can look steadier than builds are: its p90 leans on the spread
+    /// every type of the table shows around its own median.
+    @Test func aTypeSeenFewTimesLeansOnTheTablesSharedSpread() throws {
+        var steady = DurationTable()
+        var varied = DurationTable()
+        // The key: five builds within 2 % of 100 s. The other types vary by a third.
+        let keySeconds = [99.0, 100, 100.5, 101, 102]
+        let others = [60.0, 80, 100, 125, 160]
+        for index in 0..<5 {
+            let key = [
+                Self.event(0, "Key", "AWS::KMS::Key", "CREATE_IN_PROGRESS"),
+                Self.event(keySeconds[index], "Key", "AWS::KMS::Key", "CREATE_COMPLETE"),
+            ]
+            steady.add(build: key, stack: nil)
+            var build = key
+            for type in ["AWS::SQS::Queue", "AWS::S3::Bucket", "AWS::SNS::Topic"] {
+                build += [
+                    Self.event(0, type, type, "CREATE_IN_PROGRESS"),
+                    Self.event(others[(index + type.count) % 5], type, type, "CREATE_COMPLETE"),
+                ]
+            }
+            varied.add(build: build, stack: nil)
+        }
+        // One type alone: too few deviations to pool (its own spread is all there is).
+        #expect(steady.sharedSpread == nil)
+        let alone = steady.stats("AWS::KMS::Key", .create).0
+        let pooled = varied.stats("AWS::KMS::Key", .create).0
+        #expect(alone.median == 100.5 && pooled.median == 100.5)
+        #expect(alone.p90 < 104)
+        // sigma from the others ≈ 1.4826 × 0.24; with the key's own, p90 ≈ median × e^(1.28 × 0.26).
+        #expect(pooled.p90 > 125 && pooled.p90 < 150, "\(pooled)")
+        let shared = try #require(varied.sharedSpread)
+        #expect(shared > 0.2 && shared < 0.4, "\(shared)")
+    }
+
     @Test func remainingTimeMovesFromMedianToP90ThenBeyond() {
         let stats = DurationStats(count: 5, median: 100, p90: 160)
         // Early: about what is left to the median.

@@ -105,20 +105,40 @@ public struct DurationStats: Sendable, Equatable {
         self.p90 = p90
     }
 
-    public init?(_ values: [Double]) {
+    /// `sharedSpread`: the spread (log-normal sigma) of every type's durations around its
+    /// own median in the same table (`DurationTable.sharedSpread`), which a type seen only
+    /// a few times leans on.
+    public init?(_ values: [Double], sharedSpread: Double? = nil) {
         let sorted = values.filter(\.isFinite).sorted()
         guard !sorted.isEmpty else { return nil }
         let median = Self.quantile(sorted, 0.5)
         var p90 = Self.quantile(sorted, 0.9)
         // Under ten samples the interpolated p90 sits low (five samples have no tenth
-        // above it): also take a log-normal's, its spread from the median absolute
-        // deviation of the logarithms (robust like the median), and keep the larger.
+        // above it): also take a log-normal's, and keep the larger. Its spread: the median
+        // absolute deviation of the logarithms (robust like the median), pulled toward the
+        // table's shared spread as if that were `sharedWeight` more samples (five samples
+        // alone often show a third of the true spread).
         if sorted.count < 10, median > 0, sorted.allSatisfy({ $0 > 0 }) {
-            let deviations = sorted.map { abs(log($0 / median)) }.sorted()
-            let sigma = 1.4826 * Self.quantile(deviations, 0.5)
+            var sigma = 1.4826 * Self.quantile(Self.deviations(sorted, median: median), 0.5)
+            if let sharedSpread {
+                let n = Double(sorted.count)
+                let k = Self.sharedWeight
+                sigma = ((n * sigma * sigma + k * sharedSpread * sharedSpread) / (n + k)).squareRoot()
+            }
             p90 = max(p90, median * exp(1.2816 * sigma))
         }
         self.init(count: sorted.count, median: median, p90: p90)
+    }
+
+    /// How many samples the shared spread counts for beside a type's own.
+    public static let sharedWeight = 5.0
+
+    /// |log(value / median)| of sorted positive values, leaving out the middle one of an
+    /// odd count (it is the median: its zero says nothing of the spread).
+    static func deviations(_ sorted: [Double], median: Double) -> [Double] {
+        var values = sorted
+        if values.count % 2 == 1, values.count > 1 { values.remove(at: values.count / 2) }
+        return values.map { abs(log($0 / median)) }.sorted()
     }
 
     /// The `q` quantile of sorted values.
@@ -224,9 +244,37 @@ public struct DurationTable: Sendable {
 
     public init() {}
 
+    /// Computed once per table as it stands (`sharedSpread`).
+    private final class SpreadCache: @unchecked Sendable {
+        let lock = NSLock()
+        var value: Double??
+    }
+    private var spreadCache = SpreadCache()
+
+    /// The spread (log-normal sigma) of durations around their type's median, pooled over
+    /// every type and operation seen at least `minimumSamples` times: how much builds in
+    /// this account and region vary, which a type seen a few times cannot tell alone.
+    /// Robust (1.4826 × the median absolute deviation of the logarithms); nil when too few.
+    public var sharedSpread: Double? {
+        spreadCache.lock.withLock {
+            if let known = spreadCache.value { return known }
+            var deviations: [Double] = []
+            for values in samples.values where values.count >= Self.minimumSamples {
+                let sorted = values.filter { $0.isFinite && $0 > 0 }.sorted()
+                guard sorted.count >= Self.minimumSamples else { continue }
+                deviations += DurationStats.deviations(sorted, median: DurationStats.quantile(sorted, 0.5))
+            }
+            let spread: Double? =
+                deviations.count < 6 ? nil : 1.4826 * DurationStats.quantile(deviations.sorted(), 0.5)
+            spreadCache.value = .some(spread)
+            return spread
+        }
+    }
+
     /// Adds one finished build's events (succeeded resources only: a failure's duration
     /// says nothing of how long the work takes).
     public mutating func add(build events: [ObservedEvent], stack: String?) {
+        spreadCache = SpreadCache()
         builds += 1
         for span in ResourceSpan.spans(events, stack: stack) where span.succeeded {
             guard let seconds = span.seconds else { continue }
@@ -263,7 +311,7 @@ public struct DurationTable: Sendable {
 
     public func stats(_ type: String, _ operation: ResourceOperation) -> (DurationStats, DurationSource) {
         if let values = samples[Key(type, operation)], values.count >= Self.minimumSamples,
-            let stats = DurationStats(values)
+            let stats = DurationStats(values, sharedSpread: sharedSpread)
         {
             return (stats, .learned)
         }
