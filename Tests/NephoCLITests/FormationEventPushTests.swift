@@ -240,6 +240,45 @@ struct FormationEventPushTests {
         return (fixture.json(status.output)["channels"] as? [[String: Any]])?.first ?? [:]
     }
 
+    /// The queue's subscription taken away outside nepho: SNS brings nothing, though the
+    /// daemon still long-polls its queue. A build with no event stored after its first
+    /// seconds looks once, finds the stack's events, and is polled to its end instead of
+    /// waiting for the 600 s safety net.
+    @Test func aBuildWhoseEventsTheQueueDoesNotBringIsPolledAfterItsFirstSeconds() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_MONITOR_FIRST_EVENT_WAIT": "3"])
+        defer { Task { await fixture.stop() } }
+        let (first, firstLock) = try await createHeld(fixture, arn, "subscribed")
+        _ = try await waitForMonitor(firstLock, not: nil)
+        let channel = try await eventBridgeChannel(fixture)
+        let subscription = try #require(channel["subscriptionArn"] as? String)
+        try await fixture.bench.session().sns().unsubscribe(subscriptionArn: subscription)
+
+        let (name, lock) = try await createHeld(fixture, arn, "unheard")
+        _ = try await waitForMonitor(lock, not: nil)
+        let deadline = Date().addingTimeInterval(30)
+        while try await count(fixture, "DescribeStackEvents") == 0, Date() < deadline {
+            try await Task.sleep(nanoseconds: 250_000_000)
+        }
+        #expect(try await count(fixture, "DescribeStackEvents") >= 1)
+        let started = Date()
+        let watch = Task { try await fixture.nepho.run(["formation:watch", name]) }
+        try await fixture.bench.release(stackId: try await stackID(fixture, name), data: ["Message": "done"])
+        let watched = try await watch.value
+        #expect(watched.status == 0 && watched.output.contains("CREATE_COMPLETE"), "\(watched.errorOutput)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        let (stored, actual) = try await eventIDs(fixture, name)
+        #expect(Set(stored).count == stored.count, "an event was stored twice")
+        #expect(Set(stored) == Set(actual), "\(stored) \(actual)")
+        // The build's monitor says why in its log.
+        let logs = fixture.nepho.home.appendingPathComponent("log")
+        let log = try FileManager.default.contentsOfDirectory(atPath: logs.path).filter {
+            $0.hasPrefix("monitor-")
+        }
+        .compactMap { try? String(contentsOf: logs.appendingPathComponent($0), encoding: .utf8) }.joined()
+        #expect(log.contains("did not bring; following it by polling"), "\(log.suffix(2000))")
+        try await fixture.bench.release(stackId: try await stackID(fixture, first), data: ["Message": "done"])
+    }
+
     @Test func eventsPushedBothWaysAreStoredOnceUnderCloudFormationsIds() async throws {
         let (fixture, arn) = try await setUp(["NEPHO_EVENTS": "eventbridge"])
         defer { Task { await fixture.stop() } }

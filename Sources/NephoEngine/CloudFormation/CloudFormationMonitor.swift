@@ -62,6 +62,16 @@ struct CloudFormationMonitor {
                 Date().timeIntervalSince($0) > 10
             }
         var nextCheck = underWay == true ? Date() : Date().addingTimeInterval(pushCheckInterval)
+        // CloudFormation tells a stack's first event within seconds: a pushed build with
+        // none stored after `firstEventWait` looks once whether the stack has some the queue
+        // did not bring (a subscription or queue policy changed outside nepho), and is then
+        // polled rather than left to the safety net.
+        var firstEventCheck: Date? =
+            underWay == true
+            ? nil
+            : Date().addingTimeInterval(
+                Double(environment["NEPHO_MONITOR_FIRST_EVENT_WAIT"] ?? "") ?? 30)
+        var pushMissed = false
         var pushing: Bool?
         var inFlight = 1
         var nextCount = Date()
@@ -86,7 +96,7 @@ struct CloudFormationMonitor {
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
             do {
-                let pushed = try self.pushed(store: store, scope: scope, stackID: stackID)
+                let pushed = try !pushMissed && self.pushed(store: store, scope: scope, stackID: stackID)
                 if pushed != pushing {
                     log(
                         "build \(buildID): stack events \(pushed ? "pushed through the nanny's queue" : "polled")"
@@ -98,6 +108,21 @@ struct CloudFormationMonitor {
                     // monitor makes no call until the build reaches a terminal status (or, as a
                     // safety net, every `pushCheckInterval`), then reconciles once.
                     await phases.look()
+                    if let due = firstEventCheck, Date() >= due {
+                        firstEventCheck = nil
+                        if try store.events(buildID: buildID, limit: 1).isEmpty {
+                            try await spend(store, scope, urgent: false)
+                            if try await pollEvents(
+                                cloudFormation, store: store, build: build, stackID: stackID)
+                            {
+                                log(
+                                    "build \(buildID): the stack had events the nanny's queue did not bring; following it by polling"
+                                )
+                                pushMissed = true
+                                continue
+                            }
+                        }
+                    }
                     if !build.status.hasSuffix("_IN_PROGRESS") || Date() >= nextCheck {
                         try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
@@ -113,7 +138,9 @@ struct CloudFormationMonitor {
                     backoff = 0
                     // Until the store changes, the safety net's or the phase record's next
                     // look is due, or 5 s (a missed notification costs no more).
-                    let due = min(nextCheck, phases.nextLookAt, Date().addingTimeInterval(5))
+                    let due = min(
+                        nextCheck, phases.nextLookAt, firstEventCheck ?? .distantFuture,
+                        Date().addingTimeInterval(5))
                     _ = await changes.changed(after: seen, timeout: max(wake, due.timeIntervalSinceNow))
                     continue
                 }
