@@ -199,13 +199,18 @@ import Testing
         """
 
     func learned(_ pairs: [(String, Double)]) -> DurationTable {
+        learned(pairs.map { ($0.0, $0.1, "CREATE") })
+    }
+
+    /// A table that saw each (type, seconds, `CREATE`/`UPDATE`/`DELETE`) enough times to learn it.
+    func learned(_ entries: [(String, Double, String)]) -> DurationTable {
         var table = DurationTable()
         for _ in 0..<DurationTable.minimumSamples {
             table.add(
-                build: pairs.flatMap { type, seconds in
+                build: entries.flatMap { type, seconds, verb in
                     [
-                        Self.event(0, type, type, "CREATE_IN_PROGRESS"),
-                        Self.event(seconds, type, type, "CREATE_COMPLETE"),
+                        Self.event(0, type + verb, type, verb + "_IN_PROGRESS"),
+                        Self.event(seconds, type + verb, type, verb + "_COMPLETE"),
                     ]
                 }, stack: nil)
         }
@@ -325,20 +330,10 @@ import Testing
             PlannedChange(action: "Add", logicalID: "E", resourceType: "AWS::SSM::Parameter"),
             PlannedChange(action: "Remove", logicalID: "F", resourceType: "AWS::SNS::Topic"),
         ]
-        var table = DurationTable()
-        for _ in 0..<DurationTable.minimumSamples {
-            table.add(
-                build: [
-                    Self.event(0, "q", "AWS::SQS::Queue", "UPDATE_IN_PROGRESS"),
-                    Self.event(100, "q", "AWS::SQS::Queue", "UPDATE_COMPLETE"),
-                    Self.event(0, "p", "AWS::SSM::Parameter", "UPDATE_IN_PROGRESS"),
-                    Self.event(20, "p", "AWS::SSM::Parameter", "UPDATE_COMPLETE"),
-                    Self.event(0, "n", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS"),
-                    Self.event(20, "n", "AWS::SSM::Parameter", "CREATE_COMPLETE"),
-                    Self.event(0, "t", "AWS::SNS::Topic", "DELETE_IN_PROGRESS"),
-                    Self.event(5, "t", "AWS::SNS::Topic", "DELETE_COMPLETE"),
-                ], stack: nil)
-        }
+        let table = learned([
+            ("AWS::SQS::Queue", 100, "UPDATE"), ("AWS::SSM::Parameter", 20, "UPDATE"),
+            ("AWS::SSM::Parameter", 20, "CREATE"), ("AWS::SNS::Topic", 5, "DELETE"),
+        ])
         let estimator = BuildEstimator(
             graph: graph, table: table, operation: .update, stack: "demo", planned: plan)
         var events = [Self.event(0, "demo", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS")]
@@ -429,18 +424,10 @@ import Testing
 
     @Test func aDeleteWalksTheGraphBackwards() throws {
         let graph = try Self.graph(Self.chain)
-        var table = DurationTable()
-        for _ in 0..<3 {
-            table.add(
-                build: [
-                    Self.event(0, "x", "AWS::SNS::Topic", "DELETE_IN_PROGRESS"),
-                    Self.event(10, "x", "AWS::SNS::Topic", "DELETE_COMPLETE"),
-                    Self.event(0, "y", "AWS::SSM::Parameter", "DELETE_IN_PROGRESS"),
-                    Self.event(20, "y", "AWS::SSM::Parameter", "DELETE_COMPLETE"),
-                    Self.event(0, "z", "AWS::SQS::Queue", "DELETE_IN_PROGRESS"),
-                    Self.event(5, "z", "AWS::SQS::Queue", "DELETE_COMPLETE"),
-                ], stack: nil)
-        }
+        let table = learned([
+            ("AWS::SNS::Topic", 10, "DELETE"), ("AWS::SSM::Parameter", 20, "DELETE"),
+            ("AWS::SQS::Queue", 5, "DELETE"),
+        ])
         let estimator = BuildEstimator(graph: graph, table: table, operation: .delete, stack: "demo")
         // C, then B, then A: 20 + 20 + 10.
         #expect(estimator.forecast([], now: Self.t0).remaining == 50)
