@@ -22,6 +22,8 @@ public final class PseudoTerminal: @unchecked Sendable {
     private var received = [UInt8]()
     private var reading = false
     private var stopped = false
+    /// True while the reading thread holds bytes it read and has not added yet.
+    private var carrying = false
 
     // glibc's pty functions, which Swift's Glibc module leaves out (they need _XOPEN_SOURCE).
     private typealias OpenPT = @convention(c) (Int32) -> Int32
@@ -121,10 +123,22 @@ public final class PseudoTerminal: @unchecked Sendable {
     /// Ctrl-C: the terminal sends SIGINT to its foreground process group.
     public func interrupt() { type("\u{03}") }
 
-    /// Everything shown so far. Before `spawn`, reads what is waiting now (for a test
-    /// that drives the terminal side from its own process).
+    /// Everything shown so far: all the program has written, including what it wrote just
+    /// before it exited (the reading thread is let catch up first, for up to a second).
+    /// Before `spawn`, reads what is waiting now (for a test that drives the terminal side
+    /// from its own process).
     public func screen() -> String {
-        if !lock.withLock({ reading }) { drainNow() }
+        if !lock.withLock({ reading }) {
+            drainNow()
+        } else {
+            let deadline = Date().addingTimeInterval(1)
+            while Date() < deadline {
+                var pending: Int32 = 0
+                let queued = ioctl(parent, UInt(FIONREAD), &pending) == 0 ? pending : 0
+                if queued == 0 && !lock.withLock({ carrying }) { break }
+                usleep(2_000)
+            }
+        }
         return lock.withLock { String(decoding: received, as: UTF8.self) }
     }
 
@@ -174,10 +188,13 @@ public final class PseudoTerminal: @unchecked Sendable {
                 let ready = poll(&poller, 1, 100)
                 guard let self, !self.lock.withLock({ self.stopped }) else { return }
                 if ready <= 0 { continue }
+                self.lock.withLock { self.carrying = true }
                 let count = read(descriptor, &buffer, buffer.count)
-                if count > 0 {
-                    self.lock.withLock { self.received += buffer[0..<count] }
-                } else if count < 0 && errno != EINTR && errno != EAGAIN {
+                self.lock.withLock {
+                    if count > 0 { self.received += buffer[0..<count] }
+                    self.carrying = false
+                }
+                if count < 0 && errno != EINTR && errno != EAGAIN {
                     // EIO: no program holds the terminal side any more.
                     Thread.sleep(forTimeInterval: 0.05)
                 }
