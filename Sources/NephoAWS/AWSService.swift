@@ -20,6 +20,13 @@ public struct AWSService: Sendable, Equatable {
     public static let eventBridge = AWSService(
         name: "events", environmentSuffix: "EVENTBRIDGE", configKey: "eventbridge")
 
+    /// The Resource Groups Tagging API: signing name and host prefix `tagging`; botocore's
+    /// service id `Resource Groups Tagging API` (so `AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API`,
+    /// `[services] resource_groups_tagging_api`).
+    public static let tagging = AWSService(
+        name: "tagging", environmentSuffix: "RESOURCE_GROUPS_TAGGING_API",
+        configKey: "resource_groups_tagging_api")
+
     /// The public endpoint in `region`.
     public func defaultEndpoint(region: String) -> URL {
         let domain = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"

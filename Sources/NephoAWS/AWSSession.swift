@@ -47,6 +47,15 @@ public struct AWSSession: Sendable {
                 credentials: try configuration.requireCredentials(), http: http, retry: retry))
     }
 
+    public func tagging() throws -> TaggingClient {
+        TaggingClient(
+            json: AWSJSONClient(
+                service: .tagging, targetPrefix: TaggingClient.targetPrefix,
+                endpoint: try configuration.endpoint(for: .tagging),
+                region: try configuration.requireRegion(),
+                credentials: try configuration.requireCredentials(), http: http, retry: retry))
+    }
+
     private func query(_ service: AWSService, apiVersion: String) throws -> AWSQueryClient {
         AWSQueryClient(
             service: service, apiVersion: apiVersion, endpoint: try configuration.endpoint(for: service),

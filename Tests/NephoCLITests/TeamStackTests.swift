@@ -1,11 +1,55 @@
 import Foundation
 import NephoSupport
+import NephoTestBench
 import Testing
 
 /// A nepho-tagged stack made on another machine (another nepho home on the same
 /// account) is adopted on first use: describe, logs, watch and destroy work on it, by
 /// name or by stack id.
 @Suite(.serialized) struct TeamStackTests {
+    /// A bench of its own: one test counts the calls `formation:list` makes.
+    static let benches = SharedCloudFormationBench()
+
+    /// `formation:list` finds the stacks made elsewhere by their tag (GetResources), then
+    /// describes each one it does not hold: the account's other stacks cost no call. Where
+    /// the tagging API is refused, it lists the account's stacks instead.
+    @Test func stacksMadeElsewhereAreFoundByTagNotByListingTheAccount() async throws {
+        let fixture = try await FormationFixture.make(on: Self.benches)
+        let colleague = try await FormationFixture.make(on: Self.benches)
+        defer {
+            Task {
+                await fixture.stop()
+                await colleague.stop()
+            }
+        }
+        let name = FormationFixture.unique("tagged")
+        let create = try await colleague.nepho.run(["create", "bench-demo", "--name", name])
+        #expect(create.status == 0, "\(create.errorOutput)")
+        try await fixture.bench.reset()
+
+        func listed() async throws -> [String: Any]? {
+            let list = try await fixture.nepho.run(["formation:list", "-o", "json"])
+            #expect(list.status == 0, "\(list.errorOutput)")
+            return (fixture.json(list.output)["formations"] as? [[String: Any]])?.first {
+                $0["name"] as? String == name
+            }
+        }
+        #expect(try await listed()?["source"] as? String == "aws")
+        let describes = try await fixture.bench.calls("DescribeStacks")
+        #expect(try await fixture.bench.calls("GetResources").count == 1)
+        #expect(describes.count == 1 && describes.allSatisfy { $0.stackName != nil }, "\(describes)")
+
+        try await fixture.bench.reset()
+        try await fixture.bench.inject(
+            .error(
+                status: 400, code: "AccessDeniedException",
+                message: "not authorized to perform tag:GetResources"),
+            into: "GetResources", times: -1)
+        #expect(try await listed()?["source"] as? String == "aws")
+        #expect(try await fixture.bench.calls("DescribeStacks").contains { $0.stackName == nil })
+        try await fixture.bench.reset()
+    }
+
     @Test func aStackMadeElsewhereIsAdoptedOnFirstUse() async throws {
         let fixture = try await FormationFixture.make()
         let colleague = try await FormationFixture.make()

@@ -199,14 +199,44 @@ public struct CloudFormationDriver: FormationDriver {
         }
     }
 
+    /// Beyond this many nepho stacks not held here, one listing of the account (100 stacks a
+    /// page) costs no more than describing each.
+    static let describeLimit = 20
+
     /// Stacks tagged `CreatedBy=nepho` that `state.db` does not hold (made on another machine).
+    /// Found by tag (one GetResources page per 100 nepho stacks, then one DescribeStacks
+    /// for each stack not held here), so that an account's other stacks cost nothing;
+    /// where the tagging API cannot be used (no `tag:GetResources` permission), or more
+    /// than `describeLimit` stacks are not held here, every stack is listed instead.
     public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
-        let cloudFormation = try Self.session(context).cloudFormation()
-        let stacks = try await Self.translatingAWSErrors(stack: nil, call: "listing stacks (DescribeStacks)")
-        {
-            try await cloudFormation.describeStacks()
+        let session = try Self.session(context)
+        let cloudFormation = try session.cloudFormation()
+        var stacks: [Stack]?
+        if let tagged = try? await session.tagging().resources(
+            type: "cloudformation:stack", key: StackPlan.createdByTag.key, value: StackPlan.createdByTag.value
+        ) {
+            let unknown = tagged.map(\.arn).filter { !known.contains($0) }
+            if unknown.count <= Self.describeLimit {
+                var found: [Stack] = []
+                for arn in unknown {
+                    do {
+                        found += try await Self.translatingAWSErrors(stack: nil, call: "DescribeStacks") {
+                            try await cloudFormation.describeStacks(arn)
+                        }
+                    } catch let error as NephoError where error.code == .notFound {
+                        continue  // deleted since the tag index was written
+                    }
+                }
+                stacks = found.filter { $0.status != "DELETE_COMPLETE" }
+            }
         }
-        return stacks.compactMap { stack in
+        if stacks == nil {
+            stacks = try await Self.translatingAWSErrors(stack: nil, call: "listing stacks (DescribeStacks)")
+            {
+                try await cloudFormation.describeStacks()
+            }
+        }
+        return (stacks ?? []).compactMap { stack in
             guard !known.contains(stack.stackId), stack.tags.contains(StackPlan.createdByTag) else {
                 return nil
             }
