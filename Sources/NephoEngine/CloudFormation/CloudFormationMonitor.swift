@@ -73,6 +73,10 @@ struct CloudFormationMonitor {
                 Double(environment["NEPHO_MONITOR_FIRST_EVENT_WAIT"] ?? "") ?? 30)
         var pushMissed = false
         var pushing: Bool?
+        // Nested stacks whose events are not pushed (SNS: a nested stack does not notify
+        // its root's topic) are polled while they are in progress.
+        var nextNestedLook = Date()
+        var nestedQuiet = activeInterval
         var inFlight = 1
         var nextCount = Date()
         if follower.launcherGone {
@@ -122,6 +126,14 @@ struct CloudFormationMonitor {
                                 continue
                             }
                         }
+                    }
+                    if try store.eventChannel(scope: scope)?.ruleArn == nil, Date() >= nextNestedLook,
+                        try store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
+                    {
+                        let changed = try await pollNested(
+                            cloudFormation, store: store, build: build, scope: scope)
+                        nestedQuiet = changed ? activeInterval : min(quietInterval, max(nestedQuiet * 2, 10))
+                        nextNestedLook = Date().addingTimeInterval(nestedQuiet)
                     }
                     if !build.status.hasSuffix("_IN_PROGRESS") || Date() >= nextCheck {
                         try await spend(store, scope, urgent: true)
@@ -179,10 +191,15 @@ struct CloudFormationMonitor {
                     // that moved asks for its status first (a terminal one reads the events
                     // right after); its events are read on the next look otherwise.
                     var changed = false
+                    var nestedChanged = false
                     if !moved {
                         try await spend(store, scope, urgent: false)
                         changed = try await pollEvents(
                             cloudFormation, store: store, build: build, stackID: stackID)
+                        // The nested stacks in progress (one call each); the root's status
+                        // is asked for only when its own events moved.
+                        nestedChanged = try await pollNested(
+                            cloudFormation, store: store, build: build, scope: scope)
                     }
                     if moved || changed {
                         try await spend(store, scope, urgent: true)
@@ -196,7 +213,9 @@ struct CloudFormationMonitor {
                         }
                     }
                     lastSignature = signature
-                    quiet = changed || moved ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    quiet =
+                        changed || moved || nestedChanged
+                        ? activeInterval : min(quietInterval, max(quiet * 2, 10))
                     if moved { quiet = 0 }  // read the events at the next wake
                     nextLook = Date().addingTimeInterval(quiet)
                 }
@@ -249,6 +268,8 @@ struct CloudFormationMonitor {
         // stored.
         _ = try await pollEvents(
             cloudFormation, store: store, build: build, stackID: stackID, wholeBuild: true)
+        // And one at each nested stack, likewise back to the build's start.
+        _ = try await pollNested(cloudFormation, store: store, build: build, scope: scope, wholeBuild: true)
         await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
@@ -347,14 +368,56 @@ struct CloudFormationMonitor {
         }
         var stored = false
         for event in events.reversed() {
-            let record = EventRecord(
-                buildID: buildID, providerEventID: event.eventId,
-                timestamp: Timestamp.string(event.timestamp),
-                logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
-                reason: event.statusReason)
+            try NestedStackEvents.note(event, path: "", buildID: buildID, store: store)
+            let record = NestedStackEvents.record(event, path: "", buildID: buildID)
             if try store.appendEvent(record) != nil { stored = true }
         }
         return stored
+    }
+
+    /// Stores the events of the build's nested stacks in progress (all of them, back to
+    /// the build's start, with `wholeBuild`), one DescribeStackEvents each from the scope's
+    /// budget, and those of the nested stacks they reveal; true when there were any new.
+    private func pollNested(
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, scope: String,
+        wholeBuild: Bool = false
+    ) async throws -> Bool {
+        var stored = false
+        var looked = Set<String>()
+        let start = Timestamp.date(build.startedAt)?.addingTimeInterval(-5)
+        while true {
+            let due = try store.nestedStacks(buildID: buildID).filter {
+                !looked.contains($0.stackID) && (wholeBuild || $0.inProgress)
+            }
+            guard !due.isEmpty else { return stored }
+            for nested in due {
+                looked.insert(nested.stackID)
+                try await spend(store, scope, urgent: wholeBuild)
+                let stopAt =
+                    wholeBuild
+                    ? try store.lastNestedEventID(stackID: nested.stackID, before: buildID)
+                    : nested.lastEventID
+                var events: [StackEvent]
+                do {
+                    events = try await cloudFormation.describeStackEvents(nested.stackID, stopAt: stopAt)
+                } catch let error as AWSError where error.isStackMissing {
+                    // Gone (a nested stack deleted by its parent, asked for by name): nothing more.
+                    try store.updateNestedStack(
+                        buildID: buildID, stackID: nested.stackID, status: "DELETE_COMPLETE", lastEventID: nil
+                    )
+                    continue
+                }
+                if stopAt == nil, let start { events = events.filter { $0.timestamp >= start } }
+                for event in events.reversed() {
+                    try NestedStackEvents.note(event, path: nested.path, buildID: buildID, store: store)
+                    let record = NestedStackEvents.record(event, path: nested.path, buildID: buildID)
+                    if try store.appendEvent(record) != nil { stored = true }
+                }
+                try store.updateNestedStack(
+                    buildID: buildID, stackID: nested.stackID, status: NestedStackEvents.ownStatus(events),
+                    lastEventID: events.first?.eventId)
+            }
+        }
     }
 
     /// Listed resources as the JSON array `formation:describe` answers with.
