@@ -407,6 +407,9 @@ struct CloudFormationMonitor {
                     )
                     continue
                 }
+                // Where the next look stops paging: the newest event, even one of an
+                // operation before this build's (left out below).
+                let newest = events.first?.eventId
                 if stopAt == nil, let start { events = events.filter { $0.timestamp >= start } }
                 for event in events.reversed() {
                     try NestedStackEvents.note(event, path: nested.path, buildID: buildID, store: store)
@@ -415,7 +418,7 @@ struct CloudFormationMonitor {
                 }
                 try store.updateNestedStack(
                     buildID: buildID, stackID: nested.stackID, status: NestedStackEvents.ownStatus(events),
-                    lastEventID: events.first?.eventId)
+                    lastEventID: newest)
             }
         }
     }
