@@ -73,22 +73,25 @@ struct NestedStackEventTests {
     }
 
     struct Watched {
-        var progress: [(done: Int, total: Int)]
+        var progress: [(done: Int, total: Int, rollingBack: Bool)]
         var events: [[String: Any]]
         var end: [String: Any]?
     }
 
     /// Creates a formation of scenario `nested` and watches it with `-o json` to its end.
-    func createAndWatch(_ fixture: FormationFixture, _ name: String) async throws -> Watched {
-        try await fixture.bench.script(stack: name, stepSeconds: 1.5)
+    func createAndWatch(_ fixture: FormationFixture, _ name: String, failing: String? = nil) async throws
+        -> Watched
+    {
+        try await fixture.bench.script(
+            stack: name, stepSeconds: 1.5, failing: failing.map { [.create: $0] } ?? [:])
         let create = try await fixture.nepho.run(["create", "bench-demo/nested", "--name", name, "--detach"])
         #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
         let watch = try await fixture.nepho.run(["formation:watch", name, "-o", "json"])
-        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        #expect(watch.status == (failing == nil ? 0 : 1), "\(watch.output)\(watch.errorOutput)")
         let lines = watch.output.split(separator: "\n").map { fixture.json(String($0)) }
         return Watched(
             progress: lines.filter { $0["type"] as? String == "progress" }.map {
-                ($0["done"] as? Int ?? -1, $0["total"] as? Int ?? -1)
+                ($0["done"] as? Int ?? -1, $0["total"] as? Int ?? -1, $0["rollingBack"] as? Bool ?? false)
             },
             events: lines.filter { $0["type"] as? String == "event" },
             end: lines.last { $0["type"] as? String == "end" })
@@ -148,6 +151,45 @@ struct NestedStackEventTests {
         for id in ["Network/Queue", "Network/Setting", "Network/Note"] {
             #expect(chart.output.contains(id), "\(chart.output)")
         }
+    }
+
+    @Test func aFailureInsideTheNestedStackRollsTheBuildBack() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("nestfail")
+        let watched = try await createAndWatch(fixture, name, failing: "Network/Setting")
+        let build = watched.end?["build"] as? [String: Any]
+        #expect(build?["status"] as? String == "ROLLBACK_COMPLETE", "\(watched.end ?? [:])")
+        let progress = watched.progress
+        #expect(progress.allSatisfy { $0.done >= 0 && $0.done <= $0.total }, "\(progress)")
+        // Up to the rollback, then through it: never down but at the rollback's start.
+        let forward = progress.prefix { !$0.rollingBack }
+        let back = progress.drop { !$0.rollingBack }
+        #expect(zip(forward, forward.dropFirst()).allSatisfy { $0.done <= $1.done }, "\(progress)")
+        #expect(
+            zip(back, back.dropFirst()).allSatisfy { $0.done <= $1.done && $0.rollingBack }, "\(progress)")
+        #expect(forward.contains { $0.done == 2 }, "Topic and Network/Queue done: \(progress)")
+        // Topic, Network, Network/Queue and Network/Setting were begun: the rollback undoes them.
+        #expect(back.map(\.total).max() == 4, "\(progress)")
+        #expect(back.contains { $0.done >= 2 }, "\(progress)")
+
+        // The nested stack rolled back in its own events; its ROLLBACK_COMPLETE did not end
+        // the build: the root's resource failed after it, and the root rolled back.
+        let rows = watched.events.map {
+            "\($0["logicalID"] as? String ?? "") \($0["status"] as? String ?? "")"
+        }
+        let own = "Network/\(name)-Network-"
+        let nestedEnd = try #require(
+            rows.firstIndex { $0.hasPrefix(own) && $0.hasSuffix(" ROLLBACK_COMPLETE") }, "\(rows)")
+        for row in [
+            "Network/Setting CREATE_FAILED", "Network/Queue DELETE_COMPLETE",
+            "Network/Setting DELETE_COMPLETE",
+        ] {
+            #expect((rows.firstIndex(of: row) ?? .max) < nestedEnd, "\(row): \(rows)")
+        }
+        let rootFailed = try #require(rows.firstIndex(of: "Network CREATE_FAILED"), "\(rows)")
+        #expect(rootFailed > nestedEnd)
+        #expect(rows.last == "\(name) ROLLBACK_COMPLETE", "\(rows)")
     }
 
     /// The calls of the build, by action; DescribeStackEvents of the nested stack apart.

@@ -329,15 +329,17 @@ def quiet_nested(stack):
             quiet_nested(child)
 
 
-def run_nested_create(stack, logical, rtype, child, step):
+def run_nested_create(stack, logical, rtype, child, step, fail=None):
     """A nested stack's create as CloudFormation tells it: the parent's resource starts,
     the nested stack's own "User Initiated" event, the parent's "Resource creation
     Initiated" with the nested stack's ARN, the nested stack's resources one by one in its
-    own events (and its nested stacks likewise), its CREATE_COMPLETE, and the parent's."""
+    own events (and its nested stacks likewise), its CREATE_COMPLETE, and the parent's.
+    `fail` (a logical id in the nested stack, `Inner/Id` deeper) fails there: the nested
+    stack rolls back in its own events; False then."""
     add_event(child, "CREATE_IN_PROGRESS", reason="User Initiated")
     time.sleep(step)
     add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, child.stack_id, "Resource creation Initiated")
-    run_create(child, {"step_seconds": step})
+    return run_create(child, {"step_seconds": step, "fail": {"create": fail} if fail else {}})
 
 
 def run_create(stack, script):
@@ -353,11 +355,19 @@ def run_create(stack, script):
         )
         time.sleep(step)
         child = nested_stack(stack, logical)
+        reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
         if child is not None and logical != fail:
-            run_nested_create(stack, logical, rtype, child, step)
+            # A failure inside the nested stack (`fail` = "Logical/Inner"): it rolls back,
+            # then its resource here fails and this stack rolls back.
+            inner = fail[len(logical) + 1 :] if fail and fail.startswith(logical + "/") else None
+            if not run_nested_create(stack, logical, rtype, child, step, inner):
+                fail = logical
+                reason = (
+                    f"Embedded stack {child.stack_id} was not successfully created: "
+                    f"The following resource(s) failed to create: [{inner.split('/')[0]}]. "
+                )
             time.sleep(step)
         if logical == fail:
-            reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
             add_event(stack, "CREATE_FAILED", logical, rtype, physical, reason)
             time.sleep(step)
             add_event(
@@ -374,11 +384,12 @@ def run_create(stack, script):
             add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
             time.sleep(step)
             add_event(stack, "ROLLBACK_COMPLETE")
-            return
+            return False
         add_event(stack, "CREATE_COMPLETE", logical, rtype, physical)
         created.append((logical, rtype, physical))
     time.sleep(step)
     add_event(stack, "CREATE_COMPLETE")
+    return True
 
 
 def run_update(stack, script):
