@@ -216,6 +216,30 @@ struct NestedStackEventTests {
         // The nested stack is looked at while it is in progress, and once at the end.
         let nested = counts["DescribeStackEvents (nested)"] ?? 0
         #expect(nested >= 2 && nested <= (counts["DescribeStackEvents"] ?? 0) + 1, "\(counts)")
+
+        // The destroy follows the nested stack's delete in its own events too, and counts it.
+        // (nepho deletes a stack by its id: the bench's script is keyed by what DeleteStack names.)
+        try await fixture.bench.reset()
+        let stackID = try #require(try await fixture.describe(name)["stackID"] as? String)
+        try await fixture.bench.script(stack: stackID, stepSeconds: 1.5)
+        let destroy = try await fixture.nepho.run(["destroy", name, "--yes", "-o", "json"])
+        #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+        let lines = destroy.output.split(separator: "\n").map { fixture.json(String($0)) }
+        let rows = lines.filter { $0["type"] as? String == "event" }.map {
+            "\($0["logicalID"] as? String ?? "") \($0["status"] as? String ?? "")"
+        }
+        for id in ["Network/Queue", "Network/Setting", "Network/Note"] {
+            #expect(rows.contains("\(id) DELETE_COMPLETE"), "\(rows)")
+        }
+        let nestedGone = try #require(
+            rows.firstIndex { $0.hasPrefix("Network/\(name)-Network-") && $0.hasSuffix(" DELETE_COMPLETE") },
+            "\(rows)")
+        #expect((rows.firstIndex(of: "Network DELETE_COMPLETE") ?? -1) > nestedGone, "\(rows)")
+        let deleting = lines.filter { $0["type"] as? String == "progress" }.compactMap {
+            $0["done"] as? Int
+        }
+        #expect(zip(deleting, deleting.dropFirst()).allSatisfy { $0 <= $1 }, "\(deleting)")
+        #expect(deleting.contains { $0 >= 2 && $0 < 6 }, "the nested resources' deletes counted: \(deleting)")
     }
 
     @Test func pushedRootEventsAndPolledNestedOnesThroughSNS() async throws {

@@ -433,13 +433,47 @@ def run_update(stack, script):
     add_event(stack, "UPDATE_COMPLETE")
 
 
+def nested_stacks_below(stack):
+    """Every nested stack of `stack`, deepest last."""
+    found = []
+    for logical, _, _ in resources_of(stack):
+        child = nested_stack(stack, logical)
+        if child is not None:
+            found.append(child)
+            found += nested_stacks_below(child)
+    return found
+
+
+def run_nested_delete(child, step):
+    """A nested stack's delete in its own events, as CloudFormation tells it between its
+    parent's DELETE_IN_PROGRESS and DELETE_COMPLETE of its resource: "User Initiated",
+    its resources in reverse (its nested stacks likewise), its DELETE_COMPLETE."""
+    add_event(child, "DELETE_IN_PROGRESS", reason="User Initiated")
+    for logical, rtype, physical in reversed(resources_of(child)):
+        time.sleep(step)
+        add_event(child, "DELETE_IN_PROGRESS", logical, rtype, physical)
+        grandchild = nested_stack(child, logical)
+        if grandchild is not None:
+            time.sleep(step)
+            run_nested_delete(grandchild, step)
+        time.sleep(step)
+        add_event(child, "DELETE_COMPLETE", logical, rtype, physical)
+    time.sleep(step)
+    add_event(child, "DELETE_COMPLETE")
+
+
 def run_delete(region, stack, script):
     step = float(script.get("step_seconds", 0.2))
     fail = (script.get("fail") or {}).get("delete")
+    nested = nested_stacks_below(stack)
     for logical, rtype, physical in reversed(resources_of(stack)):
         time.sleep(step)
         add_event(stack, "DELETE_IN_PROGRESS", logical, rtype, physical)
         time.sleep(step)
+        child = nested_stack(stack, logical)
+        if child is not None and logical != fail:
+            run_nested_delete(child, step)
+            time.sleep(step)
         if logical == fail:
             reason = script.get("reason", "Resource deletion cancelled by the nepho test bench")
             add_event(stack, "DELETE_FAILED", logical, rtype, physical, reason)
@@ -449,11 +483,16 @@ def run_delete(region, stack, script):
         add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
     time.sleep(step)
     events_before = len(stack.events)
+    nested_before = [(child, len(child.events)) for child in nested]
     backend(region).delete_stack(stack.stack_id)
     # moto's own delete adds "DELETE_IN_PROGRESS (User Initiated)" and "DELETE_COMPLETE";
     # the first was already told, so keep only the second.
     added = stack.events[events_before:]
     stack.events[events_before:] = [e for e in added if e.resource_status != "DELETE_IN_PROGRESS"]
+    # moto deletes the nested stacks too: their deletes were told already.
+    for child, count in nested_before:
+        child.events[count:] = []
+        child.status = "DELETE_COMPLETE"
     flush(stack=stack.stack_id)
 
 
