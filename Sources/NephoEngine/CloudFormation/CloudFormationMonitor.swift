@@ -127,7 +127,7 @@ struct CloudFormationMonitor {
                             }
                         }
                     }
-                    if try store.eventChannel(scope: scope)?.ruleArn == nil, Date() >= nextNestedLook,
+                    if Date() >= nextNestedLook, try store.eventChannel(scope: scope)?.ruleArn == nil,
                         try store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
                     {
                         let changed = try await pollNested(
