@@ -185,7 +185,7 @@ public struct BuildEstimator: Sendable {
     }
 
     /// The planned changes inside nested stack `id`, relative to it (for its own estimator).
-    func plan(inside id: String) -> [PlannedChange]? {
+    func planned(inside id: String) -> [PlannedChange]? {
         planned.map {
             $0.filter { $0.nestedStack.first == id }.map {
                 var change = $0
@@ -354,7 +354,7 @@ public struct BuildEstimator: Sendable {
                 // A nested stack at work whose template is known: its own remaining longest
                 // path, from its own events (and its resources past their p90).
                 let inner = BuildEstimator(
-                    graph: nested, table: table, operation: operation, stack: nil, planned: plan(inside: id))
+                    graph: nested, table: table, operation: operation, stack: nil, planned: planned(inside: id))
                 let innerLatest = NestedPath.strip(latest, below: id)
                 let prefix = id + String(NestedPath.separator)
                 let innerFinished = Set(

@@ -127,9 +127,10 @@ struct CloudFormationMonitor {
                             }
                         }
                     }
-                    if Date() >= nextNestedLook, try store.eventChannel(scope: scope)?.ruleArn == nil,
-                        try store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
-                    {
+                    let nestedPolled =
+                        try store.eventChannel(scope: scope)?.ruleArn == nil
+                        && store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
+                    if nestedPolled, Date() >= nextNestedLook {
                         let changed = try await pollNested(
                             cloudFormation, store: store, build: build, scope: scope)
                         nestedQuiet = changed ? activeInterval : min(quietInterval, max(nestedQuiet * 2, 10))
@@ -148,11 +149,13 @@ struct CloudFormationMonitor {
                         nextCheck = Date().addingTimeInterval(pushCheckInterval)
                     }
                     backoff = 0
-                    // Until the store changes, the safety net's or the phase record's next
-                    // look is due, or 5 s (a missed notification costs no more).
-                    let due = min(
+                    // Until the store changes, the safety net's, the phase record's, the first
+                    // event's or a polled nested stack's next look is due, or 5 s (a missed
+                    // notification costs no more).
+                    var due = min(
                         nextCheck, phases.nextLookAt, firstEventCheck ?? .distantFuture,
                         Date().addingTimeInterval(5))
+                    if nestedPolled { due = min(due, nextNestedLook) }
                     _ = await changes.changed(after: seen, timeout: max(wake, due.timeIntervalSinceNow))
                     continue
                 }
