@@ -354,7 +354,8 @@ public struct BuildEstimator: Sendable {
                 // A nested stack at work whose template is known: its own remaining longest
                 // path, from its own events (and its resources past their p90).
                 let inner = BuildEstimator(
-                    graph: nested, table: table, operation: operation, stack: nil, planned: planned(inside: id))
+                    graph: nested, table: table, operation: operation, stack: nil,
+                    planned: planned(inside: id))
                 let innerLatest = NestedPath.strip(latest, below: id)
                 let prefix = id + String(NestedPath.separator)
                 let innerFinished = Set(
