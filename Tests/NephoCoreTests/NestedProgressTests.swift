@@ -182,6 +182,47 @@ import Testing
         #expect(forecast.done == 4 && forecast.remaining == 0)
     }
 
+    @Test func anUpdatesPlannedNestedChangesAreDoneByTheNestedStacksOwnEvents() throws {
+        let plan = [
+            PlannedChange(action: "Modify", logicalID: "Network", resourceType: Self.stackType),
+            PlannedChange(
+                action: "Modify", logicalID: "B", resourceType: "AWS::SSM::Parameter",
+                nestedStack: ["Network"]),
+            PlannedChange(
+                action: "Remove", logicalID: "C", resourceType: "AWS::SSM::Parameter",
+                nestedStack: ["Network"]),
+        ]
+        let estimator = BuildEstimator(
+            graph: try BuildEstimateTests.graph(Self.root, nested: ["network.yaml": Self.network]),
+            table: DurationTable(), operation: .update, stack: "demo", planned: plan)
+        var events = [
+            Self.event(0, "demo", Self.stackType, "UPDATE_IN_PROGRESS"),
+            Self.event(1, "Network", Self.stackType, "UPDATE_IN_PROGRESS"),
+            Self.event(2, "Network/\(Self.nestedName)", Self.stackType, "UPDATE_IN_PROGRESS"),
+            Self.event(3, "Network/B", "AWS::SSM::Parameter", "UPDATE_IN_PROGRESS"),
+        ]
+        var forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(3))
+        // Network, Network/B and Network/C: what the plan names.
+        #expect(forecast.total == 3 && forecast.done == 0)
+        events.append(Self.event(4, "Network/B", "AWS::SSM::Parameter", "UPDATE_COMPLETE"))
+        forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(4))
+        #expect(forecast.done == 1)
+        // C is removed: done once deleted (at the nested stack's cleanup), not before.
+        events += [
+            Self.event(
+                5, "Network/\(Self.nestedName)", Self.stackType, "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"),
+            Self.event(6, "Network/C", "AWS::SSM::Parameter", "DELETE_IN_PROGRESS"),
+        ]
+        forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(6))
+        #expect(forecast.done == 1 && forecast.remaining.map { $0 > 0 } == true)
+        events.append(Self.event(7, "Network/C", "AWS::SSM::Parameter", "DELETE_COMPLETE"))
+        forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(7))
+        #expect(forecast.done == 2 && forecast.total == 3)
+        events.append(Self.event(8, "Network", Self.stackType, "UPDATE_COMPLETE"))
+        forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(8))
+        #expect(forecast.done == 3 && forecast.total == 3)
+    }
+
     @Test func theEtaOfANestedStackAtWorkIsItsOwnRemainingPath() throws {
         var table = DurationTable()
         for _ in 0..<DurationTable.minimumSamples {
