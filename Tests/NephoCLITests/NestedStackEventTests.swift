@@ -15,7 +15,9 @@ import Testing
 struct NestedStackEventTests {
     static let benches = SharedCloudFormationBench()
 
-    static let network = """
+    /// The nested stack: three resources, then a nested stack of its own (`Inner`, one resource).
+    static func network(bucket: String) -> String {
+        """
         AWSTemplateFormatVersion: '2010-09-09'
         Resources:
           Queue:
@@ -32,6 +34,22 @@ struct NestedStackEventTests {
               Name: !Sub '${AWS::StackName}-note'
               Type: String
               Value: note
+          Inner:
+            Type: AWS::CloudFormation::Stack
+            Properties:
+              TemplateURL: https://\(bucket).s3.amazonaws.com/inner.yaml
+        """
+    }
+
+    static let inner = """
+        AWSTemplateFormatVersion: '2010-09-09'
+        Resources:
+          Leaf:
+            Type: AWS::SSM::Parameter
+            Properties:
+              Name: !Sub '${AWS::StackName}-leaf'
+              Type: String
+              Value: leaf
         """
 
     static func pattern(bucket: String) -> String {
@@ -67,7 +85,9 @@ struct NestedStackEventTests {
         let bucket = FormationFixture.unique("nested")
         let s3 = try fixture.bench.session().s3()
         try await s3.createBucket(bucket)
-        try await s3.putObject(bucket: bucket, key: "network.yaml", body: Data(Self.network.utf8))
+        try await s3.putObject(
+            bucket: bucket, key: "network.yaml", body: Data(Self.network(bucket: bucket).utf8))
+        try await s3.putObject(bucket: bucket, key: "inner.yaml", body: Data(Self.inner.utf8))
         fixture.addScenario("nested", pattern: Self.pattern(bucket: bucket))
         return fixture
     }
@@ -107,20 +127,23 @@ struct NestedStackEventTests {
         #expect(progress.allSatisfy { $0.done >= 0 && $0.done <= $0.total }, "\(progress)")
         #expect(
             zip(progress, progress.dropFirst()).allSatisfy { $0.done <= $1.done }, "never down: \(progress)")
-        // Topic, Network and Done, then Network/Queue, Network/Setting, Network/Note as
-        // the nested stack's events reveal them.
+        // Topic, Network and Done, then Network/Queue, Network/Setting, Network/Note,
+        // Network/Inner and Network/Inner/Leaf as the nested stacks' events reveal them.
         #expect(progress.first?.total == 3, "\(progress)")
-        #expect(progress.map(\.total).max() == 6, "\(progress)")
-        for done in [1, 2, 3, 4] {
+        #expect(progress.map(\.total).max() == 8, "\(progress)")
+        // Topic; Queue, Setting, Note; Inner/Leaf; Inner.
+        for done in [1, 2, 3, 4, 5, 6] {
             #expect(progress.contains { $0.done == done }, "done \(done) seen on its own: \(progress)")
         }
 
         let ids = watched.events.compactMap { $0["logicalID"] as? String }
-        for id in ["Network/Queue", "Network/Setting", "Network/Note"] {
+        for id in ["Network/Queue", "Network/Setting", "Network/Note", "Network/Inner/Leaf"] {
             #expect(ids.filter { $0 == id }.count == 2, "\(id): IN_PROGRESS and COMPLETE once each: \(ids)")
         }
         let own = ids.filter { $0.hasPrefix("Network/\(name)-Network-") }
         #expect(own.count == 2, "the nested stack's own rows, under its path: \(ids)")
+        let innerOwn = ids.filter { $0.hasPrefix("Network/Inner/\(name)-Network-") && $0.contains("-Inner-") }
+        #expect(innerOwn.count == 2, "the nested stack's nested stack's own rows: \(ids)")
         // Its CREATE_COMPLETE came before the root's Done resource even started.
         let nestedDone = try #require(
             watched.events.firstIndex {
@@ -135,7 +158,10 @@ struct NestedStackEventTests {
         // formation:logs: the same events, the nested ones with their path, in text and JSON.
         let logs = try await fixture.nepho.run(["formation:logs", name])
         #expect(logs.status == 0, "\(logs.errorOutput)")
-        for id in ["Network/Queue", "Network/Setting", "Network/Note", "Network/\(name)-Network-"] {
+        for id in [
+            "Network/Queue", "Network/Setting", "Network/Note", "Network/\(name)-Network-",
+            "Network/Inner/Leaf",
+        ] {
             #expect(logs.output.contains(id), "\(logs.output)")
         }
         let json = fixture.json(try await fixture.nepho.run(["formation:logs", name, "-o", "json"]).output)
@@ -144,11 +170,13 @@ struct NestedStackEventTests {
                 ($0["event"] as? [String: Any])?["logicalID"] as? String
             }
         }
-        #expect(stored.filter { $0.hasPrefix("Network/") }.count == 8, "\(stored)")
+        // Queue, Setting, Note, Inner/Leaf: 2 each; Network's own and Inner's own: 2 each;
+        // Inner in Network: IN_PROGRESS, IN_PROGRESS (its ARN), COMPLETE.
+        #expect(stored.filter { $0.hasPrefix("Network/") }.count == 15, "\(stored)")
         // The chart: a row per nested resource.
         let chart = try await fixture.nepho.run(["formation:logs", name, "--chart"])
         #expect(chart.status == 0, "\(chart.errorOutput)")
-        for id in ["Network/Queue", "Network/Setting", "Network/Note"] {
+        for id in ["Network/Queue", "Network/Setting", "Network/Note", "Network/Inner/Leaf"] {
             #expect(chart.output.contains(id), "\(chart.output)")
         }
     }
@@ -192,13 +220,14 @@ struct NestedStackEventTests {
         #expect(rows.last == "\(name) ROLLBACK_COMPLETE", "\(rows)")
     }
 
-    /// The calls of the build, by action; DescribeStackEvents of the nested stack apart.
+    /// The calls of the build, by action; DescribeStackEvents of the nested stack and of its
+    /// nested stack apart.
     func calls(_ fixture: FormationFixture, _ name: String) async throws -> [String: Int] {
         var counts: [String: Int] = [:]
         for call in try await fixture.bench.calls() {
             var action = call.action
             if action == "DescribeStackEvents", call.stackName?.contains("/\(name)-Network-") == true {
-                action += " (nested)"
+                action += call.stackName?.contains("-Inner-") == true ? " (nested, 2nd level)" : " (nested)"
             }
             counts[action, default: 0] += 1
         }
@@ -214,8 +243,10 @@ struct NestedStackEventTests {
         let counts = try await calls(fixture, name)
         print("calls of a build with a nested stack, events polled: \(counts.sorted { $0.key < $1.key })")
         // The nested stack is looked at while it is in progress, and once at the end.
-        let nested = counts["DescribeStackEvents (nested)"] ?? 0
-        #expect(nested >= 2 && nested <= (counts["DescribeStackEvents"] ?? 0) + 1, "\(counts)")
+        let rootLooks = counts["DescribeStackEvents"] ?? 0
+        for level in ["DescribeStackEvents (nested)", "DescribeStackEvents (nested, 2nd level)"] {
+            #expect((2...(rootLooks + 1)).contains(counts[level] ?? 0), "\(counts)")
+        }
 
         // The destroy follows the nested stack's delete in its own events too, and counts it.
         // (nepho deletes a stack by its id: the bench's script is keyed by what DeleteStack names.)
@@ -228,7 +259,7 @@ struct NestedStackEventTests {
         let rows = lines.filter { $0["type"] as? String == "event" }.map {
             "\($0["logicalID"] as? String ?? "") \($0["status"] as? String ?? "")"
         }
-        for id in ["Network/Queue", "Network/Setting", "Network/Note"] {
+        for id in ["Network/Queue", "Network/Setting", "Network/Note", "Network/Inner/Leaf"] {
             #expect(rows.contains("\(id) DELETE_COMPLETE"), "\(rows)")
         }
         let nestedGone = try #require(
@@ -239,7 +270,7 @@ struct NestedStackEventTests {
             $0["done"] as? Int
         }
         #expect(zip(deleting, deleting.dropFirst()).allSatisfy { $0 <= $1 }, "\(deleting)")
-        #expect(deleting.contains { $0 >= 2 && $0 < 6 }, "the nested resources' deletes counted: \(deleting)")
+        #expect(deleting.contains { $0 >= 2 && $0 < 8 }, "the nested resources' deletes counted: \(deleting)")
     }
 
     @Test func pushedRootEventsAndPolledNestedOnesThroughSNS() async throws {
@@ -255,6 +286,7 @@ struct NestedStackEventTests {
         // nested stack does not notify the root's topic: it is polled while in progress.
         #expect(counts["DescribeStackEvents"] == 1, "\(counts)")
         #expect((counts["DescribeStackEvents (nested)"] ?? 0) >= 2, "\(counts)")
+        #expect((counts["DescribeStackEvents (nested, 2nd level)"] ?? 0) >= 2, "\(counts)")
     }
 
     @Test func eventBridgeBringsTheNestedStacksEventsToo() async throws {
@@ -271,5 +303,6 @@ struct NestedStackEventTests {
         // Every stack's events come through the rule: one look at each stack at the end.
         #expect(counts["DescribeStackEvents"] == 1, "\(counts)")
         #expect(counts["DescribeStackEvents (nested)"] == 1, "\(counts)")
+        #expect(counts["DescribeStackEvents (nested, 2nd level)"] == 1, "\(counts)")
     }
 }
