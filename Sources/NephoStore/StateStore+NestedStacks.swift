@@ -99,6 +99,20 @@ extension StateStore {
         }
     }
 
+    /// The time of the newest event of a build stored under nested stack `path`
+    /// (`PATH/…`), as stored; nil when none is.
+    public func latestEventTimestamp(buildID: Int64, under path: String) throws -> String? {
+        let prefix = path + "/"
+        return try withDatabase { database in
+            try database.query(
+                """
+                SELECT MAX(timestamp) FROM events
+                WHERE build_id = ? AND substr(logical_id, 1, ?) = ?
+                """, [.integer(buildID), .integer(Int64(prefix.count)), .text(prefix)]
+            ).first?.first?.text
+        }
+    }
+
     private static func nested(_ row: [DatabaseValue]) -> NestedStackRecord {
         NestedStackRecord(
             buildID: row[0].integer ?? 0, stackID: row[1].text ?? "", path: row[2].text ?? "",

@@ -113,6 +113,29 @@ import Testing
         #expect(try store.build(id: build.id)?.status == "CREATE_IN_PROGRESS")
         #expect(try store.formation(id: formation.id)?.status == "CREATE_IN_PROGRESS")
         #expect(try store.nestedStack(stackID: nestedARN)?.status == "CREATE_COMPLETE")
+
+        // The root starts work on it again (a rollback deletes it): it is followed again.
+        func root(_ id: String, _ status: String, at seconds: Double) throws {
+            try EventQueue.record(
+                try parse(
+                    """
+                    StackId='arn:stack/web/1'
+                    Timestamp='\(Timestamp.string(Date().addingTimeInterval(seconds)))'
+                    EventId='\(id)'
+                    LogicalResourceId='Net'
+                    PhysicalResourceId='\(nestedARN)'
+                    ResourceStatus='\(status)'
+                    ResourceType='AWS::CloudFormation::Stack'
+                    StackName='web'
+                    """), formation: formation, store: store)
+        }
+        // An IN_PROGRESS of the parent older than the nested stack's own end changes nothing
+        // (SQS may deliver late).
+        try root("r0", "CREATE_IN_PROGRESS", at: 0)
+        #expect(try store.nestedStack(stackID: nestedARN)?.inProgress == false)
+        try root("r2", "DELETE_IN_PROGRESS", at: 5)
+        #expect(try store.nestedStack(stackID: nestedARN)?.status == "DELETE_IN_PROGRESS")
+        #expect(try store.build(id: build.id)?.status == "CREATE_IN_PROGRESS")
     }
 
     @Test func aChangeAfterTheLastBuildShowsInTheFormationOnly() throws {

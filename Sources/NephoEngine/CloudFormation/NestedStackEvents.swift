@@ -28,14 +28,26 @@ enum NestedStackEvents {
     }
 
     /// Notes the nested stack `event` names, when it is a nested stack's resource in the
-    /// stack at `path` whose physical id is known.
+    /// stack at `path` whose physical id is known. When the parent starts work on a nested
+    /// stack whose own events already told an end (a rollback that undoes it, its delete),
+    /// it is followed again, unless its own events stored are newer than the parent's.
     static func note(_ event: StackEvent, path: String, buildID: Int64, store: StateStore) throws {
         guard event.resourceType == "AWS::CloudFormation::Stack", event.logicalResourceId != event.stackName,
             let physical = event.physicalResourceId, !physical.isEmpty, physical != event.stackId,
             path.split(separator: NestedPath.separator).count < depth
         else { return }
-        try store.addNestedStack(
-            buildID: buildID, stackID: physical, path: NestedPath.qualify(event.logicalResourceId, in: path))
+        let nestedPath = NestedPath.qualify(event.logicalResourceId, in: path)
+        if try store.addNestedStack(buildID: buildID, stackID: physical, path: nestedPath) { return }
+        guard event.status.hasSuffix("_IN_PROGRESS"),
+            let known = try store.nestedStacks(buildID: buildID).first(where: { $0.stackID == physical }),
+            !known.inProgress
+        else { return }
+        let newestOwn = try store.latestEventTimestamp(buildID: buildID, under: nestedPath).flatMap(
+            Timestamp.date)
+        if newestOwn.map({ event.timestamp > $0 }) ?? true {
+            try store.updateNestedStack(
+                buildID: buildID, stackID: physical, status: event.status, lastEventID: nil)
+        }
     }
 
     /// The status the nested stack's own rows among `events` (newest first) last told.
