@@ -117,6 +117,22 @@ public enum Migrations {
         """
         ALTER TABLE builds ADD COLUMN planned TEXT;
         """,
+        // 9: the nested stacks of each build (docs/formations.md, "Nested stacks"): the
+        // nested stack's id (ARN) as its parent's events named it, its path of logical ids
+        // from the root (`Child/Grandchild`, the prefix its events are stored under), its
+        // last status seen, and the last event stored of it (where its next
+        // DescribeStackEvents may stop paging back).
+        """
+        CREATE TABLE nested_stacks (
+            build_id INTEGER NOT NULL REFERENCES builds(id) ON DELETE CASCADE,
+            stack_id TEXT NOT NULL,
+            path TEXT NOT NULL,
+            status TEXT,
+            last_event_id TEXT,
+            PRIMARY KEY (build_id, stack_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX nested_stacks_by_stack ON nested_stacks(stack_id, build_id);
+        """,
     ]
 
     /// The schema version this nepho writes.

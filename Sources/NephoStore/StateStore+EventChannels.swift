@@ -142,14 +142,15 @@ extension StateStore {
         }
     }
 
-    /// The provider event id stored last by the builds of a formation before `buildID`:
+    /// The root stack's provider event id stored last by the builds of a formation before `buildID`:
     /// where the reconciling DescribeStackEvents pass of that build may stop paging back.
     public func lastEventID(formationID: Int64, before buildID: Int64) throws -> String? {
         try withDatabase { database in
             try database.query(
                 """
                 SELECT e.provider_event_id FROM events e JOIN builds b ON b.id = e.build_id
-                WHERE b.formation_id = ? AND b.id < ? ORDER BY b.id DESC, e.seq DESC LIMIT 1
+                WHERE b.formation_id = ? AND b.id < ? AND instr(COALESCE(e.logical_id, ''), '/') = 0
+                ORDER BY b.id DESC, e.seq DESC LIMIT 1
                 """, [.integer(formationID), .integer(buildID)]
             ).first?.first?.text
         }

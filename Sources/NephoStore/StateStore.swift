@@ -448,14 +448,17 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
-    /// The provider event id stored last for any build of a formation: where a monitor's
-    /// next DescribeStackEvents may stop paging back.
+    /// The provider event id of the root stack stored last for any build of a formation:
+    /// where a monitor's next DescribeStackEvents may stop paging back. A nested stack's
+    /// events (their logical ids under the nested stack's path, `Child/Bucket`) are not
+    /// the root's.
     public func lastEventID(formationID: Int64) throws -> String? {
         try lock.withLock {
             try database.query(
                 """
                 SELECT e.provider_event_id FROM events e JOIN builds b ON b.id = e.build_id
-                WHERE b.formation_id = ? ORDER BY b.id DESC, e.seq DESC LIMIT 1
+                WHERE b.formation_id = ? AND instr(COALESCE(e.logical_id, ''), '/') = 0
+                ORDER BY b.id DESC, e.seq DESC LIMIT 1
                 """, [.integer(formationID)]
             ).first?.first?.text
         }

@@ -55,6 +55,89 @@ import Testing
         #expect(try store.formation(id: formation.id)?.status == "CREATE_COMPLETE")
     }
 
+    /// A nested stack's events pushed (EventBridge brings every stack's): stored in the
+    /// root's build under the nested stack's path once its parent's event named its ARN;
+    /// its own CREATE_COMPLETE sets neither the build's status nor the formation's.
+    @Test func aNestedStacksEventsGoToTheRootsBuildAndNeverSetItsStatus() throws {
+        let store = try store()
+        let formation = try store.insertFormation(
+            FormationRecord(
+                name: "web", provider: "aws", cloudlet: "c", scenario: "s", stackID: "arn:stack/web/1",
+                status: "CREATE_IN_PROGRESS"))
+        let build = try store.insertBuild(
+            BuildRecord(formationID: formation.id, operation: .create, status: "CREATE_IN_PROGRESS"))
+        let nestedARN = "arn:stack/web-Net-1AB/2"
+        func parse(_ lines: String) throws -> StackEvent {
+            guard case .event(let event, _) = StackEventNotification.parse(message: lines) else {
+                throw CancellationError()
+            }
+            return event
+        }
+        let now = Timestamp.string(Date().addingTimeInterval(1))
+        // The root's resource Net, naming the nested stack's ARN.
+        try EventQueue.record(
+            try parse(
+                """
+                StackId='arn:stack/web/1'
+                Timestamp='\(now)'
+                EventId='r1'
+                LogicalResourceId='Net'
+                PhysicalResourceId='\(nestedARN)'
+                ResourceStatus='CREATE_IN_PROGRESS'
+                ResourceType='AWS::CloudFormation::Stack'
+                StackName='web'
+                """), formation: formation, store: store)
+        let nested = try #require(try store.nestedStack(stackID: nestedARN))
+        #expect(nested.path == "Net" && nested.buildID == build.id && nested.inProgress)
+        for (id, logical, type, status) in [
+            ("n1", "Queue", "AWS::SQS::Queue", "CREATE_COMPLETE"),
+            ("n2", "web-Net-1AB", "AWS::CloudFormation::Stack", "CREATE_COMPLETE"),
+        ] {
+            try EventQueue.recordNested(
+                try parse(
+                    """
+                    StackId='\(nestedARN)'
+                    Timestamp='\(now)'
+                    EventId='\(id)'
+                    LogicalResourceId='\(logical)'
+                    PhysicalResourceId='\(logical == "web-Net-1AB" ? nestedARN : "q")'
+                    ResourceStatus='\(status)'
+                    ResourceType='\(type)'
+                    StackName='web-Net-1AB'
+                    """), nested: nested, store: store)
+        }
+        #expect(
+            try store.events(buildID: build.id).map { $0.logicalID ?? "" } == [
+                "Net", "Net/Queue", "Net/web-Net-1AB",
+            ])
+        #expect(try store.build(id: build.id)?.status == "CREATE_IN_PROGRESS")
+        #expect(try store.formation(id: formation.id)?.status == "CREATE_IN_PROGRESS")
+        #expect(try store.nestedStack(stackID: nestedARN)?.status == "CREATE_COMPLETE")
+
+        // The root starts work on it again (a rollback deletes it): it is followed again.
+        func root(_ id: String, _ status: String, at seconds: Double) throws {
+            try EventQueue.record(
+                try parse(
+                    """
+                    StackId='arn:stack/web/1'
+                    Timestamp='\(Timestamp.string(Date().addingTimeInterval(seconds)))'
+                    EventId='\(id)'
+                    LogicalResourceId='Net'
+                    PhysicalResourceId='\(nestedARN)'
+                    ResourceStatus='\(status)'
+                    ResourceType='AWS::CloudFormation::Stack'
+                    StackName='web'
+                    """), formation: formation, store: store)
+        }
+        // An IN_PROGRESS of the parent older than the nested stack's own end changes nothing
+        // (SQS may deliver late).
+        try root("r0", "CREATE_IN_PROGRESS", at: 0)
+        #expect(try store.nestedStack(stackID: nestedARN)?.inProgress == false)
+        try root("r2", "DELETE_IN_PROGRESS", at: 5)
+        #expect(try store.nestedStack(stackID: nestedARN)?.status == "DELETE_IN_PROGRESS")
+        #expect(try store.build(id: build.id)?.status == "CREATE_IN_PROGRESS")
+    }
+
     @Test func aChangeAfterTheLastBuildShowsInTheFormationOnly() throws {
         let store = try store()
         let formation = try store.insertFormation(

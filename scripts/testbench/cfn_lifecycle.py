@@ -80,9 +80,32 @@ def publish_eventbridge(event, account, region):
         print(f"EventBridge event of {event.event_id} not put: {answer}", flush=True)
 
 
+def publish_sns(event, account, region, arns):
+    """The notification CloudFormation publishes for a stack event. moto's own
+    (Event.sendToSns) leaves out PhysicalResourceId, which CloudFormation's carries (a
+    nested stack's resource names the nested stack's ARN there)."""
+    from moto.core.utils import iso_8601_datetime_with_milliseconds
+    from moto.sns.models import sns_backends
+
+    message = f"""StackId='{event.stack_id}'
+Timestamp='{iso_8601_datetime_with_milliseconds(event.timestamp)}'
+EventId='{event.event_id}'
+LogicalResourceId='{event.logical_resource_id}'
+Namespace='{account}'
+PhysicalResourceId='{event.physical_resource_id or ""}'
+ResourceProperties='{event.resource_properties}'
+ResourceStatus='{event.resource_status}'
+ResourceStatusReason='{event.resource_status_reason}'
+ResourceType='{event.resource_type}'
+StackName='{event.stack_name}'
+ClientRequestToken='{event.client_request_token}'"""
+    for arn in arns:
+        sns_backends[account][region].publish(message, subject="AWS CloudFormation Notification", arn=arn)
+
+
 def _send(event, account, region, arns):
     if arns:
-        _publish(event, account, region, arns)
+        publish_sns(event, account, region, arns)
     if eventbridge["on"]:
         publish_eventbridge(event, account, region)
 
@@ -169,6 +192,16 @@ def add_event(stack, status, logical=None, rtype=None, physical=None, reason=Non
     notify(stack, event)
 
 
+def nested_stack(stack, logical):
+    """The stack moto made for the nested stack resource `logical` of `stack` (moto creates
+    it at once from the TemplateURL, named PARENT-LOGICAL-SUFFIX), or None."""
+    try:
+        child = stack.resource_map[logical]
+    except Exception:
+        return None
+    return child if hasattr(child, "stack_id") and hasattr(child, "events") else None
+
+
 def resources_of(stack):
     resources = (stack.template_dict or {}).get("Resources", {}) or {}
     found = []
@@ -178,6 +211,10 @@ def resources_of(stack):
             physical = stack.resource_map[logical].physical_resource_id or ""
         except Exception:
             physical = f"{stack.name}-{logical}"
+        child = nested_stack(stack, logical)
+        if child is not None:
+            # CloudFormation's PhysicalResourceId of a nested stack is its ARN (moto: its name).
+            physical = child.stack_id
         found.append((logical, (body or {}).get("Type", "AWS::CloudFormation::WaitConditionHandle"), str(physical)))
     return found
 
@@ -281,6 +318,30 @@ def run_create_timed(stack, script):
     add_event(stack, "CREATE_COMPLETE")
 
 
+def quiet_nested(stack):
+    """moto made the nested stacks of `stack` at once: they start over when their resource
+    does (every event removed, CREATE_IN_PROGRESS), and so do theirs."""
+    for logical, _, _ in resources_of(stack):
+        child = nested_stack(stack, logical)
+        if child is not None:
+            child.events[:] = []
+            child.status = "CREATE_IN_PROGRESS"
+            quiet_nested(child)
+
+
+def run_nested_create(stack, logical, rtype, child, step, fail=None):
+    """A nested stack's create as CloudFormation tells it: the parent's resource starts,
+    the nested stack's own "User Initiated" event, the parent's "Resource creation
+    Initiated" with the nested stack's ARN, the nested stack's resources one by one in its
+    own events (and its nested stacks likewise), its CREATE_COMPLETE, and the parent's.
+    `fail` (a logical id in the nested stack, `Inner/Id` deeper) fails there: the nested
+    stack rolls back in its own events; False then."""
+    add_event(child, "CREATE_IN_PROGRESS", reason="User Initiated")
+    time.sleep(step)
+    add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, child.stack_id, "Resource creation Initiated")
+    return run_create(child, {"step_seconds": step, "fail": {"create": fail} if fail else {}})
+
+
 def run_create(stack, script):
     if script.get("durations"):
         return run_create_timed(stack, script)
@@ -293,8 +354,20 @@ def run_create(stack, script):
             stack, script, "create", logical, lambda: add_event(stack, "CREATE_IN_PROGRESS", logical, rtype, "")
         )
         time.sleep(step)
+        child = nested_stack(stack, logical)
+        reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
+        if child is not None and logical != fail:
+            # A failure inside the nested stack (`fail` = "Logical/Inner"): it rolls back,
+            # then its resource here fails and this stack rolls back.
+            inner = fail[len(logical) + 1 :] if fail and fail.startswith(logical + "/") else None
+            if not run_nested_create(stack, logical, rtype, child, step, inner):
+                fail = logical
+                reason = (
+                    f"Embedded stack {child.stack_id} was not successfully created: "
+                    f"The following resource(s) failed to create: [{inner.split('/')[0]}]. "
+                )
+            time.sleep(step)
         if logical == fail:
-            reason = script.get("reason", "Resource creation cancelled by the nepho test bench")
             add_event(stack, "CREATE_FAILED", logical, rtype, physical, reason)
             time.sleep(step)
             add_event(
@@ -311,11 +384,12 @@ def run_create(stack, script):
             add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
             time.sleep(step)
             add_event(stack, "ROLLBACK_COMPLETE")
-            return
+            return False
         add_event(stack, "CREATE_COMPLETE", logical, rtype, physical)
         created.append((logical, rtype, physical))
     time.sleep(step)
     add_event(stack, "CREATE_COMPLETE")
+    return True
 
 
 def run_update(stack, script):
@@ -359,13 +433,47 @@ def run_update(stack, script):
     add_event(stack, "UPDATE_COMPLETE")
 
 
+def nested_stacks_below(stack):
+    """Every nested stack of `stack`, deepest last."""
+    found = []
+    for logical, _, _ in resources_of(stack):
+        child = nested_stack(stack, logical)
+        if child is not None:
+            found.append(child)
+            found += nested_stacks_below(child)
+    return found
+
+
+def run_nested_delete(child, step):
+    """A nested stack's delete in its own events, as CloudFormation tells it between its
+    parent's DELETE_IN_PROGRESS and DELETE_COMPLETE of its resource: "User Initiated",
+    its resources in reverse (its nested stacks likewise), its DELETE_COMPLETE."""
+    add_event(child, "DELETE_IN_PROGRESS", reason="User Initiated")
+    for logical, rtype, physical in reversed(resources_of(child)):
+        time.sleep(step)
+        add_event(child, "DELETE_IN_PROGRESS", logical, rtype, physical)
+        grandchild = nested_stack(child, logical)
+        if grandchild is not None:
+            time.sleep(step)
+            run_nested_delete(grandchild, step)
+        time.sleep(step)
+        add_event(child, "DELETE_COMPLETE", logical, rtype, physical)
+    time.sleep(step)
+    add_event(child, "DELETE_COMPLETE")
+
+
 def run_delete(region, stack, script):
     step = float(script.get("step_seconds", 0.2))
     fail = (script.get("fail") or {}).get("delete")
+    nested = nested_stacks_below(stack)
     for logical, rtype, physical in reversed(resources_of(stack)):
         time.sleep(step)
         add_event(stack, "DELETE_IN_PROGRESS", logical, rtype, physical)
         time.sleep(step)
+        child = nested_stack(stack, logical)
+        if child is not None and logical != fail:
+            run_nested_delete(child, step)
+            time.sleep(step)
         if logical == fail:
             reason = script.get("reason", "Resource deletion cancelled by the nepho test bench")
             add_event(stack, "DELETE_FAILED", logical, rtype, physical, reason)
@@ -375,11 +483,16 @@ def run_delete(region, stack, script):
         add_event(stack, "DELETE_COMPLETE", logical, rtype, physical)
     time.sleep(step)
     events_before = len(stack.events)
+    nested_before = [(child, len(child.events)) for child in nested]
     backend(region).delete_stack(stack.stack_id)
     # moto's own delete adds "DELETE_IN_PROGRESS (User Initiated)" and "DELETE_COMPLETE";
     # the first was already told, so keep only the second.
     added = stack.events[events_before:]
     stack.events[events_before:] = [e for e in added if e.resource_status != "DELETE_IN_PROGRESS"]
+    # moto deletes the nested stacks too: their deletes were told already.
+    for child, count in nested_before:
+        child.events[count:] = []
+        child.status = "DELETE_COMPLETE"
     flush(stack=stack.stack_id)
 
 
@@ -392,6 +505,7 @@ def take_over_create(region, stack_id, script):
     # moto created everything at once: keep its "User Initiated" event, tell the rest over time.
     stack.events[:] = [e for e in stack.events if e.resource_status != "CREATE_COMPLETE"]
     stack.status = "CREATE_IN_PROGRESS"
+    quiet_nested(stack)
     start_lifecycle(run_create, stack, script)
 
 

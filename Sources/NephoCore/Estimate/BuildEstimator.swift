@@ -137,35 +137,24 @@ public struct BuildEstimator: Sendable {
         let sorted = events.sorted { $0.date < $1.date }
         let spans = ResourceSpan.spans(sorted, stack: stack)
         let stackEvents = sorted.filter { $0.logicalID == stack }
-        let rollbackAt = stackEvents.first { $0.status.contains("ROLLBACK_IN_PROGRESS") }?.date
+        // A nested stack rolls back before its parent does (its failure fails the parent's
+        // resource): the build's rollback starts with the first stack that rolls back.
+        let rollbackAt = sorted.first {
+            ($0.logicalID == stack || NestedPath.isStackRow($0.logicalID))
+                && $0.status.contains("ROLLBACK_IN_PROGRESS")
+        }?.date
         let phases = phaseProgress(sorted)
         if let rollbackAt {
             return rollback(spans, since: rollbackAt, stackEvents: stackEvents, now: now)
         }
-        // The universe: the template's resources, and any the events name that it does not.
-        var types: [String: String] = [:]
-        for node in graph.nodes { types[node.id] = node.type }
-        for span in spans where types[span.logicalID] == nil { types[span.logicalID] = span.resourceType }
-        var universe = Set(types.keys)
-        let plan = rootPlan
-        if operation == .update {
-            // CloudFormation reports nothing for an unchanged resource: an update counts
-            // what its change set plans and anything else it touches.
-            universe = Set(spans.map(\.logicalID)).union(plan.keys)
-        }
         let latest = Dictionary(spans.map { ($0.logicalID, $0) }, uniquingKeysWith: { _, last in last })
-        let finishedIDs = Set(spans.filter { isDone($0, plan: plan) }.map(\.logicalID))
-        var done = 0
-        var total = 0
-        for id in universe {
-            let nestedCount = nestedResources(id)
-            total += 1 + nestedCount
-            if finishedIDs.contains(id) { done += 1 + nestedCount }
-        }
+        let finishedIDs = Set(spans.filter { isDone($0, plan: qualifiedPlan) }.map(\.logicalID))
+        var (done, total) = count(graph: graph, path: "", latest: latest, finished: finishedIDs)
         total += phaseTotal
         done += min(phases.done, phaseTotal)
         let (remaining, overdue, basis) = forward(
-            universe: universe, latest: latest, finished: finishedIDs, phases: phases, now: now)
+            universe: universe(graph: graph, latest: latest, path: []), latest: latest, finished: finishedIDs,
+            phases: phases, now: now)
         let finished = stackEvents.last.map { !$0.status.hasSuffix("_IN_PROGRESS") } ?? false
         return BuildForecast(
             done: finished && stackEvents.last?.status.hasSuffix("_COMPLETE") == true
@@ -185,13 +174,80 @@ public struct BuildEstimator: Sendable {
         return false
     }
 
-    /// The resources inside a nested stack `id` that count toward the total: its planned
-    /// changes in an update with a plan, else every resource of its template.
-    func nestedResources(_ id: String) -> Int {
-        if operation == .update, let planned {
-            return planned.filter { $0.nestedStack.first == id }.count
+    /// Every planned change by its logical id qualified by its nested stack's path
+    /// (`Network/Subnet`), as a nested stack's events are stored.
+    var qualifiedPlan: [String: PlannedChange] {
+        guard operation == .update, let planned else { return [:] }
+        return Dictionary(
+            planned.map {
+                (NestedPath.qualify($0.logicalID, in: $0.nestedStack.joined(separator: "/")), $0)
+            }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The planned changes inside nested stack `id`, relative to it (for its own estimator).
+    func planned(inside id: String) -> [PlannedChange]? {
+        planned.map {
+            $0.filter { $0.nestedStack.first == id }.map {
+                var change = $0
+                change.nestedStack.removeFirst()
+                return change
+            }
         }
-        return graph[id]?.nested?.totalResources ?? 0
+    }
+
+    /// The resources of one stack's level (`path`: the nested stacks from this estimator's
+    /// stack; `latest` relative to that level, a nested stack's resources `Child/…` there)
+    /// with their types: the template's, and any the events name that it does not (a
+    /// nested stack the events name inside). An update counts what its change set plans
+    /// and anything else it touches (CloudFormation reports nothing for an unchanged
+    /// resource).
+    func universe(graph: ResourceGraph?, latest: [String: ResourceSpan], path: [String]) -> [String: String] {
+        var types: [String: String] = [:]
+        if operation != .update {
+            for node in graph?.nodes ?? [] { types[node.id] = node.type }
+        }
+        for change in planned ?? [] where operation == .update && change.nestedStack.starts(with: path) {
+            if change.nestedStack.count == path.count {
+                types[change.logicalID] = change.resourceType
+            } else if types[change.nestedStack[path.count]] == nil {
+                types[change.nestedStack[path.count]] = "AWS::CloudFormation::Stack"
+            }
+        }
+        for (id, span) in latest {
+            if let slash = id.firstIndex(of: NestedPath.separator) {
+                // A resource inside a nested stack: that nested stack is at this level.
+                let outer = String(id[..<slash])
+                if types[outer] == nil { types[outer] = "AWS::CloudFormation::Stack" }
+            } else {
+                types[id] = types[id] ?? span.resourceType
+            }
+        }
+        return types
+    }
+
+    /// Done and total of one stack's level (`path` from the root, "" for it), nested
+    /// stacks' resources included: a nested stack counts itself and its resources (those of
+    /// its template when it is known, or planned, and any more its events name); while it
+    /// works, its resources count as its own events say, and all of them once its resource
+    /// in the parent is done.
+    func count(graph: ResourceGraph?, path: String, latest: [String: ResourceSpan], finished: Set<String>)
+        -> (Int, Int)
+    {
+        let level = path.isEmpty ? latest : NestedPath.strip(latest, below: path)
+        let components = path.split(separator: NestedPath.separator).map(String.init)
+        var done = 0
+        var total = 0
+        for (id, type) in universe(graph: graph, latest: level, path: components) {
+            let node = graph?[id]
+            let full = NestedPath.qualify(id, in: path)
+            var inner = (0, 0)
+            if type == "AWS::CloudFormation::Stack" || node?.nested != nil {
+                inner = count(graph: node?.nested, path: full, latest: latest, finished: finished)
+            }
+            total += 1 + inner.1
+            done += finished.contains(full) ? 1 + inner.1 : min(inner.0, inner.1)
+        }
+        return (done, total)
     }
 
     /// Phases done so far, the last phase's time, and whether the wait condition finished.
@@ -256,17 +312,19 @@ public struct BuildEstimator: Sendable {
     }
 
     func forward(
-        universe: Set<String>, latest: [String: ResourceSpan], finished: Set<String>, phases: Phases,
-        now: Date
+        universe types: [String: String], latest: [String: ResourceSpan], finished: Set<String>,
+        phases: Phases, now: Date
     ) -> (
         Double?, [BuildForecast.Overdue], DurationSource
     ) {
+        let universe = Set(types.keys)
         var overdue: [BuildForecast.Overdue] = []
         var states: [String: NodeState] = [:]
         var sources: [DurationSource: Int] = [:]
         let plan = rootPlan
         for id in universe {
-            let type = graph[id]?.type ?? plan[id]?.resourceType ?? latest[id]?.resourceType ?? ""
+            let type =
+                graph[id]?.type ?? plan[id]?.resourceType ?? latest[id]?.resourceType ?? types[id] ?? ""
             let (stats, source) = expected(id, type: type, operation: operation(of: id, plan: plan))
             sources[source, default: 0] += 1
             guard let span = latest[id] else {
@@ -291,6 +349,29 @@ public struct BuildEstimator: Sendable {
                 // At a phase: what is left of it, then the phases after it.
                 left =
                     current.remaining(after: now.timeIntervalSince(phases.lastAt ?? span.start)) + rest.median
+            }
+            if let nested = graph[id]?.nested, !nested.nodes.isEmpty {
+                // A nested stack at work whose template is known: its own remaining longest
+                // path, from its own events (and its resources past their p90).
+                let inner = BuildEstimator(
+                    graph: nested, table: table, operation: operation, stack: nil,
+                    planned: planned(inside: id))
+                let innerLatest = NestedPath.strip(latest, below: id)
+                let prefix = id + String(NestedPath.separator)
+                let innerFinished = Set(
+                    finished.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) })
+                let (path, late, _) = inner.forward(
+                    universe: inner.universe(graph: nested, latest: innerLatest, path: []),
+                    latest: innerLatest,
+                    finished: innerFinished, phases: Phases(), now: now)
+                if let path { left = path }
+                overdue += late.map {
+                    var late = $0
+                    late.logicalID = NestedPath.qualify($0.logicalID, in: id)
+                    return late
+                }
+                states[id] = .working(remaining: left)
+                continue
             }
             states[id] = .working(remaining: left)
             if elapsed > stats.p90, source != .guess {

@@ -64,12 +64,15 @@ public struct ResourceSpan: Sendable, Equatable {
     public var succeeded: Bool { end != nil && status.hasSuffix("_COMPLETE") }
 
     /// The spans of one build's events, in the order they started. The stack's own events
-    /// (`stack`, the stack's name) are left out. A resource worked on twice in a build (an
-    /// update that replaces it, then deletes the old one; a rollback) has one span per operation.
+    /// (`stack`, the stack's name) and a nested stack's own (`NestedPath.isStackRow`) are
+    /// left out; a nested stack's resources are spans of their own (`Child/Bucket`). A
+    /// resource worked on twice in a build (an update that replaces it, then deletes the
+    /// old one; a rollback) has one span per operation.
     public static func spans(_ events: [ObservedEvent], stack: String?) -> [ResourceSpan] {
         var spans: [ResourceSpan] = []
         var open: [String: Int] = [:]
-        for event in events.sorted(by: { $0.date < $1.date }) where event.logicalID != stack {
+        for event in events.sorted(by: { $0.date < $1.date })
+        where event.logicalID != stack && !NestedPath.isStackRow(event.logicalID) {
             guard let operation = ResourceOperation(status: event.status) else { continue }
             let key = event.logicalID
             if let index = open[key], spans[index].operation == operation {

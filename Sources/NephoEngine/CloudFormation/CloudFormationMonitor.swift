@@ -73,6 +73,10 @@ struct CloudFormationMonitor {
                 Double(environment["NEPHO_MONITOR_FIRST_EVENT_WAIT"] ?? "") ?? 30)
         var pushMissed = false
         var pushing: Bool?
+        // Nested stacks whose events are not pushed (SNS: a nested stack does not notify
+        // its root's topic) are polled while they are in progress.
+        var nextNestedLook = Date()
+        var nestedQuiet = activeInterval
         var inFlight = 1
         var nextCount = Date()
         if follower.launcherGone {
@@ -123,6 +127,15 @@ struct CloudFormationMonitor {
                             }
                         }
                     }
+                    let nestedPolled =
+                        try store.eventChannel(scope: scope)?.ruleArn == nil
+                        && store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
+                    if nestedPolled, Date() >= nextNestedLook {
+                        let changed = try await pollNested(
+                            cloudFormation, store: store, build: build, scope: scope)
+                        nestedQuiet = changed ? activeInterval : min(quietInterval, max(nestedQuiet * 2, 10))
+                        nextNestedLook = Date().addingTimeInterval(nestedQuiet)
+                    }
                     if !build.status.hasSuffix("_IN_PROGRESS") || Date() >= nextCheck {
                         try await spend(store, scope, urgent: true)
                         let stack = try await cloudFormation.describeStacks(stackID).first
@@ -136,11 +149,13 @@ struct CloudFormationMonitor {
                         nextCheck = Date().addingTimeInterval(pushCheckInterval)
                     }
                     backoff = 0
-                    // Until the store changes, the safety net's or the phase record's next
-                    // look is due, or 5 s (a missed notification costs no more).
-                    let due = min(
+                    // Until the store changes, the safety net's, the phase record's, the first
+                    // event's or a polled nested stack's next look is due, or 5 s (a missed
+                    // notification costs no more).
+                    var due = min(
                         nextCheck, phases.nextLookAt, firstEventCheck ?? .distantFuture,
                         Date().addingTimeInterval(5))
+                    if nestedPolled { due = min(due, nextNestedLook) }
                     _ = await changes.changed(after: seen, timeout: max(wake, due.timeIntervalSinceNow))
                     continue
                 }
@@ -179,10 +194,15 @@ struct CloudFormationMonitor {
                     // that moved asks for its status first (a terminal one reads the events
                     // right after); its events are read on the next look otherwise.
                     var changed = false
+                    var nestedChanged = false
                     if !moved {
                         try await spend(store, scope, urgent: false)
                         changed = try await pollEvents(
                             cloudFormation, store: store, build: build, stackID: stackID)
+                        // The nested stacks in progress (one call each); the root's status
+                        // is asked for only when its own events moved.
+                        nestedChanged = try await pollNested(
+                            cloudFormation, store: store, build: build, scope: scope)
                     }
                     if moved || changed {
                         try await spend(store, scope, urgent: true)
@@ -196,7 +216,9 @@ struct CloudFormationMonitor {
                         }
                     }
                     lastSignature = signature
-                    quiet = changed || moved ? activeInterval : min(quietInterval, max(quiet * 2, 10))
+                    quiet =
+                        changed || moved || nestedChanged
+                        ? activeInterval : min(quietInterval, max(quiet * 2, 10))
                     if moved { quiet = 0 }  // read the events at the next wake
                     nextLook = Date().addingTimeInterval(quiet)
                 }
@@ -249,6 +271,8 @@ struct CloudFormationMonitor {
         // stored.
         _ = try await pollEvents(
             cloudFormation, store: store, build: build, stackID: stackID, wholeBuild: true)
+        // And one at each nested stack, likewise back to the build's start.
+        _ = try await pollNested(cloudFormation, store: store, build: build, scope: scope, wholeBuild: true)
         await phases.look(final: true)
         if let stack, build.operation == .update {
             // The values the stack now has; NoEcho ones come back masked.
@@ -347,14 +371,59 @@ struct CloudFormationMonitor {
         }
         var stored = false
         for event in events.reversed() {
-            let record = EventRecord(
-                buildID: buildID, providerEventID: event.eventId,
-                timestamp: Timestamp.string(event.timestamp),
-                logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
-                reason: event.statusReason)
+            try NestedStackEvents.note(event, path: "", buildID: buildID, store: store)
+            let record = NestedStackEvents.record(event, path: "", buildID: buildID)
             if try store.appendEvent(record) != nil { stored = true }
         }
         return stored
+    }
+
+    /// Stores the events of the build's nested stacks in progress (all of them, back to
+    /// the build's start, with `wholeBuild`), one DescribeStackEvents each from the scope's
+    /// budget, and those of the nested stacks they reveal; true when there were any new.
+    private func pollNested(
+        _ cloudFormation: CloudFormationClient, store: StateStore, build: BuildRecord, scope: String,
+        wholeBuild: Bool = false
+    ) async throws -> Bool {
+        var stored = false
+        var looked = Set<String>()
+        let start = Timestamp.date(build.startedAt)?.addingTimeInterval(-5)
+        while true {
+            let due = try store.nestedStacks(buildID: buildID).filter {
+                !looked.contains($0.stackID) && (wholeBuild || $0.inProgress)
+            }
+            guard !due.isEmpty else { return stored }
+            for nested in due {
+                looked.insert(nested.stackID)
+                try await spend(store, scope, urgent: wholeBuild)
+                let stopAt =
+                    wholeBuild
+                    ? try store.lastNestedEventID(stackID: nested.stackID, before: buildID)
+                    : nested.lastEventID
+                var events: [StackEvent]
+                do {
+                    events = try await cloudFormation.describeStackEvents(nested.stackID, stopAt: stopAt)
+                } catch let error as AWSError where error.isStackMissing {
+                    // Gone (a nested stack deleted by its parent, asked for by name): nothing more.
+                    try store.updateNestedStack(
+                        buildID: buildID, stackID: nested.stackID, status: "DELETE_COMPLETE", lastEventID: nil
+                    )
+                    continue
+                }
+                // Where the next look stops paging: the newest event, even one of an
+                // operation before this build's (left out below).
+                let newest = events.first?.eventId
+                if stopAt == nil, let start { events = events.filter { $0.timestamp >= start } }
+                for event in events.reversed() {
+                    try NestedStackEvents.note(event, path: nested.path, buildID: buildID, store: store)
+                    let record = NestedStackEvents.record(event, path: nested.path, buildID: buildID)
+                    if try store.appendEvent(record) != nil { stored = true }
+                }
+                try store.updateNestedStack(
+                    buildID: buildID, stackID: nested.stackID, status: NestedStackEvents.ownStatus(events),
+                    lastEventID: newest)
+            }
+        }
     }
 
     /// Listed resources as the JSON array `formation:describe` answers with.

@@ -146,6 +146,12 @@ public final class EventQueue: @unchecked Sendable {
     /// Stores the stack event a message carries (nothing for a stack nepho does not know).
     static func store(_ message: SQSMessage, in store: StateStore, paths: NephoPaths) async throws {
         guard case .event(let event, _) = StackEventNotification.parse(body: message.body) else { return }
+        if let nested = try store.nestedStack(stackID: event.stackId) {
+            // A nested stack of a build (EventBridge brings every stack's events; SNS only
+            // those of stacks that notify the topic): stored in the root's build, under its path.
+            try recordNested(event, nested: nested, store: store)
+            return
+        }
         var formation = try store.formation(stackID: event.stackId)
         // A stack this nanny is creating this very moment: its row comes once CreateStack answered.
         var waited = 0
@@ -156,6 +162,23 @@ public final class EventQueue: @unchecked Sendable {
         }
         guard let formation else { return }
         try record(event, formation: formation, store: store)
+    }
+
+    /// Stores an event of a nested stack in its root's build, if that build is still open:
+    /// it never sets the build's status (only the root's own events do), it notes the
+    /// nested stack's own status and the nested stacks it names.
+    static func recordNested(_ event: StackEvent, nested: NestedStackRecord, store: StateStore) throws {
+        guard let build = try store.build(id: nested.buildID), build.finishedAt == nil else { return }
+        try NestedStackEvents.note(event, path: nested.path, buildID: build.id, store: store)
+        guard
+            try store.appendEvent(NestedStackEvents.record(event, path: nested.path, buildID: build.id))
+                != nil
+        else { return }
+        // EventBridge's ids are no CloudFormation EventId: no place to stop paging at.
+        let bridged = event.eventId.hasPrefix(StackEventNotification.eventBridgePrefix)
+        try store.updateNestedStack(
+            buildID: build.id, stackID: nested.stackID, status: NestedStackEvents.ownStatus([event]),
+            lastEventID: bridged ? nil : event.eventId)
     }
 
     /// Stores `event` under the build of `formation` it belongs to; the stack's own events
@@ -188,12 +211,8 @@ public final class EventQueue: @unchecked Sendable {
         let newest = try store.events(buildID: build.id).filter {
             $0.resourceType == "AWS::CloudFormation::Stack" && $0.logicalID == event.stackName
         }.compactMap { Timestamp.date($0.timestamp) }.max()
-        let stored = try store.appendEvent(
-            EventRecord(
-                buildID: build.id, providerEventID: event.eventId,
-                timestamp: Timestamp.string(event.timestamp),
-                logicalID: event.logicalResourceId, resourceType: event.resourceType, status: event.status,
-                reason: event.statusReason))
+        try NestedStackEvents.note(event, path: "", buildID: build.id, store: store)
+        let stored = try store.appendEvent(NestedStackEvents.record(event, path: "", buildID: build.id))
         // An update's or destroy's build takes only its own operation's statuses (a late
         // event of the operation before it is stored, not taken for its status).
         let ownStatus =
