@@ -11,6 +11,15 @@ import Testing
     static let stackType = "AWS::CloudFormation::Stack"
     static let nestedName = "demo-Network-1ABCDEF"
 
+    /// The root starts, its topic is made while the nested stack `Network` starts.
+    static let opening = [
+        event(0, "demo", stackType, "CREATE_IN_PROGRESS"),
+        event(1, "Topic", "AWS::SNS::Topic", "CREATE_IN_PROGRESS"),
+        event(1, "Network", stackType, "CREATE_IN_PROGRESS"),
+        event(2, "Network/\(nestedName)", stackType, "CREATE_IN_PROGRESS"),
+        event(3, "Topic", "AWS::SNS::Topic", "CREATE_COMPLETE"),
+    ]
+
     static func event(_ seconds: Double, _ id: String, _ type: String, _ status: String) -> ObservedEvent {
         BuildEstimateTests.event(seconds, id, type, status)
     }
@@ -49,13 +58,7 @@ import Testing
 
     @Test func nestedResourcesAreDoneOneByOneAndTheNestedStackDoesNotFinishTheBuild() throws {
         let estimator = try estimator()
-        var events = [
-            Self.event(0, "demo", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(1, "Topic", "AWS::SNS::Topic", "CREATE_IN_PROGRESS"),
-            Self.event(1, "Network", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(2, "Network/\(Self.nestedName)", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(3, "Topic", "AWS::SNS::Topic", "CREATE_COMPLETE"),
-        ]
+        var events = Self.opening
         var forecast = estimator.forecast(events, now: Self.t0.addingTimeInterval(3))
         // Network, its A, B and C, and Topic.
         #expect(forecast.total == 5)
@@ -131,16 +134,12 @@ import Testing
 
     @Test func aRollbackInsideANestedStackIsTheBuildsRollback() throws {
         let estimator = try estimator()
-        var events = [
-            Self.event(0, "demo", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(1, "Topic", "AWS::SNS::Topic", "CREATE_IN_PROGRESS"),
-            Self.event(1, "Network", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(2, "Network/\(Self.nestedName)", Self.stackType, "CREATE_IN_PROGRESS"),
-            Self.event(3, "Topic", "AWS::SNS::Topic", "CREATE_COMPLETE"),
-            Self.event(3, "Network/A", "AWS::SQS::Queue", "CREATE_IN_PROGRESS"),
-            Self.event(4, "Network/A", "AWS::SQS::Queue", "CREATE_COMPLETE"),
-            Self.event(5, "Network/B", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS"),
-        ]
+        var events =
+            Self.opening + [
+                Self.event(3, "Network/A", "AWS::SQS::Queue", "CREATE_IN_PROGRESS"),
+                Self.event(4, "Network/A", "AWS::SQS::Queue", "CREATE_COMPLETE"),
+                Self.event(5, "Network/B", "AWS::SSM::Parameter", "CREATE_IN_PROGRESS"),
+            ]
         let before = estimator.forecast(events, now: Self.t0.addingTimeInterval(6))
         #expect(before.done == 2 && before.total == 5 && !before.rollingBack)
         events += [
