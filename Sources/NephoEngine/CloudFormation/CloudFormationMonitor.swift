@@ -91,6 +91,7 @@ struct CloudFormationMonitor {
         let changes = StoreChangeSignal.shared(databasePath: paths.database.path)
         while true {
             let seen = changes.current
+            let looked = Date()
             // A home removed (a throw-away test or benchmark home): nobody can use the build any more.
             guard FileManager.default.fileExists(atPath: paths.database.path) else {
                 log("\(paths.database.path) is gone; monitor of build \(buildID) exits")
@@ -157,6 +158,11 @@ struct CloudFormationMonitor {
                         Date().addingTimeInterval(5))
                     if nestedPolled { due = min(due, nextNestedLook) }
                     _ = await changes.changed(after: seen, timeout: max(wake, due.timeIntervalSinceNow))
+                    // At most one look every `wake` seconds however often the store changes:
+                    // with many builds every commit wakes every monitor, and a commit is
+                    // several writes.
+                    let rest = wake - Date().timeIntervalSince(looked)
+                    if rest > 0 { try await Task.sleep(nanoseconds: UInt64(rest * 1e9)) }
                     continue
                 }
                 // One monitor per scope and second lists the stacks in progress (one call for
