@@ -101,7 +101,10 @@ struct CloudFormationMonitor {
                 let formation = try store.formation(id: build.formationID), let stackID = formation.stackID
             else { return 0 }
             do {
-                let pushed = try !pushMissed && self.pushed(store: store, scope: scope, stackID: stackID)
+                // Read once a look: whether events are pushed, and whether the rule brings
+                // nested stacks' events too.
+                let channel = try store.eventChannel(scope: scope)
+                let pushed = try !pushMissed && self.pushed(channel, store: store, stackID: stackID)
                 if pushed != pushing {
                     log(
                         "build \(buildID): stack events \(pushed ? "pushed through the nanny's queue" : "polled")"
@@ -129,7 +132,7 @@ struct CloudFormationMonitor {
                         }
                     }
                     let nestedPolled =
-                        try store.eventChannel(scope: scope)?.ruleArn == nil
+                        try channel?.ruleArn == nil
                         && store.nestedStacks(buildID: buildID).contains(where: \.inProgress)
                     if nestedPolled, Date() >= nextNestedLook {
                         let changed = try await pollNested(
@@ -318,9 +321,9 @@ struct CloudFormationMonitor {
     /// True while this build's events are pushed: its stack notifies the scope's topic (or
     /// the scope's EventBridge rule brings every stack's events) and
     /// the daemon long-polled the queue lately (or set it up just now).
-    func pushed(store: StateStore, scope: String, stackID: String) throws -> Bool {
-        guard !EventChannel.pollOnly(environment), let channel = try store.eventChannel(scope: scope),
-            channel.mode == .push, let topic = channel.topicArn,
+    func pushed(_ channel: EventChannelRecord?, store: StateStore, stackID: String) throws -> Bool {
+        guard !EventChannel.pollOnly(environment), let channel, channel.mode == .push,
+            let topic = channel.topicArn,
             try channel.ruleArn != nil || store.stackTopic(stackID: stackID) == topic
         else { return false }
         let polled = Date(timeIntervalSince1970: Double(channel.polledMilliseconds) / 1000)
