@@ -238,7 +238,8 @@ extension LocalAPI {
             // Between wakes, a look every 5 s costs one read of SQLite: a wake lost altogether
             // delays a stream by that at most.
             let timeout =
-                woken == nil ? (changes.isWatching ? 5 : 0.2) : (sinceWake ?? 0) < 2 ? 0.05 : 0.25
+                woken == nil
+                ? (changes.isWatching ? followIdleLook : 0.2) : (sinceWake ?? 0) < 2 ? 0.05 : 0.25
             if await changes.changed(after: seen, timeout: timeout) != seen, !moved, woken == nil {
                 woken = Date()
             }

@@ -17,14 +17,18 @@ public struct LocalAPI: Sendable {
     public let changes: StoreChangeSignal
     /// Long-polls the queues of pushed stack events; the daemon starts it (`start()`).
     public let eventQueue: EventQueue
+    /// How long a follower of a build waits for the store to change before it looks anyway
+    /// (for the ETA, and in case a wake-up was lost): 5 s.
+    public let followIdleLook: Double
 
     /// The engine of one process (nephod, or `nepho --foreground`), built once with what it
     /// shares between requests; each request brings its own `ProviderContext`.
     public init(
         paths: NephoPaths, providers: ProviderRegistry = .standard, supervisor: MonitorSupervisor? = nil,
-        changes: StoreChangeSignal? = nil
+        changes: StoreChangeSignal? = nil, followIdleLook: Double = 5
     ) {
         self.paths = paths
+        self.followIdleLook = followIdleLook
         self.providers = providers
         self.supervisor = supervisor ?? MonitorSupervisor(paths: paths)
         self.changes = changes ?? StoreChangeSignal.shared(databasePath: paths.database.path)

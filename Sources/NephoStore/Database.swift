@@ -101,12 +101,14 @@ public final class Database {
     /// Rows changed by the last statement.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws.
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws; a commit
+    /// wakes this process's waiters on the database (`StoreChangeSignal`) at once.
     public func write<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {
             let value = try body()
             try execute("COMMIT")
+            StoreChangeSignal.committed(databasePath: path)
             return value
         } catch {
             try? execute("ROLLBACK")

@@ -15,6 +15,8 @@ import Foundation
 /// Waiters keep a `generation` and ask for the next one; a wait also ends after its
 /// timeout, so a missed notification (inotify out of watches, a folder replaced) costs
 /// at most that long. Without inotify the generation simply advances on every timeout.
+/// A commit made by this process wakes waiters directly (`Database.write`), and an
+/// inotify queue that overflowed (events lost) wakes every waiter of the process.
 public final class StoreChangeSignal: @unchecked Sendable {
     private let condition = NSCondition()
     private var generation: UInt64 = 0
@@ -32,20 +34,27 @@ public final class StoreChangeSignal: @unchecked Sendable {
     nonisolated(unsafe) private static var registry: [String: StoreChangeSignal] = [:]
 
     /// The signal of the database at `databasePath` in this process (one watch thread each).
+    /// `watch: false` (tests) starts no inotify watch: the signal then hears only this
+    /// process's commits, as when inotify is out of watches.
     public static func shared(databasePath: String) -> StoreChangeSignal {
+        shared(databasePath: databasePath, watch: true)
+    }
+
+    static func shared(databasePath: String, watch: Bool) -> StoreChangeSignal {
         registryLock.withLock {
             if let existing = registry[databasePath] { return existing }
-            let signal = StoreChangeSignal(databasePath: databasePath)
+            let signal = StoreChangeSignal(databasePath: databasePath, watch: watch)
             registry[databasePath] = signal
             return signal
         }
     }
 
-    init(databasePath: String) {
+    init(databasePath: String, watch: Bool = true) {
         let folder = (databasePath as NSString).deletingLastPathComponent
         let name = (databasePath as NSString).lastPathComponent
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         watching = false
+        guard watch else { return }
         watching = FolderWatcher.shared?.attach(self, folder: folder, names: [name, name + "-wal"]) ?? false
     }
 
@@ -60,6 +69,14 @@ public final class StoreChangeSignal: @unchecked Sendable {
         condition.unlock()
         for continuation in woken.values { continuation.resume() }
         return true
+    }
+
+    /// A commit by this process to the database at `databasePath`: wakes its waiters at
+    /// once, without waiting for inotify to report the journal write (the daemon stores
+    /// pushed events itself, and streams them to clients). Starts no watch.
+    static func committed(databasePath: String) {
+        let signal = registryLock.withLock { registry[databasePath] }
+        signal?.bump()
     }
 
     /// The watch ended (the folder was removed): wake everyone, poll from now on, and let
@@ -133,7 +150,8 @@ public final class StoreChangeSignal: @unchecked Sendable {
 final class FolderWatcher: @unchecked Sendable {
     private let fd: Int32
     private let lock = NSLock()
-    private var targets: [Int32: [(names: Set<String>, signal: StoreChangeSignal)]] = [:]
+    typealias Targets = [Int32: [(names: Set<String>, signal: StoreChangeSignal)]]
+    private var targets: Targets = [:]
 
     static let shared: FolderWatcher? = {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
@@ -160,31 +178,47 @@ final class FolderWatcher: @unchecked Sendable {
         let size = 64 * 1024
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 8)
         defer { buffer.deallocate() }
-        let header = MemoryLayout<inotify_event>.size
         while true {
             let count = read(fd, buffer, size)
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else { return }
-            var woken: [ObjectIdentifier: StoreChangeSignal] = [:]
-            var lost: [StoreChangeSignal] = []
-            var offset = 0
-            lock.lock()
-            while offset + header <= count {
-                let event = buffer.load(fromByteOffset: offset, as: inotify_event.self)
-                if event.mask & UInt32(IN_IGNORED) != 0 {
-                    // The folder is gone: its signals fall back to polling.
-                    lost += (targets.removeValue(forKey: event.wd) ?? []).map(\.signal)
-                } else if event.len > 0 {
-                    let name = String(cString: (buffer + offset + header).assumingMemoryBound(to: CChar.self))
-                    for target in targets[event.wd] ?? [] where target.names.contains(name) {
-                        woken[ObjectIdentifier(target.signal)] = target.signal
-                    }
-                }
-                offset += header + Int(event.len)
+            let (woken, lost) = lock.withLock {
+                Self.dispatch(UnsafeRawBufferPointer(start: buffer, count: count), &targets)
             }
-            lock.unlock()
-            for signal in woken.values { signal.bump() }
+            for signal in woken { signal.bump() }
             for signal in lost { signal.lost() }
         }
+    }
+
+    /// The signals one read of inotify events wakes, and those whose folder is gone (their
+    /// targets are removed). When the kernel's queue overflowed (`IN_Q_OVERFLOW`, more than
+    /// `max_queued_events` unread), events were dropped: every signal is woken, so no waiter
+    /// sits out its timeout for a commit it was never told of.
+    static func dispatch(
+        _ events: UnsafeRawBufferPointer, _ targets: inout Targets
+    ) -> (woken: [StoreChangeSignal], lost: [StoreChangeSignal]) {
+        let header = MemoryLayout<inotify_event>.size
+        var woken: [ObjectIdentifier: StoreChangeSignal] = [:]
+        var lost: [StoreChangeSignal] = []
+        var offset = 0
+        while offset + header <= events.count {
+            let event = events.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+            if event.mask & UInt32(IN_Q_OVERFLOW) != 0 {
+                for target in targets.values.joined() {
+                    woken[ObjectIdentifier(target.signal)] = target.signal
+                }
+            } else if event.mask & UInt32(IN_IGNORED) != 0 {
+                // The folder is gone: its signals fall back to polling.
+                lost += (targets.removeValue(forKey: event.wd) ?? []).map(\.signal)
+            } else if event.len > 0, offset + header + Int(event.len) <= events.count {
+                let bytes = events[(offset + header)..<(offset + header + Int(event.len))]
+                let name = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+                for target in targets[event.wd] ?? [] where target.names.contains(name) {
+                    woken[ObjectIdentifier(target.signal)] = target.signal
+                }
+            }
+            offset += header + Int(event.len)
+        }
+        return (Array(woken.values), lost)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import NephoStore
 import NephoSupport
 import Testing
+
+@testable import NephoStore
 
 /// The daemon learns of what monitors (other processes) commit to the state database
 /// from `StoreChangeSignal`, not from a timer: a commit by another process wakes a
@@ -50,5 +51,39 @@ import Testing
         let waiter = Task.detached { signal.wait(after: seen, timeout: 300) }
         try await commitElsewhere(path)
         #expect(await waiter.value != seen)
+    }
+
+    /// The daemon stores pushed events itself: its own commit wakes the followers of the
+    /// build before `write` returns, not once inotify's thread has read the journal write.
+    @Test func aCommitInThisProcessHasWokenWaitersWhenItReturns() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("state.db").path
+        let store = try StateStore(path: path)
+        // Without inotify's watch, so that only the commit itself can have woken it.
+        let signal = StoreChangeSignal.shared(databasePath: path, watch: false)
+        #expect(!signal.isWatching)
+        for _ in 0..<3 {
+            let seen = signal.current
+            _ = try store.insertFormation(
+                FormationRecord(
+                    name: "f\(UUID().uuidString.prefix(8))", provider: "aws", cloudlet: "c", scenario: "s",
+                    status: "CREATE_IN_PROGRESS"))
+            #expect(signal.current != seen)
+        }
+    }
+
+    /// Events the kernel dropped (its queue overflowed) wake every waiter of the process.
+    @Test func anOverflowedInotifyQueueWakesEverySignal() throws {
+        let one = StoreChangeSignal.shared(databasePath: folder.appendingPathComponent("a/state.db").path)
+        let two = StoreChangeSignal.shared(databasePath: folder.appendingPathComponent("b/state.db").path)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var targets: FolderWatcher.Targets = [7: [(["state.db"], one)], 9: [(["state.db"], two)]]
+        var overflow = inotify_event()
+        overflow.wd = -1
+        overflow.mask = UInt32(IN_Q_OVERFLOW)
+        let woken = withUnsafeBytes(of: &overflow) { FolderWatcher.dispatch($0, &targets).woken }
+        #expect(Set(woken.map(ObjectIdentifier.init)) == [ObjectIdentifier(one), ObjectIdentifier(two)])
+        #expect(targets.count == 2, "no watch is dropped")
     }
 }

@@ -18,7 +18,7 @@ final class InProcessDaemon: @unchecked Sendable {
     init(
         home: TestHome = TestHome(), maximumQueuedMessages: Int = 1024, maximumLineLength: Int = 4 << 20,
         inheritedListener: Int32? = nil, keepAliveInterval: Double = 5, handshakeTimeLimit: Double = 10,
-        maximumConnections: Int = 256
+        maximumConnections: Int = 256, followIdleLook: Double = 5
     ) throws {
         self.home = home
         let logs = MemoryLogHandler.Storage()
@@ -31,7 +31,8 @@ final class InProcessDaemon: @unchecked Sendable {
             maximumConnections: maximumConnections)
         store = try StateStore(path: home.paths.database.path)
         server = DaemonServer(
-            configuration: configuration, engine: LocalAPI(paths: home.paths), logger: logger)
+            configuration: configuration, engine: LocalAPI(paths: home.paths, followIdleLook: followIdleLook),
+            logger: logger)
         try server.start()
     }
 
