@@ -86,6 +86,20 @@ public final class ChildProcess: @unchecked Sendable {
         exit.whileRunning { _ = kill(pid, signal) }
     }
 
+    /// Sends `signal` to the child and to every process it started (`ProcessTree`), and
+    /// to `earlier` members found by a previous call (they outlive a parent that exited);
+    /// returns the members signalled, for a harder signal later.
+    @discardableResult
+    public func signalWithDescendants(_ signal: Int32, also earlier: [ProcessTree.Member] = [])
+        -> [ProcessTree.Member]
+    {
+        var members = isRunning ? ProcessTree.descendants(of: pid) : []
+        for member in earlier where !members.contains(member) { members.append(member) }
+        self.signal(signal)
+        ProcessTree.signal(members, signal)
+        return members
+    }
+
     /// The exit status (128 + signal number for a child killed by a signal).
     public func exitStatus() async -> Int32 { await exit.value() }
 }

@@ -37,7 +37,8 @@ public enum ProcessRunner {
     /// - Parameters:
     ///   - environment: the child's whole environment; `nil` inherits ours.
     ///   - input: bytes written to the child's standard input, which is then closed.
-    ///   - timeout: seconds after which the child gets SIGTERM, then SIGKILL.
+    ///   - timeout: seconds after which the child and the processes it started get SIGTERM,
+    ///     then (2 s later) SIGKILL.
     public static func run(
         _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
         currentDirectory: URL? = nil, input: Data? = nil, timeout: Double? = nil
@@ -63,9 +64,11 @@ public enum ProcessRunner {
             timer.asyncAfter(deadline: .now() + timeout) {
                 guard child.isRunning else { return }
                 collector.markTimedOut()
-                child.signal(SIGTERM)
+                // The child's own children too: one holding its pipes would keep the run
+                // waiting for the end of its output after the child is gone.
+                let members = child.signalWithDescendants(SIGTERM)
                 timer.asyncAfter(deadline: .now() + 2) {
-                    if child.isRunning { child.signal(SIGKILL) }
+                    child.signalWithDescendants(SIGKILL, also: members)
                 }
             }
         }

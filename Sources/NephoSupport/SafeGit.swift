@@ -136,7 +136,8 @@ public struct SafeGit: GitClient {
             "git", arguments, environment: environment, currentDirectory: directory, carriageReturns: true)
         let limit = Task {
             try await Task.sleep(nanoseconds: UInt64(timeLimit * 1_000_000_000))
-            process.signal(SIGKILL)
+            // With its ssh or HTTP helper, which holds git's standard error open.
+            process.child.signalWithDescendants(SIGKILL)
             return true
         }
         var output = Data()

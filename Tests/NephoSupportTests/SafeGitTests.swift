@@ -134,18 +134,42 @@ struct GitSandbox {
         #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("pwned").path))
     }
 
-    /// An ssh that never answers is stopped at the time limit with a clear error.
-    @Test func stopsGitAtItsTimeLimit() async throws {
+    /// An ssh that never answers is stopped at the time limit with a clear error, and
+    /// stopped itself: neither git nor the ssh it started outlives the limit (with and
+    /// without progress shown, the two ways nepho runs git).
+    @Test(arguments: [false, true]) func stopsGitAndItsSshAtItsTimeLimit(showingProgress: Bool) async throws {
         let sandbox = try GitSandbox()
         defer { sandbox.remove() }
-        let git = SafeGit(timeLimit: 2, sshCommand: "sleep 60 #", environment: sandbox.environment)
+        // A sleep no other test starts, to find it among the machine's processes.
+        let sleep = "sleep 61.\(Int.random(in: 100_000..<999_999))"
+        let git = SafeGit(timeLimit: 2, sshCommand: "\(sleep) #", environment: sandbox.environment)
+        var progress: (@Sendable (String) -> Void)?
+        if showingProgress { progress = { _ in } }
         await #expect {
             try await git.clone(
                 GitSource("ssh://git@example.invalid/repo.git"),
-                into: sandbox.root.appendingPathComponent("x"))
+                into: sandbox.root.appendingPathComponent("x"), progress: progress)
         } throws: { error in
             guard let error = error as? GitError, case .timedOut = error.reason else { return false }
             return "\(error)".contains("time limit")
+        }
+        var left = Self.processes(containing: sleep)
+        for _ in 0..<50 where !left.isEmpty {
+            try await Task.sleep(nanoseconds: 100_000_000)
+            left = Self.processes(containing: sleep)
+        }
+        #expect(left.isEmpty, "still running after the time limit: \(left)")
+    }
+
+    /// The command lines of this machine's processes that contain `text`.
+    static func processes(containing text: String) -> [String] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { Int($0) != nil }.compactMap { entry in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else {
+                return nil
+            }
+            let line = String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+            return line.contains(text) ? "\(entry): \(line)" : nil
         }
     }
 
