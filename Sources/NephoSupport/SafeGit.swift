@@ -127,7 +127,7 @@ public struct SafeGit: GitClient {
 
     /// Runs git with its standard error passed to `progress` line by line (and `\r` by
     /// `\r`) as it comes, and its finished lines collected for the result; stopped after
-    /// `timeLimit` seconds.
+    /// `timeLimit` seconds (SIGTERM, then SIGKILL 2 s later, with what git started).
     static func streaming(
         _ arguments: [String], environment: [String: String], in directory: URL?, timeLimit: Double,
         progress: @escaping @Sendable (String) -> Void
@@ -137,7 +137,9 @@ public struct SafeGit: GitClient {
         let limit = Task {
             try await Task.sleep(nanoseconds: UInt64(timeLimit * 1_000_000_000))
             // With its ssh or HTTP helper, which holds git's standard error open.
-            process.child.signalWithDescendants(SIGKILL)
+            let members = process.child.signalWithDescendants(SIGTERM)
+            try? await Task.sleep(nanoseconds: 2_000_000_000)
+            process.child.signalWithDescendants(SIGKILL, also: members)
             return true
         }
         var output = Data()
