@@ -313,6 +313,18 @@ public final class StateStore: @unchecked Sendable {
         }
     }
 
+    /// The build's provider call got no answer and its launcher gave it up: the intent
+    /// stays (launcher 0, which no process is) for the build's monitor to resolve at once.
+    public func launchUnanswered(build id: Int64) throws {
+        try lock.withLock {
+            _ = try database.write {
+                try database.query(
+                    "UPDATE builds SET launcher_pid = 0 WHERE id = ? AND finished_at IS NULL AND launched_at IS NULL",
+                    [.integer(id)])
+            }
+        }
+    }
+
     /// Names the process monitoring an unfinished build.
     public func setMonitor(build id: Int64, pid: Int32) throws {
         try lock.withLock {

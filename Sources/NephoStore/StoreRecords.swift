@@ -1,3 +1,5 @@
+import Foundation
+
 /// A formation as stored: one row of `formations`.
 public struct FormationRecord: Sendable, Equatable {
     public var id: Int64
@@ -50,8 +52,15 @@ public struct BuildRecord: Sendable, Equatable {
     /// `ClientRequestToken`), recorded before the call.
     public var requestToken: String?
     /// The process making the build's provider call, until the call has returned: a build
-    /// whose launcher died mid-call is resolved by its monitor (was the call taken?).
+    /// whose launcher died mid-call is resolved by its monitor (was the call taken?). 0 when
+    /// the call got no answer and its launcher gave it up (`StateStore.launchUnanswered`).
     public var launcherPID: Int32?
+
+    /// The process making the build's provider call still runs: its monitor waits for it.
+    public var launcherRunning: Bool {
+        guard let launcher = launcherPID, launcher > 0 else { return false }
+        return kill(launcher, 0) == 0 || errno == EPERM
+    }
     /// When the provider call returned (nil while it is made, and for builds recorded
     /// before nepho kept it).
     public var launchedAt: String?

@@ -163,4 +163,52 @@ struct LaunchIntentTests {
         let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
         #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
     }
+
+    /// CreateStack reached CloudFormation, but its answer was lost on every try (the
+    /// connection broke each time): the stack is made, so the formation stays, and its
+    /// monitor finds the stack as the build's and follows it.
+    @Test func aCreateWhoseAnswerIsLostOnEveryTryStaysAFormationItFollows() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("unanswered")
+        try await fixture.bench.inject(.dropAnswer, into: "CreateStack", times: -1)
+        let create = try await fixture.nepho.run([
+            "formation:create", "bench-demo", "--name", name, "--detach",
+        ])
+        #expect(create.status != 0, "\(create.output)")
+        #expect(create.errorOutput.contains("may have taken the create"), "\(create.errorOutput)")
+        #expect(try await fixture.bench.calls("CreateStack").count > 1, "CreateStack was tried again first")
+        try await fixture.bench.reset()
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        #expect(watch.output.contains("CREATE_COMPLETE"), "\(watch.output)")
+        let stack = try await fixture.bench.session().cloudFormation().describeStacks(name).first
+        let recorded = try await fixture.describe(name)["stackID"] as? String
+        #expect(stack != nil && recorded == stack?.stackId)
+        let destroy = try await fixture.nepho.run(["formation:destroy", name, "--yes"])
+        #expect(destroy.status == 0, "\(destroy.output)\(destroy.errorOutput)")
+        #expect(await stackGone(fixture, name))
+    }
+
+    /// CreateStack answered 503 on every try (it never reached CloudFormation here): the
+    /// formation is kept until its monitor has asked, then ends failed and frees the name.
+    @Test func aCreateAnswered503OnEveryTryEndsFailedOnceNothingIsFound() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("unmade")
+        try await fixture.bench.inject(.status(503), into: "CreateStack", times: -1)
+        let create = try await fixture.nepho.run([
+            "formation:create", "bench-demo", "--name", name, "--detach",
+        ])
+        #expect(create.status != 0 && create.errorOutput.contains("may have taken"), "\(create.errorOutput)")
+        try await fixture.bench.reset()
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status != 0)
+        let build = try await lastBuild(fixture, name)
+        #expect(build["status"] as? String == "CREATE_FAILED", "\(build)")
+        #expect((build["error"] as? String ?? "").contains("nothing was made"), "\(build)")
+        #expect(await stackGone(fixture, name))
+        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
+        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+    }
 }

@@ -36,9 +36,12 @@ extension CloudFormationDriver {
             }
             let build = try await lifecycle.launchBuild(formation, operation: .update) { context in
                 try await Self.translatingAWSErrors(stack: formation.name, call: "ExecuteChangeSet") {
-                    try await Self.outlastingThrottling {
-                        try await cloudFormation.executeChangeSet(
-                            changeSet, stackName: formation.name, clientRequestToken: context.requestToken)
+                    try await Self.tokenCall(stack: formation.name, call: "ExecuteChangeSet") {
+                        try await Self.outlastingThrottling {
+                            try await cloudFormation.executeChangeSet(
+                                changeSet, stackName: formation.name, clientRequestToken: context.requestToken
+                            )
+                        }
                     }
                 }
                 return Launch(start: { build, store in

@@ -64,9 +64,11 @@ public struct CloudFormationDriver: FormationDriver {
             request = try EventChannel.adding(prepared, to: request, ruleInPlace: ruleInPlace)
             let topic = prepared.flatMap { request.notificationARNs.contains($0) ? $0 : nil }
             if topic != nil || ruleInPlace { EventQueue.expect(paths: context.paths, stackName: name) }
-            let stackID = try await Self.outlastingThrottling {
-                try await cloudFormation.createStack(
-                    phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
+            let stackID = try await Self.tokenCall(stack: name, call: "CreateStack") {
+                try await Self.outlastingThrottling {
+                    try await cloudFormation.createStack(
+                        phaseObject.map { PhaseChannel.adding($0, to: request) } ?? request)
+                }
             }
             return (stackID, topic)
         }
@@ -94,8 +96,10 @@ public struct CloudFormationDriver: FormationDriver {
         }
         let cloudFormation = try Self.session(context).cloudFormation()
         try await Self.translatingAWSErrors(stack: formation.name, call: "DeleteStack") {
-            try await Self.outlastingThrottling {
-                try await cloudFormation.deleteStack(stackID, clientRequestToken: context.requestToken)
+            try await Self.tokenCall(stack: formation.name, call: "DeleteStack") {
+                try await Self.outlastingThrottling {
+                    try await cloudFormation.deleteStack(stackID, clientRequestToken: context.requestToken)
+                }
             }
         }
         return .launch(Launch())
@@ -399,8 +403,23 @@ public struct CloudFormationDriver: FormationDriver {
             }
         } catch let error as NephoError {
             throw error
+        } catch let error as ProviderCallUnanswered {
+            throw error
         } catch {
             throw NephoError(.internalError, "\(SystemError.reason(error))")
+        }
+    }
+
+    /// Makes a call that carries the build's request token (CreateStack, ExecuteChangeSet,
+    /// DeleteStack): one whose answer never came, on any try (the connection broke or timed
+    /// out, or AWS answered 5xx), may have been taken, and throws `ProviderCallUnanswered`.
+    static func tokenCall<T>(stack: String?, call: String, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as HTTPError where error.kind == .timeout || error.kind == .connectionLost {
+            throw ProviderCallUnanswered(unreachable(error, call: call, stack: stack))
+        } catch let error as AWSError where error.httpStatus >= 500 {
+            throw ProviderCallUnanswered(NephoError(.providerError, "\(error)"))
         }
     }
 

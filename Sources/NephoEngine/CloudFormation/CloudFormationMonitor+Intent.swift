@@ -3,8 +3,8 @@ import NephoAWS
 import NephoStore
 import NephoSupport
 
-/// A build recorded before its call (the intent) whose launcher died mid-call: was the
-/// call taken? The monitor finds out before it follows (docs/security.md, "Crashes").
+/// A build recorded before its call (the intent) whose launcher died mid-call, or whose
+/// call got no answer (`ProviderCallUnanswered`): was the call taken? The monitor finds out before it follows (docs/security.md, "Crashes").
 /// Real CloudFormation puts the call's `ClientRequestToken` on the events it caused: a
 /// stack or update carrying the build's token is the build's. Where events carry no
 /// token (moto), a nepho-tagged stack made after the build's start (less `skew`), or a
@@ -32,7 +32,9 @@ extension CloudFormationMonitor {
         }
         let started = (Timestamp.date(build.startedAt) ?? Date()).addingTimeInterval(-Self.skew)
         let token = build.requestToken
-        log("build \(buildID): its launcher died during the provider call; looking for what it asked")
+        log(
+            "build \(buildID): its provider call got no answer (or its launcher died during it); looking for what it asked"
+        )
         switch build.operation {
         case .create:
             let stack = try await missingAsNil {
@@ -54,8 +56,8 @@ extension CloudFormationMonitor {
             }
             let reason =
                 stack == nil
-                ? "nepho stopped while asking CloudFormation for the stack, and CloudFormation has none: nothing was made"
-                : "nepho stopped while asking CloudFormation for the stack; the stack named \(formation.name) is not this build's"
+                ? "CloudFormation's answer to the stack's creation never reached nepho, and it has no such stack: nothing was made"
+                : "CloudFormation's answer to the stack's creation never reached nepho; the stack named \(formation.name) is not this build's"
             try endUnlaunched(
                 store, build: build, formation: formation, formationStatus: "DELETE_COMPLETE", reason)
             return false
@@ -87,7 +89,8 @@ extension CloudFormationMonitor {
             }
             try endUnlaunched(
                 store, build: build, formation: formation, formationStatus: stack.status,
-                "nepho stopped before CloudFormation took the update: nothing was changed")
+                "CloudFormation's answer to the update never reached nepho, and it did not take it: nothing was changed"
+            )
             return false
         case .destroy:
             // DeleteStack again with the same token: taken once, however often asked.

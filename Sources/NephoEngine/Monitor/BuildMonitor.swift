@@ -86,9 +86,7 @@ public struct BuildMonitor {
         // past 15 minutes from the build's start: no call takes that long (throttling is
         // outlasted for 90 s), and the pid may since be another process's.
         let started = Timestamp.date(build.startedAt) ?? Date()
-        while let launcher = build.launcherPID, launcher != getpid(),
-            kill(launcher, 0) == 0 || errno == EPERM, Date().timeIntervalSince(started) < 900
-        {
+        while build.launcherRunning, build.launcherPID != getpid(), Date().timeIntervalSince(started) < 900 {
             try await Task.sleep(nanoseconds: 500_000_000)
             guard let again = try store.build(id: buildID), again.finishedAt == nil else { return 0 }
             build = again

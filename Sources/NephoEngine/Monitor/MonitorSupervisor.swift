@@ -99,8 +99,8 @@ public final class MonitorSupervisor: @unchecked Sendable {
                 if launching.contains(build.id) { return nil }  // its call is still being made
                 // Another live process (a --foreground command) is making its call: its
                 // monitor comes once the call returned (or that process died).
-                if let launcher = build.launcherPID, kill(launcher, 0) == 0 || errno == EPERM,
-                    let started = Timestamp.date(build.startedAt), Date().timeIntervalSince(started) < 900
+                if build.launcherRunning, let started = Timestamp.date(build.startedAt),
+                    Date().timeIntervalSince(started) < 900
                 {
                     return nil
                 }

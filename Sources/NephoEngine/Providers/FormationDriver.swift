@@ -268,6 +268,17 @@ public struct Adoption: Sendable {
     }
 }
 
+/// A provider call carrying the build's request token that got no answer: the connection
+/// broke or timed out after the request went out, or the provider answered 5xx, on every
+/// try. It may have been taken. A driver throws this (not the plain error) from the call
+/// it makes in `FormationLifecycle.launchBuild`, so that the build's intent is kept for
+/// its monitor to resolve, as after a crash mid-call, instead of being dropped.
+public struct ProviderCallUnanswered: Error, Sendable {
+    /// What went wrong, as the user is told.
+    public var error: NephoError
+    public init(_ error: NephoError) { self.error = error }
+}
+
 /// How a build starts once it is recorded.
 public struct Launch: Sendable {
     /// Starts the provider's work for the recorded build (nil: the provider call is

@@ -115,8 +115,9 @@ public struct FormationLifecycle: Sendable {
     /// Records a build of `formation` (the intent: its request token, this process as its
     /// launcher), makes the provider call `call` with the token in its context, then starts
     /// the build. A call that throws was refused: the build (and with `dropsFormation` the
-    /// formation) is removed again, as if never asked. A kill during the call leaves the
-    /// intent for the build's monitor to resolve (`BuildFollower.launcherGone`).
+    /// formation) is removed again, as if never asked. A kill during the call, or a call
+    /// that got no answer (`ProviderCallUnanswered`), leaves the intent for the build's
+    /// monitor to resolve (`BuildFollower.launcherGone`).
     public func launchBuild(
         _ formation: FormationRecord, operation: BuildRecord.Operation, dropsFormation: Bool = false,
         _ call: (DriverContext) async throws -> Launch?
@@ -154,6 +155,19 @@ public struct FormationLifecycle: Sendable {
         let launch: Launch?
         do {
             launch = try await call(callContext)
+        } catch let unanswered as ProviderCallUnanswered {
+            // The call may have been taken: the intent stays, and the build's monitor finds
+            // out (as after a crash mid-call); a stack it made is never lost to nepho.
+            try? store.launchUnanswered(build: build.id)
+            supervisor.remember(build: build.id, context: context.environment)
+            supervisor.launching(build: build.id, false)
+            supervisor.ensureMonitors()
+            throw NephoError(
+                unanswered.error.code,
+                unanswered.error.message
+                    + "; the \(driver.noun) may have taken the \(operation.rawValue) all the same: nepho asks it and keeps "
+                    + "formation \(formation.name) until it knows (`nepho formation:watch \(formation.name)` shows the outcome)",
+                details: unanswered.error.details)
         } catch {
             try? store.dropIntent(build: build.id, formation: dropsFormation ? formation.id : nil)
             supervisor.launching(build: build.id, false)
