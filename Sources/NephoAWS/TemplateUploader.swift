@@ -28,9 +28,19 @@ public struct TemplateUploader: Sendable {
 
     /// Uploads `template` and returns its URL.
     public func upload(_ template: String) async throws -> URL {
+        try await upload(template, into: try await bucket())
+    }
+
+    /// nepho's bucket of this account and region, made when missing.
+    public func bucket() async throws -> String {
         let account = try await sts.getCallerIdentity().account
         let bucket = Self.bucketName(account: account, region: s3.region)
         try await s3.createBucket(bucket)
+        return bucket
+    }
+
+    /// Uploads `template` into `bucket` (from `bucket()`) and returns its URL.
+    public func upload(_ template: String, into bucket: String) async throws -> URL {
         let digest = SHA256.hash(data: Data(template.utf8)).map { String(format: "%02x", $0) }.joined()
         let key = "templates/\(digest).template"
         try await s3.putObject(bucket: bucket, key: key, body: Data(template.utf8), contentType: "text/plain")

@@ -8,7 +8,9 @@ import NephoSupport
 /// parses as a CloudFormation template, checked as its transforms make it
 /// (`TemplateChecker`: `Fn::ForEach` loops, SAM's `Globals`; warnings only under a
 /// macro); that scenario parameters match the
-/// template's `Parameters` (unknown names, and required ones nobody declares); and
+/// template's `Parameters` (unknown names, and required ones nobody declares); that a
+/// nested stack naming a file of the cloudlet names one under `patterns/`
+/// (`NestedTemplateFiles`); and
 /// (a warning) that a wait condition the hand-off signals waits for every phase of the
 /// scenario's provisioner and the final signal (`ProvisionerPhases`).
 public struct CloudletValidator: Sendable {
@@ -36,6 +38,11 @@ public struct CloudletValidator: Sendable {
             templates["\(templateFolder)/\(file)"] = CloudFormationTemplate.read(
                 awsPatterns.appendingPathComponent(file), problems: &problems)
         }
+        // Nested stacks naming files of the cloudlet: each file must be there, under patterns/.
+        problems += NestedTemplateFiles.problems(
+            in: templates.sorted { $0.key < $1.key }.map { key, template in
+                (folder.appendingPathComponent("patterns").appendingPathComponent(key), template.document)
+            }, patterns: folder.appendingPathComponent("patterns"))
         for name in names {
             let file = folder.appendingPathComponent("scenarios/\(name).yaml")
             guard let scenario = Scenario.read(file, problems: &problems) else { continue }

@@ -101,17 +101,24 @@ struct BuildForecaster {
             Providers.traits(scenario.provider)?.readsTemplateParameters == true
         else { return (ResourceGraph(nodes: []), phases) }
         let patterns = cloudlet.folder.appendingPathComponent("patterns").standardizedFileURL
-        let file = patterns.appendingPathComponent(pattern)
-        guard let root = try? YAMLParser().parseFile(file) else { return (ResourceGraph(nodes: []), phases) }
-        let folder = file.deletingLastPathComponent()
-        let graph = ResourceGraph.from(template: root) { url in
-            // A nested stack's template that is a file of the cloudlet, next to its parent.
-            guard !url.contains("://"), RelativePath.problem(url) == nil else { return nil }
-            let child = folder.appendingPathComponent(url).resolvingSymlinksInPath()
-            guard child.path.hasPrefix(patterns.resolvingSymlinksInPath().path + "/") else { return nil }
-            return try? YAMLParser().parseFile(child)
+        return (Self.graph(template: patterns.appendingPathComponent(pattern), patterns: patterns), phases)
+    }
+
+    /// The graph of the template `file`, with its nested stacks' graphs where their
+    /// templates are files of the cloudlet under `patterns` (as nepho uploads them:
+    /// `NestedTemplateFiles`, each relative to the file naming it).
+    static func graph(template file: URL, patterns: URL) -> ResourceGraph {
+        guard let root = try? YAMLParser().parseFile(file) else { return ResourceGraph(nodes: []) }
+        return ResourceGraph.from(template: root) { url, parents in
+            var from = file
+            for step in parents + [url] {
+                guard !step.contains("://"),
+                    case .file(let child) = NestedTemplateFiles.resolve(step, from: from, patterns: patterns)
+                else { return nil }
+                from = child
+            }
+            return try? YAMLParser().parseFile(from)
         }
-        return (graph, phases)
     }
 
     func estimator(for formation: FormationRecord, build: BuildRecord) throws -> BuildEstimator {

@@ -20,7 +20,7 @@ import Testing
 
     static func graph(_ yaml: String, nested: [String: String] = [:]) throws -> ResourceGraph {
         let root = try YAMLParser().parse(yaml)
-        return ResourceGraph.from(template: root) { url in
+        return ResourceGraph.from(template: root) { url, _ in
             nested[url].flatMap { try? YAMLParser().parse($0) }
         }
     }

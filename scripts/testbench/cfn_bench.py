@@ -251,11 +251,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def localize_template_url(self, params, body):
         """moto reads a path-style TemplateURL only when its host says "localhost"
-        (moto/cloudformation/utils.py); nepho names the bench by 127.0.0.1."""
+        (moto/cloudformation/utils.py); nepho names the bench by 127.0.0.1. A nested stack's
+        TemplateURL inside a template body (nepho's upload of a cloudlet's nested file) is
+        made https: moto's ValidateTemplate runs cfn-lint, which takes only s3:// and
+        https:// there, as CloudFormation's own S3 URLs are (moto reads the object in-process
+        whatever the scheme; see read_loopback_template_urls)."""
+        changed = False
         url = params.get("TemplateURL", "")
-        if not url.startswith("http://127.0.0.1:"):
+        if url.startswith("http://127.0.0.1:"):
+            params["TemplateURL"] = url.replace("http://127.0.0.1:", "http://localhost:", 1)
+            changed = True
+        template = params.get("TemplateBody", "")
+        if "http://127.0.0.1:" in template:
+            params["TemplateBody"] = template.replace("http://127.0.0.1:", "https://127.0.0.1:")
+            changed = True
+        if not changed:
             return body
-        params["TemplateURL"] = url.replace("http://127.0.0.1:", "http://localhost:", 1)
         return urllib.parse.urlencode(params, quote_via=urllib.parse.quote).encode()
 
     def plain_http(self, path, body):
@@ -512,8 +523,30 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+def read_loopback_template_urls():
+    """moto reads a nested stack's template from its S3 backend only for a URL naming
+    "localhost" or amazonaws.com; nepho's URLs for the bench name 127.0.0.1 (its endpoint),
+    in templates moto reads from S3 too (a nested file naming another). Such a URL is read
+    as the localhost one it equals."""
+    import moto.cloudformation.models as models
+    import moto.cloudformation.responses as responses
+    import moto.cloudformation.utils as utils
+
+    original = utils.get_stack_from_s3_url
+
+    def read(template_url, *args, **kwargs):
+        for scheme in ("http", "https"):
+            template_url = template_url.replace(f"{scheme}://127.0.0.1:", "http://localhost:", 1)
+        return original(template_url, *args, **kwargs)
+
+    utils.get_stack_from_s3_url = read
+    models.get_stack_from_s3_url = read
+    responses.get_stack_from_s3_url = read
+
+
 def main():
     os.environ.setdefault("MOTO_CALL_RESET_API", "false")
+    read_loopback_template_urls()
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

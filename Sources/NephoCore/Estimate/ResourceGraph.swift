@@ -35,9 +35,12 @@ public struct ResourceGraph: Sendable, Equatable {
     }
 
     /// The graph of a parsed template. `load` reads a nested stack's template from its
-    /// `TemplateURL` (nil when it cannot); nesting stops after `depth` levels.
+    /// `TemplateURL` and the `TemplateURL`s that led to the template naming it, from the
+    /// root down (a relative path is relative to the template naming it; nil when it
+    /// cannot); nesting stops after `depth` levels.
     public static func from(
-        template root: YAMLNode, load: (String) -> YAMLNode? = { _ in nil }, depth: Int = 5
+        template root: YAMLNode, load: (_ url: String, _ parents: [String]) -> YAMLNode? = { _, _ in nil },
+        depth: Int = 5, parents: [String] = []
     ) -> ResourceGraph {
         guard let resources = root["Resources"]?.mapping else { return ResourceGraph(nodes: []) }
         let ids = Set(resources.compactMap { $0.key.scalar })
@@ -58,9 +61,9 @@ public struct ResourceGraph: Sendable, Equatable {
             let type = body["Type"]?.scalar ?? ""
             var nested: ResourceGraph?
             if type == "AWS::CloudFormation::Stack", depth > 0,
-                let url = body["Properties"]?["TemplateURL"]?.scalar, let child = load(url)
+                let url = body["Properties"]?["TemplateURL"]?.scalar, let child = load(url, parents)
             {
-                nested = from(template: child, load: load, depth: depth - 1)
+                nested = from(template: child, load: load, depth: depth - 1, parents: parents + [url])
             }
             nodes.append(Node(id: id, type: type, dependsOn: dependsOn, nested: nested))
         }

@@ -70,7 +70,8 @@ extension CloudFormationDriver {
         let changeSet: ChangeSet = try await Self.translatingAWSErrors(
             stack: formation.name, call: "making a change set (CreateChangeSet)"
         ) {
-            let source = try await Self.source(text, session: session)
+            let sent = try await Self.packaged(provider, text: text, parsed: parsed, session: session)
+            let source = try await Self.source(sent, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
                 stackName: formation.name, source: source, text: text, parsed: parsed,

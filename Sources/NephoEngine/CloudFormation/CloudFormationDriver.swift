@@ -53,7 +53,9 @@ public struct CloudFormationDriver: FormationDriver {
         let (stackID, topic): (String, String?) = try await Self.translatingAWSErrors(
             stack: name, call: "creating the stack (ValidateTemplate, CreateStack)"
         ) {
-            let source = try await Self.source(text, session: session)
+            // Nested stacks' templates that are files of the cloudlet go to S3 first.
+            let sent = try await Self.packaged(stack, text: text, parsed: parsed, session: session)
+            let source = try await Self.source(sent, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
             var request = stack.request(
                 stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)

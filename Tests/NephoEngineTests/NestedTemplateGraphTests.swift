@@ -1,0 +1,56 @@
+import Foundation
+import NephoCore
+import Testing
+
+@testable import NephoEngine
+
+/// The ETA knows a nested stack's resources from the start when its template is a file of
+/// the cloudlet, found as nepho uploads it: relative to the template naming it, under
+/// `patterns/` only (docs/cloudlets.md, "Nested stacks").
+@Suite struct NestedTemplateGraphTests {
+    let patterns = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "nepho-graph-\(UUID().uuidString)/patterns")
+
+    func write(_ files: [String: String]) throws {
+        for (path, text) in files {
+            let url = patterns.appendingPathComponent(path)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+    }
+
+    static func stack(_ url: String, plus: String = "") -> String {
+        """
+        Resources:
+          \(plus.isEmpty ? "" : "\(plus):\n    Type: AWS::SNS::Topic\n  ")Child:
+            Type: AWS::CloudFormation::Stack
+            Properties: {TemplateURL: \(url)}
+        """
+    }
+
+    @Test func nestedFilesAreReadRelativeToTheTemplateNamingThem() throws {
+        defer { try? FileManager.default.removeItem(at: patterns.deletingLastPathComponent()) }
+        try write([
+            "aws/root.yaml": Self.stack("nested/network.yaml", plus: "Topic"),
+            "aws/nested/network.yaml": Self.stack("inner.yaml", plus: "Queue"),
+            "aws/nested/inner.yaml": "Resources:\n  Leaf:\n    Type: AWS::SSM::Parameter\n",
+        ])
+        let graph = BuildForecaster.graph(
+            template: patterns.appendingPathComponent("aws/root.yaml"), patterns: patterns)
+        // Topic, Child; Child/Queue, Child/Child; Child/Child/Leaf.
+        #expect(graph.totalResources == 5, "\(graph)")
+        #expect(graph["Child"]?.nested?["Child"]?.nested?["Leaf"] != nil)
+    }
+
+    @Test func aNestedPathOutOfPatternsIsNotRead() throws {
+        defer { try? FileManager.default.removeItem(at: patterns.deletingLastPathComponent()) }
+        try write([
+            "aws/root.yaml": Self.stack("../../outside.yaml"),
+            "../outside.yaml": "Resources:\n  Leaf:\n    Type: AWS::SSM::Parameter\n",
+        ])
+        let graph = BuildForecaster.graph(
+            template: patterns.appendingPathComponent("aws/root.yaml"), patterns: patterns)
+        #expect(graph.totalResources == 1 && graph["Child"]?.nested == nil, "\(graph)")
+    }
+}
