@@ -22,6 +22,21 @@ public struct ResolvedValue: Sendable, Equatable {
     public var secret: Bool
 
     public var isMissing: Bool { required && value == nil }
+
+    public init(
+        name: String, value: String?, source: ParameterSource? = nil, description: String? = nil,
+        defaultValue: String? = nil, allowedValues: [String] = [], required: Bool = false,
+        secret: Bool = false
+    ) {
+        self.name = name
+        self.value = value
+        self.source = source
+        self.description = description
+        self.defaultValue = defaultValue
+        self.allowedValues = allowedValues
+        self.required = required
+        self.secret = secret
+    }
 }
 
 /// Required parameters with no value, or values that break a rule.

@@ -137,6 +137,34 @@ import Testing
                 == "libvirt")
     }
 
+    /// Without `SSHPort`, each docker formation gets a port of its own on 127.0.0.1 (the
+    /// fallback 2222 is the same for every machine), baked into its Vagrantfile and given to
+    /// its vagrant commands; one given is kept.
+    @Test func dockerFormationsWithoutAnSSHPortGetOneEach() throws {
+        let home = VagrantTestHome()
+        var ports: [String] = []
+        for name in ["one", "two", "three"] {
+            let environment = try home.generated(
+                formation: name, overrides: ["VagrantProvider": "docker", "Box": "", "SSHPort": ""])
+            let port = try #require(environment.record.parameters["SSHPort"])
+            #expect((Int(port) ?? 0) > 1024 && port != "2222", "\(port)")
+            let text = try String(contentsOf: environment.vagrantfile, encoding: .utf8)
+            #expect(text.contains("'SSHPort' => '\(port)',"), "\(text)")
+            #expect(environment.commandEnvironment(base: [:])["SSHPort"] == port)
+            ports.append(port)
+        }
+        #expect(Set(ports).count == 3, "\(ports)")
+        #expect(
+            try VagrantEnvironmentWriter.choosingSSHPort(
+                [.init(name: "VagrantProvider", value: "docker"), .init(name: "SSHPort", value: "2301")],
+                taken: []
+            ).first { $0.name == "SSHPort" }?.value == "2301")
+        #expect(
+            try VagrantEnvironmentWriter.choosingSSHPort(
+                [.init(name: "VagrantProvider", value: "virtualbox")], taken: []
+            ).contains { $0.name == "SSHPort" } == false)
+    }
+
     @Test func handoffReportsSuccessAndFailureWithPhases() async throws {
         let home = VagrantTestHome()
         for (body, status, expected) in [

@@ -19,9 +19,10 @@ public struct VagrantEnvironmentWriter: Sendable {
     /// Writes the folder for `formation` and returns it. Refuses a folder that already
     /// holds a Vagrant machine (`.vagrant/machines`), which would be orphaned.
     public func write(
-        formation: String, cloudlet: Cloudlet, scenario: Scenario, values: [ResolvedValue]
+        formation: String, cloudlet: Cloudlet, scenario: Scenario, values given: [ResolvedValue]
     ) throws -> VagrantEnvironment {
         if let problem = FormationName.problem(formation) { throw VagrantEnvironmentError(problem) }
+        let values = try Self.choosingSSHPort(given, taken: sshPorts())
         let folder = VagrantEnvironment.folder(paths: paths, formation: formation)
         let machines = folder.appendingPathComponent(".vagrant/machines")
         if FileManager.default.fileExists(atPath: machines.path) {
@@ -92,6 +93,41 @@ public struct VagrantEnvironmentWriter: Sendable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(record), to: environment.recordFile, mode: 0o600)
         return environment
+    }
+
+    /// With the docker provider and no `SSHPort`, a free port on 127.0.0.1 as `SSHPort`:
+    /// chosen once, at create, and kept in the formation's folder (its Vagrantfile and
+    /// record), so two docker formations never share one. The fallback of the generated
+    /// Vagrantfile, 2222 (Vagrant's own), is the same for every machine: a second docker
+    /// formation would fail to start on it.
+    static func choosingSSHPort(_ values: [ResolvedValue], taken: Set<String>) throws -> [ResolvedValue] {
+        func value(_ name: String) -> String {
+            values.first { $0.name == name }?.value?.trimmingCharacters(in: .whitespaces) ?? ""
+        }
+        guard value("VagrantProvider") == "docker", value("SSHPort").isEmpty else { return values }
+        // Free now, and not another formation's (a halted machine's port is free too).
+        let port = (0..<20).lazy.compactMap { _ in LoopbackPort.free() }.first { !taken.contains(String($0)) }
+        guard let port else {
+            throw VagrantEnvironmentError(
+                "no free port on 127.0.0.1 for the machine's ssh: give one with -p SSHPort=PORT")
+        }
+        var chosen = values.filter { $0.name != "SSHPort" }
+        chosen.append(
+            ResolvedValue(
+                name: "SSHPort", value: String(port),
+                description: "the port on 127.0.0.1 that reaches the machine's sshd (chosen by nepho)"))
+        return chosen
+    }
+
+    /// The `SSHPort`s of this home's Vagrant formations.
+    func sshPorts() -> Set<String> {
+        let formations = paths.home.appendingPathComponent("formations", isDirectory: true)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: formations.path)) ?? []
+        return Set(
+            names.compactMap { name in
+                (try? VagrantEnvironment.open(formations.appendingPathComponent(name)))?.record.parameters[
+                    "SSHPort"]
+            })
     }
 
     /// Put before a cloudlet's Vagrantfile copied into a formation's folder, so that the
