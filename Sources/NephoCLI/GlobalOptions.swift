@@ -65,7 +65,11 @@ public struct GlobalOptions: ParsableArguments {
                     .invalidInput,
                     "--foreground runs in this process, --host on another machine: give one of them")
             }
-            return LocalAPI(paths: paths)
+            // The engine's own long poll of pushed stack events, while this command runs:
+            // builds it starts or watches hear their events as the daemon's would.
+            let engine = LocalAPI(paths: paths)
+            engine.eventQueue.start(logging: false)
+            return engine
         }
         let client = try client(autoStart: !noAutostart, remote: remote)
         client.onNotice = Self.showNotice

@@ -72,6 +72,40 @@ struct FormationEventPushTests {
             as? String
     }
 
+    /// `--foreground`, no daemon: the command's own process long-polls the queue, so the
+    /// build it creates and watches hears its events pushed (without it, nothing reads the
+    /// queue and the build waits for its monitor's first-event check, 600 s here).
+    @Test func aForegroundCreateHearsItsBuildThroughTheQueue() async throws {
+        let (fixture, arn) = try await setUp(["NEPHO_MONITOR_FIRST_EVENT_WAIT": "600"])
+        defer { Task { await fixture.stop() } }
+        let name = FormationFixture.unique("fg")
+        let started = Date()
+        let create = Task {
+            try await fixture.nepho.run([
+                "--foreground", "create", "bench-demo/held", "--name", name, "-p", "HoldFunctionArn=\(arn)",
+            ])
+        }
+        let cloudFormation = try fixture.bench.session().cloudFormation()
+        var stack: String?
+        while stack == nil, Date().timeIntervalSince(started) < 60 {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            stack = (try? await cloudFormation.describeStacks(name))?.first?.stackId
+        }
+        let stackID = try #require(stack, "the stack was never made")
+        while try await count(fixture, "ReceiveMessage") == 0, Date().timeIntervalSince(started) < 60 {
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        try await fixture.bench.release(stackId: stackID, data: ["Message": "done"])
+        let created = try await create.value
+        #expect(created.status == 0, "\(created.output)\(created.errorOutput)")
+        #expect(created.output.contains("create finished: CREATE_COMPLETE"), "\(created.output)")
+        #expect(Date().timeIntervalSince(started) < 120, "heard through the queue, not after 600 s")
+        #expect(try await count(fixture, "DescribeStackEvents") == 1, "one reconciling pass at the end")
+        #expect(!created.errorOutput.contains("arrive through"), "the queue's news stay off the terminal")
+        let daemon = try await fixture.nepho.run(["daemon:status", "--no-autostart"])
+        #expect(daemon.status != 0, "no daemon ran: \(daemon.output)")
+    }
+
     @Test func eventsArriveThroughTheQueueWithNoDescribeStackEventsUntilTheEnd() async throws {
         let (fixture, arn) = try await setUp()
         defer { Task { await fixture.stop() } }

@@ -20,6 +20,8 @@ public final class EventQueue: @unchecked Sendable {
     private let lock = NSLock()
     private var running: Set<String> = []
     private var started = false
+    /// False in a `--foreground` command: the queue's news stay out of the user's terminal.
+    private var logging = true
 
     /// Contexts registered by set-ups in this process, by home and scope.
     nonisolated(unsafe) private static var registered: [String: [String: [String: String]]] = [:]
@@ -58,15 +60,24 @@ public final class EventQueue: @unchecked Sendable {
 
     /// Starts watching the store for pushed scopes, once; a queue is polled as soon as a
     /// set-up records it and a context for it is known.
-    public func start(every interval: Double = 0.5) {
+    public func start(every interval: Double = 0.5, logging: Bool = true) {
         let first = lock.withLock { () -> Bool in
             defer { started = true }
+            self.logging = logging
             return !started
         }
         guard first else { return }
         Thread.detachNewThread { [self] in
-            while FileManager.default.fileExists(atPath: paths.database.path) {
-                startPollers()
+            // Until the home goes away (a throw-away test home); a home or database not made
+            // yet (a first command, in the foreground) is waited for.
+            var seen = false
+            while true {
+                if FileManager.default.fileExists(atPath: paths.home.path) {
+                    seen = true
+                } else if seen {
+                    return
+                }
+                if FileManager.default.fileExists(atPath: paths.database.path) { startPollers() }
                 Thread.sleep(forTimeInterval: interval)
             }
         }
@@ -100,6 +111,7 @@ public final class EventQueue: @unchecked Sendable {
     }
 
     private func log(_ line: String) {
+        guard lock.withLock({ logging }) else { return }
         FileHandle.standardError.write(Data("\(Timestamp.now()) \(line)\n".utf8))
     }
 
