@@ -12,7 +12,8 @@ import Testing
 
     /// `formation:list` finds the stacks made elsewhere by their tag (GetResources), then
     /// describes each one it does not hold: the account's other stacks cost no call. Where
-    /// the tagging API is refused, it lists the account's stacks instead.
+    /// the tagging API is refused, it lists the account's stacks instead, and does not ask
+    /// the tagging API again for an hour.
     @Test func stacksMadeElsewhereAreFoundByTagNotByListingTheAccount() async throws {
         let fixture = try await FormationFixture.make(on: Self.benches)
         let colleague = try await FormationFixture.make(on: Self.benches)
@@ -47,6 +48,9 @@ import Testing
             into: "GetResources", times: -1)
         #expect(try await listed()?["source"] as? String == "aws")
         #expect(try await fixture.bench.calls("DescribeStacks").contains { $0.stackName == nil })
+        // Refused once: the next listing does not ask the tagging API again.
+        #expect(try await listed()?["source"] as? String == "aws")
+        #expect(try await fixture.bench.calls("GetResources").count == 1)
         try await fixture.bench.reset()
     }
 

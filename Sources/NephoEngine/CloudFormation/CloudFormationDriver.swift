@@ -205,6 +205,18 @@ public struct CloudFormationDriver: FormationDriver {
         }
     }
 
+    /// Scopes whose tagging API refused this process (no `tag:GetResources` permission),
+    /// and when: for an hour `formation:list` lists the account's stacks without asking it.
+    final class TaggingRefusals: @unchecked Sendable {
+        static let shared = TaggingRefusals()
+        private let lock = NSLock()
+        private var refused: [String: Date] = [:]
+        func note(_ scope: String) { lock.withLock { refused[scope] = Date() } }
+        func recent(_ scope: String) -> Bool {
+            lock.withLock { refused[scope].map { Date().timeIntervalSince($0) < 3600 } ?? false }
+        }
+    }
+
     /// Beyond this many nepho stacks not held here, one listing of the account (100 stacks a
     /// page) costs no more than describing each.
     static let describeLimit = 20
@@ -212,15 +224,29 @@ public struct CloudFormationDriver: FormationDriver {
     /// Stacks tagged `CreatedBy=nepho` that `state.db` does not hold (made on another machine).
     /// Found by tag (one GetResources page per 100 nepho stacks, then one DescribeStacks
     /// for each stack not held here), so that an account's other stacks cost nothing;
-    /// where the tagging API cannot be used (no `tag:GetResources` permission), or more
-    /// than `describeLimit` stacks are not held here, every stack is listed instead.
+    /// where the tagging API cannot be used (no `tag:GetResources` permission: not asked
+    /// again for an hour; or throttled, unreachable), or more than `describeLimit` stacks
+    /// are not held here, every stack is listed instead.
     public func unrecorded(known: Set<String>, context: DriverContext) async throws -> [FormationSummary] {
         let session = try Self.session(context)
         let cloudFormation = try session.cloudFormation()
+        let scope = CloudFormationMonitor.scope(
+            environment: context.environment, configuration: session.configuration)
         var stacks: [Stack]?
-        if let tagged = try? await session.tagging().resources(
-            type: "cloudformation:stack", key: StackPlan.createdByTag.key, value: StackPlan.createdByTag.value
-        ) {
+        var tagged: [(arn: String, tags: [String: String])]?
+        if !TaggingRefusals.shared.recent(scope) {
+            do {
+                tagged = try await session.tagging().resources(
+                    type: "cloudformation:stack", key: StackPlan.createdByTag.key,
+                    value: StackPlan.createdByTag.value)
+            } catch let error as AWSError where error.httpStatus == 403 || error.code.contains("AccessDenied")
+            {
+                TaggingRefusals.shared.note(scope)  // not asked again for an hour
+            } catch {
+                // Throttled or unreachable: the listing below answers this time.
+            }
+        }
+        if let tagged {
             let unknown = tagged.map(\.arn).filter { !known.contains($0) }
             if unknown.count <= Self.describeLimit {
                 var found: [Stack] = []
