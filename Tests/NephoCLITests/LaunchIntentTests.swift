@@ -211,4 +211,54 @@ struct LaunchIntentTests {
         let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
         #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
     }
+
+    /// A create recovered after the daemon died during CreateStack follows its provisioner's
+    /// phases as any other: the phase record's object is recorded with the build's intent,
+    /// before the call (docs/provisioners.md).
+    @Test func aRecoveredCreateFollowsItsPhaseRecord() async throws {
+        let fixture = try await setUp()
+        defer { Task { await fixture.stop() } }
+        fixture.nepho.environment["NEPHO_MONITOR_PHASE_INTERVAL"] = "1"
+        fixture.addScenario(
+            "phased", pattern: PhaseRecordEndToEndTests.pattern,
+            extra: "parameters:\n  HoldFunctionArn:\n    description: the bench's hold function")
+        let arn = try await fixture.bench.holdFunction()
+        let name = FormationFixture.unique("phased")
+        try await fixture.bench.inject(.lateAnswer(seconds: 120), into: "CreateStack", times: 1)
+        try await killDaemonDuring(
+            "CreateStack", fixture,
+            [
+                "formation:create", "bench-demo/phased", "--name", name, "-p", "HoldFunctionArn=\(arn)",
+                "--detach",
+            ])
+        // The next command starts a daemon; the build's monitor finds the stack as the build's.
+        var recorded: String?
+        for _ in 0..<300 where recorded == nil {
+            recorded = try await fixture.describe(name)["stackID"] as? String
+            if recorded == nil { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
+        let stack = try #require(
+            try await fixture.bench.session().cloudFormation().describeStacks(name).first)
+        #expect(recorded == stack.stackId)
+        let phaseURL = try #require(stack.parameters["NephoPhaseURL"])
+        let build = try #require((try await lastBuild(fixture, name))["id"] as? Int)
+
+        let folder = fixture.nepho.home.deletingLastPathComponent().appendingPathComponent("instance")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("go").path, contents: Data())
+        let ran = try await ProcessRunner.run(
+            "bash", ["-c", try PhaseRecordEndToEndTests.handOff(folder: folder, phaseURL: phaseURL)],
+            environment: [
+                "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                "NEPHO_SIGNAL_RETRIES": "0",
+            ], timeout: 600)
+        #expect(ran.status == 0, "\(ran.errorOutput)")
+        try await fixture.bench.release(stackId: stack.stackId, data: ["Message": "done"])
+        let watch = try await fixture.nepho.run(["formation:watch", name, "-o", "json"])
+        #expect(watch.status == 0, "\(watch.output)\(watch.errorOutput)")
+        let phases = watch.output.split(separator: "\n").map { fixture.json(String($0)) }
+            .filter { $0["logicalID"] as? String == "Provisioner" }.compactMap { $0["status"] as? String }
+        #expect(
+            phases == ["PHASE 1/2", "PHASE 2/2", "PROVISIONER_SUCCESS"], "build \(build): \(watch.output)")
+    }
 }

@@ -46,6 +46,12 @@ public struct CloudFormationDriver: FormationDriver {
                 try await PhaseChannel.prepare(session: session, stackName: name)
             } : nil
         let channelStore = try StateStore(path: context.paths.database.path)
+        // Recorded with the build's intent, before CreateStack: a monitor that resolves the
+        // intent after a crash mid-call follows the phases too.
+        if let phaseObject, let build = context.buildID {
+            try channelStore.setPhaseObject(
+                PhaseObjectRecord(buildID: build, bucket: phaseObject.bucket, key: phaseObject.key))
+        }
         let (prepared, notice) = await EventChannel.prepare(
             session: session, environment: context.environment, paths: context.paths, store: channelStore)
         let ruleInPlace = EventChannel.ruleInPlace(
@@ -82,11 +88,6 @@ public struct CloudFormationDriver: FormationDriver {
             launch: Launch(start: { build, store in
                 try store.setStackTopic(stackID: stackID, topicArn: topic)
                 if let notice { try store.appendEvent(EventChannel.noticeEvent(notice, build: build.id)) }
-                if let phaseObject {
-                    try store.setPhaseObject(
-                        PhaseObjectRecord(buildID: build.id, bucket: phaseObject.bucket, key: phaseObject.key)
-                    )
-                }
             }))
     }
 

@@ -182,6 +182,8 @@ public struct DriverContext: Sendable {
     /// The idempotency token of the build being launched, recorded with the build before
     /// the provider call (CloudFormation's `ClientRequestToken`); nil outside a launch.
     public var requestToken: String?
+    /// The build being launched (recorded before the provider call); nil outside a launch.
+    public var buildID: Int64?
 
     public init(paths: NephoPaths, environment: [String: String], client: [String: String]?) {
         self.paths = paths

@@ -152,6 +152,7 @@ public struct FormationLifecycle: Sendable {
         supervisor.launching(build: build.id, true)
         var callContext = context
         callContext.requestToken = token
+        callContext.buildID = build.id
         let launch: Launch?
         do {
             launch = try await call(callContext)
