@@ -80,7 +80,10 @@ let package = Package(
             path: "Tests/LocalProvider"),
         .testTarget(
             name: "NephoHTTPTests",
-            dependencies: ["NephoHTTP", "NephoTestBench", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: [
+                "NephoHTTP", "NephoSupport", "NephoTestBench",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .testTarget(
             name: "NephoAWSTests", dependencies: ["NephoAWS", "NephoHTTP", "NephoTestBench", "NephoSupport"]),
         .testTarget(name: "NephoSupportTests", dependencies: ["NephoSupport", "NephoTestBench"]),

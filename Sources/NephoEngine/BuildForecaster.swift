@@ -160,8 +160,29 @@ struct BuildForecaster {
     func dependencies(for formation: FormationRecord) -> [String: [String]]? {
         let (graph, _) = plan(for: formation)
         guard !graph.nodes.isEmpty else { return nil }
+        return Self.dependencies(of: graph)
+    }
+
+    /// What each resource waits for, nested stacks' resources included under their path
+    /// (`Network/Queue`): a nested stack waits for its own resources (it completes after
+    /// them), and those of its resources that wait for nothing inside it wait for what the
+    /// nested stack waits for (they start when it starts). The chart's critical path
+    /// then runs through a nested stack to the resource that held it up.
+    static func dependencies(of graph: ResourceGraph, prefix: String = "", outer: [String] = [])
+        -> [String: [String]]
+    {
         var result: [String: [String]] = [:]
-        for node in graph.nodes { result[node.id] = node.dependsOn.sorted() }
+        for node in graph.nodes {
+            let id = prefix + node.id
+            var waits = node.dependsOn.sorted().map { prefix + $0 }
+            if waits.isEmpty { waits = outer }
+            if let nested = node.nested {
+                let inner = dependencies(of: nested, prefix: id + "/", outer: waits)
+                result.merge(inner) { first, _ in first }
+                waits += nested.nodes.map { id + "/" + $0.id }
+            }
+            result[id] = waits
+        }
         return result
     }
 }

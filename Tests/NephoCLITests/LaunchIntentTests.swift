@@ -50,6 +50,19 @@ struct LaunchIntentTests {
         return status == nil || status == "DELETE_COMPLETE"
     }
 
+    /// The create's build ends CREATE_FAILED ("… nothing was made"), no stack is left, and the
+    /// name can be created again.
+    func expectCreateEndedUnmade(_ fixture: FormationFixture, _ name: String) async throws {
+        let watch = try await fixture.nepho.run(["formation:watch", name])
+        #expect(watch.status != 0)
+        let build = try await lastBuild(fixture, name)
+        #expect(build["status"] as? String == "CREATE_FAILED", "\(build)")
+        #expect((build["error"] as? String ?? "").contains("nothing was made"), "\(build)")
+        #expect(await stackGone(fixture, name))
+        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
+        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+    }
+
     func lastBuild(_ fixture: FormationFixture, _ name: String) async throws -> [String: Any] {
         let builds = try await fixture.describe(name)["builds"] as? [[String: Any]] ?? []
         return builds.last ?? [:]
@@ -103,14 +116,7 @@ struct LaunchIntentTests {
         try await fixture.bench.inject(.hang(seconds: 120), into: "CreateStack", times: 1)
         try await killDaemonDuring(
             "CreateStack", fixture, ["formation:create", "bench-demo", "--name", name, "--detach"])
-        let watch = try await fixture.nepho.run(["formation:watch", name])
-        #expect(watch.status != 0)
-        let build = try await lastBuild(fixture, name)
-        #expect(build["status"] as? String == "CREATE_FAILED", "\(build)")
-        #expect((build["error"] as? String ?? "").contains("nothing was made"), "\(build)")
-        #expect(await stackGone(fixture, name))
-        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
-        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+        try await expectCreateEndedUnmade(fixture, name)
     }
 
     @Test func anUpdateCloudFormationNeverGotEndsFailedAndChangesNothing() async throws {
@@ -202,14 +208,7 @@ struct LaunchIntentTests {
         ])
         #expect(create.status != 0 && create.errorOutput.contains("may have taken"), "\(create.errorOutput)")
         try await fixture.bench.reset()
-        let watch = try await fixture.nepho.run(["formation:watch", name])
-        #expect(watch.status != 0)
-        let build = try await lastBuild(fixture, name)
-        #expect(build["status"] as? String == "CREATE_FAILED", "\(build)")
-        #expect((build["error"] as? String ?? "").contains("nothing was made"), "\(build)")
-        #expect(await stackGone(fixture, name))
-        let again = try await fixture.nepho.run(["formation:create", "bench-demo", "--name", name])
-        #expect(again.status == 0, "the name is free again: \(again.errorOutput)")
+        try await expectCreateEndedUnmade(fixture, name)
     }
 
     /// A create recovered after the daemon died during CreateStack follows its provisioner's

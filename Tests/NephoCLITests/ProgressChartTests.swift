@@ -47,6 +47,37 @@ import Testing
         #expect(guessed.rows.filter(\.critical).map(\.id) == ["A", "B"])
     }
 
+    /// Through a nested stack: the nested stack waits for its own resources (as the engine
+    /// gives them, `BuildForecaster.dependencies(of:)`), so the path reaches the nested
+    /// resource that held it up.
+    @Test func theCriticalPathRunsThroughNestedStacks() {
+        let log = BuildLog(
+            build: BuildSummary(
+                id: 8, formation: "web", operation: "create", status: "CREATE_COMPLETE",
+                startedAt: "2026-11-29T04:00:00Z", finishedAt: "2026-11-29T04:00:46Z", succeeded: true,
+                error: nil),
+            events: [
+                (0, "Topic", "CREATE_IN_PROGRESS"), (5, "Topic", "CREATE_COMPLETE"),
+                (5, "Network", "CREATE_IN_PROGRESS"), (6, "Network/Queue", "CREATE_IN_PROGRESS"),
+                (6, "Network/Inner", "CREATE_IN_PROGRESS"), (7, "Network/Inner/Leaf", "CREATE_IN_PROGRESS"),
+                (10, "Network/Queue", "CREATE_COMPLETE"), (10, "Network/Setting", "CREATE_IN_PROGRESS"),
+                (15, "Network/Setting", "CREATE_COMPLETE"), (37, "Network/Inner/Leaf", "CREATE_COMPLETE"),
+                (38, "Network/Inner", "CREATE_COMPLETE"), (40, "Network", "CREATE_COMPLETE"),
+                (40, "Done", "CREATE_IN_PROGRESS"), (45, "Done", "CREATE_COMPLETE"),
+            ].map { Self.event($0.0, $0.1, "AWS::SSM::Parameter", $0.2) })
+        let chart = GanttChart(
+            log: log, stack: "web",
+            dependencies: [
+                "Topic": [], "Network/Queue": ["Topic"], "Network/Setting": ["Network/Queue"],
+                "Network/Inner/Leaf": ["Topic"], "Network/Inner": ["Topic", "Network/Inner/Leaf"],
+                "Network": ["Topic", "Network/Queue", "Network/Setting", "Network/Inner"],
+                "Done": ["Network"],
+            ])
+        #expect(
+            Set(chart.rows.filter(\.critical).map(\.id))
+                == ["Topic", "Network/Inner/Leaf", "Network/Inner", "Network", "Done"])
+    }
+
     @Test func theTerminalChartFitsTheWidthWithBarsInPlace() {
         let chart = GanttChart(log: Self.log, stack: "web", dependencies: ["B": ["A"], "D": ["C"]])
         for columns in [40, 80, 132] {

@@ -53,4 +53,46 @@ import Testing
             template: patterns.appendingPathComponent("aws/root.yaml"), patterns: patterns)
         #expect(graph.totalResources == 1 && graph["Child"]?.nested == nil, "\(graph)")
     }
+
+    /// The chart's dependencies run into nested stacks: a nested stack waits for its own
+    /// resources, and those that wait for nothing inside it wait for what it waits for.
+    @Test func dependenciesRunThroughNestedStacks() throws {
+        defer { try? FileManager.default.removeItem(at: patterns.deletingLastPathComponent()) }
+        try write([
+            "aws/root.yaml": """
+            Resources:
+              Topic:
+                Type: AWS::SNS::Topic
+              Network:
+                Type: AWS::CloudFormation::Stack
+                DependsOn: Topic
+                Properties: {TemplateURL: network.yaml}
+              Done:
+                Type: AWS::SSM::Parameter
+                DependsOn: Network
+            """,
+            "aws/network.yaml": """
+            Resources:
+              Queue:
+                Type: AWS::SQS::Queue
+              Setting:
+                Type: AWS::SSM::Parameter
+                Properties: {Value: !GetAtt Queue.Arn}
+              Inner:
+                Type: AWS::CloudFormation::Stack
+                Properties: {TemplateURL: inner.yaml}
+            """,
+            "aws/inner.yaml": "Resources:\n  Leaf:\n    Type: AWS::SSM::Parameter\n",
+        ])
+        let graph = BuildForecaster.graph(
+            template: patterns.appendingPathComponent("aws/root.yaml"), patterns: patterns)
+        let waits = BuildForecaster.dependencies(of: graph)
+        #expect(waits["Topic"] == [])
+        #expect(waits["Network/Queue"] == ["Topic"])
+        #expect(waits["Network/Setting"] == ["Network/Queue"])
+        #expect(waits["Network/Inner/Leaf"] == ["Topic"])
+        #expect(waits["Network/Inner"] == ["Topic", "Network/Inner/Leaf"])
+        #expect(waits["Network"] == ["Topic", "Network/Queue", "Network/Setting", "Network/Inner"])
+        #expect(waits["Done"] == ["Network"])
+    }
 }

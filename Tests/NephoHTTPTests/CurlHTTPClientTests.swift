@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import NephoHTTP
+import NephoSupport
 import NephoTestBench
 import Testing
 
@@ -86,7 +87,7 @@ import Testing
     }
 
     @Test func refusedConnectionNamesTheHost() async throws {
-        let port = try Self.closedPort()
+        let port = try #require(LoopbackPort.free(), "a loopback port nobody listens on")
         let error = await #expect(throws: HTTPError.self) {
             try await CurlHTTPClient().send(
                 HTTPRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/")!))
@@ -151,23 +152,5 @@ import Testing
             try await CurlHTTPClient().send(
                 HTTPRequest(method: "GET", url: URL(fileURLWithPath: "/etc/hostname")))
         }
-    }
-
-    /// A loopback port nobody listens on.
-    static func closedPort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return UInt16(bigEndian: address.sin_port)
     }
 }
