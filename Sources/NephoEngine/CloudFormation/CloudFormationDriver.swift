@@ -141,20 +141,25 @@ public struct CloudFormationDriver: FormationDriver {
         }
         let finished = builds.last.map { $0.finishedAt != nil && $0.operation != .destroy } ?? false
         if finished, let listed, !listed.isEmpty { return listed }
-        let fromEvents = try Self.resources(builds: builds, store: store)
+        let fromEvents = try Self.resources(builds: builds, store: store, stack: formation.name)
         if fromEvents.isEmpty, let listed { return listed }
         return fromEvents
     }
 
     /// Each resource of the stack with its latest stored event, in the order they first
-    /// appeared: the stack itself and nepho's own rows (the provisioner's phases) left out.
-    private static func resources(builds: [BuildRecord], store: StateStore) throws -> [FormationResource] {
+    /// appeared, nested stacks and their resources (`Network/Queue`) included: the stack's
+    /// own rows (`stack`, and a nested stack's `PATH/STACK-NAME`) and nepho's own rows (the
+    /// provisioner's phases) left out.
+    static func resources(builds: [BuildRecord], store: StateStore, stack: String) throws
+        -> [FormationResource]
+    {
         var order: [String] = []
         var latest: [String: FormationResource] = [:]
         for build in builds {
             for event in try store.events(buildID: build.id) {
-                guard let id = event.logicalID, event.resourceType != "AWS::CloudFormation::Stack",
-                    !(event.resourceType ?? "").hasPrefix("Nepho::")
+                guard let id = event.logicalID, !(event.resourceType ?? "").hasPrefix("Nepho::"),
+                    !NestedPath.isStackRow(id),
+                    !(event.resourceType == "AWS::CloudFormation::Stack" && id == stack)
                 else { continue }
                 if latest[id] == nil { order.append(id) }
                 latest[id] = FormationResource(
