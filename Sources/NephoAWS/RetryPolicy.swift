@@ -145,6 +145,28 @@ public final class RetryPolicy: @unchecked Sendable {
 
     /// Runs `attempt` until it succeeds, fails for good, runs out of attempts, or the
     /// quota is spent. `classify` says how an attempt ended.
+    /// Set around a call whose effect matters (one carrying an idempotency token): records
+    /// whether any try may have reached the service without its answer reaching us (a
+    /// timeout, a connection lost, a 5xx), whatever the last try's error is.
+    public final class Delivery: @unchecked Sendable {
+        private let lock = NSLock()
+        private var possible = false
+        public init() {}
+        public var mayHaveActed: Bool { lock.withLock { possible } }
+        func note(_ error: Error) {
+            let unanswered: Bool
+            switch error {
+            case let error as HTTPError: unanswered = error.kind == .timeout || error.kind == .connectionLost
+            case let error as AWSError: unanswered = error.httpStatus >= 500
+            default: unanswered = false
+            }
+            if unanswered { lock.withLock { possible = true } }
+        }
+    }
+
+    /// The `Delivery` of the calls made in this task, when one is being watched.
+    @TaskLocal public static var delivery: Delivery?
+
     public func run<T: Sendable>(
         _ attempt: @Sendable (Int) async throws -> T, classify: @Sendable (Result<T, Error>) -> Outcome
     ) async throws -> T {
@@ -153,6 +175,7 @@ public final class RetryPolicy: @unchecked Sendable {
         while true {
             let result: Result<T, Error>
             do { result = .success(try await attempt(number)) } catch { result = .failure(error) }
+            if case .failure(let error) = result { Self.delivery?.note(error) }
             if Task.isCancelled, case .failure(let error) = result { throw error }
             let outcome = classify(result)
             if case .success = outcome {

@@ -134,6 +134,32 @@ final class SeededRandom: @unchecked Sendable {
         #expect(policy.availableQuota == RetryPolicy.noRetryIncrement)
     }
 
+    /// A try that may have reached the service without its answer (here a dropped answer)
+    /// is recorded for the caller watching the call, whatever the later tries say.
+    @Test func aLostAnswerIsRecordedThoughALaterTryFailsOtherwise() async throws {
+        let (bench, client, _, _) = try await fixture(maxAttempts: 3)
+        try await bench.inject(.dropAnswer, into: "CreateStack", times: 1)
+        try await bench.inject(.throttle(), into: "CreateStack", times: -1)
+        var request = StackRequest(
+            stackName: "lost-answer", template: .body(#"{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}"#))
+        request.clientRequestToken = "nepho-test-token-lost"
+        let delivery = RetryPolicy.Delivery()
+        let error = await #expect(throws: AWSError.self) {
+            try await RetryPolicy.$delivery.withValue(delivery) { _ = try await client.createStack(request) }
+        }
+        #expect(error?.isThrottling == true)
+        #expect(delivery.mayHaveActed)
+        // Without a lost answer, nothing is recorded.
+        try await bench.reset()
+        try await bench.inject(.throttle(), into: "CreateStack", times: -1)
+        let untouched = RetryPolicy.Delivery()
+        await #expect(throws: AWSError.self) {
+            try await RetryPolicy.$delivery.withValue(untouched) { _ = try await client.createStack(request) }
+        }
+        #expect(!untouched.mayHaveActed)
+        try await bench.reset()
+    }
+
     @Test func createStackRetryWithTheSameTokenActsOnce() async throws {
         let (bench, client, _, sleeper) = try await fixture(maxAttempts: 3)
         try await bench.inject(.dropAnswer, into: "CreateStack", times: 1)

@@ -445,15 +445,25 @@ public struct CloudFormationDriver: FormationDriver {
     }
 
     /// Makes a call that carries the build's request token (CreateStack, ExecuteChangeSet,
-    /// DeleteStack): one whose answer never came, on any try (the connection broke or timed
-    /// out, or AWS answered 5xx), may have been taken, and throws `ProviderCallUnanswered`.
+    /// DeleteStack): one whose answer never came on some try (the connection broke or timed
+    /// out, or AWS answered 5xx), whatever the later tries said, may have been taken, and
+    /// throws `ProviderCallUnanswered`. So does one throttled past nepho's patience: libcurl
+    /// sends a request again on a fresh connection when a reused one breaks before the
+    /// answer, so a try that reached AWS can be hidden behind the throttled ones.
     static func tokenCall<T>(stack: String?, call: String, _ body: () async throws -> T) async throws -> T {
+        let delivery = RetryPolicy.Delivery()
         do {
-            return try await body()
-        } catch let error as HTTPError where error.kind == .timeout || error.kind == .connectionLost {
+            return try await RetryPolicy.$delivery.withValue(delivery) { try await body() }
+        } catch let error as HTTPError
+            where delivery.mayHaveActed || error.kind == .timeout || error.kind == .connectionLost
+        {
             throw ProviderCallUnanswered(unreachable(error, call: call, stack: stack))
-        } catch let error as AWSError where error.httpStatus >= 500 {
+        } catch let error as AWSError
+            where error.httpStatus >= 500 || error.isThrottling || delivery.mayHaveActed
+        {
             throw ProviderCallUnanswered(NephoError(.providerError, "\(error)"))
+        } catch  where delivery.mayHaveActed {
+            throw ProviderCallUnanswered(NephoError(.providerError, SystemError.reason(error)))
         }
     }
 

@@ -13,6 +13,10 @@ extension CloudFormationMonitor {
     /// Seconds the provider's clock may lag this host's.
     static let skew: TimeInterval = 30
 
+    /// Seconds after a build's start before its monitor concludes that CloudFormation did
+    /// not take the call (no stack, no update of its own): 120, `NEPHO_INTENT_GRACE`.
+    var intentGrace: TimeInterval { Double(environment["NEPHO_INTENT_GRACE"] ?? "") ?? 120 }
+
     /// Resolves the intent: true when the call was taken (the build is launched and
     /// followed), false when the build was ended here (the call was not taken).
     func resolveIntent(
@@ -35,10 +39,23 @@ extension CloudFormationMonitor {
         log(
             "build \(buildID): its provider call got no answer (or its launcher died during it); looking for what it asked"
         )
+        // What an unanswered call asked may still be under way at CloudFormation: "not
+        // there" is concluded only once the build is `intentGrace` seconds old.
+        let lookUntil = (Timestamp.date(build.startedAt) ?? Date()).addingTimeInterval(intentGrace)
+        func lookAgain() async throws -> Bool {
+            guard Date() < lookUntil, try store.build(id: build.id)?.finishedAt == nil else { return false }
+            try await Task.sleep(nanoseconds: 3_000_000_000)
+            return true
+        }
         switch build.operation {
         case .create:
-            let stack = try await missingAsNil {
-                try await cloudFormation.describeStacks(formation.name).first
+            var stack: Stack?
+            while true {
+                stack = try await missingAsNil {
+                    try await cloudFormation.describeStacks(formation.name).first
+                }
+                if stack != nil { break }
+                if try await !lookAgain() { break }
             }
             if let stack, stack.tags.contains(where: { $0.key == "CreatedBy" && $0.value == "nepho" }) {
                 let events = try await cloudFormation.describeStackEvents(stack.stackId)
@@ -70,17 +87,23 @@ extension CloudFormationMonitor {
                     "the stack no longer exists (deleted outside nepho)")
                 return false
             }
-            let events = try await cloudFormation.describeStackEvents(stackID)
-            let tokens = Set(events.compactMap(\.clientRequestToken))
-            // The stack's own UPDATE_ event since the build's start (moto leaves the stack's
-            // status and LastUpdatedTime as they were after ExecuteChangeSet; its events tell).
-            let ours =
-                tokens.isEmpty
-                ? events.contains {
-                    $0.resourceType == "AWS::CloudFormation::Stack" && $0.logicalResourceId == stack.stackName
-                        && $0.status.hasPrefix("UPDATE_") && $0.timestamp >= started
-                }
-                : tokens.contains(token ?? "")
+            var ours = false
+            while true {
+                let events = try await cloudFormation.describeStackEvents(stackID)
+                let tokens = Set(events.compactMap(\.clientRequestToken))
+                // The stack's own UPDATE_ event since the build's start (moto leaves the stack's
+                // status and LastUpdatedTime as they were after ExecuteChangeSet; its events tell).
+                ours =
+                    tokens.isEmpty
+                    ? events.contains {
+                        $0.resourceType == "AWS::CloudFormation::Stack"
+                            && $0.logicalResourceId == stack.stackName
+                            && $0.status.hasPrefix("UPDATE_") && $0.timestamp >= started
+                    }
+                    : tokens.contains(token ?? "")
+                if ours { break }
+                if try await !lookAgain() { break }
+            }
             if ours {
                 try notifies(stack, store: store, scope: scope)
                 try store.launched(build: build.id)
