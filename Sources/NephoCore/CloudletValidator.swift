@@ -33,16 +33,25 @@ public struct CloudletValidator: Sendable {
         var templates: [String: CloudFormationTemplate] = [:]
         let templateFolder = Providers.cloudFormation.patternFolder
         let awsPatterns = folder.appendingPathComponent("patterns").appendingPathComponent(templateFolder)
-        for file in ((try? FileManager.default.contentsOfDirectory(atPath: awsPatterns.path)) ?? []).sorted()
-        where !file.hasPrefix(".") {
+        // Templates in subfolders too (nested stacks' files, `patterns/aws/nested/…`).
+        for file in Self.files(under: awsPatterns) {
             templates["\(templateFolder)/\(file)"] = CloudFormationTemplate.read(
                 awsPatterns.appendingPathComponent(file), problems: &problems)
         }
-        // Nested stacks naming files of the cloudlet: each file must be there, under patterns/.
-        problems += NestedTemplateFiles.problems(
-            in: templates.sorted { $0.key < $1.key }.map { key, template in
-                (folder.appendingPathComponent("patterns").appendingPathComponent(key), template.document)
-            }, patterns: folder.appendingPathComponent("patterns"))
+        // Nested stacks naming files of the cloudlet, at any depth: each file must be there,
+        // under patterns/, with no loop (each file's references checked once).
+        var visited: Set<URL> = []
+        for key in templates.keys.sorted() {
+            guard let template = templates[key] else { continue }
+            var budget = NestedTemplateFiles.maximumReferences
+            for problem in NestedTemplateFiles.problems(
+                of: folder.appendingPathComponent("patterns").appendingPathComponent(key),
+                document: template.document, patterns: folder.appendingPathComponent("patterns"),
+                visited: &visited, budget: &budget)
+            where !problems.contains(problem) {
+                problems.append(problem)
+            }
+        }
         for name in names {
             let file = folder.appendingPathComponent("scenarios/\(name).yaml")
             guard let scenario = Scenario.read(file, problems: &problems) else { continue }
@@ -50,6 +59,26 @@ public struct CloudletValidator: Sendable {
                 scenario, folder: folder, manifest: manifest, templates: templates, problems: &problems)
         }
         return problems
+    }
+
+    /// The files under `folder` and its subfolders (relative paths, sorted), hidden ones left out.
+    static func files(under folder: URL) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var found: [String] = []
+        while let path = enumerator.nextObject() as? String {
+            if (path as NSString).lastPathComponent.hasPrefix(".") {
+                enumerator.skipDescendants()
+                continue
+            }
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(
+                atPath: folder.appendingPathComponent(path).path, isDirectory: &isFolder),
+                !isFolder.boolValue
+            {
+                found.append(path)
+            }
+        }
+        return found.sorted()
     }
 
     private func checkScenario(

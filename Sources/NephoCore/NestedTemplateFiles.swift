@@ -97,20 +97,73 @@ public enum NestedTemplateFiles {
         return result
     }
 
-    /// Each file-naming nested stack of every template in `templates` (file → parsed
-    /// document) whose file cannot be used, for `cloudlet:validate`.
-    public static func problems(in templates: [(file: URL, document: YAMLNode)], patterns: URL)
-        -> [CloudletProblem]
-    {
-        templates.flatMap { template in
-            references(in: template.document).compactMap { reference in
-                guard
-                    case .refused(let why) = resolve(reference.path, from: template.file, patterns: patterns)
-                else { return nil }
-                return CloudletProblem(
-                    file: template.file.path, mark: reference.mark,
-                    message: "nested stack \(reference.resource): TemplateURL \(why)")
+    /// At most this many nested references are followed from one template (a cloudlet
+    /// naming the same file over and over must not make nepho work for ever).
+    public static let maximumReferences = 200
+
+    /// Every problem of the nested files `document` (the template `file`) names, at any
+    /// depth: a path that cannot be used, a loop, nesting deeper than `maximumDepth`, a file
+    /// that does not parse, too many references. Each file's references are checked once
+    /// (`visited`, shared between calls), so a file named from several places costs once.
+    public static func problems(
+        of file: URL, document: YAMLNode, patterns: URL, visited: inout Set<URL>, chain: [URL] = [],
+        budget: inout Int
+    ) -> [CloudletProblem] {
+        guard visited.insert(file.standardizedFileURL).inserted else { return [] }
+        var problems: [CloudletProblem] = []
+        for reference in references(in: document) {
+            func problem(_ why: String) {
+                problems.append(
+                    CloudletProblem(
+                        file: file.path, mark: reference.mark,
+                        message: "nested stack \(reference.resource): TemplateURL \(why)"))
+            }
+            budget -= 1
+            guard budget >= 0 else {
+                problem("is one reference too many: a template leads to at most \(maximumReferences)")
+                break
+            }
+            let child: URL
+            switch resolve(reference.path, from: file, patterns: patterns) {
+            case .refused(let why):
+                problem(why)
+                continue
+            case .file(let url): child = url
+            }
+            if child == file.standardizedFileURL.resolvingSymlinksInPath() || chain.contains(child) {
+                problem("\"\(reference.path)\" is a template that names it in turn (a loop)")
+                continue
+            }
+            if chain.count + 1 > maximumDepth {
+                problem("nests templates more than \(maximumDepth) deep")
+                continue
+            }
+            do {
+                let parsed = try YAMLParser().parseFile(child)
+                problems += Self.problems(
+                    of: child, document: parsed, patterns: patterns, visited: &visited,
+                    chain: chain + [file.standardizedFileURL.resolvingSymlinksInPath()], budget: &budget)
+            } catch let error as YAMLError {
+                problems.append(CloudletProblem(error))
+            } catch {
+                problem("\"\(reference.path)\" cannot be read: \(error)")
             }
         }
+        return problems
+    }
+
+    /// The first problem of the nested files `document` (the template `file`) leads to, as
+    /// one line naming the file and line, or nil: what a create or update refuses before
+    /// any call.
+    public static func firstProblem(of file: URL, document: YAMLNode, patterns: URL) -> String? {
+        var visited: Set<URL> = []
+        var budget = maximumReferences
+        guard
+            let first = problems(
+                of: file, document: document, patterns: patterns, visited: &visited, budget: &budget
+            ).first
+        else { return nil }
+        return first.mark.line > 0
+            ? "\(first.file):\(first.mark.line): \(first.message)" : "\(first.file): \(first.message)"
     }
 }

@@ -109,6 +109,10 @@ struct BuildForecaster {
     /// `NestedTemplateFiles`, each relative to the file naming it).
     static func graph(template file: URL, patterns: URL) -> ResourceGraph {
         guard let root = try? YAMLParser().parseFile(file) else { return ResourceGraph(nodes: []) }
+        // Each file read once; at most `maximumReferences` nested stacks loaded in all (a
+        // cloudlet naming one file many times over, at every level, must not take for ever).
+        var parsed: [URL: YAMLNode?] = [:]
+        var budget = NestedTemplateFiles.maximumReferences
         return ResourceGraph.from(template: root) { url, parents in
             var from = file
             for step in parents + [url] {
@@ -117,7 +121,12 @@ struct BuildForecaster {
                 else { return nil }
                 from = child
             }
-            return try? YAMLParser().parseFile(from)
+            budget -= 1
+            guard budget >= 0 else { return nil }
+            if let known = parsed[from] { return known }
+            let document = try? YAMLParser().parseFile(from)
+            parsed[from] = document
+            return document
         }
     }
 

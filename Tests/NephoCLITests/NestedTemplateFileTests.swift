@@ -55,6 +55,7 @@ struct NestedTemplateFileTests {
               TemplateURL: inner.yaml
         """
 
+    /// With an IAM role: the root's call must acknowledge CAPABILITY_IAM for it.
     static let inner = """
         AWSTemplateFormatVersion: '2010-09-09'
         Resources:
@@ -64,6 +65,15 @@ struct NestedTemplateFileTests {
               Name: !Sub '${AWS::StackName}-leaf'
               Type: String
               Value: leaf
+          Role:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument:
+                Version: '2012-10-17'
+                Statement:
+                  - Effect: Allow
+                    Principal: {Service: ec2.amazonaws.com}
+                    Action: sts:AssumeRole
         """
 
     func setUp() async throws -> FormationFixture {
@@ -81,8 +91,14 @@ struct NestedTemplateFileTests {
         let fixture = try await setUp()
         defer { Task { await fixture.stop() } }
         let name = FormationFixture.unique("files")
+        // The layout is a valid cloudlet: templates in a subfolder of patterns/aws are read.
+        let valid = try await fixture.nepho.run(
+            ["cloudlet:validate", "bench-demo"], in: fixture.nepho.home.appendingPathComponent("cloudlets"))
+        #expect(valid.status == 0, "\(valid.output)\(valid.errorOutput)")
         let create = try await fixture.nepho.run(["create", "bench-demo/files", "--name", name])
         #expect(create.status == 0, "\(create.output)\(create.errorOutput)")
+        let created = try await fixture.bench.calls("CreateStack")
+        #expect(created.last?.capabilities.contains("CAPABILITY_IAM") == true, "\(created)")
         #expect(try await fixture.stackStatus(name) == "CREATE_COMPLETE")
 
         // Both files went to S3 (inner first, then network naming inner's URL).
@@ -144,11 +160,18 @@ struct NestedTemplateFileTests {
                 "create", "bench-demo/\(scenario)", "--name", FormationFixture.unique(scenario),
             ])
             let calls = try await fixture.bench.calls().map(\.action)
-            #expect(!calls.contains("CreateStack") && !calls.contains { $0.hasPrefix("PUT") }, "\(calls)")
+            #expect(calls.isEmpty, "no call at all: \(calls)")
             #expect(result.status != 0)
             return result
         }
+        // A folder link inside the cloudlet, to a file outside patterns/: refused once resolved.
+        let cloudlet = fixture.nepho.home.appendingPathComponent("cloudlets/bench-demo")
+        fixture.nepho.write(["cloudlets/bench-demo/extra/x.yaml": "Resources: {}\n"])
+        try FileManager.default.createSymbolicLink(
+            atPath: cloudlet.appendingPathComponent("patterns/aws/extra").path,
+            withDestinationPath: "../../extra")
         for (scenario, path, why) in [
+            ("inside", "extra/x.yaml", "\"extra/x.yaml\" leaves the cloudlet's patterns/ folder"),
             (
                 "dotdot", "../../../../secret.yaml",
                 "\"../../../../secret.yaml\" leaves the cloudlet's patterns/ folder"
@@ -186,6 +209,8 @@ struct NestedTemplateFileTests {
         for line in [
             "bench-demo/patterns/aws/dotdot.yaml:6:20: error: nested stack Network: TemplateURL \"../../../../secret.yaml\" leaves the cloudlet's patterns/ folder",
             "bench-demo/patterns/aws/missing.yaml:6:20: error: nested stack Network: TemplateURL \"nested/none.yaml\" not found",
+            "bench-demo/patterns/aws/inside.yaml:6:20: error: nested stack Network: TemplateURL \"extra/x.yaml\" leaves the cloudlet's patterns/ folder",
+            "bench-demo/patterns/aws/loop.yaml:6:20: error: nested stack Network: TemplateURL \"loop-b.yaml\" is a template that names it in turn (a loop)",
         ] {
             #expect(validate.output.contains(line), "\(validate.output)")
         }

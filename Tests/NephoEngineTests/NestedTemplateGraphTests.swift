@@ -1,5 +1,6 @@
 import Foundation
 import NephoCore
+import NephoSupport
 import Testing
 
 @testable import NephoEngine
@@ -94,5 +95,29 @@ import Testing
         #expect(waits["Network/Inner"] == ["Topic", "Network/Inner/Leaf"])
         #expect(waits["Network"] == ["Topic", "Network/Queue", "Network/Setting", "Network/Inner"])
         #expect(waits["Done"] == ["Network"])
+    }
+
+    /// A cloudlet naming one file over and over at every level (60 times, 5 levels deep:
+    /// 60⁵ paths) is read in bounded work: the ETA loads at most 200 nested templates, and
+    /// create and `cloudlet:validate` refuse a tree of more than 200 references.
+    @Test func aFileNamedOverAndOverCostsBoundedWork() throws {
+        defer { try? FileManager.default.removeItem(at: patterns.deletingLastPathComponent()) }
+        var files = ["aws/l5.yaml": "Resources:\n  Leaf:\n    Type: AWS::SSM::Parameter\n"]
+        for level in 0..<5 {
+            files["aws/l\(level).yaml"] =
+                "Resources:\n"
+                + (0..<60).map {
+                    "  S\($0):\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: l\(level + 1).yaml}\n"
+                }.joined()
+        }
+        try write(files)
+        let root = patterns.appendingPathComponent("aws/l0.yaml")
+        func loaded(_ graph: ResourceGraph) -> Int {
+            graph.nodes.reduce(0) { $0 + ($1.nested.map { 1 + loaded($0) } ?? 0) }
+        }
+        #expect(loaded(BuildForecaster.graph(template: root, patterns: patterns)) <= 200)
+        let problem = NestedTemplateFiles.firstProblem(
+            of: root, document: try YAMLParser().parseFile(root), patterns: patterns)
+        #expect(problem?.contains("a template leads to at most 200") == true, "\(problem ?? "none")")
     }
 }

@@ -63,6 +63,7 @@ extension CloudFormationDriver {
             cloudlet: formation.cloudlet, scenario: formation.scenario, overrides: overrides)
         let provider = StackPlan(cloudlet: cloudlet, scenario: scenario, values: values)
         let (text, parsed) = try provider.template()
+        try provider.checkNestedFiles(parsed)
         // Unique beyond the stack: moto finds a change set by its name alone, so two stacks'
         // updates in the same second took each other's (real CloudFormation scopes names by stack).
         let name =
@@ -70,12 +71,13 @@ extension CloudFormationDriver {
         let changeSet: ChangeSet = try await Self.translatingAWSErrors(
             stack: formation.name, call: "making a change set (CreateChangeSet)"
         ) {
-            let sent = try await Self.packaged(provider, text: text, parsed: parsed, session: session)
+            let (sent, nested) = try await Self.packaged(
+                provider, text: text, parsed: parsed, session: session)
             let source = try await Self.source(sent, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: provider.templateURL.path)
             var request = provider.request(
                 stackName: formation.name, source: source, text: text, parsed: parsed,
-                validated: summary.capabilities)
+                validated: summary.capabilities + nested)
             request.onFailure = nil
             // Its events pushed to the nanny (docs/aws.md, "Stack events"); an update that
             // leaves NotificationARNs out would keep the stack's previous ones.

@@ -30,7 +30,9 @@ public struct CloudFormationDriver: FormationDriver {
     }
 
     public func check(_ plan: FormationPlan, context: DriverContext) async throws {
-        _ = try StackPlan(cloudlet: plan.cloudlet, scenario: plan.scenario, values: plan.values).template()
+        let stack = StackPlan(cloudlet: plan.cloudlet, scenario: plan.scenario, values: plan.values)
+        let (_, parsed) = try stack.template()
+        try stack.checkNestedFiles(parsed)
     }
 
     public func create(_ plan: FormationPlan, context: DriverContext) async throws -> Creation {
@@ -60,11 +62,12 @@ public struct CloudFormationDriver: FormationDriver {
             stack: name, call: "creating the stack (ValidateTemplate, CreateStack)"
         ) {
             // Nested stacks' templates that are files of the cloudlet go to S3 first.
-            let sent = try await Self.packaged(stack, text: text, parsed: parsed, session: session)
+            let (sent, nested) = try await Self.packaged(stack, text: text, parsed: parsed, session: session)
             let source = try await Self.source(sent, session: session)
             let summary = try await Self.validate(cloudFormation, source, pattern: stack.templateURL.path)
             var request = stack.request(
-                stackName: name, source: source, text: text, parsed: parsed, validated: summary.capabilities)
+                stackName: name, source: source, text: text, parsed: parsed,
+                validated: summary.capabilities + nested)
             // The build's token: a retry, or a monitor after a kill, knows the stack as this build's.
             request.clientRequestToken = context.requestToken
             // Its events pushed to the nanny (docs/aws.md, "Stack events").

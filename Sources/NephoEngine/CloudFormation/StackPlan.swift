@@ -40,6 +40,17 @@ struct StackPlan {
         return (text, parsed)
     }
 
+    /// Refuses, naming file and line, a nested stack's `TemplateURL` that names a file nepho
+    /// cannot upload (`NestedTemplateFiles`): before anything is recorded or called.
+    func checkNestedFiles(_ parsed: CloudFormationTemplate) throws {
+        if let problem = NestedTemplateFiles.firstProblem(
+            of: templateURL, document: parsed.document,
+            patterns: cloudlet.folder.appendingPathComponent("patterns"))
+        {
+            throw NephoError(.invalidInput, problem)
+        }
+    }
+
     /// The tags of the stack.
     var tags: [StackTag] {
         [
