@@ -8,6 +8,13 @@ public struct SQSMessage: Sendable, Equatable {
     public var body: String
     /// How many times the queue has handed it out (`ApproximateReceiveCount`), 1 the first time.
     public var receiveCount: Int
+
+    public init(messageId: String, receiptHandle: String, body: String, receiveCount: Int) {
+        self.messageId = messageId
+        self.receiptHandle = receiptHandle
+        self.body = body
+        self.receiveCount = receiveCount
+    }
 }
 
 /// The SQS calls nepho makes for pushed stack events (Query API 2012-11-05, which SQS

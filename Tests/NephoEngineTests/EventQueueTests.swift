@@ -55,6 +55,40 @@ import Testing
         #expect(try store.formation(id: formation.id)?.status == "CREATE_COMPLETE")
     }
 
+    /// The first events of a stack another process is creating (its CreateStack not yet
+    /// answered, so its formation has no stack id) wait for the stack id instead of being
+    /// dropped: the create's intent in the store says the stack is expected, whichever
+    /// process made the call (a `--foreground` command beside the daemon).
+    @Test func anEventOfAStackBeingCreatedElsewhereWaitsForItsStackID() async throws {
+        let store = try store()
+        let home = URL(fileURLWithPath: (store.path as NSString).deletingLastPathComponent)
+        let paths = NephoPaths(home: home, runtimeDirectory: home)
+        let (formation, build) = try store.insertFormation(
+            FormationRecord(
+                name: "web", provider: "aws", cloudlet: "c", scenario: "s", status: "CREATE_IN_PROGRESS"),
+            firstBuild: BuildRecord(
+                formationID: 0, operation: .create, status: "CREATE_IN_PROGRESS", requestToken: "t",
+                launcherPID: 1))
+        let body = """
+            StackId='arn:stack/web/1'
+            Timestamp='\(Timestamp.string(Date()))'
+            EventId='first'
+            LogicalResourceId='web'
+            ResourceStatus='CREATE_IN_PROGRESS'
+            ResourceType='AWS::CloudFormation::Stack'
+            StackName='web'
+            """
+        let message = SQSMessage(messageId: "m", receiptHandle: "r", body: body, receiveCount: 1)
+        let stored = Task { try await EventQueue.store(message, in: store, paths: paths) }
+        try await Task.sleep(nanoseconds: 500_000_000)
+        try store.launched(
+            build: build.id,
+            formation: LaunchedFormation(
+                id: formation.id, stackID: "arn:stack/web/1", region: nil, outputs: nil, parameters: nil))
+        try await stored.value
+        #expect(try store.events(buildID: build.id).map(\.providerEventID) == ["first"])
+    }
+
     /// A nested stack's events pushed (EventBridge brings every stack's): stored in the
     /// root's build under the nested stack's path once its parent's event named its ARN;
     /// its own CREATE_COMPLETE sets neither the build's status nor the formation's.

@@ -155,6 +155,16 @@ public final class EventQueue: @unchecked Sendable {
         }
     }
 
+    /// A formation of that name whose create is recorded but not yet launched (its
+    /// CreateStack is under way, in whichever process: the daemon's, or a `--foreground`
+    /// command's, when both long-poll the queue).
+    private static func isBeingCreated(_ stackName: String, in store: StateStore) -> Bool {
+        guard let formation = try? store.formation(named: stackName), formation.stackID == nil,
+            let builds = try? store.builds(formationID: formation.id)
+        else { return false }
+        return builds.contains { $0.operation == .create && $0.finishedAt == nil && $0.launchedAt == nil }
+    }
+
     /// Stores the stack event a message carries (nothing for a stack nepho does not know).
     static func store(_ message: SQSMessage, in store: StateStore, paths: NephoPaths) async throws {
         guard case .event(let event, _) = StackEventNotification.parse(body: message.body) else { return }
@@ -167,7 +177,9 @@ public final class EventQueue: @unchecked Sendable {
         var formation = try store.formation(stackID: event.stackId)
         // A stack this nanny is creating this very moment: its row comes once CreateStack answered.
         var waited = 0
-        while formation == nil, waited < 50, isExpected(paths: paths, stackName: event.stackName) {
+        while formation == nil, waited < 50,
+            isExpected(paths: paths, stackName: event.stackName) || isBeingCreated(event.stackName, in: store)
+        {
             try await Task.sleep(nanoseconds: 100_000_000)
             waited += 1
             formation = try store.formation(stackID: event.stackId)
