@@ -171,16 +171,22 @@ public enum UnixSocket {
     }
 }
 
-/// A TCP port on 127.0.0.1 that nothing listens on now, as the kernel picks one.
+/// TCP ports on 127.0.0.1 that nothing uses now.
 public enum LoopbackPort {
-    public static func free() -> UInt16? {
+    /// True when `port` can be bound on 127.0.0.1 now.
+    public static func isFree(_ port: UInt16) -> Bool { bound(port) == port }
+
+    /// A port the kernel picks (from its ephemeral range).
+    public static func free() -> UInt16? { bound(0) }
+
+    private static func bound(_ port: UInt16) -> UInt16? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = port.bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {

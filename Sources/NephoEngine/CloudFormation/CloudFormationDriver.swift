@@ -248,7 +248,8 @@ public struct CloudFormationDriver: FormationDriver {
                 tagged = try await session.tagging().resources(
                     type: "cloudformation:stack", key: StackPlan.createdByTag.key,
                     value: StackPlan.createdByTag.value)
-            } catch let error as AWSError where error.httpStatus == 403 || error.code.contains("AccessDenied")
+            } catch let error as AWSError
+                where error.code.contains("AccessDenied") || error.code == "UnauthorizedOperation"
             {
                 TaggingRefusals.shared.note(scope)  // not asked again for an hour
             } catch {

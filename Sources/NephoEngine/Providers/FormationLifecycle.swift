@@ -159,7 +159,12 @@ public struct FormationLifecycle: Sendable {
         } catch let unanswered as ProviderCallUnanswered {
             // The call may have been taken: the intent stays, and the build's monitor finds
             // out (as after a crash mid-call); a stack it made is never lost to nepho.
-            try? store.launchUnanswered(build: build.id)
+            // Tried again: a build left with this live process as its launcher would wait
+            // 15 minutes for a call that is over.
+            for attempt in 0..<5 {
+                if (try? store.launchUnanswered(build: build.id)) != nil { break }
+                try? await Task.sleep(nanoseconds: UInt64(attempt + 1) * 200_000_000)
+            }
             supervisor.remember(build: build.id, context: context.environment)
             supervisor.launching(build: build.id, false)
             supervisor.ensureMonitors()

@@ -106,7 +106,10 @@ public struct VagrantEnvironmentWriter: Sendable {
         }
         guard value("VagrantProvider") == "docker", value("SSHPort").isEmpty else { return values }
         // Free now, and not another formation's (a halted machine's port is free too).
-        let port = (0..<20).lazy.compactMap { _ in LoopbackPort.free() }.first { !taken.contains(String($0)) }
+        // Below Linux's ephemeral range (32768 and up), where no outgoing connection takes it
+        // while the machine is halted.
+        let port = (0..<50).lazy.map { _ in UInt16.random(in: 20000...32000) }
+            .first { !taken.contains(String($0)) && LoopbackPort.isFree($0) }
         guard let port else {
             throw VagrantEnvironmentError(
                 "no free port on 127.0.0.1 for the machine's ssh: give one with -p SSHPort=PORT")
