@@ -102,13 +102,16 @@ public final class Database {
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`, rolling back when it throws; a commit
-    /// wakes this process's waiters on the database (`StoreChangeSignal`) at once.
+    /// that changed rows wakes this process's waiters on the database (`StoreChangeSignal`)
+    /// at once.
     public func write<T>(_ body: () throws -> T) throws -> T {
+        let before = sqlite3_total_changes(handle)
         try execute("BEGIN IMMEDIATE")
         do {
             let value = try body()
             try execute("COMMIT")
-            StoreChangeSignal.committed(databasePath: path)
+            // Only a transaction that changed rows (opening a store writes nothing).
+            if sqlite3_total_changes(handle) != before { StoreChangeSignal.committed(databasePath: path) }
             return value
         } catch {
             try? execute("ROLLBACK")

@@ -92,7 +92,11 @@ struct FormationEventPushTests {
             stack = (try? await cloudFormation.describeStacks(name))?.first?.stackId
         }
         let stackID = try #require(stack, "the stack was never made")
-        while try await count(fixture, "ReceiveMessage") == 0, Date().timeIntervalSince(started) < 60 {
+        // Released once moto holds the resource (a release before it would be lost) and the
+        // command's poller has had an answer.
+        while Date().timeIntervalSince(started) < 60 {
+            let held = try await fixture.bench.pendingCustomResources(stackId: stackID) == ["Hold"]
+            if held, try await count(fixture, "ReceiveMessage") > 0 { break }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
         try await fixture.bench.release(stackId: stackID, data: ["Message": "done"])

@@ -71,6 +71,11 @@ import Testing
                     status: "CREATE_IN_PROGRESS"))
             #expect(signal.current != seen)
         }
+        // A transaction that changes nothing (opening the store again) wakes nobody: the
+        // daemon's queue poller opens it often, and its followers would look each time.
+        let seen = signal.current
+        _ = try StateStore(path: path)
+        #expect(signal.current == seen)
     }
 
     /// Events the kernel dropped (its queue overflowed) wake every waiter of the process.

@@ -83,8 +83,13 @@ public final class EventQueue: @unchecked Sendable {
         }
     }
 
+    /// The store the pollers use, opened once (opening one is a write transaction).
+    private var openStore: StateStore?
+
     private func startPollers() {
-        guard let store = try? StateStore(path: paths.database.path),
+        let opened = lock.withLock { openStore } ?? (try? StateStore(path: paths.database.path))
+        lock.withLock { if openStore == nil { openStore = opened } }
+        guard let store = opened,
             let channels = try? store.eventChannels().filter({ $0.mode == .push && $0.queueURL != nil })
         else { return }
         for channel in channels where !lock.withLock({ running.contains(channel.scope) }) {
