@@ -461,13 +461,15 @@ public struct CloudFormationDriver: FormationDriver {
         } catch let error as HTTPError
             where delivery.mayHaveActed || error.kind == .timeout || error.kind == .connectionLost
         {
-            throw ProviderCallUnanswered(unreachable(error, call: call, stack: stack))
+            throw ProviderCallUnanswered(
+                unreachable(error, call: call, stack: stack), service: "CloudFormation")
         } catch let error as AWSError
             where error.httpStatus >= 500 || error.isThrottling || delivery.mayHaveActed
         {
-            throw ProviderCallUnanswered(NephoError(.providerError, "\(error)"))
+            throw ProviderCallUnanswered(NephoError(.providerError, "\(error)"), service: "CloudFormation")
         } catch  where delivery.mayHaveActed {
-            throw ProviderCallUnanswered(NephoError(.providerError, SystemError.reason(error)))
+            throw ProviderCallUnanswered(
+                NephoError(.providerError, SystemError.reason(error)), service: "CloudFormation")
         }
     }
 

@@ -278,7 +278,12 @@ public struct Adoption: Sendable {
 public struct ProviderCallUnanswered: Error, Sendable {
     /// What went wrong, as the user is told.
     public var error: NephoError
-    public init(_ error: NephoError) { self.error = error }
+    /// Who may have taken the call, as the user knows it ("CloudFormation").
+    public var service: String
+    public init(_ error: NephoError, service: String) {
+        self.error = error
+        self.service = service
+    }
 }
 
 /// How a build starts once it is recorded.

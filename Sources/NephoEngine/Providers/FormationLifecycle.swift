@@ -171,7 +171,7 @@ public struct FormationLifecycle: Sendable {
             throw NephoError(
                 unanswered.error.code,
                 unanswered.error.message
-                    + "; the \(driver.noun) may have taken the \(operation.rawValue) all the same: nepho asks it and keeps "
+                    + "; \(unanswered.service) may have taken the \(operation.rawValue) all the same: nepho asks it and keeps "
                     + "formation \(formation.name) until it knows (`nepho formation:watch \(formation.name)` shows the outcome)",
                 details: unanswered.error.details)
         } catch {
